@@ -1,0 +1,82 @@
+# ktls-offload top-level build.  `make help` lists the targets.
+
+BUILD	?= build
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARN	:= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
+CPPFLAGS += -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iagent
+PKGS	:= libnl-genl-3.0 gnutls
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(CPPFLAGS) $(PKG_CFLAGS) -MMD -MP
+
+# Kernel module: KDIR defaults to the running kernel's build directory, else
+# the newest installed Debian 6.12 headers.
+KDIR	?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+		       $(shell tests/vm/kernels.sh --kdir 6.12 2>/dev/null))
+
+DEPS	:= scripts/deps.sh
+
+PROGS	:= $(BUILD)/bin/ktlsctl
+GUEST_PROGS := $(BUILD)/tests/ktls_sendfile
+UNIT_TESTS := $(BUILD)/tests/unit_keyinstall
+
+ktlsctl_OBJS := ktlsctl.o ktlsctl_version.o genl.o
+
+.PHONY: all deps kmod kmods check check-host check-guest demo bench clean help
+all: deps $(PROGS) $(GUEST_PROGS) $(UNIT_TESTS)
+
+help:
+	@echo "make            build the userspace programs into $(BUILD)/"
+	@echo "make kmod       build kmod/ktls_offload.ko against KDIR ($(KDIR))"
+	@echo "make check      host unit tests + guest tests on every test kernel"
+	@echo "make demo       show kernel TLS at work in the QEMU guest"
+	@echo "make deps       install build and test packages (apt, as root)"
+	@echo "tests/vm/run-guest --help   run single guest tests (debugging)"
+
+deps:
+	@$(DEPS)
+
+$(BUILD)/agent/%.o: agent/%.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/*/%.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/bin/ktlsctl: $(addprefix $(BUILD)/agent/,$(ktlsctl_OBJS))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/ktls_sendfile: $(BUILD)/tests/ktls_sendfile.o $(BUILD)/agent/keyinstall.o
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/unit_keyinstall: $(BUILD)/tests/unit_keyinstall.o $(BUILD)/agent/keyinstall.o
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# One module build per kernel, each in its own copy of the sources so that
+# builds for different kernels never share objects.
+kmod: deps
+	@test -n "$(KDIR)" || { echo "no kernel build directory: set KDIR" >&2; exit 1; }
+	@scripts/build-kmod.sh "$(KDIR)" "$(BUILD)/kmod"
+
+kmods: deps
+	@for kdir in $$(tests/vm/kernels.sh --kdir); do \
+		scripts/build-kmod.sh "$$kdir" "$(BUILD)/kmod" || exit 1; done
+
+check: all kmods
+	@tests/run-check.sh
+
+check-host: all
+	@tests/run-check.sh --host-only
+
+demo: all kmods
+	@tests/demo.sh
+
+clean:
+	rm -rf $(BUILD)
+	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd kmod/modules.order \
+	      modules.order Module.symvers .*.cmd kmod/Module.symvers
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/* ktlsctl: inspect and control the ktls_offload module. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ktlsctl.h"
+
+const char *ktlsctl_prog = "ktlsctl";
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} subcommands[] = {
+	{ "version", ktlsctl_version, "show the versions of ktlsctl and of the loaded module" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: %s <command> [<args>]\n\nCommands:\n", ktlsctl_prog);
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+	fprintf(f, "\n'%s help' shows this text.\n", ktlsctl_prog);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].run(argc - 1, argv + 1);
+
+	fprintf(stderr, "%s: unknown command '%s'\n\n", ktlsctl_prog, argv[1]);
+	usage(stderr);
+	return 2;
+}

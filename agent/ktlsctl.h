@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+#ifndef KTLSCTL_H
+#define KTLSCTL_H
+
+extern const char *ktlsctl_prog;
+
+/* Each subcommand: argv[0] is the subcommand's name.  Returns an exit code. */
+int ktlsctl_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,89 @@
+#!/bin/sh
+# Installs what building and testing ktls-offload needs, from Debian's
+# packages: build and test tools, and the two test kernels with their
+# headers (6.12 from bookworm-backports, bookworm's own 6.1).  Quiet and
+# quick when everything is there already; needs root otherwise.
+set -eu
+
+PACKAGES="make gcc libc6-dev pkg-config libgnutls28-dev libnl-3-dev
+libnl-genl-3-dev libinih-dev gnutls-bin openssl curl wget iproute2 perl
+qemu-system-x86 busybox-static cpio xz-utils zstd kmod"
+BACKPORTS=/etc/apt/sources.list.d/ktls-offload-bookworm-backports.sources
+here=$(cd "$(dirname "$0")" && pwd)
+kernels=$here/../tests/vm/kernels.sh
+
+missing_packages() {
+	# shellcheck disable=SC2086
+	dpkg-query -W -f '${Package} ${db:Status-Abbrev}\n' $PACKAGES 2>/dev/null |
+		awk '$2 == "ii" { ok[$1] = 1 } END { for (p in ok) print p }' >/tmp/.ktls-deps.$$
+	for p in $PACKAGES; do
+		grep -qx "$p" /tmp/.ktls-deps.$$ || echo "$p"
+	done
+	rm -f /tmp/.ktls-deps.$$
+}
+
+missing_kernels() {
+	for s in $("$kernels" --series); do
+		"$kernels" --release "$s" >/dev/null || echo "$s"
+	done
+}
+
+pkgs=$(missing_packages)
+kers=$(missing_kernels)
+[ -z "$pkgs$kers" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages: $(echo $pkgs) ${kers:+kernels: $(echo $kers)}" >&2
+	echo "deps: run 'make deps' as root to install them" >&2
+	exit 1
+fi
+
+echo "deps: installing $(echo $pkgs) ${kers:+and test kernels $(echo $kers)} (first run only)"
+export DEBIAN_FRONTEND=noninteractive
+APT="apt-get -y -q -o Dpkg::Use-Pty=0 --no-install-recommends"
+
+if ! grep -rqs '^Suites:.*bookworm-backports\|^deb .* bookworm-backports' \
+	/etc/apt/sources.list /etc/apt/sources.list.d/; then
+	cat >"$BACKPORTS" <<SRC
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+fi
+apt-get -q update >/dev/null
+
+log=/tmp/ktls-offload-deps.log
+# shellcheck disable=SC2086
+[ -z "$pkgs" ] || $APT install $pkgs >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
+
+# The release behind the linux-headers-amd64 meta package of a suite.
+kernel_release() {
+	if [ "$1" = 6.12 ]; then
+		v=$(apt-cache madison linux-headers-amd64 | awk -F'|' '/bookworm-backports/ { gsub(/ /, "", $2); print $2; exit }')
+	else
+		v=$(apt-cache madison linux-headers-amd64 | awk -F'|' '!/backports/ { gsub(/ /, "", $2); print $2; exit }')
+	fi
+	[ -n "$v" ] || return 1
+	apt-cache show "linux-headers-amd64=$v" |
+		sed -n 's/^Depends:.*linux-headers-\([^ ,]*-amd64\).*/\1/p' | head -n 1
+}
+
+for s in $kers; do
+	rel=$(kernel_release "$s") || rel=
+	if [ -z "$rel" ]; then
+		echo "deps: no $s kernel found in the apt sources" >&2
+		exit 1
+	fi
+	echo "deps: installing kernel $rel and its headers"
+	# The guest boots with its own initramfs, so skip generating Debian's.
+	INITRD=No $APT install "linux-image-$rel-unsigned" "linux-headers-$rel" \
+		>"$log" 2>&1 || { cat "$log" >&2; exit 1; }
+done
+
+kers=$(missing_kernels)
+if [ -n "$kers" ]; then
+	echo "deps: kernels still missing after install: $kers" >&2
+	exit 1
+fi

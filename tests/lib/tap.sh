@@ -1,0 +1,56 @@
+# TAP helpers for shell tests.  Source it, call `plan N`, then one check per
+# test point; each prints "ok N - description" or "not ok N - description"
+# with the command's output as diagnostics when it fails.
+_tap_n=0
+
+plan() { echo "1..$1"; }
+
+# ok DESCRIPTION COMMAND [ARGS...]: passes when the command exits 0.
+ok() {
+	_tap_desc=$1
+	shift
+	_tap_n=$((_tap_n + 1))
+	if _tap_out=$("$@" 2>&1); then
+		echo "ok $_tap_n - $_tap_desc"
+	else
+		echo "not ok $_tap_n - $_tap_desc"
+		printf '%s\n' "$_tap_out" | sed 's/^/#   /'
+	fi
+}
+
+# fails DESCRIPTION COMMAND [ARGS...]: passes when the command exits non-zero.
+fails() {
+	_tap_desc=$1
+	shift
+	_tap_n=$((_tap_n + 1))
+	if _tap_out=$("$@" 2>&1); then
+		echo "not ok $_tap_n - $_tap_desc (it succeeded)"
+		printf '%s\n' "$_tap_out" | sed 's/^/#   /'
+	else
+		echo "ok $_tap_n - $_tap_desc"
+	fi
+}
+
+# is DESCRIPTION GOT WANT: passes when the two strings are equal.
+is() {
+	_tap_n=$((_tap_n + 1))
+	if [ "$2" = "$3" ]; then
+		echo "ok $_tap_n - $1"
+	else
+		echo "not ok $_tap_n - $1"
+		echo "#   got:  '$2'"
+		echo "#   want: '$3'"
+	fi
+}
+
+# like DESCRIPTION TEXT PATTERN: passes when TEXT matches the grep -E PATTERN.
+like() {
+	_tap_n=$((_tap_n + 1))
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+		echo "ok $_tap_n - $1"
+	else
+		echo "not ok $_tap_n - $1"
+		printf '%s\n' "$2" | sed 's/^/#   got: /'
+		echo "#   want match: $3"
+	fi
+}

@@ -1,0 +1,33 @@
+#!/bin/sh
+# The harness itself: tap-finish turns exit status, bad plans, bail-outs and
+# (under CI=true) skips into failures; tap-summary counts what prove saw.
+. "$KTLS_SRC/tests/lib/tap.sh"
+fin=$KTLS_SRC/tests/tap-finish
+sum=$KTLS_SRC/tests/tap-summary
+plan 10
+
+t=$(printf '1..2\nok 1 - a\nok 2 - b\n' | CI= "$fin" x 0)
+is "clean output passes through with the plan moved last" "$t" "$(printf 'ok 1 - a\nok 2 - b\n1..2')"
+t=$(printf '1..1\nok 1 - a\n' | CI= "$fin" x 1)
+like "a non-zero exit adds a failure" "$t" '^not ok 2 - x exited with status 1$'
+t=$(printf '1..3\nok 1 - a\n' | CI= "$fin" x 0)
+like "fewer tests than planned is a failure" "$t" '^not ok 2 - x planned 3 tests but ran 1$'
+t=$(printf 'ok 1 - a\n' | CI= "$fin" x 0)
+like "no plan is a failure" "$t" '^not ok 2 - x printed no TAP plan$'
+t=$(printf '1..2\nok 1 - a\nBail out! broken\n' | CI= "$fin" x 0)
+like "Bail out! fails this file only" "$t" '^not ok 2 - x: Bail out! broken$'
+t=$(printf '1..1\nok 1 - a # SKIP no kernel\n' | CI= "$fin" x 0)
+like "outside CI a skip stays a skip" "$t" '^ok 1 - a # SKIP no kernel$'
+t=$(printf '1..1\nok 1 - a # SKIP no kernel\n' | CI=true "$fin" x 0)
+like "under CI=true a skipped test fails" "$t" '^not ok 1 - a \(skipped, and CI=true forbids skips: no kernel\)$'
+t=$(printf '1..0 # SKIP no kernel\n' | CI=true "$fin" x 0)
+like "under CI=true a skipped file fails" "$t" '^not ok 1 - x skipped everything, and CI=true forbids skips: no kernel$'
+
+tmp=$(mktemp)
+printf 'ok 1 - a\nnot ok 2 - b\nok 3 - c # SKIP s\n1..3\n' >"$tmp"
+t=$("$sum" "$tmp"); rc=$?
+is "tap-summary counts passed, failed and skipped" "$t rc=$rc" "1 passed, 1 failed, 1 skipped rc=1"
+printf 'ok 1 - a\n1..1\n' >"$tmp"
+t=$("$sum" "$tmp"); rc=$?
+is "tap-summary exits 0 when nothing failed" "$t rc=$rc" "1 passed, 0 failed, 0 skipped rc=0"
+rm -f "$tmp"

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Runs inside the guest (chroot into the host's root).  Loads what kernel
+# TLS needs, runs each test named in $out/plan with a time limit, and leaves
+# per test NAME.tap (stdout), NAME.log (stderr) and NAME.rc in $out.
+src=/run/ktls/src
+out=/run/ktls/out
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/tmp LANG=C.UTF-8
+export KTLS_SRC=$src KTLS_BUILD=$src/build KTLS_OUT=$out
+KTLS_KVER=$(uname -r)
+export KTLS_KVER
+export KTLS_MODULE=$KTLS_BUILD/kmod/$KTLS_KVER/kmod/ktls_offload.ko
+. "$out/env"
+
+# Setup is itself a test: a guest without kTLS must not pass quietly.
+{
+	n=0
+	fails=0
+	step() {
+		n=$((n + 1))
+		if "$@" >>"$out/setup.log" 2>&1; then
+			echo "ok $n - $*"
+		else
+			echo "not ok $n - $*"
+		fi
+	}
+	step ip link set lo up
+	# tls plus the AEADs kernel TLS allocates; the accelerated x86
+	# implementations are what Debian's kernels would pick on real hardware.
+	for m in tls gcm ccm aesni_intel ghash_clmulni_intel chacha20poly1305 \
+		 chacha_x86_64 poly1305_x86_64; do
+		step modprobe "$m"
+	done
+	step test -r /proc/net/tls_stat
+	echo "1..$n"
+} >"$out/setup.tap"
+
+for t in $(cat "$out/plan"); do
+	name=$(basename "$t")
+	name=${name%.*}
+	echo "guest: running $name" >/dev/console
+	timeout -s KILL "${KTLS_TEST_TIMEOUT:-300}" "$src/$t" \
+		>"$out/$name.tap" 2>"$out/$name.log" </dev/null
+	echo $? >"$out/$name.rc"
+done
+
+dmesg >"$out/dmesg.txt"
+echo ok >"$out/finished"
+sync
