@@ -4,7 +4,7 @@ BUILD	?= build
 CC	?= cc
 CFLAGS	?= -O2 -g
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
-CPPFLAGS += -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iagent
+CPPFLAGS += -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iagent -Itests/lib
 PKGS	:= libnl-genl-3.0 gnutls
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -18,7 +18,7 @@ KDIR	?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 DEPS	:= scripts/deps.sh
 
 PROGS	:= $(BUILD)/bin/ktlsctl
-GUEST_PROGS := $(BUILD)/tests/ktls_sendfile
+GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test
 UNIT_TESTS := $(BUILD)/tests/unit_keyinstall
 
 ktlsctl_OBJS := ktlsctl.o ktlsctl_version.o genl.o
@@ -49,7 +49,10 @@ $(BUILD)/bin/ktlsctl: $(addprefix $(BUILD)/agent/,$(ktlsctl_OBJS))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/ktls_sendfile: $(BUILD)/tests/ktls_sendfile.o $(BUILD)/agent/keyinstall.o
+$(BUILD)/tests/ktls_sendfile: $(BUILD)/tests/ktls_sendfile.o $(BUILD)/tests/tcp_pair.o $(BUILD)/agent/keyinstall.o
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/broker_test: $(BUILD)/tests/broker_test.o $(BUILD)/tests/tcp_pair.o $(addprefix $(BUILD)/agent/,broker.o genl.o keyinstall.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 $(BUILD)/tests/unit_keyinstall: $(BUILD)/tests/unit_keyinstall.o $(BUILD)/agent/keyinstall.o

@@ -19,11 +19,13 @@ static int nlerr_to_errno(int nlerr)
 	case NLE_OBJ_NOTFOUND:	return -ENOENT;
 	case NLE_PERM:		return -EPERM;
 	case NLE_AGAIN:		return -EAGAIN;
+	case NLE_INTR:		return -EINTR;
 	case NLE_INVAL:		return -EINVAL;
 	case NLE_BUSY:		return -EBUSY;
 	case NLE_MSGSIZE:	return -EMSGSIZE;
 	case NLE_PROTO_MISMATCH: return -EPROTO;
 	case NLE_NOACCESS:	return -EACCES;
+	case NLE_BAD_SOCK:	return -EBADF;
 	default:		return -EIO;
 	}
 }
@@ -33,6 +35,8 @@ int ktls_genl_open(struct ktls_genl *g)
 	int ret;
 
 	g->family = -1;
+	g->event_fn = NULL;
+	g->event_arg = NULL;
 	g->sock = nl_socket_alloc();
 	if (!g->sock)
 		return -ENOMEM;
@@ -40,7 +44,6 @@ int ktls_genl_open(struct ktls_genl *g)
 	ret = genl_connect(g->sock);
 	if (ret < 0)
 		goto err;
-
 	ret = genl_ctrl_resolve(g->sock, KTLS_OFFLOAD_FAMILY_NAME);
 	if (ret < 0)
 		goto err;
@@ -61,6 +64,20 @@ void ktls_genl_close(struct ktls_genl *g)
 	g->sock = NULL;
 }
 
+int ktls_genl_fd(const struct ktls_genl *g)
+{
+	return nl_socket_get_fd(g->sock);
+}
+
+int ktls_genl_join(struct ktls_genl *g, const char *group)
+{
+	int grp = genl_ctrl_resolve_grp(g->sock, KTLS_OFFLOAD_FAMILY_NAME, group);
+
+	if (grp < 0)
+		return nlerr_to_errno(grp);
+	return nlerr_to_errno(nl_socket_add_membership(g->sock, grp));
+}
+
 struct nl_msg *ktls_genl_msg(const struct ktls_genl *g, int cmd, int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc();
@@ -77,6 +94,8 @@ struct nl_msg *ktls_genl_msg(const struct ktls_genl *g, int cmd, int flags)
 }
 
 struct call_state {
+	struct ktls_genl *g;
+	unsigned int seq;	/* 0: only events are expected */
 	int maxattr;
 	struct nla_policy *policy;
 	ktls_genl_reply_fn fn;
@@ -85,27 +104,42 @@ struct call_state {
 	int done;
 };
 
-static int on_reply(struct nl_msg *msg, void *arg)
+static void dispatch_event(struct call_state *st, struct nlmsghdr *nlh)
+{
+	struct nlattr *attrs[KTLS_OFFLOAD_A_RESULT_MAX + 1];
+	struct genlmsghdr *gnlh = nlmsg_data(nlh);
+
+	if (!st->g->event_fn || nlh->nlmsg_type != st->g->family)
+		return;
+	if (genlmsg_parse(nlh, 0, attrs, KTLS_OFFLOAD_A_RESULT_MAX, NULL) < 0)
+		return;
+	st->g->event_fn(gnlh->cmd, attrs, st->g->event_arg);
+}
+
+static int on_valid(struct nl_msg *msg, void *arg)
 {
 	struct call_state *st = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct nlattr *attrs[KTLS_GENL_MAX_ATTR + 1];
 	int ret;
 
+	if (!st->seq || nlh->nlmsg_seq != st->seq) {
+		dispatch_event(st, nlh);
+		return NL_OK;
+	}
 	if (st->maxattr > KTLS_GENL_MAX_ATTR) {
 		st->err = -EINVAL;
-		return NL_STOP;
+		return NL_OK;
 	}
-	ret = genlmsg_parse(nlmsg_hdr(msg), 0, attrs, st->maxattr, st->policy);
+	ret = genlmsg_parse(nlh, 0, attrs, st->maxattr, st->policy);
 	if (ret < 0) {
 		st->err = -EBADMSG;
-		return NL_STOP;
+		return NL_OK;
 	}
-	if (st->fn) {
-		ret = st->fn(attrs, st->arg);
-		if (ret < 0) {
+	if (st->fn && !st->err) {
+		ret = st->fn(attrs, nlh, st->arg);
+		if (ret < 0)
 			st->err = ret;
-			return NL_STOP;
-		}
 	}
 	return NL_OK;
 }
@@ -115,7 +149,10 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *arg)
 	struct call_state *st = arg;
 
 	(void)nla;
-	st->err = err->error;
+	if (!st->seq || err->msg.nlmsg_seq != st->seq)
+		return NL_SKIP;
+	if (!st->err)
+		st->err = err->error;
 	st->done = 1;
 	return NL_STOP;
 }
@@ -124,38 +161,73 @@ static int on_ack(struct nl_msg *msg, void *arg)
 {
 	struct call_state *st = arg;
 
-	(void)msg;
+	if (!st->seq || nlmsg_hdr(msg)->nlmsg_seq != st->seq)
+		return NL_OK;
 	st->done = 1;
 	return NL_STOP;
+}
+
+/* Replies are matched by sequence in the handlers, so libnl must not drop
+ * notifications (sequence 0) as mismatches. */
+static int accept_any_seq(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
+static struct nl_cb *make_cb(struct call_state *st)
+{
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+
+	if (!cb)
+		return NULL;
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, accept_any_seq, NULL);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, st);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, st);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_ack, st);
+	nl_cb_err(cb, NL_CB_CUSTOM, on_error, st);
+	return cb;
 }
 
 int ktls_genl_call(struct ktls_genl *g, struct nl_msg *msg, int maxattr,
 		   struct nla_policy *policy, ktls_genl_reply_fn fn, void *arg)
 {
 	struct call_state st = {
-		.maxattr = maxattr, .policy = policy, .fn = fn, .arg = arg,
+		.g = g, .maxattr = maxattr, .policy = policy, .fn = fn, .arg = arg,
 	};
 	struct nl_cb *cb;
 	int ret;
 
 	ret = nl_send_auto(g->sock, msg);
+	st.seq = nlmsg_hdr(msg)->nlmsg_seq;
 	nlmsg_free(msg);
 	if (ret < 0)
 		return nlerr_to_errno(ret);
 
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	cb = make_cb(&st);
 	if (!cb)
 		return -ENOMEM;
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_reply, &st);
-	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, &st);
-	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_ack, &st);
-	nl_cb_err(cb, NL_CB_CUSTOM, on_error, &st);
-
-	while (!st.done && st.err == 0) {
+	while (!st.done) {
 		ret = nl_recvmsgs(g->sock, cb);
-		if (ret < 0 && st.err == 0)
+		if (ret < 0 && !st.done) {
 			st.err = nlerr_to_errno(ret);
+			break;
+		}
 	}
 	nl_cb_put(cb);
 	return st.err;
+}
+
+int ktls_genl_read_events(struct ktls_genl *g)
+{
+	struct call_state st = { .g = g };
+	struct nl_cb *cb = make_cb(&st);
+	int ret;
+
+	if (!cb)
+		return -ENOMEM;
+	ret = nl_recvmsgs(g->sock, cb);
+	nl_cb_put(cb);
+	return ret < 0 ? nlerr_to_errno(ret) : 0;
 }

@@ -9,16 +9,28 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
-struct ktls_genl {
-	struct nl_sock *sock;
-	int family;
-};
-
 /* The largest maxattr ktls_genl_call() accepts. */
 #define KTLS_GENL_MAX_ATTR 63
 
-/* Called once per reply message with its attributes indexed by type. */
-typedef int (*ktls_genl_reply_fn)(struct nlattr **attrs, void *arg);
+/*
+ * A notification (READY, COMPLETE) that arrived on the socket: @cmd and
+ * its attributes, parsed with the result attribute set.
+ */
+typedef void (*ktls_genl_event_fn)(int cmd, struct nlattr **attrs, void *arg);
+
+struct ktls_genl {
+	struct nl_sock *sock;
+	int family;
+	ktls_genl_event_fn event_fn;	/* may be NULL: events are dropped */
+	void *event_arg;
+};
+
+/*
+ * Called once per reply message with its attributes indexed by type, and
+ * the message itself for attributes that repeat.
+ */
+typedef int (*ktls_genl_reply_fn)(struct nlattr **attrs, struct nlmsghdr *nlh,
+				  void *arg);
 
 /*
  * Connects and resolves the family.  -ENOENT means the family is not
@@ -27,15 +39,29 @@ typedef int (*ktls_genl_reply_fn)(struct nlattr **attrs, void *arg);
 int ktls_genl_open(struct ktls_genl *g);
 void ktls_genl_close(struct ktls_genl *g);
 
+/* The socket's fd, to poll for events. */
+int ktls_genl_fd(const struct ktls_genl *g);
+
+/* Joins a multicast group of the family by name. */
+int ktls_genl_join(struct ktls_genl *g, const char *group);
+
 /* Starts a request message for @cmd; NULL on allocation failure. */
 struct nl_msg *ktls_genl_msg(const struct ktls_genl *g, int cmd, int flags);
 
 /*
  * Sends @msg (and frees it), then reads replies until the kernel's ack.
  * Attributes of each reply are validated against @policy (may be NULL)
- * and passed to @fn.  Returns the kernel's errno from the ack unchanged.
+ * and passed to @fn.  Notifications that arrive meanwhile go to the
+ * event callback.  Returns the kernel's errno from the ack unchanged.
  */
 int ktls_genl_call(struct ktls_genl *g, struct nl_msg *msg, int maxattr,
 		   struct nla_policy *policy, ktls_genl_reply_fn fn, void *arg);
+
+/*
+ * Reads what is waiting on the socket and passes notifications to the
+ * event callback.  Blocks until something arrives unless the socket was
+ * made non-blocking.  Returns 0, -EAGAIN when nothing was there, or an errno.
+ */
+int ktls_genl_read_events(struct ktls_genl *g);
 
 #endif

@@ -21,7 +21,7 @@ static struct nla_policy version_policy[KTLS_OFFLOAD_A_VERSION_MAX + 1] = {
 	[KTLS_OFFLOAD_A_VERSION_PROTOCOL] = { .type = NLA_U32 },
 };
 
-static int parse_version(struct nlattr **attrs, void *arg)
+static int parse_version(struct nlattr **attrs, struct nlmsghdr *nlh, void *arg)
 {
 	struct module_version *v = arg;
 

@@ -1,22 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ktls_offload: hands TCP sockets to a userspace TLS agent and back, with
- * kernel TLS installed.  Module entry points only.
+ * kernel TLS installed.  Module entry points and parameters only.
  */
 
 #include <linux/module.h>
-#include <linux/kernel.h>
+#include <linux/moduleparam.h>
 #include <net/genetlink.h>
 
 #include <linux/ktls_offload.h>
 #include <ktls-offload/version.h>
 
 #include "netlink.h"
+#include "request.h"
+
+module_param_named(max_pending, ktls_max_pending, uint, 0644);
+MODULE_PARM_DESC(max_pending, "Live requests allowed per network namespace");
+module_param_named(max_pending_per_uid, ktls_max_pending_per_uid, uint, 0644);
+MODULE_PARM_DESC(max_pending_per_uid, "Live requests allowed per user and namespace");
+module_param_named(default_timeout_ms, ktls_default_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(default_timeout_ms, "Handshake timeout when SUBMIT gives none");
 
 static int __init ktls_mod_init(void)
 {
 	int ret;
 
+	ret = ktls_req_init();
+	if (ret < 0)
+		goto err_req;
 	ret = ktls_genl_init();
 	if (ret < 0)
 		goto err_genl;
@@ -25,12 +36,18 @@ static int __init ktls_mod_init(void)
 	return 0;
 
 err_genl:
+	ktls_req_uninit();
+err_req:
 	return ret;
 }
 
 static void __exit ktls_mod_exit(void)
 {
+	/* End every request first: a sleeping WAIT must return before the
+	 * family can go. */
+	ktls_req_shutdown();
 	ktls_genl_uninit();
+	ktls_req_uninit();
 	pr_debug("unloaded\n");
 }
 

@@ -26,6 +26,7 @@
 #include <gnutls/gnutls.h>
 
 #include "keyinstall.h"
+#include "tcp_pair.h"
 
 #define REC_HDR 5
 #define TAG_LEN 16
@@ -70,25 +71,6 @@ static int read_tls_stat(struct tls_stat *st)
 	}
 	fclose(f);
 	return 0;
-}
-
-static int tcp_pair(int *a, int *b)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int l;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	l = socket(AF_INET, SOCK_STREAM, 0);
-	if (l < 0 || bind(l, (void *)&sin, sizeof(sin)) || listen(l, 1) ||
-	    getsockname(l, (void *)&sin, &len))
-		return -errno;
-	*a = socket(AF_INET, SOCK_STREAM, 0);
-	if (*a < 0 || connect(*a, (void *)&sin, sizeof(sin)))
-		return -errno;
-	*b = accept(l, NULL, NULL);
-	close(l);
-	return *b < 0 ? -errno : 0;
 }
 
 /* Deterministic test secrets, different per use so a mix-up cannot pass. */

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * The handoff broker's commands (include/uapi/linux/ktls_offload.h) as C
+ * calls, for requesters (libktls, tests) and agents.  Every function
+ * returns 0 or the kernel's negative errno; nothing here prints.
+ */
+#ifndef KTLS_BROKER_H
+#define KTLS_BROKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "genl.h"
+
+struct ktls_submit_args {
+	int fd;			/* established TCP socket */
+	uint32_t role;		/* KTLS_OFFLOAD_ROLE_* */
+	const char *profile;	/* NULL: none */
+	const char *peername;	/* NULL: none */
+	const char *alpn;	/* NULL: none */
+	uint32_t timeout_ms;	/* 0: the module's default */
+	uint64_t cookie;
+	uint32_t flags;		/* KTLS_OFFLOAD_SUBMIT_FLAGS_* */
+};
+
+struct ktls_result_msg {
+	uint32_t id;
+	uint32_t status;	/* 0 or a positive errno */
+	uint64_t cookie;
+	uint32_t tls_version;
+	uint32_t cipher;
+	bool resumed;
+	char alpn[256];
+	char peer_identity[1024];
+};
+
+struct ktls_accepted {
+	uint32_t id;
+	int fd;
+	uint32_t role;
+	uint32_t timeout_ms;	/* left */
+	uint32_t pid, uid, gid;
+	char profile[64];
+	char peername[256];
+	char alpn[256];
+};
+
+struct ktls_request_info {
+	uint32_t id, state, role, timeout_ms, pid, uid, agent_portid;
+	char profile[64];
+	char peername[256];
+};
+
+struct ktls_stats_msg {
+	uint64_t submitted, accepted, completed, failed, timed_out, cancelled,
+		 agent_losses;
+	uint32_t pending;
+	uint64_t by_errno[134];
+};
+
+int ktls_broker_submit(struct ktls_genl *g, const struct ktls_submit_args *a,
+		       uint32_t *id);
+int ktls_broker_wait(struct ktls_genl *g, uint32_t id, struct ktls_result_msg *r);
+int ktls_broker_cancel(struct ktls_genl *g, uint32_t id);
+int ktls_broker_accept(struct ktls_genl *g, struct ktls_accepted *a);
+int ktls_broker_done(struct ktls_genl *g, const struct ktls_result_msg *r);
+int ktls_broker_stats(struct ktls_genl *g, struct ktls_stats_msg *st);
+
+typedef void (*ktls_request_fn)(const struct ktls_request_info *ri, void *arg);
+int ktls_broker_list(struct ktls_genl *g, ktls_request_fn fn, void *arg);
+
+/* Fills @r from the attributes of a COMPLETE notification or WAIT reply. */
+int ktls_result_parse(struct nlattr **attrs, struct ktls_result_msg *r);
+
+#endif
