@@ -217,7 +217,8 @@ static int ktls_nl_submit_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = ktls_sock_check_submit(p.sock);
 	if (ret)
 		goto out;
-	if (!genl_has_listeners(&ktls_genl_family, genl_info_net(info),
+	if (!ktls_net_has_agent(genl_info_net(info)) ||
+	    !genl_has_listeners(&ktls_genl_family, genl_info_net(info),
 				KTLS_MCGRP_AGENTS)) {
 		ret = -ESRCH;
 		goto out;

@@ -37,6 +37,10 @@ static struct ktls_net *ktls_net(struct net *net)
 	return net_generic(net, ktls_net_id);
 }
 
+/**
+ * ktls_submit_release - free SUBMIT parameters and drop their socket reference
+ * @p: parameters not (or no longer) owned by a request; may be empty
+ */
 void ktls_submit_release(struct ktls_submit *p)
 {
 	if (p->sock)
@@ -48,6 +52,10 @@ void ktls_submit_release(struct ktls_submit *p)
 	p->profile = p->peername = p->alpn = NULL;
 }
 
+/**
+ * ktls_result_release - free a result's strings (the identity is wiped)
+ * @res: the result; its pointers are cleared
+ */
 void ktls_result_release(struct ktls_result *res)
 {
 	kfree(res->alpn);
@@ -183,7 +191,7 @@ static bool ktls_sock_in_use(struct ktls_net *kn, const struct socket *sock)
 	unsigned long idx;
 
 	xa_for_each(&kn->kn_reqs, idx, req)
-		if (req->kr_file && req->kr_params.sock == sock)
+		if (req->kr_file && req->kr_file == sock->file)
 			return true;
 	return false;
 }
@@ -238,10 +246,11 @@ int ktls_req_submit(struct net *net, u32 portid, struct ktls_submit *p, u32 *id)
 	if (ret < 0)
 		goto err_unlock;
 
+	/* The request takes over sockfd_lookup()'s file reference. */
 	req->kr_params = *p;
 	memset(p, 0, sizeof(*p));
 	req->kr_file = req->kr_params.sock->file;
-	get_file(req->kr_file);
+	req->kr_params.sock = NULL;
 	req->kr_deadline = jiffies + msecs_to_jiffies(req->kr_params.timeout_ms);
 
 	kn->kn_nr_live++;
@@ -270,6 +279,9 @@ err_unlock:
  * @portid: the agent's netlink port; only it may report DONE
  * @file: a new reference on the request's socket file, for the agent
  *
+ * Registers @portid as an agent of the namespace, even when nothing is
+ * pending, until its socket closes.
+ *
  * Return: the request, with a reference the caller drops with
  * ktls_req_put(), or ERR_PTR(-EAGAIN) when nothing is pending.
  */
@@ -279,6 +291,8 @@ struct ktls_req *ktls_req_accept(struct net *net, u32 portid, struct file **file
 	struct ktls_req *req;
 
 	mutex_lock(&kn->kn_lock);
+	if (!xa_load(&kn->kn_agents, portid))
+		xa_store(&kn->kn_agents, portid, xa_mk_value(1), GFP_KERNEL);
 	req = list_first_entry_or_null(&kn->kn_pending, struct ktls_req, kr_pending);
 	if (!req) {
 		mutex_unlock(&kn->kn_lock);
@@ -344,7 +358,7 @@ int ktls_req_done(struct net *net, u32 portid, u32 id, struct ktls_result *res)
 		ret = -EPERM;
 		goto out;
 	}
-	if (!status && !ktls_sock_has_ktls(req->kr_params.sock)) {
+	if (!status && !ktls_sock_has_ktls(sock_from_file(req->kr_file))) {
 		status = EPROTO;
 		ret = -EPROTO;
 	}
@@ -452,6 +466,7 @@ void ktls_req_portid_gone(struct net *net, u32 portid)
 	bool lost = false;
 
 	mutex_lock(&kn->kn_lock);
+	xa_erase(&kn->kn_agents, portid);
 	xa_for_each(&kn->kn_reqs, idx, req) {
 		if (req->kr_state == KTLS_OFFLOAD_STATE_ACCEPTED &&
 		    req->kr_agent_portid == portid) {
@@ -472,6 +487,26 @@ void ktls_req_portid_gone(struct net *net, u32 portid)
 	if (lost)
 		kn->kn_stats.agent_losses++;
 	mutex_unlock(&kn->kn_lock);
+}
+
+/**
+ * ktls_net_has_agent - is any agent registered in the namespace?
+ * @net: the namespace
+ *
+ * Netlink's own listener bookkeeping is not per namespace, so the module
+ * counts agents itself: sockets that have issued ACCEPT and are still open.
+ *
+ * Return: true if at least one is.
+ */
+bool ktls_net_has_agent(struct net *net)
+{
+	struct ktls_net *kn = ktls_net(net);
+	bool ret;
+
+	mutex_lock(&kn->kn_lock);
+	ret = !xa_empty(&kn->kn_agents);
+	mutex_unlock(&kn->kn_lock);
+	return ret;
 }
 
 /**
@@ -544,6 +579,7 @@ static int __net_init ktls_net_init(struct net *net)
 	INIT_LIST_HEAD(&kn->kn_pending);
 	xa_init_flags(&kn->kn_reqs, XA_FLAGS_ALLOC1);
 	xa_init(&kn->kn_uid_live);
+	xa_init(&kn->kn_agents);
 	mutex_lock(&ktls_nets_lock);
 	list_add(&kn->kn_node, &ktls_nets);
 	mutex_unlock(&ktls_nets_lock);
@@ -564,6 +600,7 @@ static void __net_exit ktls_net_exit(struct net *net)
 	WARN_ON_ONCE(!xa_empty(&kn->kn_reqs));
 	xa_destroy(&kn->kn_reqs);
 	xa_destroy(&kn->kn_uid_live);
+	xa_destroy(&kn->kn_agents);
 }
 
 static struct pernet_operations ktls_net_ops = {

@@ -39,7 +39,7 @@ struct ktls_result {
 
 /* What SUBMIT asks for; the strings are kmalloc'd and owned by whoever holds it. */
 struct ktls_submit {
-	struct socket *sock;	/* its file is referenced */
+	struct socket *sock;	/* from sockfd_lookup(), until a request owns it */
 	u32 role;
 	u32 flags;
 	u32 timeout_ms;
@@ -76,13 +76,14 @@ struct ktls_req {
 };
 
 struct ktls_net {
-	struct mutex		kn_lock;	/* protects next 6 fields and
+	struct mutex		kn_lock;	/* protects next 7 fields and
 						 * every request's state */
 	struct list_head	kn_pending;	/* FIFO of PENDING requests */
 	struct xarray		kn_reqs;	/* id -> live request */
 	u32			kn_next_id;
 	unsigned int		kn_nr_live;
 	struct xarray		kn_uid_live;	/* uid -> live requests (value) */
+	struct xarray		kn_agents;	/* portids that have ACCEPTed */
 	struct ktls_stats	kn_stats;
 	struct list_head	kn_node;	/* on ktls_nets */
 };
@@ -99,6 +100,7 @@ int ktls_req_cancel(struct net *net, u32 portid, u32 id);
 int ktls_req_wait(struct net *net, u32 portid, u32 id, struct ktls_result *res,
 		  u64 *cookie);
 void ktls_req_portid_gone(struct net *net, u32 portid);
+bool ktls_net_has_agent(struct net *net);
 void ktls_req_put(struct ktls_req *req);
 unsigned int ktls_req_time_left_ms(const struct ktls_req *req);
 

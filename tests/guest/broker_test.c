@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <sched.h>
 
 #include <linux/ktls_offload.h>
 
@@ -181,6 +182,9 @@ static void agent_main(void)
 		_exit(2);
 	g.event_fn = agent_event;
 	g.event_arg = &ready;
+	/* The first ACCEPT registers this socket as the namespace's agent. */
+	while (ktls_broker_accept(&g, &a) == 0)
+		agent_handle(&g, &a);
 	report("R\n");
 	for (;;) {
 		int ret;
@@ -566,6 +570,70 @@ static void test_notify_and_failures(struct ktls_genl *g, struct events *ev)
 	close(a1); close(b1); close(a2); close(b2); close(a3); close(b3);
 }
 
+/* An ended request whose result waits for WAIT must not pin the socket. */
+static void test_kept_result_releases_socket(struct ktls_genl *g)
+{
+	struct ktls_result_msg r;
+	struct pollfd pfd;
+	char c, want[64];
+	uint32_t id;
+	int a, b, n = -1;
+
+	tcp_pair(&a, &b);
+	is_err(submit(g, a, "fail", KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT, 5000, &id), 0,
+	       "SUBMIT with the wait flag, failed by the agent");
+	agent_report(5000);
+	snprintf(want, sizeof(want), "D %u 0", id);
+	ok(!strcmp(agent_report(5000), want), "the request has ended, its result uncollected");
+	close(a);
+	pfd.fd = b;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 5000) == 1)
+		n = read(b, &c, 1);
+	ok(n == 0, "closing the requester's fd closes the socket before WAIT (read %d)", n);
+	is_err(ktls_broker_wait(g, id, &r), 0, "WAIT still collects the result");
+	ok(r.status == EACCES, "status EACCES (%u)", r.status);
+	close(b);
+}
+
+/* The family is per network namespace: an agent elsewhere does not count. */
+static void test_netns(void)
+{
+	int p[2], res[3] = { 1, 1, 1 };
+	pid_t pid;
+
+	if (pipe(p))
+		return;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct ktls_genl g;
+		struct ktls_stats_msg st;
+		uint32_t id;
+		int a, b;
+
+		if (unshare(CLONE_NEWNET) || system("ip link set lo up"))
+			_exit(1);
+		res[0] = ktls_genl_open(&g);
+		res[1] = tcp_pair(&a, &b);
+		if (!res[0] && !res[1])
+			res[1] = submit(&g, a, "ktls", 0, 1000, &id);
+		if (!res[0] && !ktls_broker_stats(&g, &st))
+			res[2] = (int)st.submitted;
+		if (write(p[1], res, sizeof(res)) != sizeof(res))
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], res, sizeof(res)) != sizeof(res))
+		res[0] = -EIO;
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	is_err(res[0], 0, "the family resolves in a new network namespace");
+	is_err(res[1], ESRCH, "SUBMIT there finds no agent though one runs outside");
+	ok(res[2] == 0, "that namespace's counters are its own (submitted %d)", res[2]);
+}
+
 static void test_timeout(struct ktls_genl *g)
 {
 	struct ktls_result_msg r;
@@ -943,6 +1011,16 @@ int main(void)
 
 	tcp_pair(&a, &b);
 	is_err(submit(&g, a, "ktls", 0, 1000, &id), ESRCH, "SUBMIT with no agent listening");
+	{
+		/* Joining the group is not enough: an agent registers by ACCEPT. */
+		struct ktls_genl lurker;
+
+		ktls_genl_open(&lurker);
+		ktls_genl_join(&lurker, KTLS_OFFLOAD_MCGRP_AGENTS);
+		is_err(submit(&g, a, "ktls", 0, 1000, &id), ESRCH,
+		       "SUBMIT with a group member that never issued ACCEPT");
+		ktls_genl_close(&lurker);
+	}
 	close(a);
 	close(b);
 
@@ -951,8 +1029,10 @@ int main(void)
 	test_handoff_wait(&g);
 	test_busy_cancel(&g);
 	test_notify_and_failures(&g, ev);
+	test_kept_result_releases_socket(&g);
 	test_timeout(&g);
 	test_agent_side(&g);
+	test_netns();
 	test_unprivileged();
 	test_limits(&g);
 	test_requester_exits();

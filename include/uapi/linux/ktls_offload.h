@@ -34,8 +34,8 @@
  *	Errors: EBADF no such fd; ENOTSOCK not a socket; EPROTONOSUPPORT not
  *	TCP over IPv4/IPv6; EINVAL listening socket, bad role, client role
  *	without peername; ENOTCONN not established; EBUSY a ULP is attached
- *	or a request for the socket is alive; ESRCH no agent subscribed to
- *	the "agents" group; EAGAIN the caller's uid has max_pending_per_uid
+ *	or a request for the socket is alive; ESRCH no agent in the namespace
+ *	(a registered agent socket that is subscribed to the "agents" group); EAGAIN the caller's uid has max_pending_per_uid
  *	requests alive; ENOBUFS the namespace has max_pending alive.
  *
  * KTLS_OFFLOAD_CMD_COMPLETE (notification, unicast to the submitter)
@@ -71,7 +71,10 @@
  *
  * KTLS_OFFLOAD_CMD_ACCEPT
  *	No attributes.  Takes the oldest pending request and installs its
- *	socket in the caller's fd table, close-on-exec.  Reply:
+ *	socket in the caller's fd table, close-on-exec.  The first ACCEPT on a
+ *	netlink socket, even one answered EAGAIN, registers it as an agent of
+ *	the namespace until it closes: an agent joins the "agents" group and
+ *	issues ACCEPT once before requesters can SUBMIT.  Reply:
  *	  KTLS_OFFLOAD_A_REQUEST_ID, _SOCKFD, _ROLE, _TIMEOUT_MS (left),
  *	  _PID, _UID, _GID (NLA_U32, in the caller's namespaces), and
  *	  _PROFILE, _PEERNAME, _ALPN if the requester gave them.
