@@ -385,6 +385,32 @@ static int set_param(const char *name, unsigned int val)
 	return fclose(f) ? -errno : 0;
 }
 
+/*
+ * Runs @fn in a forked child and returns what it filled into @res (@n ints);
+ * -1 if the child could not report.
+ */
+static int in_child(void (*fn)(int *res), int *res, size_t n)
+{
+	int p[2];
+	pid_t pid;
+	ssize_t len = (ssize_t)(n * sizeof(*res));
+
+	if (pipe(p))
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		fn(res);
+		_exit(write(p[1], res, len) == len ? 0 : 1);
+	}
+	close(p[1]);
+	len = read(p[0], res, len) == len ? 0 : -1;
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	return (int)len;
+}
+
 /* ---- the tests ---- */
 
 static void test_errors(struct ktls_genl *g)
@@ -596,39 +622,29 @@ static void test_kept_result_releases_socket(struct ktls_genl *g)
 	close(b);
 }
 
+static void netns_child(int *res)
+{
+	struct ktls_genl g;
+	struct ktls_stats_msg st;
+	uint32_t id;
+	int a, b;
+
+	if (unshare(CLONE_NEWNET) || system("ip link set lo up"))
+		_exit(1);
+	res[0] = ktls_genl_open(&g);
+	res[1] = tcp_pair(&a, &b);
+	if (!res[0] && !res[1])
+		res[1] = submit(&g, a, "ktls", 0, 1000, &id);
+	if (!res[0] && !ktls_broker_stats(&g, &st))
+		res[2] = (int)st.submitted;
+}
+
 /* The family is per network namespace: an agent elsewhere does not count. */
 static void test_netns(void)
 {
-	int p[2], res[3] = { 1, 1, 1 };
-	pid_t pid;
+	int res[3] = { -EIO, 1, 1 };
 
-	if (pipe(p))
-		return;
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		struct ktls_genl g;
-		struct ktls_stats_msg st;
-		uint32_t id;
-		int a, b;
-
-		if (unshare(CLONE_NEWNET) || system("ip link set lo up"))
-			_exit(1);
-		res[0] = ktls_genl_open(&g);
-		res[1] = tcp_pair(&a, &b);
-		if (!res[0] && !res[1])
-			res[1] = submit(&g, a, "ktls", 0, 1000, &id);
-		if (!res[0] && !ktls_broker_stats(&g, &st))
-			res[2] = (int)st.submitted;
-		if (write(p[1], res, sizeof(res)) != sizeof(res))
-			_exit(1);
-		_exit(0);
-	}
-	close(p[1]);
-	if (read(p[0], res, sizeof(res)) != sizeof(res))
-		res[0] = -EIO;
-	close(p[0]);
-	waitpid(pid, NULL, 0);
+	in_child(netns_child, res, 3);
 	is_err(res[0], 0, "the family resolves in a new network namespace");
 	is_err(res[1], ESRCH, "SUBMIT there finds no agent though one runs outside");
 	ok(res[2] == 0, "that namespace's counters are its own (submitted %d)", res[2]);
@@ -698,42 +714,32 @@ static void test_agent_side(struct ktls_genl *g)
 	close(b);
 }
 
+static void unprivileged_child(int *res)
+{
+	struct ktls_genl g;
+	struct ktls_accepted acc;
+	struct ktls_result_msg r = { .id = 1, .status = EIO };
+	struct ktls_stats_msg st;
+	int n = 0, a, b;
+	uint32_t id;
+
+	if (setgid(65534) || setuid(65534))
+		_exit(1);
+	ktls_genl_open(&g);
+	res[0] = ktls_broker_accept(&g, &acc);
+	res[1] = ktls_broker_done(&g, &r);
+	res[2] = ktls_broker_list(&g, hold_count, &n);
+	tcp_pair(&a, &b);
+	res[3] = submit(&g, a, "fail", KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT, 5000, &id);
+	res[4] = res[3] ? res[3] : ktls_broker_wait(&g, id, &r);
+	res[5] = ktls_broker_stats(&g, &st);
+}
+
 static void test_unprivileged(void)
 {
-	int p[2], res[6] = { 0 };
-	pid_t pid;
+	int res[6] = { 1, 1, 1, 1, 1, 1 };
 
-	if (pipe(p))
-		return;
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		struct ktls_genl g;
-		struct ktls_accepted acc;
-		struct ktls_result_msg r = { .id = 1, .status = EIO };
-		struct ktls_stats_msg st;
-		int n = 0, a, b;
-		uint32_t id;
-
-		if (setgid(65534) || setuid(65534))
-			_exit(1);
-		ktls_genl_open(&g);
-		res[0] = ktls_broker_accept(&g, &acc);
-		res[1] = ktls_broker_done(&g, &r);
-		res[2] = ktls_broker_list(&g, hold_count, &n);
-		tcp_pair(&a, &b);
-		res[3] = submit(&g, a, "fail", KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT, 5000, &id);
-		res[4] = res[3] ? res[3] : ktls_broker_wait(&g, id, &r);
-		res[5] = ktls_broker_stats(&g, &st);
-		if (write(p[1], res, sizeof(res)) != sizeof(res))
-			_exit(1);
-		_exit(0);
-	}
-	close(p[1]);
-	if (read(p[0], res, sizeof(res)) != sizeof(res))
-		res[0] = 1;
-	waitpid(pid, NULL, 0);
-	close(p[0]);
+	in_child(unprivileged_child, res, 6);
 	agent_report(3000);
 	agent_report(3000);
 	is_err(res[0], EPERM, "unprivileged ACCEPT is refused");
