@@ -4,8 +4,8 @@ BUILD	?= build
 CC	?= cc
 CFLAGS	?= -O2 -g
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
-CPPFLAGS += -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iagent -Itests/lib
-PKGS	:= libnl-genl-3.0 gnutls
+CPPFLAGS += -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iagent
+PKGS	:= libnl-genl-3.0 gnutls inih libcap
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(CPPFLAGS) $(PKG_CFLAGS) -MMD -MP
@@ -17,11 +17,13 @@ KDIR	?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 
 DEPS	:= scripts/deps.sh
 
-PROGS	:= $(BUILD)/bin/ktlsctl
+PROGS	:= $(BUILD)/bin/ktlsctl $(BUILD)/bin/ktls-agent
 GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test
 UNIT_TESTS := $(BUILD)/tests/unit_keyinstall
 
 ktlsctl_OBJS := ktlsctl.o ktlsctl_version.o genl.o
+agent_OBJS := ktls-agent.o worker.o tls.o handoff.o config.o log.o broker.o genl.o \
+	      keyinstall.o loopback.o
 
 .PHONY: all deps kmod kmods check check-host check-guest demo bench clean help
 all: deps $(PROGS) $(GUEST_PROGS) $(UNIT_TESTS)
@@ -49,10 +51,14 @@ $(BUILD)/bin/ktlsctl: $(addprefix $(BUILD)/agent/,$(ktlsctl_OBJS))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/ktls_sendfile: $(BUILD)/tests/ktls_sendfile.o $(BUILD)/tests/tcp_pair.o $(BUILD)/agent/keyinstall.o
+$(BUILD)/bin/ktls-agent: $(addprefix $(BUILD)/agent/,$(agent_OBJS))
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
-$(BUILD)/tests/broker_test: $(BUILD)/tests/broker_test.o $(BUILD)/tests/tcp_pair.o $(addprefix $(BUILD)/agent/,broker.o genl.o keyinstall.o)
+$(BUILD)/tests/ktls_sendfile: $(BUILD)/tests/ktls_sendfile.o $(BUILD)/agent/loopback.o $(BUILD)/agent/keyinstall.o
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/broker_test: $(BUILD)/tests/broker_test.o $(BUILD)/agent/loopback.o $(addprefix $(BUILD)/agent/,broker.o genl.o keyinstall.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 $(BUILD)/tests/unit_keyinstall: $(BUILD)/tests/unit_keyinstall.o $(BUILD)/agent/keyinstall.o

@@ -36,6 +36,11 @@ const struct ktls_cipher *ktls_cipher_by_type(uint16_t kernel_type)
 	return NULL;
 }
 
+const struct ktls_cipher *ktls_cipher_at(unsigned int i)
+{
+	return i < sizeof(ciphers) / sizeof(ciphers[0]) ? &ciphers[i] : NULL;
+}
+
 const struct ktls_cipher *ktls_cipher_by_name(const char *name)
 {
 	for (size_t i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++)

@@ -50,6 +50,9 @@ int ktls_crypto_info_fill(union ktls_crypto_info *ci, uint16_t version,
 
 void ktls_crypto_info_wipe(union ktls_crypto_info *ci);
 
+/* The table itself, for walking every cipher. */
+const struct ktls_cipher *ktls_cipher_at(unsigned int i);
+
 /* setsockopt(TCP_ULP, "tls"); -EEXIST when a ULP is already attached. */
 int ktls_attach_ulp(int fd);
 

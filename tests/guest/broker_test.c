@@ -40,7 +40,7 @@
 
 #include "broker.h"
 #include "keyinstall.h"
-#include "tcp_pair.h"
+#include "loopback.h"
 
 #ifndef SOL_TLS
 #define SOL_TLS 282
@@ -444,7 +444,7 @@ static void test_errors(struct ktls_genl *g)
 	is_err(ktls_broker_submit(g, &args, &id), EINVAL, "SUBMIT of a listening socket");
 	close(u);
 
-	tcp_pair(&a, &b);
+	loopback_tcp_pair(&a, &b);
 	args.fd = a;
 	if (ktls_attach_ulp(a) == 0)
 		is_err(ktls_broker_submit(g, &args, &id), EBUSY,
@@ -454,7 +454,7 @@ static void test_errors(struct ktls_genl *g)
 	close(a);
 	close(b);
 
-	tcp_pair(&a, &b);
+	loopback_tcp_pair(&a, &b);
 	args.fd = a;
 	args.role = KTLS_OFFLOAD_ROLE_CLIENT;
 	is_err(ktls_broker_submit(g, &args, &id), EINVAL, "client role without a peer name");
@@ -484,7 +484,7 @@ static void test_handoff_wait(struct ktls_genl *g)
 	uint32_t id;
 	ssize_t n;
 
-	tcp_pair(&a, &b);
+	loopback_tcp_pair(&a, &b);
 	ret = submit(g, a, "ktls", KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT, 5000, &id);
 	is_err(ret, 0, "SUBMIT of an established TCP socket");
 	ok(id > 0, "SUBMIT replies with a request id (%u)", id);
@@ -535,7 +535,7 @@ static void test_busy_cancel(struct ktls_genl *g)
 	uint32_t id, id2;
 	int a, b;
 
-	tcp_pair(&a, &b);
+	loopback_tcp_pair(&a, &b);
 	is_err(submit(g, a, "hold", KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT, 10000, &id), 0,
 	       "SUBMIT for an agent that holds the request");
 	agent_report(5000);
@@ -557,9 +557,9 @@ static void test_notify_and_failures(struct ktls_genl *g, struct events *ev)
 	int a1, b1, a2, b2, a3, b3;
 	int got1 = -1, got2 = -1, got3 = -1;
 
-	tcp_pair(&a1, &b1);
-	tcp_pair(&a2, &b2);
-	tcp_pair(&a3, &b3);
+	loopback_tcp_pair(&a1, &b1);
+	loopback_tcp_pair(&a2, &b2);
+	loopback_tcp_pair(&a3, &b3);
 	ev->n = 0;
 	is_err(submit(g, a1, "ktls", 0, 5000, &id1), 0, "SUBMIT with COMPLETE notification");
 	is_err(submit(g, a2, "fail", 0, 5000, &id2), 0, "SUBMIT that the agent fails");
@@ -605,7 +605,7 @@ static void test_kept_result_releases_socket(struct ktls_genl *g)
 	uint32_t id;
 	int a, b, n = -1;
 
-	tcp_pair(&a, &b);
+	loopback_tcp_pair(&a, &b);
 	is_err(submit(g, a, "fail", KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT, 5000, &id), 0,
 	       "SUBMIT with the wait flag, failed by the agent");
 	agent_report(5000);
@@ -632,7 +632,7 @@ static void netns_child(int *res)
 	if (unshare(CLONE_NEWNET) || system("ip link set lo up"))
 		_exit(1);
 	res[0] = ktls_genl_open(&g);
-	res[1] = tcp_pair(&a, &b);
+	res[1] = loopback_tcp_pair(&a, &b);
 	if (!res[0] && !res[1])
 		res[1] = submit(&g, a, "ktls", 0, 1000, &id);
 	if (!res[0] && !ktls_broker_stats(&g, &st))
@@ -657,7 +657,7 @@ static void test_timeout(struct ktls_genl *g)
 	uint32_t id;
 	int a, b;
 
-	tcp_pair(&a, &b);
+	loopback_tcp_pair(&a, &b);
 	t0 = now();
 	is_err(submit(g, a, "late", KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT, 300, &id), 0,
 	       "SUBMIT with a 300 ms timeout");
@@ -693,7 +693,7 @@ static void test_agent_side(struct ktls_genl *g)
 	uint32_t id;
 	int a, b, n = 0;
 
-	tcp_pair(&a, &b);
+	loopback_tcp_pair(&a, &b);
 	submit(g, a, "hold", 0, 10000, &id);
 	agent_report(5000);
 
@@ -729,7 +729,7 @@ static void unprivileged_child(int *res)
 	res[0] = ktls_broker_accept(&g, &acc);
 	res[1] = ktls_broker_done(&g, &r);
 	res[2] = ktls_broker_list(&g, hold_count, &n);
-	tcp_pair(&a, &b);
+	loopback_tcp_pair(&a, &b);
 	res[3] = submit(&g, a, "fail", KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT, 5000, &id);
 	res[4] = res[3] ? res[3] : ktls_broker_wait(&g, id, &r);
 	res[5] = ktls_broker_stats(&g, &st);
@@ -758,7 +758,7 @@ static void test_limits(struct ktls_genl *g)
 	int r[4];
 
 	for (int i = 0; i < 4; i++)
-		tcp_pair(&a[i], &b[i]);
+		loopback_tcp_pair(&a[i], &b[i]);
 	ktls_broker_stats(g, &st);
 	set_param("max_pending_per_uid", st.pending + 3);
 	for (int i = 0; i < 4; i++)
@@ -787,7 +787,7 @@ static void test_requester_exits(void)
 	pid_t pid;
 	struct pollfd pfd;
 
-	tcp_pair(&a, &b);
+	loopback_tcp_pair(&a, &b);
 	if (pipe(go))
 		return;
 	fflush(stdout);
@@ -832,7 +832,7 @@ static void test_agent_killed(struct ktls_genl *g, struct events *ev)
 	ktls_broker_stats(g, &before);
 	ev->n = 0;
 	for (int i = 0; i < 100; i++) {
-		tcp_pair(&a[i], &b[i]);
+		loopback_tcp_pair(&a[i], &b[i]);
 		submit(g, a[i], "hold", 0, 60000, &ids[i]);
 	}
 	for (int i = 0; i < 100; i++)
@@ -876,7 +876,7 @@ static void test_cycles(struct ktls_genl *g)
 	uint32_t id;
 	const int cycles = 10000;
 
-	tcp_pair(&a, &b);
+	loopback_tcp_pair(&a, &b);
 	/* Warm up caches so that first-use allocations do not count. */
 	for (i = 0; i < 50; i++) {
 		submit(g, a, "fail", KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT, 5000, &id);
@@ -963,10 +963,10 @@ static void test_rmmod(struct ktls_genl *g, struct events *ev)
 
 	ev->n = 0;
 	for (int i = 0; i < 20; i++) {
-		tcp_pair(&a[i], &b[i]);
+		loopback_tcp_pair(&a[i], &b[i]);
 		submit(g, a[i], "hold", 0, 60000, &id);
 	}
-	tcp_pair(&wa, &wb);
+	loopback_tcp_pair(&wa, &wb);
 	ktls_genl_open(&w.g);
 	submit(&w.g, wa, "hold", KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT, 60000, &w.id);
 	pthread_create(&thr, NULL, wait_thread, &w);
@@ -1015,7 +1015,7 @@ int main(void)
 	g.event_arg = ev;
 	ktls_broker_stats(&g, &st0);
 
-	tcp_pair(&a, &b);
+	loopback_tcp_pair(&a, &b);
 	is_err(submit(&g, a, "ktls", 0, 1000, &id), ESRCH, "SUBMIT with no agent listening");
 	{
 		/* Joining the group is not enough: an agent registers by ACCEPT. */

@@ -26,7 +26,7 @@
 #include <gnutls/gnutls.h>
 
 #include "keyinstall.h"
-#include "tcp_pair.h"
+#include "loopback.h"
 
 #define REC_HDR 5
 #define TAG_LEN 16
@@ -232,7 +232,7 @@ static int run_case(int num, const struct tcase *tc, int wire_mode,
 		goto out;
 	}
 	snd.size = sb.st_size;
-	ret = tcp_pair(&snd.sock, &rx);
+	ret = loopback_tcp_pair(&snd.sock, &rx);
 	if (ret < 0) {
 		printf("# loopback pair: %s\n", strerror(-ret));
 		goto out;

@@ -5,9 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "tcp_pair.h"
+#include "loopback.h"
 
-int tcp_pair(int *a, int *b)
+int loopback_tcp_pair(int *a, int *b)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	socklen_t len = sizeof(sin);

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include <ini.h>
+
+#include "config.h"
+
+struct parse_ctx {
+	struct agent_config *cfg;
+	struct agent_profile *cur;	/* NULL in [global] */
+	bool in_global;
+	char section[80];	/* the section of the previous entry */
+	char msg[256];
+};
+
+static int __attribute__((format(printf, 2, 3)))
+fail(struct parse_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->msg[0]) {
+		va_start(ap, fmt);
+		vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
+		va_end(ap);
+	}
+	return 0;	/* inih then reports this line */
+}
+
+static int set_str(char **dst, const char *value)
+{
+	char *s = strdup(value);
+
+	if (!s)
+		return 0;
+	free(*dst);
+	*dst = s;
+	return 1;
+}
+
+static int parse_uint(const char *v, unsigned long min, unsigned long max,
+		      unsigned int *out)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || end == v || *end || v[0] == '-' || n < min || n > max)
+		return 0;
+	*out = (unsigned int)n;
+	return 1;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return 0;
+	return 1;
+}
+
+static const char *const log_levels[] = {
+	[LOG_ERR] = "error", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+};
+
+static int global_key(struct parse_ctx *c, const char *name, const char *v)
+{
+	struct agent_config *cfg = c->cfg;
+
+	if (!strcmp(name, "workers")) {
+		if (!parse_uint(v, 0, 256, &cfg->workers))
+			return fail(c, "workers must be 0 (one per CPU) to 256, not '%s'", v);
+	} else if (!strcmp(name, "user")) {
+		return set_str(&cfg->user, v);
+	} else if (!strcmp(name, "socket")) {
+		if (v[0] && v[0] != '/')
+			return fail(c, "socket must be an absolute path or empty, not '%s'", v);
+		return set_str(&cfg->socket_path, v);
+	} else if (!strcmp(name, "socket_group")) {
+		return set_str(&cfg->socket_group, v);
+	} else if (!strcmp(name, "log")) {
+		if (!strcmp(v, "syslog"))
+			cfg->log_syslog = true;
+		else if (!strcmp(v, "stderr"))
+			cfg->log_syslog = false;
+		else
+			return fail(c, "log must be stderr or syslog, not '%s'", v);
+	} else if (!strcmp(name, "log_level")) {
+		for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++)
+			if (log_levels[i] && !strcmp(v, log_levels[i])) {
+				cfg->log_level = (int)i;
+				return 1;
+			}
+		return fail(c, "log_level must be error, warning, notice, info or debug, not '%s'", v);
+	} else if (!strcmp(name, "module")) {
+		if (!strcmp(v, "auto"))
+			cfg->module = MODULE_AUTO;
+		else if (!strcmp(v, "yes"))
+			cfg->module = MODULE_YES;
+		else if (!strcmp(v, "no"))
+			cfg->module = MODULE_NO;
+		else
+			return fail(c, "module must be auto, yes or no, not '%s'", v);
+	} else {
+		return fail(c, "unknown key '%s' in [global]", name);
+	}
+	return 1;
+}
+
+static int profile_key(struct parse_ctx *c, const char *name, const char *v)
+{
+	struct agent_profile *p = c->cur;
+
+	if (!strcmp(name, "cert")) {
+		if (p->n_pairs == AGENT_MAX_KEYPAIRS)
+			return fail(c, "more than 8 certificates in profile '%s'", p->name);
+		if (p->n_pairs && !p->pairs[p->n_pairs - 1].key)
+			return fail(c, "cert '%s' follows a cert without its key", v);
+		return set_str(&p->pairs[p->n_pairs++].cert, v);
+	} else if (!strcmp(name, "key")) {
+		if (!p->n_pairs || p->pairs[p->n_pairs - 1].key)
+			return fail(c, "key '%s' without a cert line before it", v);
+		return set_str(&p->pairs[p->n_pairs - 1].key, v);
+	} else if (!strcmp(name, "ca")) {
+		if (!strcmp(v, "system")) {
+			free(p->ca);
+			p->ca = NULL;
+			return 1;
+		}
+		return set_str(&p->ca, v);
+	} else if (!strcmp(name, "client_cert")) {
+		if (!strcmp(v, "none"))
+			p->client_cert = CLIENT_CERT_NONE;
+		else if (!strcmp(v, "optional"))
+			p->client_cert = CLIENT_CERT_OPTIONAL;
+		else if (!strcmp(v, "required"))
+			p->client_cert = CLIENT_CERT_REQUIRED;
+		else
+			return fail(c, "client_cert must be none, optional or required, not '%s'", v);
+	} else if (!strcmp(name, "priority")) {
+		return set_str(&p->priority, v);
+	} else if (!strcmp(name, "alpn")) {
+		if (strlen(v) > 255)
+			return fail(c, "alpn list longer than 255 bytes");
+		return set_str(&p->alpn, v);
+	} else if (!strcmp(name, "tickets")) {
+		if (!parse_bool(v, &p->tickets))
+			return fail(c, "tickets must be yes or no, not '%s'", v);
+	} else if (!strcmp(name, "ticket_rotation")) {
+		if (!parse_uint(v, 60, 7 * 86400, &p->ticket_rotation_s))
+			return fail(c, "ticket_rotation must be 60 to 604800 seconds, not '%s'", v);
+	} else if (!strcmp(name, "handshake_timeout")) {
+		if (!parse_uint(v, 1, 300000, &p->handshake_timeout_ms))
+			return fail(c, "handshake_timeout must be 1 to 300000 ms, not '%s'", v);
+	} else {
+		return fail(c, "unknown key '%s' in [profile %s]", name, p->name);
+	}
+	return 1;
+}
+
+static struct agent_profile *find_profile(struct agent_config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->n_profiles; i++)
+		if (!strcmp(cfg->profiles[i].name, name))
+			return &cfg->profiles[i];
+	return NULL;
+}
+
+static int new_section(struct parse_ctx *c, const char *section)
+{
+	struct agent_config *cfg = c->cfg;
+	struct agent_profile *p;
+	const char *name;
+
+	c->in_global = !strcmp(section, "global");
+	c->cur = NULL;
+	if (c->in_global)
+		return 1;
+	if (strncmp(section, "profile ", 8) || !section[8])
+		return fail(c, "unknown section [%s]: expected [global] or [profile NAME]",
+			    section);
+	name = section + 8;
+	if (strlen(name) > 63 || strpbrk(name, " \t,"))
+		return fail(c, "bad profile name '%s': at most 63 bytes, no spaces or commas",
+			    name);
+	if (find_profile(cfg, name))
+		return fail(c, "profile '%s' is defined twice", name);
+	p = realloc(cfg->profiles, (cfg->n_profiles + 1) * sizeof(*p));
+	if (!p)
+		return 0;
+	cfg->profiles = p;
+	p = &cfg->profiles[cfg->n_profiles++];
+	memset(p, 0, sizeof(*p));
+	p->tickets = true;
+	p->ticket_rotation_s = 3600;
+	p->handshake_timeout_ms = 10000;
+	if (!set_str(&p->name, name))
+		return 0;
+	c->cur = p;
+	return 1;
+}
+
+static int on_entry(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_ctx *c = user;
+
+	if (c->msg[0])
+		return 1;	/* report only the first problem */
+	if (!section[0])
+		return fail(c, "'%s' outside any section", name);
+	/* Debian's inih does not announce sections: notice them change. */
+	if (strncmp(section, c->section, sizeof(c->section))) {
+		snprintf(c->section, sizeof(c->section), "%s", section);
+		if (!new_section(c, section))
+			return 0;
+	}
+	if (c->in_global)
+		return global_key(c, name, value);
+	if (!c->cur)
+		return 1;	/* inside a section already reported as wrong */
+	return profile_key(c, name, value);
+}
+
+static void set_defaults(struct agent_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->socket_path = strdup("/run/ktls-offload/agent.sock");
+	cfg->log_level = LOG_INFO;
+	cfg->module = MODULE_AUTO;
+}
+
+int agent_config_load(const char *path, struct agent_config *cfg,
+		      char *err, size_t errlen)
+{
+	struct parse_ctx c = { .cfg = cfg };
+	int line;
+	FILE *f;
+
+	set_defaults(cfg);
+	cfg->path = strdup(path);
+	f = fopen(path, "r");
+	if (!f) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	ini_stop_on_first_error = true;
+	line = ini_parse_file(f, (ini_handler)on_entry, &c);
+	fclose(f);
+	if (line != 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, line,
+			 c.msg[0] ? c.msg : line < 0 ? "cannot read the file" :
+			 "syntax error (expected [section], key = value or a comment)");
+		return -EINVAL;
+	}
+	for (int i = 0; i < cfg->n_profiles; i++) {
+		struct agent_profile *p = &cfg->profiles[i];
+
+		if (p->n_pairs && !p->pairs[p->n_pairs - 1].key) {
+			snprintf(err, errlen, "%s: profile '%s': cert '%s' has no key line",
+				 path, p->name, p->pairs[p->n_pairs - 1].cert);
+			return -EINVAL;
+		}
+	}
+	if (!cfg->n_profiles) {
+		snprintf(err, errlen, "%s: no [profile NAME] section", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void agent_config_free(struct agent_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (int i = 0; i < cfg->n_profiles; i++) {
+		struct agent_profile *p = &cfg->profiles[i];
+
+		for (int j = 0; j < p->n_pairs; j++) {
+			free(p->pairs[j].cert);
+			free(p->pairs[j].key);
+		}
+		free(p->name);
+		free(p->ca);
+		free(p->priority);
+		free(p->alpn);
+	}
+	free(cfg->profiles);
+	free(cfg->path);
+	free(cfg->user);
+	free(cfg->socket_path);
+	free(cfg->socket_group);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const struct agent_profile *agent_config_profile(const struct agent_config *cfg,
+						 const char *name)
+{
+	if (!name || !name[0])
+		name = "default";
+	for (int i = 0; i < cfg->n_profiles; i++)
+		if (!strcmp(cfg->profiles[i].name, name))
+			return &cfg->profiles[i];
+	return NULL;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * ktls-agent's configuration file (ktls-agent.conf(5)): a [global] section
+ * and one [profile NAME] section per profile, parsed with inih.
+ */
+#ifndef KTLS_AGENT_CONFIG_H
+#define KTLS_AGENT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define AGENT_MAX_KEYPAIRS 8
+#define AGENT_DEFAULT_CONFIG "/etc/ktls-offload/ktls-agent.conf"
+
+enum client_cert_mode {
+	CLIENT_CERT_NONE,
+	CLIENT_CERT_OPTIONAL,
+	CLIENT_CERT_REQUIRED,
+};
+
+enum module_use {
+	MODULE_AUTO,	/* the module when it is loaded, else only the socket */
+	MODULE_YES,	/* refuse to start without the module */
+	MODULE_NO,	/* UNIX socket only */
+};
+
+struct agent_keypair {
+	char *cert;
+	char *key;
+};
+
+struct agent_profile {
+	char *name;
+	struct agent_keypair pairs[AGENT_MAX_KEYPAIRS];
+	int n_pairs;
+	char *ca;			/* CA bundle; NULL: the system store */
+	enum client_cert_mode client_cert;
+	char *priority;			/* GnuTLS priority string */
+	char *alpn;			/* comma-separated, server preference */
+	bool tickets;
+	unsigned int ticket_rotation_s;
+	unsigned int handshake_timeout_ms;
+};
+
+struct agent_config {
+	char *path;
+	unsigned int workers;		/* 0: one per CPU */
+	char *user;			/* run as this user after loading keys */
+	char *socket_path;		/* "" disables the UNIX socket */
+	char *socket_group;
+	bool log_syslog;
+	int log_level;			/* LOG_ERR .. LOG_DEBUG */
+	enum module_use module;
+	struct agent_profile *profiles;
+	int n_profiles;
+};
+
+/*
+ * Parses @path into @cfg.  On error returns -EINVAL (or -errno for I/O) and
+ * writes "PATH:LINE: what is wrong" into @err.
+ */
+int agent_config_load(const char *path, struct agent_config *cfg,
+		      char *err, size_t errlen);
+void agent_config_free(struct agent_config *cfg);
+
+/* The profile called @name, or "default" for NULL or ""; NULL if none. */
+const struct agent_profile *agent_config_profile(const struct agent_config *cfg,
+						 const char *name);
+
+#endif

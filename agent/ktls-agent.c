@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * ktls-agent: performs TLS handshakes with GnuTLS on sockets handed over by
+ * the ktls_offload module and installs kernel TLS on them.  Entry point:
+ * options, configuration, privileges, signals.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+#include <ktls-offload/version.h>
+
+#include "config.h"
+#include "genl.h"
+#include "handoff.h"
+#include "log.h"
+#include "tls.h"
+#include "worker.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: ktls-agent [options]\n"
+"Perform TLS handshakes for sockets handed over by the ktls_offload module and\n"
+"install kernel TLS on them.  Runs in the foreground; stop it with SIGTERM,\n"
+"reload its configuration with SIGHUP.\n"
+"\n"
+"  -c, --config FILE   configuration file (default " AGENT_DEFAULT_CONFIG ")\n"
+"  -t, --check         check the configuration and the keys, then exit\n"
+"  -d, --debug         log at debug level, whatever the configuration says\n"
+"  -h, --help          this text\n"
+"  -V, --version       print the version\n"
+"\n"
+"See ktls-agent(8) and ktls-agent.conf(5).\n");
+}
+
+static struct agent_generation *load_generation(const char *path, unsigned int mask,
+						char *err, size_t errlen)
+{
+	struct agent_generation *g = calloc(1, sizeof(*g));
+	int ret;
+
+	if (!g) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	atomic_init(&g->refs, 1);
+	ret = agent_config_load(path, &g->cfg, err, errlen);
+	if (!ret)
+		ret = tls_runtime_load(&g->rt, &g->cfg, mask, err, errlen);
+	if (ret) {
+		agent_config_free(&g->cfg);
+		free(g);
+		return NULL;
+	}
+	return g;
+}
+
+/* Becomes @user, keeping only CAP_NET_ADMIN (ACCEPT and DONE need it). */
+static int drop_privileges(const char *user, char *err, size_t errlen)
+{
+	struct passwd *pw = getpwnam(user);
+	cap_t caps;
+	int ret = 0;
+
+	if (!pw) {
+		snprintf(err, errlen, "user '%s' does not exist", user);
+		return -ENOENT;
+	}
+	if (prctl(PR_SET_KEEPCAPS, 1) || setgroups(0, NULL) || setgid(pw->pw_gid) ||
+	    setuid(pw->pw_uid)) {
+		snprintf(err, errlen, "cannot become user '%s': %s", user, strerror(errno));
+		return -errno;
+	}
+	caps = cap_from_text("cap_net_admin=ep");
+	if (!caps || cap_set_proc(caps)) {
+		snprintf(err, errlen, "cannot keep CAP_NET_ADMIN: %s", strerror(errno));
+		ret = -errno;
+	}
+	cap_free(caps);
+	prctl(PR_SET_KEEPCAPS, 0);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 't' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	const char *path = AGENT_DEFAULT_CONFIG;
+	bool check = false, debug = false;
+	struct agent agent = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct worker **workers;
+	unsigned int mask = 0, n_workers;
+	char err[512];
+	sigset_t sigs;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "c:tdhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': path = optarg; break;
+		case 't': check = true; break;
+		case 'd': debug = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("ktls-agent %s\n", KTLS_OFFLOAD_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ktls-agent: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (gnutls_check_version("3.6.13") == NULL) {
+		fprintf(stderr, "ktls-agent: GnuTLS 3.6.13 or later is needed\n");
+		return 1;
+	}
+
+	ret = agent_probe_kernel_ciphers(&mask);
+	if (ret && !check) {
+		fprintf(stderr, "ktls-agent: this kernel cannot carry TLS (%s): is the tls "
+			"module loaded (modprobe tls)?\n", strerror(-ret));
+		return 1;
+	}
+	if (ret)
+		mask = ~0u;	/* --check on a kernel without kTLS: check everything */
+
+	agent.gen = load_generation(path, mask, err, sizeof(err));
+	if (!agent.gen) {
+		fprintf(stderr, "ktls-agent: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: OK (%d profiles)\n", path, agent.gen->cfg.n_profiles);
+		agent_generation_put(agent.gen);
+		return 0;
+	}
+	agent_log_init(agent.gen->cfg.log_syslog, debug ? LOG_DEBUG : agent.gen->cfg.log_level);
+
+	if (agent.gen->cfg.user && drop_privileges(agent.gen->cfg.user, err, sizeof(err))) {
+		agent_log(LOG_ERR, "%s", err);
+		return 1;
+	}
+
+	/* Signals go to this thread only, by sigwait. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	n_workers = agent.gen->cfg.workers;
+	if (!n_workers)
+		n_workers = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
+	workers = calloc(n_workers, sizeof(*workers));
+	for (unsigned int i = 0; workers && i < n_workers; i++) {
+		ret = worker_start(&agent, (int)i, &workers[i]);
+		if (ret) {
+			agent_log(LOG_ERR, ret == -ENOENT ?
+				  "the ktls_offload module is not loaded" :
+				  "cannot start worker %u: %s", i, strerror(-ret));
+			return 1;
+		}
+	}
+	agent_log(LOG_INFO, "version %s ready: %u workers, %d profiles, kernel ciphers 0x%x",
+		  KTLS_OFFLOAD_VERSION, n_workers, agent.gen->cfg.n_profiles, mask);
+
+	for (;;) {
+		int sig;
+
+		if (sigwait(&sigs, &sig))
+			continue;
+		if (sig == SIGHUP) {
+			struct agent_generation *g, *old;
+
+			g = load_generation(path, mask, err, sizeof(err));
+			if (!g) {
+				agent_log(LOG_ERR, "reload failed, keeping the old configuration: %s",
+					  err);
+				continue;
+			}
+			pthread_mutex_lock(&agent.lock);
+			old = agent.gen;
+			agent.gen = g;
+			pthread_mutex_unlock(&agent.lock);
+			agent_generation_put(old);	/* handshakes in flight keep theirs */
+			agent_log(LOG_INFO, "configuration reloaded from %s", path);
+			continue;
+		}
+		agent_log(LOG_INFO, "shutting down on signal %d", sig);
+		break;
+	}
+
+	atomic_store(&agent.stopping, true);
+	for (unsigned int i = 0; i < n_workers; i++)
+		worker_stop(workers[i]);
+	for (unsigned int i = 0; i < n_workers; i++)
+		worker_join(workers[i]);
+	free(workers);
+	agent_generation_put(agent.gen);
+	return 0;
+}

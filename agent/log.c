@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "log.h"
+
+static bool log_syslog;
+static int log_level = LOG_INFO;
+
+void agent_log_init(bool use_syslog, int level)
+{
+	if (use_syslog && !log_syslog)
+		openlog("ktls-agent", LOG_PID, LOG_DAEMON);
+	log_syslog = use_syslog;
+	log_level = level;
+}
+
+void agent_log(int level, const char *fmt, ...)
+{
+	static const char *const names[] = {
+		"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug",
+	};
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	va_start(ap, fmt);
+	if (log_syslog) {
+		vsyslog(level, fmt, ap);
+	} else {
+		char line[1024];
+
+		vsnprintf(line, sizeof(line), fmt, ap);
+		/* One write per line, so lines of several threads never mix. */
+		fprintf(stderr, "ktls-agent: %s: %s\n", names[level & 7], line);
+	}
+	va_end(ap);
+}

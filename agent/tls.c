@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "handoff.h"
+#include "keyinstall.h"
+#include "tls.h"
+
+struct tls_handshake {
+	gnutls_session_t s;
+	const struct tls_profile *p;
+	int fd;
+	enum tls_role role;
+	gnutls_datum_t alpn[16];
+	char alpn_buf[256];
+};
+
+int tls_priority_string(const char *base, unsigned int cipher_mask,
+			char *out, size_t len)
+{
+	const struct ktls_cipher *c;
+	size_t n;
+
+	n = (size_t)snprintf(out, len, "%s:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL",
+			     base && base[0] ? base : "NORMAL");
+	for (unsigned int i = 0; (c = ktls_cipher_at(i)); i++)
+		if (cipher_mask & (1u << i) && n < len)
+			n += (size_t)snprintf(out + n, len - n, ":+%s", c->name);
+	return n < len ? 0 : -ENAMETOOLONG;
+}
+
+/* Splits "a,b,c" into datums pointing into @buf (a copy of @list). */
+static unsigned int split_alpn(const char *list, char *buf, size_t buflen,
+			       gnutls_datum_t *out, unsigned int max)
+{
+	unsigned int n = 0;
+	char *save, *tok;
+
+	snprintf(buf, buflen, "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok && n < max;
+	     tok = strtok_r(NULL, ",", &save)) {
+		out[n].data = (unsigned char *)tok;
+		out[n].size = (unsigned int)strlen(tok);
+		n++;
+	}
+	return n;
+}
+
+static int key_file_private(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st)) {
+		snprintf(err, errlen, "private key %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen, "private key %s is readable or writable by group or "
+			 "others (mode %04o); refusing to use it: chmod 600 %s",
+			 path, (unsigned int)(st.st_mode & 07777), path);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int profile_load(struct tls_profile *tp, const struct agent_profile *p,
+			unsigned int cipher_mask, char *err, size_t errlen)
+{
+	char prio[512];
+	const char *where = NULL;
+	int ret;
+
+	tp->conf = p;
+	if (gnutls_certificate_allocate_credentials(&tp->creds) < 0)
+		return -ENOMEM;
+	for (int i = 0; i < p->n_pairs; i++) {
+		ret = key_file_private(p->pairs[i].key, err, errlen);
+		if (ret)
+			return ret;
+		ret = gnutls_certificate_set_x509_key_file2(tp->creds, p->pairs[i].cert,
+							    p->pairs[i].key,
+							    GNUTLS_X509_FMT_PEM, NULL, 0);
+		if (ret < 0) {
+			snprintf(err, errlen, "profile %s: certificate %s with key %s: %s",
+				 p->name, p->pairs[i].cert, p->pairs[i].key,
+				 gnutls_strerror(ret));
+			return -EINVAL;
+		}
+	}
+	if (p->ca)
+		ret = gnutls_certificate_set_x509_trust_file(tp->creds, p->ca,
+							     GNUTLS_X509_FMT_PEM);
+	else
+		ret = gnutls_certificate_set_x509_system_trust(tp->creds);
+	if (ret <= 0) {
+		snprintf(err, errlen, "profile %s: CA %s: %s", p->name,
+			 p->ca ? p->ca : "(system trust store)",
+			 ret < 0 ? gnutls_strerror(ret) : "no certificates in it");
+		return -EINVAL;
+	}
+
+	ret = tls_priority_string(p->priority, cipher_mask, prio, sizeof(prio));
+	if (!ret)
+		ret = gnutls_priority_init2(&tp->prio, prio, &where, 0);
+	if (ret < 0) {
+		snprintf(err, errlen, "profile %s: priority '%s' is not valid near '%s'",
+			 p->name, p->priority ? p->priority : "NORMAL", where ? where : "");
+		return -EINVAL;
+	}
+	if (p->tickets && gnutls_session_ticket_key_generate(&tp->ticket_key) < 0)
+		return -ENOMEM;
+	if (p->alpn) {
+		size_t len = strlen(p->alpn) + 1;
+
+		tp->alpn_buf = malloc(len);
+		tp->alpn = calloc(16, sizeof(*tp->alpn));
+		if (!tp->alpn_buf || !tp->alpn)
+			return -ENOMEM;
+		tp->n_alpn = split_alpn(p->alpn, tp->alpn_buf, len, tp->alpn, 16);
+	}
+	return 0;
+}
+
+static void profile_free(struct tls_profile *tp)
+{
+	if (tp->creds)
+		gnutls_certificate_free_credentials(tp->creds);
+	if (tp->prio)
+		gnutls_priority_deinit(tp->prio);
+	if (tp->ticket_key.data) {
+		explicit_bzero(tp->ticket_key.data, tp->ticket_key.size);
+		gnutls_free(tp->ticket_key.data);
+	}
+	free(tp->alpn);
+	free(tp->alpn_buf);
+	memset(tp, 0, sizeof(*tp));
+}
+
+int tls_runtime_load(struct tls_runtime *rt, const struct agent_config *cfg,
+		     unsigned int cipher_mask, char *err, size_t errlen)
+{
+	int ret;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->cipher_mask = cipher_mask;
+	rt->profiles = calloc(cfg->n_profiles, sizeof(*rt->profiles));
+	if (!rt->profiles)
+		return -ENOMEM;
+	for (int i = 0; i < cfg->n_profiles; i++) {
+		rt->n_profiles = i + 1;
+		ret = profile_load(&rt->profiles[i], &cfg->profiles[i], cipher_mask,
+				   err, errlen);
+		if (ret) {
+			tls_runtime_free(rt);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void tls_runtime_free(struct tls_runtime *rt)
+{
+	for (int i = 0; i < rt->n_profiles; i++)
+		profile_free(&rt->profiles[i]);
+	free(rt->profiles);
+	memset(rt, 0, sizeof(*rt));
+}
+
+const struct tls_profile *tls_runtime_profile(const struct tls_runtime *rt,
+					      const char *name)
+{
+	if (!name || !name[0])
+		name = "default";
+	for (int i = 0; i < rt->n_profiles; i++)
+		if (!strcmp(rt->profiles[i].conf->name, name))
+			return &rt->profiles[i];
+	return NULL;
+}
+
+static void __attribute__((format(printf, 3, 4)))
+fail(struct tls_result *res, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->err = err;
+	va_start(ap, fmt);
+	vsnprintf(res->reason, sizeof(res->reason), fmt, ap);
+	va_end(ap);
+}
+
+static int is_ip_address(const char *name)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
+}
+
+struct tls_handshake *tls_handshake_new(const struct tls_profile *p, int fd,
+					enum tls_role role, const char *peername,
+					const char *alpn, struct tls_result *res)
+{
+	struct tls_handshake *h = calloc(1, sizeof(*h));
+	unsigned int flags = GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL;
+	const gnutls_datum_t *protos = p->alpn;
+	unsigned int n_protos = p->n_alpn;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	if (!h) {
+		fail(res, ENOMEM, "out of memory");
+		return NULL;
+	}
+	h->p = p;
+	h->fd = fd;
+	h->role = role;
+	if (role == TLS_ROLE_CLIENT && (!peername || !peername[0])) {
+		fail(res, EINVAL, "client role without a peer name");
+		goto err;
+	}
+	if (role == TLS_ROLE_SERVER && !p->conf->n_pairs) {
+		fail(res, ENOKEY, "profile %s has no certificate for the server role",
+		     p->conf->name);
+		goto err;
+	}
+	if (!p->conf->tickets)
+		flags |= GNUTLS_NO_TICKETS;
+	ret = gnutls_init(&h->s, (role == TLS_ROLE_SERVER ? GNUTLS_SERVER : GNUTLS_CLIENT) |
+			  flags);
+	if (ret < 0) {
+		fail(res, ENOMEM, "gnutls_init failed");
+		goto err;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	gnutls_transport_set_int(h->s, fd);
+	gnutls_priority_set(h->s, p->prio);
+	gnutls_credentials_set(h->s, GNUTLS_CRD_CERTIFICATE, p->creds);
+	gnutls_handshake_set_timeout(h->s, 0);
+
+	if (role == TLS_ROLE_SERVER) {
+		static const gnutls_certificate_request_t req[] = {
+			[CLIENT_CERT_NONE] = GNUTLS_CERT_IGNORE,
+			[CLIENT_CERT_OPTIONAL] = GNUTLS_CERT_REQUEST,
+			[CLIENT_CERT_REQUIRED] = GNUTLS_CERT_REQUIRE,
+		};
+
+		gnutls_certificate_server_set_request(h->s, req[p->conf->client_cert]);
+		if (p->conf->client_cert == CLIENT_CERT_REQUIRED)
+			gnutls_session_set_verify_cert(h->s, NULL, 0);
+		if (p->conf->tickets) {
+			gnutls_session_ticket_enable_server(h->s, &p->ticket_key);
+			gnutls_db_set_cache_expiration(h->s, (int)p->conf->ticket_rotation_s);
+		}
+	} else {
+		if (!is_ip_address(peername))
+			gnutls_server_name_set(h->s, GNUTLS_NAME_DNS, peername, strlen(peername));
+		/* Chain, validity period and name (DNS or IP) against the CAs. */
+		gnutls_session_set_verify_cert(h->s, peername, 0);
+	}
+
+	if (alpn && alpn[0]) {
+		n_protos = split_alpn(alpn, h->alpn_buf, sizeof(h->alpn_buf), h->alpn, 16);
+		protos = h->alpn;
+	}
+	if (n_protos)
+		gnutls_alpn_set_protocols(h->s, protos, n_protos,
+					  role == TLS_ROLE_SERVER ? GNUTLS_ALPN_SERVER_PRECEDENCE : 0);
+	return h;
+err:
+	tls_handshake_free(h);
+	return NULL;
+}
+
+static void peer_identity(gnutls_session_t s, char *out, size_t len)
+{
+	const gnutls_datum_t *certs;
+	unsigned int n = 0;
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t dn = { 0 };
+
+	out[0] = '\0';
+	certs = gnutls_certificate_get_peers(s, &n);
+	if (!certs || !n || gnutls_x509_crt_init(&crt) < 0)
+		return;
+	if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) >= 0 &&
+	    gnutls_x509_crt_get_dn3(crt, &dn, 0) >= 0) {
+		snprintf(out, len, "%.*s", (int)dn.size, dn.data);
+		gnutls_free(dn.data);
+	}
+	gnutls_x509_crt_deinit(crt);
+}
+
+/* Server role, optional client certificates: a certificate sent must verify. */
+static int verify_optional_client_cert(struct tls_handshake *h, unsigned int *status)
+{
+	unsigned int n = 0;
+
+	*status = 0;
+	if (h->role != TLS_ROLE_SERVER || h->p->conf->client_cert != CLIENT_CERT_OPTIONAL ||
+	    !gnutls_certificate_get_peers(h->s, &n) || !n)
+		return 0;
+	if (gnutls_certificate_verify_peers3(h->s, NULL, status) < 0 || *status)
+		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+	return 0;
+}
+
+int tls_handshake_step(struct tls_handshake *h, bool *want_write,
+		       struct tls_result *res)
+{
+	gnutls_datum_t proto;
+	unsigned int status = 0;
+	int ret;
+
+	do {
+		ret = gnutls_handshake(h->s);
+	} while (ret < 0 && !gnutls_error_is_fatal(ret) && ret != GNUTLS_E_AGAIN);
+
+	if (ret == GNUTLS_E_AGAIN) {
+		*want_write = gnutls_record_get_direction(h->s) == 1;
+		return 1;
+	}
+	if (ret == 0)
+		ret = verify_optional_client_cert(h, &status);
+	if (ret < 0) {
+		if (ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR && !status)
+			status = gnutls_session_get_verify_cert_status(h->s);
+		res->err = agent_gnutls_errno(ret, status);
+		if (ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
+			gnutls_datum_t why = { 0 };
+
+			gnutls_certificate_verification_status_print(status,
+				GNUTLS_CRT_X509, &why, 0);
+			snprintf(res->reason, sizeof(res->reason), "%s",
+				 why.data ? (char *)why.data : gnutls_strerror(ret));
+			gnutls_free(why.data);
+		} else if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED) {
+			snprintf(res->reason, sizeof(res->reason), "peer sent alert: %s",
+				 gnutls_alert_get_name(gnutls_alert_get(h->s)));
+		} else {
+			snprintf(res->reason, sizeof(res->reason), "%s", gnutls_strerror(ret));
+		}
+		return 0;
+	}
+
+	ret = agent_handoff(h->s, h->fd, &res->tls_version, &res->cipher);
+	if (ret) {
+		res->err = -ret;
+		snprintf(res->reason, sizeof(res->reason), "kernel TLS: %s%s", strerror(-ret),
+			 ret == -EPROTO ? " (GnuTLS holds data the kernel would not see)" : "");
+		return 0;
+	}
+	res->resumed = gnutls_session_is_resumed(h->s);
+	if (gnutls_alpn_get_selected_protocol(h->s, &proto) == 0)
+		snprintf(res->alpn, sizeof(res->alpn), "%.*s", (int)proto.size, proto.data);
+	peer_identity(h->s, res->peer_identity, sizeof(res->peer_identity));
+	return 0;
+}
+
+void tls_handshake_free(struct tls_handshake *h)
+{
+	if (!h)
+		return;
+	/* Deinit sends nothing: the socket belongs to kernel TLS now. */
+	if (h->s)
+		gnutls_deinit(h->s);
+	free(h);
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * GnuTLS for ktls-agent: per-profile credentials and priorities (restricted
+ * to what the running kernel's TLS can carry), and one non-blocking
+ * handshake on a socket, ending in kernel TLS.
+ */
+#ifndef KTLS_AGENT_TLS_H
+#define KTLS_AGENT_TLS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <gnutls/gnutls.h>
+
+#include "config.h"
+
+struct tls_profile {
+	const struct agent_profile *conf;
+	gnutls_certificate_credentials_t creds;
+	gnutls_priority_t prio;
+	gnutls_datum_t ticket_key;	/* wiped and freed with the profile */
+	gnutls_datum_t *alpn;		/* the profile's ALPN list ... */
+	unsigned int n_alpn;
+	char *alpn_buf;			/* ... pointing into this */
+};
+
+/* Every profile of a configuration, ready for handshakes. */
+struct tls_runtime {
+	struct tls_profile *profiles;
+	int n_profiles;
+	unsigned int cipher_mask;	/* agent_probe_kernel_ciphers() */
+};
+
+/*
+ * Loads certificates, keys and CAs of every profile.  Refuses private keys
+ * readable by group or others.  On error writes a message naming the file
+ * into @err and returns a negative errno.
+ */
+int tls_runtime_load(struct tls_runtime *rt, const struct agent_config *cfg,
+		     unsigned int cipher_mask, char *err, size_t errlen);
+void tls_runtime_free(struct tls_runtime *rt);
+const struct tls_profile *tls_runtime_profile(const struct tls_runtime *rt,
+					      const char *name);
+
+/* The priority string used for a profile, given the kernel's ciphers. */
+int tls_priority_string(const char *base, unsigned int cipher_mask,
+			char *out, size_t len);
+
+enum tls_role { TLS_ROLE_SERVER = 1, TLS_ROLE_CLIENT = 2 };
+
+struct tls_result {
+	int err;			/* 0 or a positive errno */
+	char reason[256];		/* why it failed, for the log */
+	uint32_t tls_version, cipher;
+	bool resumed;
+	char alpn[256];
+	char peer_identity[1024];
+};
+
+struct tls_handshake;
+
+/*
+ * Starts a handshake on @fd (made non-blocking).  @peername: the client
+ * role's server name; @alpn: the requester's comma-separated list, or NULL
+ * for the profile's.  Returns NULL with @res filled on failure.
+ */
+struct tls_handshake *tls_handshake_new(const struct tls_profile *p, int fd,
+					enum tls_role role, const char *peername,
+					const char *alpn, struct tls_result *res);
+
+/*
+ * Advances the handshake.  Returns 1 when it needs more I/O (*want_write
+ * says which direction), or 0 when it has ended: @res says how, and on
+ * success kernel TLS is installed on the socket.
+ */
+int tls_handshake_step(struct tls_handshake *h, bool *want_write,
+		       struct tls_result *res);
+void tls_handshake_free(struct tls_handshake *h);
+
+#endif

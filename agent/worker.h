@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * ktls-agent's workers: each thread has its own netlink socket (the module
+ * requires DONE from the socket that accepted) and an epoll loop driving
+ * many non-blocking handshakes at once.
+ */
+#ifndef KTLS_AGENT_WORKER_H
+#define KTLS_AGENT_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "config.h"
+#include "tls.h"
+
+/* A configuration and its loaded profiles; replaced whole on SIGHUP. */
+struct agent_generation {
+	atomic_int refs;
+	struct agent_config cfg;
+	struct tls_runtime rt;
+};
+
+struct agent {
+	pthread_mutex_t lock;			/* protects gen */
+	struct agent_generation *gen;
+	atomic_bool stopping;
+};
+
+struct agent_generation *agent_generation_get(struct agent *a);
+void agent_generation_put(struct agent_generation *g);
+
+struct worker;
+
+/* Starts a worker thread serving the module's requests. */
+int worker_start(struct agent *a, int index, struct worker **out);
+/* Asks it to finish: in-flight handshakes fail with ESHUTDOWN. */
+void worker_stop(struct worker *w);
+void worker_join(struct worker *w);
+
+#endif
