@@ -18,7 +18,8 @@ KDIR	?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 DEPS	:= scripts/deps.sh
 
 PROGS	:= $(BUILD)/bin/ktlsctl $(BUILD)/bin/ktls-agent
-GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test
+GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test \
+	       $(BUILD)/tests/handoff_server
 UNIT_TESTS := $(BUILD)/tests/unit_keyinstall
 
 ktlsctl_OBJS := ktlsctl.o ktlsctl_version.o genl.o
@@ -60,6 +61,9 @@ $(BUILD)/tests/ktls_sendfile: $(BUILD)/tests/ktls_sendfile.o $(BUILD)/agent/loop
 
 $(BUILD)/tests/broker_test: $(BUILD)/tests/broker_test.o $(BUILD)/agent/loopback.o $(addprefix $(BUILD)/agent/,broker.o genl.o keyinstall.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/handoff_server: $(BUILD)/tests/handoff_server.o $(addprefix $(BUILD)/agent/,broker.o genl.o)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit_keyinstall: $(BUILD)/tests/unit_keyinstall.o $(BUILD)/agent/keyinstall.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)

@@ -235,7 +235,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 static void set_defaults(struct agent_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->socket_path = strdup("/run/ktls-offload/agent.sock");
+	cfg->socket_path = strdup("");	/* the UNIX socket path is not built yet */
 	cfg->log_level = LOG_INFO;
 	cfg->module = MODULE_AUTO;
 }

@@ -152,6 +152,15 @@ int main(int argc, char **argv)
 	}
 	agent_log_init(agent.gen->cfg.log_syslog, debug ? LOG_DEBUG : agent.gen->cfg.log_level);
 
+	if (agent.gen->cfg.module == MODULE_NO) {
+		agent_log(LOG_ERR, "module = no leaves nothing to serve: handoffs over the "
+			  "UNIX socket are not implemented yet");
+		return 1;
+	}
+	if (agent.gen->cfg.socket_path[0])
+		agent_log(LOG_WARNING, "socket = %s is ignored: handoffs over the UNIX socket "
+			  "are not implemented yet", agent.gen->cfg.socket_path);
+
 	if (agent.gen->cfg.user && drop_privileges(agent.gen->cfg.user, err, sizeof(err))) {
 		agent_log(LOG_ERR, "%s", err);
 		return 1;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +199,28 @@ fail(struct tls_result *res, int err, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Socket I/O for GnuTLS.  The socket's file description is shared with the
+ * requester, so its O_NONBLOCK flag is not ours to change: every call is
+ * non-blocking by MSG_DONTWAIT instead.
+ */
+static ssize_t tls_push(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
+{
+	return send((int)(intptr_t)ptr, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
+{
+	return recv((int)(intptr_t)ptr, buf, len, MSG_DONTWAIT);
+}
+
+static int tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+	struct pollfd pfd = { .fd = (int)(intptr_t)ptr, .events = POLLIN };
+
+	return poll(&pfd, 1, (int)ms);
+}
+
 static int is_ip_address(const char *name)
 {
 	unsigned char buf[16];
@@ -239,8 +263,10 @@ struct tls_handshake *tls_handshake_new(const struct tls_profile *p, int fd,
 		fail(res, ENOMEM, "gnutls_init failed");
 		goto err;
 	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	gnutls_transport_set_int(h->s, fd);
+	gnutls_transport_set_ptr(h->s, (gnutls_transport_ptr_t)(intptr_t)fd);
+	gnutls_transport_set_push_function(h->s, tls_push);
+	gnutls_transport_set_pull_function(h->s, tls_pull);
+	gnutls_transport_set_pull_timeout_function(h->s, tls_pull_timeout);
 	gnutls_priority_set(h->s, p->prio);
 	gnutls_credentials_set(h->s, GNUTLS_CRD_CERTIFICATE, p->creds);
 	gnutls_handshake_set_timeout(h->s, 0);

@@ -59,7 +59,8 @@ struct tls_result {
 struct tls_handshake;
 
 /*
- * Starts a handshake on @fd (made non-blocking).  @peername: the client
+ * Starts a handshake on @fd; never changes the socket's file flags, which
+ * it shares with the requester.  @peername: the client
  * role's server name; @alpn: the requester's comma-separated list, or NULL
  * for the profile's.  Returns NULL with @res filled on failure.
  */

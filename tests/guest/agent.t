@@ -1,0 +1,172 @@
+#!/bin/sh
+# ktls-agent on the module path against real clients: curl (HTTP GET and
+# POST of 64 MiB), openssl s_client (64 MiB echoed) and gnutls-cli (16 MiB
+# each way), for TLS
+# 1.3 and 1.2 with AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305; kernel TLS
+# counters; configuration errors; clean shutdown.
+. "$KTLS_SRC/tests/lib/tap.sh"
+. "$KTLS_SRC/tests/lib/pki.sh"
+agent=$KTLS_BUILD/bin/ktls-agent
+server=$KTLS_BUILD/tests/handoff_server
+dir=/tmp/agent-test
+rm -rf "$dir"
+mkdir -p "$dir"
+cd "$dir" || exit 1
+make_pki "$dir"
+head -c 67108864 /dev/urandom >big.bin
+big_sha=$(sha256sum <big.bin | cut -d' ' -f1)
+# gnutls-cli moves data in small chunks, slow in the emulated guest: 16 MiB
+head -c 16777216 big.bin >mid.bin
+mid_sha=$(sha256sum <mid.bin | cut -d' ' -f1)
+
+cat >agent.conf <<EOF
+[global]
+workers = 2
+socket =
+log_level = debug
+
+[profile default]
+cert = $dir/server.pem
+key = $dir/server.key
+ca = $dir/ca.pem
+alpn = http/1.1
+EOF
+
+insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
+"$agent" -c agent.conf 2>agent.log &
+agent_pid=$!
+"$server" 8443 http big.bin results.log http/1.1 >http.out 2>&1 &
+http_pid=$!
+"$server" 8444 echo big.bin results.log >echo.out 2>&1 &
+echo_pid=$!
+"$server" 8445 sink big.bin results.log >sink.out 2>&1 &
+sink_pid=$!
+"$server" 8446 source mid.bin results.log >source.out 2>&1 &
+source_pid=$!
+cleanup() {
+	mkdir -p "$KTLS_OUT/agent-logs"
+	cp ./*.log ./*.out ./*.err ./*.conf "$KTLS_OUT/agent-logs/" 2>/dev/null
+	kill "$http_pid" "$echo_pid" "$sink_pid" "$source_pid" 2>/dev/null
+	kill "$agent_pid" 2>/dev/null
+	wait 2>/dev/null
+	grep -q '^ktls_offload ' /proc/modules && rmmod ktls_offload
+}
+trap cleanup EXIT
+
+ok "ktls-agent starts and reports ready" wait_for_line agent.log "ready:"
+ok "the HTTP test server listens" wait_for_line http.out ready
+ok "the echo test server listens" wait_for_line echo.out ready
+ok "the sink and source test servers listen" \
+	sh -c ". $KTLS_SRC/tests/lib/pki.sh; wait_for_line sink.out ready && wait_for_line source.out ready"
+
+# last_result FIELD: from the newest line of results.log
+result_is() {
+	tail -n 1 results.log | grep -q "status 0 version $1 cipher $2 "
+}
+
+# curl TLSVERSION CIPHER-OPTIONS... : GET and POST 64 MiB, both verified
+n=0
+for combo in \
+	"0x304 51 --tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256" \
+	"0x304 52 --tlsv1.3 --tls13-ciphers TLS_AES_256_GCM_SHA384" \
+	"0x304 54 --tlsv1.3 --tls13-ciphers TLS_CHACHA20_POLY1305_SHA256" \
+	"0x303 51 --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-GCM-SHA256" \
+	"0x303 52 --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-ECDSA-AES256-GCM-SHA384" \
+	"0x303 54 --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-ECDSA-CHACHA20-POLY1305"; do
+	set -- $combo
+	ver=$1 cipher=$2
+	shift 2
+	name="TLS $([ "$ver" = 0x304 ] && echo 1.3 || echo 1.2) cipher $cipher"
+	tx0=$(tls_stat TlsTxSw) rx0=$(tls_stat TlsRxSw)
+	got=$(curl -sS --max-time 120 --cacert ca.pem "$@" https://localhost:8443/big.bin 2>>curl.err | sha256sum | cut -d' ' -f1)
+	is "curl GET 64 MiB over $name: SHA-256 matches" "$got" "$big_sha"
+	ok "the agent negotiated $name" result_is "$ver" "$cipher"
+	got=$(curl -sS --max-time 120 --cacert ca.pem "$@" --data-binary @big.bin https://localhost:8443/up 2>>curl.err)
+	is "curl POST 64 MiB over $name: the server's SHA-256 matches" "$got" "$big_sha"
+	tx1=$(tls_stat TlsTxSw) rx1=$(tls_stat TlsRxSw)
+	is "kernel TLS carried both connections ($name): TlsTxSw and TlsRxSw +2" \
+		"$((tx1 - tx0)) $((rx1 - rx0))" "2 2"
+	n=$((n + 1))
+done
+
+curl -sS --max-time 120 --cacert ca.pem --http1.1 -o /dev/null https://localhost:8443/big.bin
+ok "ALPN http/1.1 negotiated with curl" sh -c "tail -n 1 results.log | grep -q \"alpn 'http/1.1'\""
+
+# gnutls-cli: 16 MiB up (the server hashes it), then 16 MiB down.  (A bulk
+# echo would deadlock: gnutls-cli blocks in send while the server sends.)
+gnutls_up() {
+	timeout 120 gnutls-cli --logfile=gnutls-cli.log --x509cafile ca.pem -p 8445 --priority "$1" \
+		localhost <mid.bin >/dev/null 2>>gnutls-cli.err
+	wait_for_line results.log "^sha256 $mid_sha" 30
+}
+gnutls_down() {
+	rm -f in.fifo
+	mkfifo in.fifo
+	timeout 120 gnutls-cli --logfile=gnutls-cli.log --x509cafile ca.pem -p 8446 --priority "$1" \
+		localhost <in.fifo 2>>gnutls-cli.err | sha256sum | cut -d' ' -f1 >down.sha &
+	exec 3>in.fifo		# stdin stays open until the server closes
+	wait $!
+	exec 3>&-
+	cat down.sha
+}
+p13='NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM'
+p12='NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM'
+: >results.log
+ok "gnutls-cli TLS 1.3 AES-128-GCM: 16 MiB up arrive intact" gnutls_up "$p13"
+ok "the agent negotiated TLS 1.3 AES-128-GCM with gnutls-cli" grep -q "status 0 version 0x304 cipher 51 " results.log
+is "gnutls-cli TLS 1.3 AES-128-GCM: 16 MiB down arrive intact" "$(gnutls_down "$p13")" "$mid_sha"
+: >results.log
+ok "gnutls-cli TLS 1.2 AES-256-GCM: 16 MiB up arrive intact" gnutls_up "$p12"
+ok "the agent negotiated TLS 1.2 AES-256-GCM with gnutls-cli" grep -q "status 0 version 0x303 cipher 52 " results.log
+is "gnutls-cli TLS 1.2 AES-256-GCM: 16 MiB down arrive intact" "$(gnutls_down "$p12")" "$mid_sha"
+
+# openssl s_client: 64 MiB echoed both ways at once.
+got=$(timeout 120 openssl s_client -quiet -verify_return_error -CAfile ca.pem -verify_hostname localhost \
+	-tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256 -connect localhost:8444 \
+	<big.bin 2>openssl.err | sha256sum | cut -d' ' -f1)
+is "openssl s_client TLS 1.3 ChaCha20-Poly1305: 64 MiB echoed intact" "$got" "$big_sha"
+ok "the agent negotiated TLS 1.3 ChaCha20-Poly1305 with openssl" result_is 0x304 54
+got=$(timeout 120 openssl s_client -quiet -verify_return_error -CAfile ca.pem -verify_hostname localhost \
+	-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -connect localhost:8444 \
+	<big.bin 2>>openssl.err | sha256sum | cut -d' ' -f1)
+is "openssl s_client TLS 1.2 AES-128-GCM: 64 MiB echoed intact" "$got" "$big_sha"
+ok "the agent negotiated TLS 1.2 AES-128-GCM with openssl" result_is 0x303 51
+
+# A client that does not trust the server's CA fails; the agent logs it.
+fails "curl without the test CA fails verification" \
+	curl -sS -o /dev/null https://localhost:8443/big.bin
+ok "the agent logs one line for the failed handshake, with the peer address" \
+	wait_for_line agent.log "handshake with 127.0.0.1:[0-9]* failed"
+fails "no key material in the agent's log" grep -qi 'BEGIN\|PRIVATE' agent.log
+
+# Configuration errors name the file and the line.
+printf '[global]\nworkers = 2\n[profile x]\nclient_cert = sometimes\n' >bad1.conf
+out=$("$agent" -t -c bad1.conf 2>&1); rc=$?
+like "a bad value: exit 1, file:line and what is wrong" "rc=$rc $out" \
+	"^rc=1 ktls-agent: bad1.conf:4: client_cert must be none, optional or required"
+printf '[global]\nwrokers = 2\n' >bad2.conf
+out=$("$agent" -t -c bad2.conf 2>&1); rc=$?
+like "an unknown key is named" "rc=$rc $out" "^rc=1 ktls-agent: bad2.conf:2: unknown key 'wrokers' in \[global\]"
+printf '[profile a]\ncert = x.pem\n' >bad3.conf
+out=$("$agent" -t -c bad3.conf 2>&1); rc=$?
+like "a cert without its key" "rc=$rc $out" "^rc=1 ktls-agent: bad3.conf: profile 'a': cert 'x.pem' has no key line"
+out=$("$agent" -t -c /nonexistent.conf 2>&1); rc=$?
+like "a missing file" "rc=$rc $out" "^rc=1 ktls-agent: /nonexistent.conf: No such file or directory"
+cp server.key loose.key
+chmod 644 loose.key
+sed "s|key = $dir/server.key|key = $dir/loose.key|" agent.conf >loose.conf
+out=$("$agent" -t -c loose.conf 2>&1); rc=$?
+like "a private key readable by others is refused, naming the file" "rc=$rc $out" \
+	"^rc=1 ktls-agent: private key $dir/loose.key is readable or writable by group or others \(mode 0644\)"
+out=$("$agent" -t -c agent.conf 2>&1); rc=$?
+like "--check accepts the good configuration" "rc=$rc $out" "^rc=0 agent.conf: OK \(1 profiles\)"
+
+# SIGTERM: clean exit.
+kill -TERM "$agent_pid"
+i=0
+while kill -0 "$agent_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait "$agent_pid"
+rc=$?
+is "SIGTERM: the agent exits with status 0" "$rc" 0
+ok "and says so in its log" grep -q "shutting down on signal 15" agent.log
+plan $_tap_n
