@@ -120,6 +120,16 @@ ok "gnutls-cli TLS 1.2 AES-256-GCM: 16 MiB up arrive intact" gnutls_up "$p12"
 ok "the agent negotiated TLS 1.2 AES-256-GCM with gnutls-cli" grep -q "status 0 version 0x303 cipher 52 " results.log
 is "gnutls-cli TLS 1.2 AES-256-GCM: 16 MiB down arrive intact" "$(gnutls_down "$p12")" "$mid_sha"
 
+# Resumption: gnutls-cli -r connects twice; the second must resume, which
+# for TLS 1.3 needs the ticket sent before the socket went to the kernel.
+for v in 1.3 1.2; do
+	: >results.log
+	timeout 60 gnutls-cli --logfile=resume.log --x509cafile ca.pem -p 8445 -r \
+		--priority "NORMAL:-VERS-ALL:+VERS-TLS$v" localhost </dev/null >/dev/null 2>>gnutls-cli.err
+	ok "TLS $v: two handshakes with gnutls-cli -r" test "$(grep -c 'status 0' results.log)" -eq 2
+	ok "TLS $v: the second one resumed a session" grep -q 'status 0 .* resumed 1 ' results.log
+done
+
 # openssl s_client: 64 MiB echoed both ways at once.
 got=$(timeout 120 openssl s_client -quiet -verify_return_error -CAfile ca.pem -verify_hostname localhost \
 	-tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256 -connect localhost:8444 \
