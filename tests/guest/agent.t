@@ -59,7 +59,7 @@ ok "the echo test server listens" wait_for_line echo.out ready
 ok "the sink and source test servers listen" \
 	sh -c ". $KTLS_SRC/tests/lib/pki.sh; wait_for_line sink.out ready && wait_for_line source.out ready"
 
-# last_result FIELD: from the newest line of results.log
+# result_is VERSION CIPHER: the newest handoff in results.log succeeded with them
 result_is() {
 	tail -n 1 results.log | grep -q "status 0 version $1 cipher $2 "
 }
