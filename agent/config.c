@@ -304,14 +304,3 @@ void agent_config_free(struct agent_config *cfg)
 	free(cfg->socket_group);
 	memset(cfg, 0, sizeof(*cfg));
 }
-
-const struct agent_profile *agent_config_profile(const struct agent_config *cfg,
-						 const char *name)
-{
-	if (!name || !name[0])
-		name = "default";
-	for (int i = 0; i < cfg->n_profiles; i++)
-		if (!strcmp(cfg->profiles[i].name, name))
-			return &cfg->profiles[i];
-	return NULL;
-}

@@ -63,8 +63,4 @@ int agent_config_load(const char *path, struct agent_config *cfg,
 		      char *err, size_t errlen);
 void agent_config_free(struct agent_config *cfg);
 
-/* The profile called @name, or "default" for NULL or ""; NULL if none. */
-const struct agent_profile *agent_config_profile(const struct agent_config *cfg,
-						 const char *name);
-
 #endif
