@@ -69,14 +69,38 @@ static int parse_bool(const char *v, bool *out)
 	return 1;
 }
 
+/* Index of @v among @names (indexed by the value each stands for; gaps are
+ * NULL), or -1. */
+static int parse_choice(const char *v, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && !strcmp(v, names[i]))
+			return (int)i;
+	return -1;
+}
+
+#define CHOICE(v, names) parse_choice(v, names, sizeof(names) / sizeof(names[0]))
+
+static const char *const log_targets[] = { "stderr", "syslog" };
+
 static const char *const log_levels[] = {
 	[LOG_ERR] = "error", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
 	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 
+static const char *const module_uses[] = {
+	[MODULE_AUTO] = "auto", [MODULE_YES] = "yes", [MODULE_NO] = "no",
+};
+
+static const char *const client_cert_modes[] = {
+	[CLIENT_CERT_NONE] = "none", [CLIENT_CERT_OPTIONAL] = "optional",
+	[CLIENT_CERT_REQUIRED] = "required",
+};
+
 static int global_key(struct parse_ctx *c, const char *name, const char *v)
 {
 	struct agent_config *cfg = c->cfg;
+	int i;
 
 	if (!strcmp(name, "workers")) {
 		if (!parse_uint(v, 0, 256, &cfg->workers))
@@ -90,28 +114,17 @@ static int global_key(struct parse_ctx *c, const char *name, const char *v)
 	} else if (!strcmp(name, "socket_group")) {
 		return set_str(&cfg->socket_group, v);
 	} else if (!strcmp(name, "log")) {
-		if (!strcmp(v, "syslog"))
-			cfg->log_syslog = true;
-		else if (!strcmp(v, "stderr"))
-			cfg->log_syslog = false;
-		else
+		if ((i = CHOICE(v, log_targets)) < 0)
 			return fail(c, "log must be stderr or syslog, not '%s'", v);
+		cfg->log_syslog = i == 1;
 	} else if (!strcmp(name, "log_level")) {
-		for (size_t i = 0; i < sizeof(log_levels) / sizeof(log_levels[0]); i++)
-			if (log_levels[i] && !strcmp(v, log_levels[i])) {
-				cfg->log_level = (int)i;
-				return 1;
-			}
-		return fail(c, "log_level must be error, warning, notice, info or debug, not '%s'", v);
+		if ((i = CHOICE(v, log_levels)) < 0)
+			return fail(c, "log_level must be error, warning, notice, info or debug, not '%s'", v);
+		cfg->log_level = i;
 	} else if (!strcmp(name, "module")) {
-		if (!strcmp(v, "auto"))
-			cfg->module = MODULE_AUTO;
-		else if (!strcmp(v, "yes"))
-			cfg->module = MODULE_YES;
-		else if (!strcmp(v, "no"))
-			cfg->module = MODULE_NO;
-		else
+		if ((i = CHOICE(v, module_uses)) < 0)
 			return fail(c, "module must be auto, yes or no, not '%s'", v);
+		cfg->module = (enum module_use)i;
 	} else {
 		return fail(c, "unknown key '%s' in [global]", name);
 	}
@@ -140,14 +153,11 @@ static int profile_key(struct parse_ctx *c, const char *name, const char *v)
 		}
 		return set_str(&p->ca, v);
 	} else if (!strcmp(name, "client_cert")) {
-		if (!strcmp(v, "none"))
-			p->client_cert = CLIENT_CERT_NONE;
-		else if (!strcmp(v, "optional"))
-			p->client_cert = CLIENT_CERT_OPTIONAL;
-		else if (!strcmp(v, "required"))
-			p->client_cert = CLIENT_CERT_REQUIRED;
-		else
+		int i = CHOICE(v, client_cert_modes);
+
+		if (i < 0)
 			return fail(c, "client_cert must be none, optional or required, not '%s'", v);
+		p->client_cert = (enum client_cert_mode)i;
 	} else if (!strcmp(name, "priority")) {
 		return set_str(&p->priority, v);
 	} else if (!strcmp(name, "alpn")) {
