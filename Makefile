@@ -17,17 +17,24 @@ KDIR	?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 
 DEPS	:= scripts/deps.sh
 
-PROGS	:= $(BUILD)/bin/ktlsctl $(BUILD)/bin/ktls-agent
+PREFIX	?= /usr/local
+PROGS	:= $(BUILD)/bin/ktlsctl $(BUILD)/bin/ktls-agent $(BUILD)/bin/ktls-serve
+LIBKTLS_SOVERSION := 0
+LIBS	:= $(BUILD)/lib/libktls.so $(BUILD)/lib/libktls.a $(BUILD)/lib/pkgconfig/ktls.pc
 GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test \
-	       $(BUILD)/tests/handoff_server
+	       $(BUILD)/tests/handoff_server $(BUILD)/tests/handoff_client \
+	       $(BUILD)/tests/flight_client
 UNIT_TESTS := $(BUILD)/tests/unit_keyinstall
 
 ktlsctl_OBJS := ktlsctl.o ktlsctl_version.o genl.o
+# libktls: position-independent, only the <ktls-offload/ktls.h> API exported
+libktls_OBJS := libktls.o sockmsg.o broker.o genl.o keyinstall.o
+LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
 agent_OBJS := ktls-agent.o worker.o tls.o handoff.o config.o log.o broker.o genl.o \
-	      keyinstall.o loopback.o
+	      keyinstall.o loopback.o sockmsg.o usock.o
 
 .PHONY: all deps kmod kmods check check-host check-guest demo bench clean help
-all: deps $(PROGS) $(GUEST_PROGS) $(UNIT_TESTS)
+all: deps $(PROGS) $(LIBS) $(GUEST_PROGS) $(UNIT_TESTS)
 
 help:
 	@echo "make            build the userspace programs into $(BUILD)/"
@@ -44,6 +51,27 @@ $(BUILD)/agent/%.o: agent/%.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+$(BUILD)/lib/obj/%.o: agent/%.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(BUILD)/lib/libktls.so.$(LIBKTLS_SOVERSION): $(LIB_OBJS)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,libktls.so.$(LIBKTLS_SOVERSION) -Wl,-z,defs \
+		-o $@ $^ $(shell pkg-config --libs libnl-genl-3.0)
+
+$(BUILD)/lib/libktls.so: $(BUILD)/lib/libktls.so.$(LIBKTLS_SOVERSION)
+	ln -sf $(<F) $@
+
+$(BUILD)/lib/libktls.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/lib/pkgconfig/ktls.pc: dist/ktls.pc.in include/ktls-offload/version.h
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' \
+	    -e "s|@VERSION@|$$(sed -n 's/.*KTLS_OFFLOAD_VERSION \"\(.*\)\"/\1/p' include/ktls-offload/version.h)|" \
+	    $< > $@
+
 $(BUILD)/tests/%.o: tests/*/%.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -51,6 +79,10 @@ $(BUILD)/tests/%.o: tests/*/%.c | deps
 $(BUILD)/bin/ktlsctl: $(addprefix $(BUILD)/agent/,$(ktlsctl_OBJS))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/bin/ktls-serve: $(BUILD)/agent/ktls-serve.o $(BUILD)/agent/http.o $(BUILD)/lib/libktls.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 $(BUILD)/bin/ktls-agent: $(addprefix $(BUILD)/agent/,$(agent_OBJS))
 	@mkdir -p $(@D)
@@ -62,7 +94,13 @@ $(BUILD)/tests/ktls_sendfile: $(BUILD)/tests/ktls_sendfile.o $(BUILD)/agent/loop
 $(BUILD)/tests/broker_test: $(BUILD)/tests/broker_test.o $(BUILD)/agent/loopback.o $(addprefix $(BUILD)/agent/,broker.o genl.o keyinstall.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
-$(BUILD)/tests/handoff_server: $(BUILD)/tests/handoff_server.o $(addprefix $(BUILD)/agent/,broker.o genl.o)
+$(BUILD)/tests/handoff_server: $(BUILD)/tests/handoff_server.o $(BUILD)/lib/libktls.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/handoff_client: $(BUILD)/tests/handoff_client.o $(BUILD)/lib/libktls.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/flight_client: $(BUILD)/tests/flight_client.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit_keyinstall: $(BUILD)/tests/unit_keyinstall.o $(BUILD)/agent/keyinstall.o

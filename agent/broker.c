@@ -9,7 +9,7 @@
 
 #include "broker.h"
 
-static struct nla_policy request_policy[KTLS_OFFLOAD_A_REQUEST_MAX + 1] = {
+struct nla_policy ktls_request_policy[KTLS_OFFLOAD_A_REQUEST_MAX + 1] = {
 	[KTLS_OFFLOAD_A_REQUEST_ID]	      = { .type = NLA_U32 },
 	[KTLS_OFFLOAD_A_REQUEST_SOCKFD]	      = { .type = NLA_U32 },
 	[KTLS_OFFLOAD_A_REQUEST_ROLE]	      = { .type = NLA_U32 },
@@ -24,7 +24,7 @@ static struct nla_policy request_policy[KTLS_OFFLOAD_A_REQUEST_MAX + 1] = {
 	[KTLS_OFFLOAD_A_REQUEST_AGENT_PORTID] = { .type = NLA_U32 },
 };
 
-static struct nla_policy result_policy[KTLS_OFFLOAD_A_RESULT_MAX + 1] = {
+struct nla_policy ktls_result_policy[KTLS_OFFLOAD_A_RESULT_MAX + 1] = {
 	[KTLS_OFFLOAD_A_RESULT_ID]	      = { .type = NLA_U32 },
 	[KTLS_OFFLOAD_A_RESULT_STATUS]	      = { .type = NLA_U32 },
 	[KTLS_OFFLOAD_A_RESULT_COOKIE]	      = { .type = NLA_U64 },
@@ -77,6 +77,19 @@ static int parse_id(struct nlattr **attrs, struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
+int ktls_request_put(struct nl_msg *msg, const struct ktls_submit_args *a)
+{
+	if (nla_put_u32(msg, KTLS_OFFLOAD_A_REQUEST_ROLE, a->role) ||
+	    put_str(msg, KTLS_OFFLOAD_A_REQUEST_PROFILE, a->profile) ||
+	    put_str(msg, KTLS_OFFLOAD_A_REQUEST_PEERNAME, a->peername) ||
+	    put_str(msg, KTLS_OFFLOAD_A_REQUEST_ALPN, a->alpn) ||
+	    (a->timeout_ms &&
+	     nla_put_u32(msg, KTLS_OFFLOAD_A_REQUEST_TIMEOUT_MS, a->timeout_ms)) ||
+	    nla_put_u64(msg, KTLS_OFFLOAD_A_REQUEST_COOKIE, a->cookie))
+		return -EMSGSIZE;
+	return 0;
+}
+
 int ktls_broker_submit(struct ktls_genl *g, const struct ktls_submit_args *a,
 		       uint32_t *id)
 {
@@ -85,18 +98,12 @@ int ktls_broker_submit(struct ktls_genl *g, const struct ktls_submit_args *a,
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_u32(msg, KTLS_OFFLOAD_A_REQUEST_SOCKFD, (uint32_t)a->fd) ||
-	    nla_put_u32(msg, KTLS_OFFLOAD_A_REQUEST_ROLE, a->role) ||
-	    put_str(msg, KTLS_OFFLOAD_A_REQUEST_PROFILE, a->profile) ||
-	    put_str(msg, KTLS_OFFLOAD_A_REQUEST_PEERNAME, a->peername) ||
-	    put_str(msg, KTLS_OFFLOAD_A_REQUEST_ALPN, a->alpn) ||
-	    (a->timeout_ms &&
-	     nla_put_u32(msg, KTLS_OFFLOAD_A_REQUEST_TIMEOUT_MS, a->timeout_ms)) ||
-	    nla_put_u64(msg, KTLS_OFFLOAD_A_REQUEST_COOKIE, a->cookie) ||
+	    ktls_request_put(msg, a) ||
 	    (a->flags && nla_put_u32(msg, KTLS_OFFLOAD_A_REQUEST_FLAGS, a->flags))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return ktls_genl_call(g, msg, KTLS_OFFLOAD_A_REQUEST_MAX, request_policy,
+	return ktls_genl_call(g, msg, KTLS_OFFLOAD_A_REQUEST_MAX, ktls_request_policy,
 			      parse_id, id);
 }
 
@@ -134,7 +141,7 @@ int ktls_broker_wait(struct ktls_genl *g, uint32_t id, struct ktls_result_msg *r
 		return -EMSGSIZE;
 	}
 	memset(r, 0, sizeof(*r));
-	return ktls_genl_call(g, msg, KTLS_OFFLOAD_A_RESULT_MAX, result_policy,
+	return ktls_genl_call(g, msg, KTLS_OFFLOAD_A_RESULT_MAX, ktls_result_policy,
 			      parse_result, r);
 }
 
@@ -178,17 +185,14 @@ int ktls_broker_accept(struct ktls_genl *g, struct ktls_accepted *a)
 		return -ENOMEM;
 	memset(a, 0, sizeof(*a));
 	a->fd = -1;
-	return ktls_genl_call(g, msg, KTLS_OFFLOAD_A_REQUEST_MAX, request_policy,
+	return ktls_genl_call(g, msg, KTLS_OFFLOAD_A_REQUEST_MAX, ktls_request_policy,
 			      parse_accepted, a);
 }
 
-int ktls_broker_done(struct ktls_genl *g, const struct ktls_result_msg *r)
+int ktls_result_put(struct nl_msg *msg, const struct ktls_result_msg *r)
 {
-	struct nl_msg *msg = ktls_genl_msg(g, KTLS_OFFLOAD_CMD_DONE, 0);
 	int bad;
 
-	if (!msg)
-		return -ENOMEM;
 	bad = nla_put_u32(msg, KTLS_OFFLOAD_A_RESULT_ID, r->id) ||
 	      nla_put_u32(msg, KTLS_OFFLOAD_A_RESULT_STATUS, r->status);
 	if (!bad && !r->status)
@@ -200,7 +204,16 @@ int ktls_broker_done(struct ktls_genl *g, const struct ktls_result_msg *r)
 		       nla_put_string(msg, KTLS_OFFLOAD_A_RESULT_PEER_IDENTITY,
 				      r->peer_identity)) ||
 		      (r->resumed && nla_put_flag(msg, KTLS_OFFLOAD_A_RESULT_RESUMED));
-	if (bad) {
+	return bad ? -EMSGSIZE : 0;
+}
+
+int ktls_broker_done(struct ktls_genl *g, const struct ktls_result_msg *r)
+{
+	struct nl_msg *msg = ktls_genl_msg(g, KTLS_OFFLOAD_CMD_DONE, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (ktls_result_put(msg, r)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -287,6 +300,6 @@ int ktls_broker_list(struct ktls_genl *g, ktls_request_fn fn, void *arg)
 
 	if (!msg)
 		return -ENOMEM;
-	return ktls_genl_call(g, msg, KTLS_OFFLOAD_A_REQUEST_MAX, request_policy,
+	return ktls_genl_call(g, msg, KTLS_OFFLOAD_A_REQUEST_MAX, ktls_request_policy,
 			      parse_request_info, &ctx);
 }

@@ -69,6 +69,15 @@ int ktls_broker_stats(struct ktls_genl *g, struct ktls_stats_msg *st);
 typedef void (*ktls_request_fn)(const struct ktls_request_info *ri, void *arg);
 int ktls_broker_list(struct ktls_genl *g, ktls_request_fn fn, void *arg);
 
+/* The attribute policies of the request and result sets (libnl's). */
+extern struct nla_policy ktls_request_policy[];
+extern struct nla_policy ktls_result_policy[];
+
+/* Appends SUBMIT's attributes but SOCKFD and FLAGS; -EMSGSIZE if full. */
+int ktls_request_put(struct nl_msg *msg, const struct ktls_submit_args *a);
+/* Appends the attributes of a DONE or COMPLETE; -EMSGSIZE if full. */
+int ktls_result_put(struct nl_msg *msg, const struct ktls_result_msg *r);
+
 /* Fills @r from the attributes of a COMPLETE notification or WAIT reply. */
 int ktls_result_parse(struct nlattr **attrs, struct ktls_result_msg *r);
 

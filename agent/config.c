@@ -10,6 +10,8 @@
 
 #include <ini.h>
 
+#include <ktls-offload/agent-socket.h>
+
 #include "config.h"
 
 struct parse_ctx {
@@ -245,7 +247,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 static void set_defaults(struct agent_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->socket_path = strdup("");	/* the UNIX socket path is not built yet */
+	cfg->socket_path = strdup(KTLS_AGENT_SOCKET_PATH);
 	cfg->log_level = LOG_INFO;
 	cfg->module = MODULE_AUTO;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * ktls-agent: performs TLS handshakes with GnuTLS on sockets handed over by
- * the ktls_offload module and installs kernel TLS on them.  Entry point:
+ * the ktls_offload module or over its UNIX socket, and installs kernel TLS
+ * on them.  Entry point:
  * options, configuration, privileges, signals.
  */
 #include <errno.h>
@@ -25,15 +26,16 @@
 #include "handoff.h"
 #include "log.h"
 #include "tls.h"
+#include "usock.h"
 #include "worker.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: ktls-agent [options]\n"
-"Perform TLS handshakes for sockets handed over by the ktls_offload module and\n"
-"install kernel TLS on them.  Runs in the foreground; stop it with SIGTERM,\n"
-"reload its configuration with SIGHUP.\n"
+"Perform TLS handshakes for sockets handed over by the ktls_offload module or\n"
+"over the agent's UNIX socket, and install kernel TLS on them.  Runs in the\n"
+"foreground; stop it with SIGTERM, reload its configuration with SIGHUP.\n"
 "\n"
 "  -c, --config FILE   configuration file (default " AGENT_DEFAULT_CONFIG ")\n"
 "  -t, --check         check the configuration and the keys, then exit\n"
@@ -64,6 +66,56 @@ static struct agent_generation *load_generation(const char *path, unsigned int m
 		return NULL;
 	}
 	return g;
+}
+
+/*
+ * The module path when the configuration and the kernel allow it, the UNIX
+ * socket when configured; at least one.  The socket is created here, as
+ * root, for the user the agent becomes.
+ */
+static int choose_paths(struct agent *a, char *err, size_t errlen)
+{
+	const struct agent_config *cfg = &a->gen->cfg;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	struct ktls_genl g;
+	int ret;
+
+	a->listen_fd = -1;
+	if (cfg->module != MODULE_NO) {
+		ret = ktls_genl_open(&g);
+		ktls_genl_close(&g);
+		a->use_module = ret == 0;
+		if (ret && (cfg->module == MODULE_YES || ret != -ENOENT)) {
+			snprintf(err, errlen, ret == -ENOENT ?
+				 "module = yes, but the ktls_offload module is not loaded" :
+				 "cannot reach the ktls_offload module: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	if (cfg->socket_path[0]) {
+		if (cfg->user) {
+			struct passwd *pw = getpwnam(cfg->user);
+
+			if (!pw) {
+				snprintf(err, errlen, "user '%s' does not exist", cfg->user);
+				return -ENOENT;
+			}
+			uid = pw->pw_uid;
+			gid = pw->pw_gid;
+		}
+		a->listen_fd = usock_listen(cfg->socket_path, cfg->socket_group, uid, gid,
+					    err, errlen);
+		if (a->listen_fd < 0)
+			return a->listen_fd;
+	}
+	if (!a->use_module && a->listen_fd < 0) {
+		snprintf(err, errlen, cfg->module == MODULE_NO ?
+			 "module = no and no socket: nothing to serve" :
+			 "the ktls_offload module is not loaded and no socket is configured");
+		return -ENOENT;
+	}
+	return 0;
 }
 
 /* Becomes @user, keeping only CAP_NET_ADMIN (ACCEPT and DONE need it). */
@@ -107,7 +159,7 @@ int main(int argc, char **argv)
 	struct agent agent = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct worker **workers;
 	unsigned int mask = 0, n_workers;
-	char err[512];
+	char err[512], *socket_path;
 	sigset_t sigs;
 	int c, ret;
 
@@ -152,19 +204,19 @@ int main(int argc, char **argv)
 	}
 	agent_log_init(agent.gen->cfg.log_syslog, debug ? LOG_DEBUG : agent.gen->cfg.log_level);
 
-	if (agent.gen->cfg.module == MODULE_NO) {
-		agent_log(LOG_ERR, "module = no leaves nothing to serve: handoffs over the "
-			  "UNIX socket are not implemented yet");
+	ret = choose_paths(&agent, err, sizeof(err));
+	if (ret) {
+		agent_log(LOG_ERR, "%s", err);
 		return 1;
 	}
-	if (agent.gen->cfg.socket_path[0])
-		agent_log(LOG_WARNING, "socket = %s is ignored: handoffs over the UNIX socket "
-			  "are not implemented yet", agent.gen->cfg.socket_path);
 
 	if (agent.gen->cfg.user && drop_privileges(agent.gen->cfg.user, err, sizeof(err))) {
 		agent_log(LOG_ERR, "%s", err);
 		return 1;
 	}
+
+	/* The socket stays where it was bound, whatever a reload says. */
+	socket_path = strdup(agent.gen->cfg.socket_path);
 
 	/* Signals go to this thread only, by sigwait. */
 	sigemptyset(&sigs);
@@ -181,14 +233,15 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; workers && i < n_workers; i++) {
 		ret = worker_start(&agent, (int)i, &workers[i]);
 		if (ret) {
-			agent_log(LOG_ERR, ret == -ENOENT ?
-				  "the ktls_offload module is not loaded" :
-				  "cannot start worker %u: %s", i, strerror(-ret));
+			agent_log(LOG_ERR, "cannot start worker %u: %s", i, strerror(-ret));
 			return 1;
 		}
 	}
-	agent_log(LOG_INFO, "version %s ready: %u workers, %d profiles, kernel ciphers 0x%x",
-		  KTLS_OFFLOAD_VERSION, n_workers, agent.gen->cfg.n_profiles, mask);
+	agent_log(LOG_INFO, "version %s ready: %u workers, %d profiles, kernel ciphers 0x%x, "
+		  "handoffs from %s%s%s", KTLS_OFFLOAD_VERSION, n_workers,
+		  agent.gen->cfg.n_profiles, mask, agent.use_module ? "the module" : "",
+		  agent.use_module && agent.listen_fd >= 0 ? " and " : "",
+		  agent.listen_fd >= 0 ? agent.gen->cfg.socket_path : "");
 
 	for (;;) {
 		int sig;
@@ -222,6 +275,13 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < n_workers; i++)
 		worker_join(workers[i]);
 	free(workers);
+	if (agent.listen_fd >= 0) {
+		close(agent.listen_fd);
+		if (unlink(socket_path))
+			agent_log(LOG_WARNING, "cannot remove %s: %s", socket_path,
+				  strerror(errno));
+	}
+	free(socket_path);
 	agent_generation_put(agent.gen);
 	return 0;
 }

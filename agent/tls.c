@@ -24,6 +24,12 @@ struct tls_handshake {
 	enum tls_role role;
 	gnutls_datum_t alpn[16];
 	char alpn_buf[256];
+	char peername[256];		/* GnuTLS keeps a pointer to it */
+	/* record-bounded reads (tls_pull) */
+	unsigned char hdr[5];		/* the current record's header */
+	unsigned int hdr_have;		/* bytes of it read from the socket */
+	unsigned int hdr_given;		/* bytes of it passed to GnuTLS */
+	size_t body_left;		/* bytes of its body still unread */
 };
 
 int tls_priority_string(const char *base, unsigned int cipher_mask,
@@ -203,21 +209,61 @@ fail(struct tls_result *res, int err, const char *fmt, ...)
  * Socket I/O for GnuTLS.  The socket's file description is shared with the
  * requester, so its O_NONBLOCK flag is not ours to change: every call is
  * non-blocking by MSG_DONTWAIT instead.
+ *
+ * Reads never cross the end of a TLS record: GnuTLS sees the handshake's
+ * records and nothing after them.  Whatever the peer sends behind its last
+ * handshake record (a client's request in the same flight as its
+ * Finished) stays in the socket for kernel TLS to decrypt.  A partial
+ * record header is consumed into h->hdr rather than peeked at, so a peer
+ * trickling bytes cannot keep the socket readable and spin the worker.
  */
 static ssize_t tls_push(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
 {
-	return send((int)(intptr_t)ptr, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	struct tls_handshake *h = ptr;
+
+	return send(h->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 {
-	return recv((int)(intptr_t)ptr, buf, len, MSG_DONTWAIT);
+	struct tls_handshake *h = ptr;
+	ssize_t n;
+
+	if (!len)
+		return 0;
+	if (h->hdr_given == sizeof(h->hdr) && !h->body_left)
+		h->hdr_have = h->hdr_given = 0;		/* record done: next one */
+	while (h->hdr_have < sizeof(h->hdr)) {
+		n = recv(h->fd, h->hdr + h->hdr_have, sizeof(h->hdr) - h->hdr_have,
+			 MSG_DONTWAIT);
+		if (n <= 0)
+			return n;
+		h->hdr_have += (unsigned int)n;
+		if (h->hdr_have == sizeof(h->hdr))
+			h->body_left = (size_t)h->hdr[3] << 8 | h->hdr[4];
+	}
+	if (h->hdr_given < sizeof(h->hdr)) {
+		size_t k = sizeof(h->hdr) - h->hdr_given;
+
+		if (k > len)
+			k = len;
+		memcpy(buf, h->hdr + h->hdr_given, k);
+		h->hdr_given += (unsigned int)k;
+		return (ssize_t)k;
+	}
+	n = recv(h->fd, buf, len < h->body_left ? len : h->body_left, MSG_DONTWAIT);
+	if (n > 0)
+		h->body_left -= (size_t)n;
+	return n;
 }
 
 static int tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 {
-	struct pollfd pfd = { .fd = (int)(intptr_t)ptr, .events = POLLIN };
+	struct tls_handshake *h = ptr;
+	struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
 
+	if (h->hdr_have == sizeof(h->hdr) && h->hdr_given < sizeof(h->hdr))
+		return 1;
 	return poll(&pfd, 1, (int)ms);
 }
 
@@ -255,7 +301,9 @@ struct tls_handshake *tls_handshake_new(const struct tls_profile *p, int fd,
 		     p->conf->name);
 		goto err;
 	}
-	if (!p->conf->tickets)
+	/* A client never asks for tickets: a TLS 1.3 server then has no reason
+	 * to send NewSessionTicket after the socket went to the kernel. */
+	if (!p->conf->tickets || role == TLS_ROLE_CLIENT)
 		flags |= GNUTLS_NO_TICKETS;
 	ret = gnutls_init(&h->s, (role == TLS_ROLE_SERVER ? GNUTLS_SERVER : GNUTLS_CLIENT) |
 			  flags);
@@ -263,7 +311,7 @@ struct tls_handshake *tls_handshake_new(const struct tls_profile *p, int fd,
 		fail(res, ENOMEM, "gnutls_init failed");
 		goto err;
 	}
-	gnutls_transport_set_ptr(h->s, (gnutls_transport_ptr_t)(intptr_t)fd);
+	gnutls_transport_set_ptr(h->s, h);
 	gnutls_transport_set_push_function(h->s, tls_push);
 	gnutls_transport_set_pull_function(h->s, tls_pull);
 	gnutls_transport_set_pull_timeout_function(h->s, tls_pull_timeout);
@@ -286,10 +334,13 @@ struct tls_handshake *tls_handshake_new(const struct tls_profile *p, int fd,
 			gnutls_db_set_cache_expiration(h->s, (int)p->conf->ticket_rotation_s);
 		}
 	} else {
-		if (!is_ip_address(peername))
-			gnutls_server_name_set(h->s, GNUTLS_NAME_DNS, peername, strlen(peername));
-		/* Chain, validity period and name (DNS or IP) against the CAs. */
-		gnutls_session_set_verify_cert(h->s, peername, 0);
+		snprintf(h->peername, sizeof(h->peername), "%s", peername);
+		if (!is_ip_address(h->peername))
+			gnutls_server_name_set(h->s, GNUTLS_NAME_DNS, h->peername,
+					       strlen(h->peername));
+		/* Chain, validity period and name (DNS or IP) against the CAs;
+		 * GnuTLS keeps the pointer, so it is the session's own copy. */
+		gnutls_session_set_verify_cert(h->s, h->peername, 0);
 	}
 
 	if (alpn && alpn[0]) {
@@ -376,7 +427,11 @@ int tls_handshake_step(struct tls_handshake *h, bool *want_write,
 		return 0;
 	}
 
-	ret = agent_handoff(h->s, h->fd, &res->tls_version, &res->cipher);
+	/* bytes of a record read past the handshake would be lost to the kernel */
+	if (h->hdr_have != h->hdr_given || h->body_left)
+		ret = -EPROTO;
+	else
+		ret = agent_handoff(h->s, h->fd, &res->tls_version, &res->cipher);
 	if (ret) {
 		res->err = -ret;
 		snprintf(res->reason, sizeof(res->reason), "kernel TLS: %s%s", strerror(-ret),

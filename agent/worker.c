@@ -7,18 +7,42 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/ktls_offload.h>
 
+#include <ktls-offload/agent-socket.h>
+
 #include "broker.h"
 #include "log.h"
+#include "sockmsg.h"
+#include "usock.h"
 #include "worker.h"
 
+/* What an epoll event's data.ptr points at: each starts with its kind. */
+enum ev_kind { EV_GENL, EV_WAKE, EV_LISTEN, EV_CONN, EV_JOB };
+
+/* A requester's connection to the UNIX socket; its jobs run here. */
+struct conn {
+	enum ev_kind kind;
+	struct conn *next, *prev;
+	int fd;
+	int n_jobs;
+	pid_t pid;
+	uid_t uid;
+};
+
 struct job {
+	enum ev_kind kind;
 	struct job *next, *prev;
-	uint32_t id;
+	uint32_t id;		/* the module's request id, or the conn's seq */
+	struct conn *conn;	/* NULL: from the module */
+	bool conn_gone;		/* the requester hung up: no reply */
+	bool finished;		/* on the worker's dead list */
+	uint64_t cookie;
+	ino_t ino;		/* of the socket, to refuse a second request */
 	int fd;
 	struct tls_handshake *h;
 	struct agent_generation *gen;
@@ -30,16 +54,17 @@ struct worker {
 	struct agent *agent;
 	int index;
 	pthread_t thread;
-	struct ktls_genl genl;
+	struct ktls_genl genl;	/* .sock NULL: no module */
 	int epfd;
 	int wakefd;
 	bool ready;		/* a READY arrived */
 	struct job jobs;	/* list head of handshakes in flight */
 	int n_jobs;
+	struct conn conns;	/* list head of UNIX-socket requesters */
+	struct job *dead;	/* finished jobs, freed after each batch */
 };
 
-/* epoll tags for the two fds that are not handshakes */
-static char tag_genl, tag_wake;
+static const enum ev_kind tag_genl = EV_GENL, tag_wake = EV_WAKE, tag_listen = EV_LISTEN;
 
 static double now(void)
 {
@@ -113,17 +138,36 @@ static void job_finish(struct worker *w, struct job *j, struct tls_result *res)
 			  j->id, j->peer, res->reason[0] ? res->reason : strerror(res->err),
 			  strerror(res->err));
 	}
-	ret = ktls_broker_done(&w->genl, &r);
-	if (ret)
-		agent_log(ret == -ENOENT ? LOG_INFO : LOG_WARNING,
-			  "request %u: the module refused DONE: %s", j->id, strerror(-ret));
+	if (!j->conn) {
+		ret = ktls_broker_done(&w->genl, &r);
+		if (ret)
+			agent_log(ret == -ENOENT ? LOG_INFO : LOG_WARNING,
+				  "request %u: the module refused DONE: %s", j->id,
+				  strerror(-ret));
+	} else if (!j->conn_gone) {
+		r.cookie = j->cookie;
+		ret = sockmsg_send_complete(j->conn->fd, j->id, &r, 1);
+		if (ret) {
+			/* A requester that does not read is disconnected (its
+			 * other requests end when the hangup is seen). */
+			agent_log(LOG_WARNING, "socket request %u of pid %d: cannot send its "
+				  "result: %s", j->id, (int)j->conn->pid, strerror(-ret));
+			shutdown(j->conn->fd, SHUT_RDWR);
+		}
+	}
+	if (j->conn)
+		j->conn->n_jobs--;
 	tls_handshake_free(j->h);
+	j->h = NULL;
 	close(j->fd);
 	agent_generation_put(j->gen);
 	j->prev->next = j->next;
 	j->next->prev = j->prev;
 	w->n_jobs--;
-	free(j);
+	/* Freed after the current batch of events, which may still name it. */
+	j->finished = true;
+	j->next = w->dead;
+	w->dead = j;
 }
 
 static void job_step(struct worker *w, struct job *j)
@@ -140,7 +184,21 @@ static void job_step(struct worker *w, struct job *j)
 	job_finish(w, j, &res);
 }
 
-static void job_start(struct worker *w, struct ktls_accepted *a)
+/* Answers a request that never became a job. */
+static void refuse(struct worker *w, struct conn *c, uint32_t id, uint64_t cookie, int err)
+{
+	struct ktls_result_msg r = { .id = id, .status = (uint32_t)err, .cookie = cookie };
+
+	if (!c)
+		ktls_broker_done(&w->genl, &r);
+	else if (sockmsg_send_complete(c->fd, id, &r, 1))
+		shutdown(c->fd, SHUT_RDWR);
+}
+
+/* Starts the handshake of request @a, from the module (@c NULL) or from
+ * UNIX-socket connection @c.  Takes @a->fd. */
+static void job_start(struct worker *w, struct conn *c, const struct ktls_accepted *a,
+		      uint64_t cookie)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -149,14 +207,15 @@ static void job_start(struct worker *w, struct ktls_accepted *a)
 	unsigned int ms;
 
 	if (!j) {
-		struct ktls_result_msg r = { .id = a->id, .status = ENOMEM };
-
-		ktls_broker_done(&w->genl, &r);
+		refuse(w, c, a->id, cookie, ENOMEM);
 		close(a->fd);
 		return;
 	}
+	j->kind = EV_JOB;
 	j->id = a->id;
 	j->fd = a->fd;
+	j->conn = c;
+	j->cookie = cookie;
 	j->gen = agent_generation_get(w->agent);
 	peer_name(a->fd, j->peer, sizeof(j->peer));
 	j->next = w->jobs.next;
@@ -164,6 +223,8 @@ static void job_start(struct worker *w, struct ktls_accepted *a)
 	w->jobs.next->prev = j;
 	w->jobs.next = j;
 	w->n_jobs++;
+	if (c)
+		c->n_jobs++;
 
 	p = tls_runtime_profile(&j->gen->rt, a->profile);
 	if (!p) {
@@ -191,6 +252,157 @@ static void job_start(struct worker *w, struct ktls_accepted *a)
 	job_step(w, j);
 }
 
+static struct job *conn_job(struct worker *w, struct conn *c, uint32_t seq)
+{
+	for (struct job *j = w->jobs.next; j != &w->jobs; j = j->next)
+		if (j->conn == c && j->id == seq)
+			return j;
+	return NULL;
+}
+
+/* A SUBMIT over the UNIX socket: the module's checks, then a job. */
+static void conn_submit(struct worker *w, struct conn *c, struct sockmsg_in *m)
+{
+	struct ktls_submit_args s;
+	struct ktls_accepted a = { .id = m->seq };
+	struct stat st = { 0 };
+	int err;
+
+	err = sockmsg_parse_submit(m, &s);
+	if (!err && conn_job(w, c, m->seq))
+		err = EEXIST;
+	if (!err)
+		err = usock_check_socket(s.fd);
+	if (!err && c->n_jobs >= KTLS_AGENT_SOCKET_MAX_PENDING)
+		err = EAGAIN;
+	if (!err && !fstat(s.fd, &st)) {
+		for (struct job *j = w->jobs.next; j != &w->jobs; j = j->next)
+			if (j->ino == st.st_ino)
+				err = EBUSY;
+	}
+	if (err) {
+		agent_log(LOG_INFO, "socket request %u of pid %d refused: %s", m->seq,
+			  (int)c->pid, strerror(err));
+		refuse(w, c, m->seq, s.cookie, err);
+		if (s.fd >= 0)
+			close(s.fd);
+		return;
+	}
+	a.fd = s.fd;
+	a.role = s.role;
+	a.timeout_ms = s.timeout_ms;
+	a.pid = (uint32_t)c->pid;
+	a.uid = c->uid;
+	snprintf(a.profile, sizeof(a.profile), "%s", s.profile ? s.profile : "");
+	snprintf(a.peername, sizeof(a.peername), "%s", s.peername ? s.peername : "");
+	snprintf(a.alpn, sizeof(a.alpn), "%s", s.alpn ? s.alpn : "");
+	job_start(w, c, &a, s.cookie);
+	/* the job may be gone already; if not, remember its socket */
+	{
+		struct job *j = conn_job(w, c, m->seq);
+
+		if (j)
+			j->ino = st.st_ino;
+	}
+}
+
+static void conn_close(struct worker *w, struct conn *c)
+{
+	struct job *j, *next;
+
+	for (j = w->jobs.next; j != &w->jobs; j = next) {
+		next = j->next;
+		if (j->conn == c) {
+			struct tls_result res = { .err = ECANCELED };
+
+			snprintf(res.reason, sizeof(res.reason), "requester hung up");
+			j->conn_gone = true;
+			job_finish(w, j, &res);
+		}
+	}
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->prev->next = c->next;
+	c->next->prev = c->prev;
+	free(c);
+}
+
+static void conn_read(struct worker *w, struct conn *c)
+{
+	struct sockmsg_in *m = malloc(sizeof(*m));
+	int n = 0;
+
+	/* A bounded batch per wakeup, so that one requester cannot starve
+	 * the handshakes of this worker. */
+	for (int i = 0; m && i < 64; i++) {
+		n = sockmsg_recv(c->fd, m, 1);
+		if (n <= 0)
+			break;
+		if (m->cmd == KTLS_OFFLOAD_CMD_SUBMIT) {
+			conn_submit(w, c, m);
+		} else if (m->cmd == KTLS_OFFLOAD_CMD_CANCEL && !m->err) {
+			struct job *j = conn_job(w, c, m->seq);
+			struct tls_result res = { .err = ECANCELED };
+
+			snprintf(res.reason, sizeof(res.reason), "cancelled by the requester");
+			if (j)
+				job_finish(w, j, &res);
+		} else {
+			/* not a command requesters send: a broken peer */
+			agent_log(LOG_WARNING, "pid %d sent a bad message (command %d): "
+				  "disconnecting it", (int)c->pid, m->cmd);
+			if (m->fd >= 0)
+				close(m->fd);
+			n = 0;
+			break;
+		}
+	}
+	free(m);
+	if (n == 0 || (n < 0 && n != -EAGAIN))
+		conn_close(w, c);
+}
+
+static void conn_accept(struct worker *w)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int sndbuf = 1 << 20;
+	struct conn *c;
+	int fd;
+
+	fd = accept4(w->agent->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != ECONNABORTED)
+			agent_log(LOG_WARNING, "worker %d: accept on the UNIX socket: %s",
+				  w->index, strerror(errno));
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+		free(c);
+		close(fd);
+		return;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	c->kind = EV_CONN;
+	c->fd = fd;
+	c->pid = cred.pid;
+	c->uid = cred.uid;
+	ev.data.ptr = c;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		free(c);
+		close(fd);
+		return;
+	}
+	c->next = w->conns.next;
+	c->prev = &w->conns;
+	w->conns.next->prev = c;
+	w->conns.next = c;
+	agent_log(LOG_DEBUG, "worker %d: requester pid %d uid %u connected", w->index,
+		  (int)cred.pid, (unsigned int)cred.uid);
+}
+
 static void on_event(int cmd, struct nlattr **attrs, void *arg)
 {
 	struct worker *w = arg;
@@ -209,7 +421,7 @@ static void drain(struct worker *w)
 		w->ready = false;
 		while (!atomic_load(&w->agent->stopping) &&
 		       (ret = ktls_broker_accept(&w->genl, &a)) == 0)
-			job_start(w, &a);
+			job_start(w, NULL, &a, 0);
 		if (ret != -EAGAIN && ret != 0)
 			agent_log(LOG_WARNING, "worker %d: ACCEPT failed: %s", w->index,
 				  strerror(-ret));
@@ -244,12 +456,23 @@ static int next_timeout_ms(struct worker *w)
 	return first <= t ? 0 : (int)((first - t) * 1000) + 1;
 }
 
+static void free_dead(struct worker *w)
+{
+	while (w->dead) {
+		struct job *j = w->dead;
+
+		w->dead = j->next;
+		free(j);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct epoll_event evs[64];
 
-	drain(w);	/* registers this socket as an agent of the namespace */
+	if (w->genl.sock)
+		drain(w);	/* registers this socket as an agent of the namespace */
 	while (!atomic_load(&w->agent->stopping)) {
 		int n = epoll_wait(w->epfd, evs, 64, next_timeout_ms(w));
 
@@ -258,24 +481,40 @@ static void *worker_main(void *arg)
 			break;
 		}
 		for (int i = 0; i < n; i++) {
-			if (evs[i].data.ptr == &tag_wake)
-				break;
-			if (evs[i].data.ptr == &tag_genl) {
-				int ret = ktls_genl_read_events(&w->genl);
+			enum ev_kind *kind = evs[i].data.ptr;
+			int ret;
 
+			switch (*kind) {
+			case EV_WAKE:
+				break;
+			case EV_GENL:
+				ret = ktls_genl_read_events(&w->genl);
 				if (ret && ret != -EAGAIN)
 					agent_log(LOG_WARNING, "worker %d: netlink: %s",
 						  w->index, strerror(-ret));
 				if (w->ready)
 					drain(w);
-				continue;
+				break;
+			case EV_LISTEN:
+				conn_accept(w);
+				break;
+			case EV_CONN:
+				conn_read(w, (struct conn *)kind);
+				break;
+			case EV_JOB:
+				if (!((struct job *)kind)->finished)
+					job_step(w, (struct job *)kind);
+				break;
 			}
-			job_step(w, evs[i].data.ptr);
 		}
 		expire(w, now(), ETIMEDOUT, "handshake timed out");
+		free_dead(w);
 	}
 	/* Shutting down: tell the requesters rather than leave them waiting. */
 	expire(w, 1e300, ESHUTDOWN, "agent shutting down");
+	while (w->conns.next != &w->conns)
+		conn_close(w, w->conns.next);
+	free_dead(w);
 	return NULL;
 }
 
@@ -290,35 +529,45 @@ int worker_start(struct agent *a, int index, struct worker **out)
 	w->agent = a;
 	w->index = index;
 	w->jobs.next = w->jobs.prev = &w->jobs;
+	w->conns.next = w->conns.prev = &w->conns;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	ret = ktls_genl_open(&w->genl);
-	if (ret)
-		goto err;
-	ret = ktls_genl_join(&w->genl, KTLS_OFFLOAD_MCGRP_AGENTS);
-	if (ret)
-		goto err_genl;
-	w->genl.event_fn = on_event;
-	w->genl.event_arg = w;
-	nl_socket_set_nonblocking(w->genl.sock);
-	ev.data.ptr = &tag_genl;
-	if (w->epfd < 0 || w->wakefd < 0 ||
-	    epoll_ctl(w->epfd, EPOLL_CTL_ADD, ktls_genl_fd(&w->genl), &ev))
-		goto err_genl_errno;
-	ev.data.ptr = &tag_wake;
+	if (w->epfd < 0 || w->wakefd < 0)
+		goto err_errno;
+	ev.data.ptr = (void *)&tag_wake;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wakefd, &ev))
-		goto err_genl_errno;
+		goto err_errno;
+	if (a->use_module) {
+		ret = ktls_genl_open(&w->genl);
+		if (!ret)
+			ret = ktls_genl_join(&w->genl, KTLS_OFFLOAD_MCGRP_AGENTS);
+		if (ret)
+			goto err;
+		w->genl.event_fn = on_event;
+		w->genl.event_arg = w;
+		nl_socket_set_nonblocking(w->genl.sock);
+		ev.data.ptr = (void *)&tag_genl;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ktls_genl_fd(&w->genl), &ev))
+			goto err_errno;
+	}
+	if (a->listen_fd >= 0) {
+		/* Every worker waits on the listener; one is woken per connection. */
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.ptr = (void *)&tag_listen;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, a->listen_fd, &ev))
+			goto err_errno;
+	}
 	ret = -pthread_create(&w->thread, NULL, worker_main, w);
 	if (ret)
-		goto err_genl;
+		goto err;
 	*out = w;
 	return 0;
 
-err_genl_errno:
+err_errno:
 	ret = -errno;
-err_genl:
-	ktls_genl_close(&w->genl);
 err:
+	if (w->genl.sock)
+		ktls_genl_close(&w->genl);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	if (w->wakefd >= 0)
@@ -338,7 +587,8 @@ void worker_stop(struct worker *w)
 void worker_join(struct worker *w)
 {
 	pthread_join(w->thread, NULL);
-	ktls_genl_close(&w->genl);
+	if (w->genl.sock)
+		ktls_genl_close(&w->genl);
 	close(w->epfd);
 	close(w->wakefd);
 	free(w);

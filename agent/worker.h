@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * ktls-agent's workers: each thread has its own netlink socket (the module
- * requires DONE from the socket that accepted) and an epoll loop driving
- * many non-blocking handshakes at once.
+ * requires DONE from the socket that accepted), its share of the
+ * connections to the UNIX socket, and an epoll loop driving many
+ * non-blocking handshakes at once.
  */
 #ifndef KTLS_AGENT_WORKER_H
 #define KTLS_AGENT_WORKER_H
@@ -24,6 +25,8 @@ struct agent {
 	pthread_mutex_t lock;			/* protects gen */
 	struct agent_generation *gen;
 	atomic_bool stopping;
+	bool use_module;			/* serve the module's requests */
+	int listen_fd;				/* the UNIX socket, or -1 */
 };
 
 struct agent_generation *agent_generation_get(struct agent *a);
@@ -31,7 +34,8 @@ void agent_generation_put(struct agent_generation *g);
 
 struct worker;
 
-/* Starts a worker thread serving the module's requests. */
+/* Starts a worker thread serving the module's requests and connections
+ * to the UNIX socket. */
 int worker_start(struct agent *a, int index, struct worker **out);
 /* Asks it to finish: in-flight handshakes fail with ESHUTDOWN. */
 void worker_stop(struct worker *w);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * Test server for the agent's guest tests: accepts TCP connections, hands
- * each to ktls-agent through the ktls_offload module (SUBMIT + WAIT), logs
- * the result, then talks plaintext over the kernel TLS socket:
+ * each to ktls-agent with libktls's blocking call (through the module, or
+ * the agent's UNIX socket if $HANDOFF_PATH is "socket", either if "auto";
+ * profile $HANDOFF_PROFILE), logs the result,
+ * then talks plaintext over the kernel TLS socket:
  *   echo  echoes until FILE's size went back or the peer's close_notify,
  *         then sends its own close_notify
  *   sink  logs "sha256 HEX" of what arrived before the peer's close_notify
@@ -29,9 +31,7 @@
 #include <gnutls/gnutls.h>
 #include <linux/tls.h>
 
-#include <linux/ktls_offload.h>
-
-#include "broker.h"
+#include <ktls-offload/ktls.h>
 
 #ifndef SOL_TLS
 #define SOL_TLS 282
@@ -66,18 +66,7 @@ static ssize_t tls_recv(int fd, void *buf, size_t len, int *alert)
 
 static void send_close_notify(int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(unsigned char))] = { 0 };
-	unsigned char alert[2] = { 1, 0 };	/* warning, close_notify */
-	struct iovec iov = { alert, sizeof(alert) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	c->cmsg_level = SOL_TLS;
-	c->cmsg_type = TLS_SET_RECORD_TYPE;
-	c->cmsg_len = CMSG_LEN(sizeof(unsigned char));
-	*CMSG_DATA(c) = REC_ALERT;
-	sendmsg(fd, &msg, 0);
+	ktls_send_close_notify(fd);
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -226,30 +215,30 @@ static void serve_http(int fd, const char *file)
 static void handle(int fd, const char *mode, const char *file, const char *log,
 		   const char *alpn)
 {
-	struct ktls_submit_args a = {
-		.fd = fd, .role = KTLS_OFFLOAD_ROLE_SERVER, .alpn = alpn,
-		.timeout_ms = 60000, .flags = KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT,
-	};
-	struct ktls_result_msg r = { .status = 0 };
-	struct ktls_genl g;
+	const char *path = getenv("HANDOFF_PATH");
+	struct ktls_params p = { .role = KTLS_ROLE_SERVER, .alpn = alpn, .timeout_ms = 60000,
+				 .profile = getenv("HANDOFF_PROFILE") };
+	struct ktls_result r = { .status = 0 };
+	struct ktls_ctx *ctx;
 	char line[1400];
-	uint32_t id = 0;
 	int ret, lfd;
 
-	ret = ktls_genl_open(&g);
+	ret = ktls_open(&ctx, !path ? KTLS_PATH_MODULE : !strcmp(path, "socket") ?
+			KTLS_PATH_SOCKET : KTLS_PATH_AUTO, NULL);
 	if (!ret)
-		ret = ktls_broker_submit(&g, &a, &id);
-	if (!ret)
-		ret = ktls_broker_wait(&g, id, &r);
-	snprintf(line, sizeof(line), "request %u: submit/wait %d status %u version %#x "
-		 "cipher %u resumed %d alpn '%s' peer '%s'\n", id, ret, r.status,
-		 r.tls_version, r.cipher, r.resumed, r.alpn, r.peer_identity);
+		ret = ktls_handshake(ctx, fd, &p, &r);
+	snprintf(line, sizeof(line), "request %u: submit/wait %d status %d version %#x "
+		 "cipher %u resumed %d alpn '%s' peer '%s' path %s\n", r.id, ret, r.status,
+		 r.tls_version, r.cipher, r.resumed, r.alpn, r.peer_identity,
+		 ret ? "none" : ktls_get_path(ctx) == KTLS_PATH_MODULE ? "module" : "socket");
 	lfd = open(log, O_WRONLY | O_APPEND | O_CREAT, 0644);
 	if (lfd >= 0) {
 		if (write(lfd, line, strlen(line)) < 0)
 			perror("log");
 		close(lfd);
 	}
+	if (!ret)
+		ktls_close(ctx);
 	if (ret || r.status)
 		return;
 	if (!strcmp(mode, "echo")) {

@@ -48,3 +48,52 @@ wait_for_line() {
 	done
 	return 1
 }
+
+# make_cert DIR NAME CN KIND: NAME.pem/NAME.key in DIR (after make_pki), for
+# the CN (also its DNS name).  KIND: good (by the test CA), expired (by the
+# test CA, validity ended in 2021), selfsigned, otherca (by a second CA the
+# peers do not trust), client (a client certificate by the test CA).
+make_cert() {
+	(
+	set -e
+	cd "$1"
+	umask 077
+	{
+		echo "cn = \"$3\""
+		case $4 in
+		client) echo tls_www_client ;;
+		*) echo "dns_name = \"$3\""; echo tls_www_server ;;
+		esac
+		echo signing_key
+		echo encryption_key
+		case $4 in
+		expired) echo 'activation_date = "2020-01-01 00:00:00"'
+			 echo 'expiration_date = "2021-01-01 00:00:00"' ;;
+		*) echo "expiration_days = 30" ;;
+		esac
+	} >"$2.tmpl"
+	certtool -q --generate-privkey --key-type ecdsa --curve secp256r1 --outfile "$2.key" 2>/dev/null
+	case $4 in
+	selfsigned)
+		certtool -q --generate-self-signed --load-privkey "$2.key" --template "$2.tmpl" \
+			--outfile "$2.pem" 2>/dev/null ;;
+	otherca)
+		if [ ! -f other-ca.pem ]; then
+			printf 'cn = "untrusted CA"\nca\ncert_signing_key\nexpiration_days = 30\n' \
+				>other-ca.tmpl
+			certtool -q --generate-privkey --key-type ecdsa --curve secp256r1 \
+				--outfile other-ca.key 2>/dev/null
+			certtool -q --generate-self-signed --load-privkey other-ca.key \
+				--template other-ca.tmpl --outfile other-ca.pem 2>/dev/null
+		fi
+		certtool -q --generate-certificate --load-privkey "$2.key" --load-ca-certificate \
+			other-ca.pem --load-ca-privkey other-ca.key --template "$2.tmpl" \
+			--outfile "$2.pem" 2>/dev/null ;;
+	*)
+		certtool -q --generate-certificate --load-privkey "$2.key" --load-ca-certificate \
+			ca.pem --load-ca-privkey ca.key --template "$2.tmpl" --outfile "$2.pem" \
+			2>/dev/null ;;
+	esac
+	chmod 600 ./*.key
+	)
+}

@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * libktls (<ktls-offload/ktls.h>): requests to ktls-agent through the
+ * module (generic netlink, broker.c) or the agent's UNIX socket (sockmsg.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <linux/tls.h>
+#include <unistd.h>
+
+#include <linux/ktls_offload.h>
+#include <linux/tls.h>
+#include <ktls-offload/agent-socket.h>
+#include <ktls-offload/ktls.h>
+
+#include "broker.h"
+#include "genl.h"
+#include "keyinstall.h"
+#include "sockmsg.h"
+
+#ifndef SOL_TLS
+#define SOL_TLS 282
+#endif
+
+#define API __attribute__((visibility("default")))
+
+/* A submitted request whose result has not been collected. */
+struct pending {
+	uint32_t id;
+	int fd;		/* -1: a free slot; -2: a deleted one */
+};
+
+struct done {
+	struct done *next;
+	struct ktls_result res;
+};
+
+struct ktls_ctx {
+	enum ktls_path path;
+	struct ktls_genl genl;	/* KTLS_PATH_MODULE */
+	int sock;		/* KTLS_PATH_SOCKET */
+	uint32_t next_seq;
+	bool lost;		/* a COMPLETE was dropped (ENOBUFS): look with WAIT */
+	bool broken;		/* the agent's socket hung up */
+	struct pending *tab;	/* open addressing on id */
+	unsigned int cap, used, n;
+	struct done *head, **tail;
+};
+
+/* --- the table of pending requests ------------------------------------ */
+
+static struct pending *tab_slot(struct ktls_ctx *c, uint32_t id, bool insert)
+{
+	unsigned int mask = c->cap - 1, i = (id * 2654435761u) & mask;
+	struct pending *tomb = NULL;
+
+	for (unsigned int k = 0; k < c->cap; k++, i = (i + 1) & mask) {
+		struct pending *p = &c->tab[i];
+
+		if (p->fd == -1)
+			return insert && tomb ? tomb : (insert ? p : NULL);
+		if (p->fd == -2) {
+			if (!tomb)
+				tomb = p;
+			continue;
+		}
+		if (p->id == id)
+			return p;
+	}
+	return insert ? tomb : NULL;
+}
+
+static int tab_add(struct ktls_ctx *c, uint32_t id, int fd)
+{
+	struct pending *p;
+
+	if ((c->used + 1) * 2 > c->cap) {
+		struct pending *old = c->tab;
+		unsigned int oldcap = c->cap;
+
+		c->cap = c->n * 4 > 64 ? c->n * 4 : 64;
+		while (c->cap & (c->cap - 1))
+			c->cap &= c->cap - 1;
+		c->cap *= 2;
+		c->tab = malloc(c->cap * sizeof(*c->tab));
+		if (!c->tab) {
+			c->tab = old;
+			c->cap = oldcap;
+			return -ENOMEM;
+		}
+		for (unsigned int i = 0; i < c->cap; i++)
+			c->tab[i].fd = -1;
+		c->used = c->n;
+		for (unsigned int i = 0; i < oldcap; i++)
+			if (old[i].fd >= 0)
+				*tab_slot(c, old[i].id, true) = old[i];
+		free(old);
+	}
+	p = tab_slot(c, id, true);
+	if (p->fd == -1)
+		c->used++;
+	p->id = id;
+	p->fd = fd;
+	c->n++;
+	return 0;
+}
+
+/* Forgets @id; its fd, or -1 if it was not pending. */
+static int tab_take(struct ktls_ctx *c, uint32_t id)
+{
+	struct pending *p = c->cap ? tab_slot(c, id, false) : NULL;
+	int fd;
+
+	if (!p || p->fd < 0)
+		return -1;
+	fd = p->fd;
+	p->fd = -2;
+	c->n--;
+	return fd;
+}
+
+/* --- results ------------------------------------------------------------- */
+
+static void fill_result(struct ktls_result *res, const struct ktls_result_msg *r, int fd)
+{
+	memset(res, 0, sizeof(*res));
+	res->id = r->id;
+	res->fd = fd;
+	res->status = (int)r->status;
+	res->cookie = r->cookie;
+	res->tls_version = (uint16_t)r->tls_version;
+	res->cipher = (uint16_t)r->cipher;
+	res->resumed = r->resumed;
+	memcpy(res->alpn, r->alpn, sizeof(res->alpn));
+	memcpy(res->peer_identity, r->peer_identity, sizeof(res->peer_identity));
+}
+
+/* Queues a result for ktls_collect(), if it belongs to a pending request. */
+static void queue_result(struct ktls_ctx *c, const struct ktls_result_msg *r)
+{
+	struct done *d;
+	int fd = tab_take(c, r->id);
+
+	if (fd < 0)
+		return;		/* not ours, or collected already */
+	d = malloc(sizeof(*d));
+	if (!d) {
+		/* keep it pending: a later WAIT (module) can still fetch it */
+		tab_add(c, r->id, fd);
+		c->lost = true;
+		return;
+	}
+	fill_result(&d->res, r, fd);
+	d->next = NULL;
+	*c->tail = d;
+	c->tail = &d->next;
+}
+
+static bool unqueue(struct ktls_ctx *c, uint32_t id, struct ktls_result *res)
+{
+	for (struct done **pp = &c->head; *pp; pp = &(*pp)->next) {
+		struct done *d = *pp;
+
+		if (id && d->res.id != id)
+			continue;
+		*pp = d->next;
+		if (c->tail == &d->next)
+			c->tail = pp;
+		*res = d->res;
+		free(d);
+		return true;
+	}
+	return false;
+}
+
+static void on_event(int cmd, struct nlattr **attrs, void *arg)
+{
+	struct ktls_result_msg r;
+
+	if (cmd == KTLS_OFFLOAD_CMD_COMPLETE && !ktls_result_parse(attrs, &r))
+		queue_result(arg, &r);
+}
+
+/* Every pending request ends with @status (the agent's socket is gone). */
+static void abort_all(struct ktls_ctx *c, int status)
+{
+	for (unsigned int i = 0; i < c->cap; i++) {
+		if (c->tab[i].fd >= 0) {
+			struct ktls_result_msg r = { .id = c->tab[i].id,
+						     .status = (uint32_t)status };
+
+			queue_result(c, &r);
+		}
+	}
+}
+
+/* Reads what the agent's socket holds; -EAGAIN when nothing. */
+static int sock_read(struct ktls_ctx *c, bool block)
+{
+	struct sockmsg_in *m = malloc(sizeof(*m));
+	struct ktls_result_msg r;
+	int n, got = 0;
+
+	if (!m)
+		return -ENOMEM;
+	for (;;) {
+		n = sockmsg_recv(c->sock, m, !block || got);
+		if (n <= 0)
+			break;
+		got = 1;
+		if (m->fd >= 0)
+			close(m->fd);	/* the agent never sends descriptors */
+		if (sockmsg_parse_complete(m, &r) == 0) {
+			r.id = m->seq;
+			queue_result(c, &r);
+		}
+	}
+	free(m);
+	if (n == 0 || (n < 0 && n != -EAGAIN && n != -EINTR)) {
+		c->broken = true;
+		abort_all(c, ECONNABORTED);
+		return -EPIPE;
+	}
+	return got ? 0 : n;
+}
+
+/* After a dropped COMPLETE, the module keeps results for WAIT. */
+static void module_recover(struct ktls_ctx *c)
+{
+	c->lost = false;
+	for (unsigned int i = 0; i < c->cap; i++) {
+		struct ktls_result_msg r;
+
+		if (c->tab[i].fd >= 0 &&
+		    ktls_broker_wait(&c->genl, c->tab[i].id, &r) == 0)
+			queue_result(c, &r);
+	}
+}
+
+static int module_read(struct ktls_ctx *c)
+{
+	int ret = ktls_genl_read_events(&c->genl);
+
+	if (ret == -ENOBUFS) {
+		c->lost = true;
+		ret = 0;
+	}
+	if (c->lost)
+		module_recover(c);
+	return ret;
+}
+
+/* --- the API ------------------------------------------------------------- */
+
+static int sock_connect(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (!path)
+		path = getenv("KTLS_AGENT_SOCKET");
+	if (!path || !path[0])
+		path = KTLS_AGENT_SOCKET_PATH;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+API int ktls_open(struct ktls_ctx **out, enum ktls_path path, const char *socket_path)
+{
+	struct ktls_ctx *c = calloc(1, sizeof(*c));
+	int ret = -ENOENT;
+
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
+	c->sock = -1;
+	c->tail = &c->head;
+	c->next_seq = 1;
+	if (path == KTLS_PATH_AUTO || path == KTLS_PATH_MODULE) {
+		ret = ktls_genl_open(&c->genl);
+		if (!ret) {
+			c->path = KTLS_PATH_MODULE;
+			c->genl.event_fn = on_event;
+			c->genl.event_arg = c;
+			nl_socket_set_nonblocking(c->genl.sock);
+			nl_socket_set_buffer_size(c->genl.sock, 4 << 20, 0);
+		}
+	}
+	if (ret && path != KTLS_PATH_MODULE && (ret == -ENOENT || path == KTLS_PATH_SOCKET)) {
+		ret = sock_connect(socket_path);
+		if (ret >= 0) {
+			c->sock = ret;
+			c->path = KTLS_PATH_SOCKET;
+			ret = 0;
+		}
+	}
+	if (ret) {
+		free(c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+API void ktls_close(struct ktls_ctx *c)
+{
+	struct ktls_result res;
+
+	if (!c)
+		return;
+	/* Closing the netlink or UNIX socket cancels what is still pending. */
+	if (c->path == KTLS_PATH_MODULE)
+		ktls_genl_close(&c->genl);
+	else
+		close(c->sock);
+	while (unqueue(c, 0, &res))
+		;
+	free(c->tab);
+	free(c);
+}
+
+API enum ktls_path ktls_get_path(const struct ktls_ctx *c)
+{
+	return c->path;
+}
+
+API int ktls_pollfd(const struct ktls_ctx *c)
+{
+	return c->path == KTLS_PATH_MODULE ? ktls_genl_fd(&c->genl) : c->sock;
+}
+
+API unsigned int ktls_pending(const struct ktls_ctx *c)
+{
+	unsigned int n = c->n;
+
+	for (struct done *d = c->head; d; d = d->next)
+		n++;
+	return n;
+}
+
+static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint32_t flags,
+		  uint32_t *id)
+{
+	struct ktls_submit_args a = {
+		.fd = fd, .role = (uint32_t)p->role, .profile = p->profile,
+		.peername = p->peername, .alpn = p->alpn, .timeout_ms = p->timeout_ms,
+		.cookie = p->cookie, .flags = flags,
+	};
+	int ret;
+
+	if (fd < 0)
+		return -EBADF;
+	if (p->role != KTLS_ROLE_SERVER && p->role != KTLS_ROLE_CLIENT)
+		return -EINVAL;
+	if (c->path == KTLS_PATH_MODULE) {
+		ret = ktls_broker_submit(&c->genl, &a, id);
+	} else {
+		if (c->broken)
+			return -EPIPE;
+		*id = c->next_seq++;
+		if (!c->next_seq)
+			c->next_seq = 1;
+		ret = sockmsg_send_submit(c->sock, *id, &a, fd);
+	}
+	if (ret)
+		return ret;
+	if (!flags && tab_add(c, *id, fd)) {
+		ktls_cancel(c, *id);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+API int ktls_submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint32_t *id)
+{
+	return submit(c, fd, p, 0, id);
+}
+
+API int ktls_handshake(struct ktls_ctx *c, int fd, const struct ktls_params *p,
+		       struct ktls_result *res)
+{
+	struct ktls_result_msg r;
+	uint32_t id;
+	int ret;
+
+	if (c->path == KTLS_PATH_MODULE) {
+		/* WAIT keeps the result in the kernel: nothing to match up */
+		ret = submit(c, fd, p, KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT, &id);
+		if (ret)
+			return ret;
+		do
+			ret = ktls_broker_wait(&c->genl, id, &r);
+		while (ret == -EINTR);
+		if (ret)
+			return ret;
+		fill_result(res, &r, fd);
+		return 0;
+	}
+	ret = submit(c, fd, p, 0, &id);
+	while (!ret) {
+		if (unqueue(c, id, res))
+			return 0;
+		ret = sock_read(c, true);
+	}
+	if (ret == -EPIPE && unqueue(c, id, res))
+		return 0;	/* its ECONNABORTED */
+	return ret;
+}
+
+API int ktls_collect(struct ktls_ctx *c, struct ktls_result *res)
+{
+	int ret;
+
+	if (unqueue(c, 0, res))
+		return 0;
+	ret = c->path == KTLS_PATH_MODULE ? module_read(c) :
+		c->broken ? -EPIPE : sock_read(c, false);
+	if (unqueue(c, 0, res))
+		return 0;
+	return ret ? ret : -EAGAIN;
+}
+
+API int ktls_cancel(struct ktls_ctx *c, uint32_t id)
+{
+	struct pending *p = c->cap ? tab_slot(c, id, false) : NULL;
+
+	if (!p || p->fd < 0)
+		return -ENOENT;
+	if (c->path == KTLS_PATH_MODULE)
+		return ktls_broker_cancel(&c->genl, id);
+	return c->broken ? -EPIPE : sockmsg_send_cancel(c->sock, id);
+}
+
+API ssize_t ktls_recv(int fd, void *buf, size_t len, int flags)
+{
+	for (;;) {
+		char cbuf[CMSG_SPACE(sizeof(unsigned char))];
+		struct iovec iov = { buf, len };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *c;
+		unsigned char type = 23, *p = buf;
+		ssize_t n = recvmsg(fd, &mh, flags);
+
+		if (n < 0)
+			return -1;
+		c = CMSG_FIRSTHDR(&mh);
+		if (c && c->cmsg_level == SOL_TLS && c->cmsg_type == TLS_GET_RECORD_TYPE)
+			type = *(unsigned char *)CMSG_DATA(c);
+		if (type == 23 || n == 0)
+			return n;
+		if (type == 21) {		/* alert */
+			if (n >= 2 && p[1] == 0)
+				return 0;	/* close_notify */
+			errno = ECONNRESET;
+			return -1;
+		}
+		if (type == 22) {		/* post-handshake messages */
+			for (ssize_t off = 0; off + 4 <= n;
+			     off += 4 + (p[off + 1] << 16 | p[off + 2] << 8 | p[off + 3])) {
+				if (p[off] == 24) {	/* KeyUpdate */
+					errno = ENOTSUP;
+					return -1;
+				}
+			}
+			continue;		/* NewSessionTicket and such */
+		}
+		errno = EPROTO;			/* ChangeCipherSpec or unknown */
+		return -1;
+	}
+}
+
+API int ktls_send_close_notify(int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(unsigned char))] = { 0 };
+	unsigned char alert[2] = { 1, 0 };	/* warning, close_notify */
+	struct iovec iov = { alert, sizeof(alert) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	c->cmsg_level = SOL_TLS;
+	c->cmsg_type = TLS_SET_RECORD_TYPE;
+	c->cmsg_len = CMSG_LEN(sizeof(unsigned char));
+	*CMSG_DATA(c) = 21;			/* alert */
+	return sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == 2 ? 0 : -1;
+}
+
+API const char *ktls_cipher_name(uint16_t cipher)
+{
+	const struct ktls_cipher *k = ktls_cipher_by_type(cipher);
+
+	return k ? k->name : "unknown";
+}

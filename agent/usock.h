@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * ktls-agent's UNIX socket (<ktls-offload/agent-socket.h>): creating the
+ * listening socket with its owner, group and mode, and the checks the
+ * module would make on a handed-over socket.
+ */
+#ifndef KTLS_AGENT_USOCK_H
+#define KTLS_AGENT_USOCK_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Binds a SOCK_SEQPACKET listener at @path (creating its directory), owned
+ * by @uid and @group ((gid_t)-1: @gid of the caller) with mode 0660.  A
+ * stale socket file is replaced; a live one (another agent) is EADDRINUSE.
+ * Returns the fd or a negative errno with a message in @err.
+ */
+int usock_listen(const char *path, const char *group, uid_t uid, gid_t gid,
+		 char *err, size_t errlen);
+
+/* 0 if @fd is an established TCP socket without a ULP, else the errno the
+ * module's SUBMIT would give. */
+int usock_check_socket(int fd);
+
+#endif

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * libktls: hand an established TCP socket to ktls-agent, which runs the TLS
+ * handshake (certificates, keys and all) and installs kernel TLS on it.
+ * When the call reports success the socket carries TLS in the kernel: the
+ * caller reads and writes plaintext, and sendfile() is encrypted by the
+ * kernel or the NIC.  Link with `pkg-config --libs ktls`.
+ *
+ * Paths: the ktls_offload kernel module when it is loaded, else the agent's
+ * UNIX socket (<ktls-offload/agent-socket.h>).  Both give the same results.
+ *
+ * Errors: functions return 0 or a negative errno; a handshake's own
+ * outcome is ktls_result.status, 0 or a positive errno (ktls-agent(8) has
+ * the table: EKEYREJECTED untrusted certificate, EKEYEXPIRED expired,
+ * EPROTO protocol error, ECONNRESET peer gone, ETIMEDOUT, ...).
+ *
+ * Threads: a context is used by one thread at a time.  Open one per
+ * thread; the agent spreads the contexts' handshakes over its workers.
+ *
+ * While a request is in flight the socket belongs to the agent: do not
+ * read, write, poll or close it until its result is collected.  On a
+ * failed handshake the socket is left as it was handed over (closed by
+ * nobody); close it.
+ */
+#ifndef KTLS_OFFLOAD_KTLS_H
+#define KTLS_OFFLOAD_KTLS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Which side of the handshake the agent plays on the socket. */
+#define KTLS_ROLE_SERVER 1	/* an accept()ed socket: the agent is the server */
+#define KTLS_ROLE_CLIENT 2	/* a connect()ed socket: the agent is the client */
+
+enum ktls_path {
+	KTLS_PATH_AUTO,		/* the module if loaded, else the UNIX socket */
+	KTLS_PATH_MODULE,	/* only the module: -ENOENT if not loaded */
+	KTLS_PATH_SOCKET,	/* only the agent's UNIX socket */
+};
+
+struct ktls_ctx;
+
+struct ktls_params {
+	int role;		/* KTLS_ROLE_*; required */
+	const char *profile;	/* agent profile; NULL: "default" */
+	const char *peername;	/* client role: server name to verify and
+				 * send as SNI (DNS name or IP); required */
+	const char *alpn;	/* comma-separated; NULL: the profile's */
+	unsigned int timeout_ms; /* 0: the default (10 s); at most 300000 */
+	uint64_t cookie;	/* returned in the result, untouched */
+};
+
+struct ktls_result {
+	uint32_t id;		/* as returned by ktls_submit() */
+	int fd;			/* the socket that was submitted */
+	int status;		/* 0, or a positive errno: the handshake failed */
+	uint64_t cookie;
+	/* on success: */
+	uint16_t tls_version;	/* 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3) */
+	uint16_t cipher;	/* TLS_CIPHER_* of <linux/tls.h> */
+	bool resumed;		/* session resumption */
+	char alpn[256];		/* the negotiated protocol, or "" */
+	char peer_identity[1024]; /* the peer certificate's subject DN, or "" */
+};
+
+/*
+ * Opens a context.  @socket_path: the agent's socket, NULL for
+ * $KTLS_AGENT_SOCKET or the default.  Errors: -ENOENT the module is not
+ * loaded (KTLS_PATH_MODULE) or the socket does not exist; -ECONNREFUSED no
+ * agent listens there; -EACCES not allowed to connect (the socket's group,
+ * see ktls-agent.conf(5)); -ENOMEM.
+ */
+int ktls_open(struct ktls_ctx **ctx, enum ktls_path path, const char *socket_path);
+
+/* Closes the context; requests still in flight are cancelled. */
+void ktls_close(struct ktls_ctx *ctx);
+
+/* The path a context uses: KTLS_PATH_MODULE or KTLS_PATH_SOCKET. */
+enum ktls_path ktls_get_path(const struct ktls_ctx *ctx);
+
+/*
+ * Blocking: hands @fd (an established TCP socket) to the agent and waits
+ * for the handshake's result in @res.  Returns 0 when a result is in @res
+ * (check res->status), or a negative errno if the request could not be
+ * made (-EBADF, -ENOTSOCK, -ENOTCONN, -EINVAL, -EBUSY, -ESRCH no agent,
+ * -EAGAIN too many pending, -EPIPE the agent went away, -EINTR).
+ * Results of asynchronous requests that arrive meanwhile are kept for
+ * ktls_collect(); use separate contexts for the two styles in an event
+ * loop, since those kept results do not make ktls_pollfd() readable.
+ */
+int ktls_handshake(struct ktls_ctx *ctx, int fd, const struct ktls_params *p,
+		   struct ktls_result *res);
+
+/*
+ * Asynchronous: submits @fd and returns at once with its @id.  Errors as
+ * ktls_handshake(); with the UNIX socket, a refusal (say, -ENOTCONN) may
+ * instead arrive later as the result's status.
+ */
+int ktls_submit(struct ktls_ctx *ctx, int fd, const struct ktls_params *p,
+		uint32_t *id);
+
+/* A descriptor that polls readable (POLLIN) when results may be waiting. */
+int ktls_pollfd(const struct ktls_ctx *ctx);
+
+/*
+ * Takes one finished request's result without blocking.  Returns 0 with
+ * @res filled, -EAGAIN if none is ready, or another negative errno
+ * (-EPIPE: the agent went away; every pending request then comes back
+ * with status ECONNABORTED).  Call until -EAGAIN when ktls_pollfd()
+ * polls readable.
+ */
+int ktls_collect(struct ktls_ctx *ctx, struct ktls_result *res);
+
+/*
+ * Ends a pending request: its result comes back with status ECANCELED
+ * (unless it had already finished).  -ENOENT: no such pending request.
+ */
+int ktls_cancel(struct ktls_ctx *ctx, uint32_t id);
+
+/* Number of submitted requests whose results have not been collected. */
+unsigned int ktls_pending(const struct ktls_ctx *ctx);
+
+/*
+ * recv() for a socket with kernel TLS, which hands non-data records to the
+ * reader: returns the number of data bytes read (@flags as recv()), 0 at
+ * the peer's close_notify or end of stream, or -1 with errno set:
+ * ECONNRESET the peer sent a fatal alert, ENOTSUP the peer sent a TLS 1.3
+ * KeyUpdate (kernels before 6.13 cannot rekey: close the connection), or
+ * recv()'s own errors (EAGAIN ...).  Post-handshake NewSessionTicket
+ * messages are skipped.
+ */
+#include <sys/types.h>
+ssize_t ktls_recv(int fd, void *buf, size_t len, int flags);
+
+/*
+ * Sends a close_notify alert on a socket with kernel TLS, as the last
+ * thing written before close() or shutdown().  0 or -1 with errno.
+ */
+int ktls_send_close_notify(int fd);
+
+/* "AES-128-GCM" and so on for a TLS_CIPHER_* value; "unknown" otherwise. */
+const char *ktls_cipher_name(uint16_t cipher);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

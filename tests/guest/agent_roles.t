@@ -1,0 +1,280 @@
+#!/bin/sh
+# ktls-agent beyond the basic server role: the UNIX-socket path (with and
+# without the module), a client sending its request in the same flight as
+# its Finished, SNI with two certificates, client certificates, the client
+# role against gnutls-serv and openssl s_server with its failures, SIGHUP
+# reload with a handshake in flight, and the privilege drop.
+. "$KTLS_SRC/tests/lib/tap.sh"
+. "$KTLS_SRC/tests/lib/pki.sh"
+agent=$KTLS_BUILD/bin/ktls-agent
+server=$KTLS_BUILD/tests/handoff_server
+client=$KTLS_BUILD/tests/handoff_client
+flight=$KTLS_BUILD/tests/flight_client
+dir=/tmp/agent-roles
+export KTLS_AGENT_SOCKET=$dir/run/agent.sock	# libktls's socket
+rm -rf "$dir"
+mkdir -p "$dir"
+chmod 755 "$dir"
+cd "$dir" || exit 1
+make_pki "$dir"
+make_cert "$dir" other other.example good
+make_cert "$dir" expired localhost expired
+make_cert "$dir" self localhost selfsigned
+make_cert "$dir" untrusted localhost otherca
+make_cert "$dir" client "test client" client
+make_cert "$dir" rogue "rogue client" otherca
+head -c 67108864 /dev/urandom >big.bin
+big_sha=$(sha256sum <big.bin | cut -d' ' -f1)
+
+write_conf() {	# write_conf FILE [EXTRA-PROFILE-LINES]
+	cat >"$1" <<EOF
+[global]
+workers = 2
+socket = $dir/run/agent.sock
+log_level = debug
+
+[profile default]
+cert = $dir/server.pem
+key = $dir/server.key
+cert = $dir/other.pem
+key = $dir/other.key
+ca = $dir/ca.pem
+alpn = http/1.1
+
+[profile mtls]
+cert = $dir/server.pem
+key = $dir/server.key
+ca = $dir/ca.pem
+client_cert = required
+
+[profile mtls-optional]
+cert = $dir/server.pem
+key = $dir/server.key
+ca = $dir/ca.pem
+client_cert = optional
+
+[profile client]
+ca = $dir/ca.pem
+cert = $dir/client.pem
+key = $dir/client.key
+$2
+EOF
+}
+write_conf agent.conf
+
+pids=""
+start() {	# start NAME COMMAND...: in the background, output in NAME.out
+	_n=$1
+	shift
+	"$@" >"$_n.out" 2>&1 &
+	pids="$pids $!"
+}
+cleanup() {
+	mkdir -p "$KTLS_OUT/agent-roles-logs"
+	cp ./*.log ./*.out ./*.conf "$KTLS_OUT/agent-roles-logs/" 2>/dev/null
+	kill $pids "$agent_pid" 2>/dev/null
+	wait 2>/dev/null
+	grep -q '^ktls_offload ' /proc/modules && rmmod ktls_offload
+}
+trap cleanup EXIT
+last_result() { tail -n 1 results.log; }
+
+insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
+"$agent" -c agent.conf 2>agent.log &
+agent_pid=$!
+ok "the agent serves the module and the UNIX socket" \
+	wait_for_line agent.log "handoffs from the module and $dir/run/agent.sock"
+is "the socket is mode 0660" "$(stat -c %a run/agent.sock)" 660
+start mod-http "$server" 8443 http big.bin results.log http/1.1
+HANDOFF_PATH=socket start sock-http "$server" 9443 http big.bin results.log http/1.1
+HANDOFF_PATH=socket HANDOFF_PROFILE=mtls start sock-mtls "$server" 9444 http big.bin results.log
+HANDOFF_PROFILE=mtls-optional start mod-mtlsopt "$server" 8445 http big.bin results.log
+HANDOFF_PROFILE=late start mod-late "$server" 8446 http big.bin results.log
+for s in mod-http sock-http sock-mtls mod-mtlsopt mod-late; do
+	wait_for_line $s.out ready || echo "# $s did not start"
+done
+
+# --- the UNIX-socket path --------------------------------------------------
+tx0=$(tls_stat TlsTxSw) rx0=$(tls_stat TlsRxSw)
+for v in 1.3 1.2; do
+	got=$(curl -sS --max-time 120 --cacert ca.pem --tlsv$v --tls-max $v \
+		https://localhost:9443/big.bin 2>>curl.err | sha256sum | cut -d' ' -f1)
+	is "UNIX socket, TLS $v: curl GET 64 MiB, SHA-256 matches" "$got" "$big_sha"
+	like "the handoff went over the socket" "$(last_result)" "status 0 version 0x30.* path socket"
+done
+got=$(curl -sS --max-time 120 --cacert ca.pem --data-binary @big.bin \
+	https://localhost:9443/up 2>>curl.err)
+is "UNIX socket: curl POST 64 MiB, the server's SHA-256 matches" "$got" "$big_sha"
+tx1=$(tls_stat TlsTxSw) rx1=$(tls_stat TlsRxSw)
+is "kernel TLS carried the three socket-path connections" \
+	"$((tx1 - tx0)) $((rx1 - rx0))" "3 3"
+
+# --- request in the same flight as the Finished -----------------------------
+for port in 8443 9443; do
+	for v in 1.3 1.2; do
+		out=$(timeout 60 "$flight" $port ca.pem $v 2>&1 | tr '\n' ' ')
+		like "port $port, TLS $v: Finished and GET in one write get the whole file" \
+			"$out" "one write of .*response: HTTP/1.1 200 OK.*body 67108864 of 67108864"
+	done
+done
+
+# --- SNI: two certificates in one profile -----------------------------------
+subject() {	# subject [SERVERNAME]: the certificate the agent presents
+	timeout 30 openssl s_client -connect 127.0.0.1:8443 ${1:+-servername $1} </dev/null \
+		2>/dev/null | openssl x509 -noout -subject 2>/dev/null
+}
+like "SNI other.example gets the other.example certificate" "$(subject other.example)" \
+	"CN *= *other.example"
+like "SNI localhost gets the localhost certificate" "$(subject localhost)" "CN *= *localhost"
+got=$(curl -sS --max-time 60 --cacert ca.pem --resolve other.example:8443:127.0.0.1 \
+	-o /dev/null -w '%{http_code}' https://other.example:8443/big.bin 2>>curl.err)
+is "curl verifies other.example through SNI" "$got" 200
+
+# --- client certificates (server role) --------------------------------------
+got=$(curl -sS --max-time 60 --cacert ca.pem --cert client.pem --key client.key \
+	-o /dev/null -w '%{http_code}' https://localhost:9444/big.bin 2>>curl.err)
+is "client_cert = required: a client certificate by the CA is accepted" "$got" 200
+like "the result names the peer" "$(last_result)" "status 0 .*peer 'CN=test client'"
+fails "client_cert = required: no client certificate is refused" \
+	curl -sS --max-time 60 --cacert ca.pem -o /dev/null https://localhost:9444/big.bin
+like "the requester gets an error status" "$(last_result)" "submit/wait 0 status [1-9]"
+fails "client_cert = required: a certificate by another CA is refused" \
+	curl -sS --max-time 60 --cacert ca.pem --cert rogue.pem --key rogue.key \
+	-o /dev/null https://localhost:9444/big.bin
+like "with status EKEYREJECTED" "$(last_result)" "status 129 "
+got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
+	https://localhost:8445/big.bin 2>>curl.err)
+is "client_cert = optional: no client certificate is fine" "$got" 200
+like "and no peer identity is reported" "$(last_result)" "status 0 .*peer ''"
+
+# --- client role ------------------------------------------------------------
+serve_gnutls() {	# serve_gnutls PORT CERT [OPTIONS]
+	_p=$1 _c=$2
+	shift 2
+	start gnutls-$_p gnutls-serv --http --port "$_p" --x509certfile "$_c.pem" \
+		--x509keyfile "$_c.key" "$@"
+}
+serve_gnutls 9500 server
+serve_gnutls 9501 expired
+serve_gnutls 9502 self
+serve_gnutls 9503 untrusted
+serve_gnutls 9504 server --require-client-cert --verify-client-cert --x509cafile ca.pem
+start openssl-9510 openssl s_server -accept 9510 -cert server.pem -key server.key -www -quiet
+start openssl-9511 openssl s_server -accept 9511 -cert server.pem -key server.key -www -quiet \
+	-tls1_2
+for p in 9500 9501 9502 9503 9504 9510 9511; do
+	i=0
+	while ! ss -Hltn "sport = :$p" | grep -q . && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+done
+
+out=$(timeout 60 "$client" 127.0.0.1 9500 localhost client 2>&1 | tr '\n' ' ')
+like "client role vs gnutls-serv: verified, TLS 1.3, a response over kernel TLS" "$out" \
+	"status 0 \(ok\) version 0x304 .*peer 'CN=localhost'.*response: HTTP/1.0 200 OK"
+out=$(HANDOFF_PATH=socket timeout 60 "$client" 127.0.0.1 9500 localhost client 2>&1 | tr '\n' ' ')
+like "the same through the UNIX socket" "$out" "status 0 \(ok\) version 0x304 .*response: HTTP/1.0 200"
+out=$(timeout 60 "$client" 127.0.0.1 9500 127.0.0.1 client 2>&1 | tr '\n' ' ')
+like "the peer name may be an IP address (IP SAN)" "$out" "status 0 \(ok\)"
+out=$(timeout 60 "$client" 127.0.0.1 9510 localhost client 2>&1 | tr '\n' ' ')
+like "client role vs openssl s_server TLS 1.3" "$out" "status 0 \(ok\) version 0x304 .*response: HTTP/1.0 200"
+out=$(timeout 60 "$client" 127.0.0.1 9511 localhost client 2>&1 | tr '\n' ' ')
+like "client role vs openssl s_server TLS 1.2" "$out" "status 0 \(ok\) version 0x303 .*response: HTTP/1.0 200"
+out=$(timeout 60 "$client" 127.0.0.1 9504 localhost client 2>&1 | tr '\n' ' ')
+like "client role with the profile's client certificate, server requires one" "$out" \
+	"status 0 \(ok\)"
+out=$(timeout 60 "$client" 127.0.0.1 9501 localhost client 2>&1 | tr '\n' ' ')
+like "an expired server certificate: EKEYEXPIRED" "$out" "status 127 "
+out=$(timeout 60 "$client" 127.0.0.1 9500 wrong.example client 2>&1 | tr '\n' ' ')
+like "a certificate for another name: EKEYREJECTED" "$out" "status 129 "
+out=$(timeout 60 "$client" 127.0.0.1 9503 localhost client 2>&1 | tr '\n' ' ')
+like "a certificate by an untrusted CA: EKEYREJECTED" "$out" "status 129 "
+out=$(HANDOFF_PATH=socket timeout 60 "$client" 127.0.0.1 9502 localhost client 2>&1 | tr '\n' ' ')
+like "a self-signed certificate (UNIX socket path): EKEYREJECTED" "$out" "status 129 "
+ok "the agent logs why, with the peer address" \
+	grep -q "handshake with 127.0.0.1:9502 failed: .*" agent.log
+
+# --- SIGHUP -----------------------------------------------------------------
+timeout 60 curl -sS --cacert ca.pem -o /dev/null https://localhost:8446/big.bin 2>/dev/null
+like "before the reload, profile 'late' does not exist: ENOENT" "$(last_result)" "status 2 "
+timeout 60 "$flight" 8443 ca.pem 1.3 3 >inflight.out 2>&1 &
+inflight=$!
+sleep 1
+write_conf agent.conf "
+[profile late]
+cert = $dir/server.pem
+key = $dir/server.key"
+kill -HUP "$agent_pid"
+ok "SIGHUP: the agent reloads" wait_for_line agent.log "configuration reloaded"
+got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
+	https://localhost:8446/big.bin 2>>curl.err)
+is "the new profile serves" "$got" 200
+wait $inflight
+ok "a handshake in flight across the reload completes" grep -q "body 67108864 of 67108864" inflight.out
+printf '[global]\nworkers = many\n' >agent.conf
+kill -HUP "$agent_pid"
+ok "a broken configuration on SIGHUP is refused, the old one kept" \
+	wait_for_line agent.log "reload failed, keeping the old configuration: agent.conf:2: workers"
+got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
+	https://localhost:8443/big.bin 2>>curl.err)
+is "and it still serves" "$got" 200
+write_conf agent.conf
+
+# --- one socket, one agent ------------------------------------------------
+"$agent" -c agent.conf 2>second.log
+like "a second agent on the same socket refuses to start" "$(cat second.log)" \
+	"another agent is listening there"
+kill -TERM "$agent_pid"
+wait "$agent_pid"
+ok "SIGTERM removes the socket" test ! -e run/agent.sock
+
+# --- privilege drop -----------------------------------------------------------
+rm -rf run	# the agent creates it, for its user, so that it can remove the socket
+sed -i "s|^log_level = debug|log_level = debug\nuser = nobody|" agent.conf
+"$agent" -c agent.conf 2>agent-nobody.log &
+agent_pid=$!
+ok "user = nobody: the agent starts" wait_for_line agent-nobody.log "ready:"
+like "it runs as nobody" "$(grep '^Uid:' /proc/$agent_pid/status)" "Uid:.65534.65534.65534.65534"
+like "keeping only CAP_NET_ADMIN" "$(grep -E '^Cap(Eff|Prm)' /proc/$agent_pid/status | tr '\n' ' ')" \
+	"CapPrm:.0000000000001000 CapEff:.0000000000001000"
+got=$(curl -sS --max-time 60 --cacert ca.pem https://localhost:8443/big.bin 2>>curl.err |
+	sha256sum | cut -d' ' -f1)
+is "as nobody, the module path serves" "$got" "$big_sha"
+got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
+	https://localhost:9443/big.bin 2>>curl.err)
+is "as nobody, the socket path serves" "$got" 200
+is "the socket belongs to nobody" "$(stat -c '%U %a' run/agent.sock)" "nobody 660"
+kill -TERM "$agent_pid"
+wait "$agent_pid"
+ok "as nobody, SIGTERM still removes the socket" test ! -e run/agent.sock
+
+# --- no module ----------------------------------------------------------------
+kill $pids 2>/dev/null
+wait $pids 2>/dev/null
+pids=""
+rmmod ktls_offload
+"$agent" -c agent.conf 2>agent-nomod.log &
+agent_pid=$!
+ok "without the module the agent serves the socket alone" \
+	wait_for_line agent-nomod.log "handoffs from $dir/run/agent.sock"
+HANDOFF_PATH=auto start auto-http "$server" 8447 http big.bin results.log http/1.1
+wait_for_line auto-http.out ready
+got=$(curl -sS --max-time 120 --cacert ca.pem https://localhost:8447/big.bin 2>>curl.err |
+	sha256sum | cut -d' ' -f1)
+is "libktls falls back to the socket: curl GET 64 MiB intact" "$got" "$big_sha"
+like "the handoff took the socket" "$(last_result)" "status 0 .*path socket"
+kill -KILL "$agent_pid"
+wait "$agent_pid" 2>/dev/null
+"$agent" -c agent.conf 2>agent-restart.log &
+agent_pid=$!
+ok "after SIGKILL, a new agent replaces the stale socket" \
+	wait_for_line agent-restart.log "ready:"
+got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
+	https://localhost:8447/big.bin 2>>curl.err)
+is "and serves" "$got" 200
+sed -i 's|^socket = .*|socket =|' agent.conf
+out=$("$agent" -c agent.conf 2>&1 | tr '\n' ' ')
+like "no module and no socket: a clear refusal" "$out" \
+	"the ktls_offload module is not loaded and no socket is configured"
+plan $_tap_n

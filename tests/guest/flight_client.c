@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * A TLS client that sends its HTTP request in the same TCP write as its
+ * handshake Finished (TLS 1.3; TLS 1.2 by False Start), the case where an
+ * agent reading greedily would swallow application data that kernel TLS
+ * must decrypt.  Output it buffers until it next needs to read, so the
+ * final flight and the request leave in one send().
+ * Usage: flight_client PORT CA_FILE 1.2|1.3 [DELAY]
+ * DELAY: seconds to wait between connecting and the ClientHello.
+ * Prints the response's status line and body size; exit 0 if it was a
+ * 200 with the whole body.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+static int sock;
+static char out[1 << 16];
+static size_t out_len;
+
+static int flush_out(void)
+{
+	size_t off = 0;
+
+	while (off < out_len) {
+		ssize_t n = send(sock, out + off, out_len - off, MSG_NOSIGNAL);
+
+		if (n <= 0)
+			return -1;
+		off += (size_t)n;
+	}
+	out_len = 0;
+	return 0;
+}
+
+static ssize_t push(gnutls_transport_ptr_t p, const void *buf, size_t len)
+{
+	if (out_len + len > sizeof(out) && flush_out())
+		return -1;
+	memcpy(out + out_len, buf, len);
+	out_len += len;
+	return (ssize_t)len;
+}
+
+static ssize_t pull(gnutls_transport_ptr_t p, void *buf, size_t len)
+{
+	if (out_len && flush_out())
+		return -1;
+	return recv(sock, buf, len, 0);
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	gnutls_certificate_credentials_t cred;
+	gnutls_session_t s;
+	static char buf[1 << 16];
+	static const char req[] = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	long long total = 0, want = -1;
+	char *hdr_end = NULL;
+	size_t have = 0;
+	int ret;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: %s PORT CA_FILE 1.2|1.3\n", argv[0]);
+		return 2;
+	}
+	sin.sin_port = htons((uint16_t)atoi(argv[1]));
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sock = socket(AF_INET, SOCK_STREAM, 0);
+	if (sock < 0 || connect(sock, (void *)&sin, sizeof(sin))) {
+		perror("connect");
+		return 2;
+	}
+	if (argc > 4)
+		sleep((unsigned int)atoi(argv[4]));
+	gnutls_certificate_allocate_credentials(&cred);
+	if (gnutls_certificate_set_x509_trust_file(cred, argv[2], GNUTLS_X509_FMT_PEM) <= 0) {
+		fprintf(stderr, "cannot load %s\n", argv[2]);
+		return 2;
+	}
+	gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_ENABLE_FALSE_START);
+	gnutls_priority_set_direct(s, strcmp(argv[3], "1.2") ?
+				   "NORMAL:-VERS-ALL:+VERS-TLS1.3" :
+				   "NORMAL:-VERS-ALL:+VERS-TLS1.2", NULL);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
+	gnutls_server_name_set(s, GNUTLS_NAME_DNS, "localhost", 9);
+	gnutls_session_set_verify_cert(s, "localhost", 0);
+	gnutls_transport_set_push_function(s, push);
+	gnutls_transport_set_pull_function(s, pull);
+	do
+		ret = gnutls_handshake(s);
+	while (ret < 0 && !gnutls_error_is_fatal(ret));
+	if (ret < 0) {
+		fprintf(stderr, "handshake: %s\n", gnutls_strerror(ret));
+		return 1;
+	}
+	if (!out_len)
+		fprintf(stderr, "warning: the Finished already left\n");
+	if (gnutls_record_send(s, req, sizeof(req) - 1) < 0)
+		return 1;
+	printf("one write of %zu bytes: Finished and request\n", out_len);
+	if (flush_out())
+		return 1;
+	for (;;) {
+		ssize_t n = gnutls_record_recv(s, buf + have, sizeof(buf) - 1 - have);
+
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (n <= 0)
+			break;
+		if (!hdr_end) {
+			have += (size_t)n;
+			buf[have] = '\0';
+			hdr_end = strstr(buf, "\r\n\r\n");
+			if (hdr_end) {
+				char *cl = strcasestr(buf, "Content-Length:");
+
+				want = cl ? atoll(cl + 15) : -1;
+				*strstr(buf, "\r\n") = '\0';
+				printf("response: %s\n", buf);
+				total = (long long)(buf + have - (hdr_end + 4));
+			}
+		} else {
+			total += n;
+		}
+		if (want >= 0 && total >= want)
+			break;
+	}
+	printf("body %lld of %lld bytes\n", total, want);
+	return hdr_end && total == want && !strncmp(buf, "HTTP/1.1 200", 12) ? 0 : 1;
+}
