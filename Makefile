@@ -24,7 +24,7 @@ LIBS	:= $(BUILD)/lib/libktls.so $(BUILD)/lib/libktls.a $(BUILD)/lib/pkgconfig/kt
 GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test \
 	       $(BUILD)/tests/handoff_server $(BUILD)/tests/handoff_client \
 	       $(BUILD)/tests/flight_client
-UNIT_TESTS := $(BUILD)/tests/unit_keyinstall
+UNIT_TESTS := $(BUILD)/tests/unit_keyinstall $(BUILD)/tests/unit_http $(BUILD)/tests/unit_sockmsg
 
 ktlsctl_OBJS := ktlsctl.o ktlsctl_version.o genl.o
 # libktls: position-independent, only the <ktls-offload/ktls.h> API exported
@@ -101,6 +101,12 @@ $(BUILD)/tests/handoff_client: $(BUILD)/tests/handoff_client.o $(BUILD)/lib/libk
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/flight_client: $(BUILD)/tests/flight_client.o
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/unit_http: $(BUILD)/tests/unit_http.o $(BUILD)/agent/http.o
+	$(CC) $(CFLAGS) -o $@ $^
+
+$(BUILD)/tests/unit_sockmsg: $(BUILD)/tests/unit_sockmsg.o $(BUILD)/lib/libktls.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit_keyinstall: $(BUILD)/tests/unit_keyinstall.o $(BUILD)/agent/keyinstall.o

@@ -92,6 +92,7 @@ struct conn {
 	off_t off, end;
 	int status;
 	uint64_t sent;
+	unsigned int answered;		/* responses completed on this connection */
 	struct http_request req;
 };
 
@@ -467,6 +468,7 @@ static bool conn_write(struct worker *w, struct conn *c)
 	}
 	/* done with this response */
 	access_log(c);
+	c->answered++;
 	if (c->file >= 0) {
 		close(c->file);
 		c->file = -1;
@@ -721,15 +723,16 @@ static void *worker_main(void *arg)
 
 		if (atomic_load(&cfg.stopping)) {
 			if (!stop_by) {
-				/* graceful: no new connections; idle ones go now,
-				 * busy ones after their response or the grace time */
+				/* graceful: no new connections; idle keep-alive ones
+				 * go now, busy or new ones after their response or
+				 * the grace time */
 				stop_by = t + cfg.grace_ms / 1000.0;
 				if (w->accepting)
 					epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->listen_fd, NULL);
 				w->accepting = false;
 				for (struct conn *c = w->lru.next, *nx; c != &w->lru; c = nx) {
 					nx = c->next;
-					if (c->state == C_READ && !c->have)
+					if (c->state == C_READ && !c->have && c->answered)
 						conn_free(w, c, true);
 				}
 			}

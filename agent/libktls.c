@@ -31,6 +31,7 @@
 struct pending {
 	uint32_t id;
 	int fd;		/* -1: a free slot; -2: a deleted one */
+	uint64_t cookie;
 };
 
 struct done {
@@ -73,7 +74,7 @@ static struct pending *tab_slot(struct ktls_ctx *c, uint32_t id, bool insert)
 	return insert ? tomb : NULL;
 }
 
-static int tab_add(struct ktls_ctx *c, uint32_t id, int fd)
+static int tab_add(struct ktls_ctx *c, uint32_t id, int fd, uint64_t cookie)
 {
 	struct pending *p;
 
@@ -104,33 +105,34 @@ static int tab_add(struct ktls_ctx *c, uint32_t id, int fd)
 		c->used++;
 	p->id = id;
 	p->fd = fd;
+	p->cookie = cookie;
 	c->n++;
 	return 0;
 }
 
-/* Forgets @id; its fd, or -1 if it was not pending. */
-static int tab_take(struct ktls_ctx *c, uint32_t id)
+/* Forgets @id into @out; false if it was not pending. */
+static bool tab_take(struct ktls_ctx *c, uint32_t id, struct pending *out)
 {
 	struct pending *p = c->cap ? tab_slot(c, id, false) : NULL;
-	int fd;
 
 	if (!p || p->fd < 0)
-		return -1;
-	fd = p->fd;
+		return false;
+	*out = *p;
 	p->fd = -2;
 	c->n--;
-	return fd;
+	return true;
 }
 
 /* --- results ------------------------------------------------------------- */
 
-static void fill_result(struct ktls_result *res, const struct ktls_result_msg *r, int fd)
+static void fill_result(struct ktls_result *res, const struct ktls_result_msg *r, int fd,
+			uint64_t cookie)
 {
 	memset(res, 0, sizeof(*res));
 	res->id = r->id;
 	res->fd = fd;
 	res->status = (int)r->status;
-	res->cookie = r->cookie;
+	res->cookie = cookie;
 	res->tls_version = (uint16_t)r->tls_version;
 	res->cipher = (uint16_t)r->cipher;
 	res->resumed = r->resumed;
@@ -141,19 +143,20 @@ static void fill_result(struct ktls_result *res, const struct ktls_result_msg *r
 /* Queues a result for ktls_collect(), if it belongs to a pending request. */
 static void queue_result(struct ktls_ctx *c, const struct ktls_result_msg *r)
 {
+	struct pending p;
 	struct done *d;
-	int fd = tab_take(c, r->id);
 
-	if (fd < 0)
+	if (!tab_take(c, r->id, &p))
 		return;		/* not ours, or collected already */
 	d = malloc(sizeof(*d));
 	if (!d) {
 		/* keep it pending: a later WAIT (module) can still fetch it */
-		tab_add(c, r->id, fd);
+		tab_add(c, p.id, p.fd, p.cookie);
 		c->lost = true;
 		return;
 	}
-	fill_result(&d->res, r, fd);
+	/* the cookie as the caller gave it, whoever reports the result */
+	fill_result(&d->res, r, p.fd, p.cookie);
 	d->next = NULL;
 	*c->tail = d;
 	c->tail = &d->next;
@@ -378,7 +381,7 @@ static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint3
 	}
 	if (ret)
 		return ret;
-	if (!flags && tab_add(c, *id, fd)) {
+	if (!flags && tab_add(c, *id, fd, p->cookie)) {
 		ktls_cancel(c, *id);
 		return -ENOMEM;
 	}
@@ -407,7 +410,7 @@ API int ktls_handshake(struct ktls_ctx *c, int fd, const struct ktls_params *p,
 		while (ret == -EINTR);
 		if (ret)
 			return ret;
-		fill_result(res, &r, fd);
+		fill_result(res, &r, fd, p->cookie);
 		return 0;
 	}
 	ret = submit(c, fd, p, 0, &id);

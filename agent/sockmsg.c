@@ -76,7 +76,9 @@ int sockmsg_send_complete(int sock, uint32_t seq, const struct ktls_result_msg *
 
 	if (!msg)
 		return -ENOMEM;
-	if (ktls_result_put(msg, r)) {
+	/* the module adds the cookie to its COMPLETE itself; here the agent does */
+	if (ktls_result_put(msg, r) ||
+	    nla_put_u64(msg, KTLS_OFFLOAD_A_RESULT_COOKIE, r->cookie)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

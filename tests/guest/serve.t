@@ -1,0 +1,205 @@
+#!/bin/bash
+# ktls-serve: HTTPS file serving through ktls-agent and kernel TLS, checked
+# with curl and wget (certificates verified against the test CA): HEAD,
+# ranges, conditional requests, 1,000 requests on one keep-alive
+# connection, 200 concurrent connections, a 256 MiB file byte-exact,
+# traversal attempts, errors, both handoff paths, a stalled handshake that
+# must not delay others, plain mode, graceful stop.
+. "$KTLS_SRC/tests/lib/tap.sh"
+. "$KTLS_SRC/tests/lib/pki.sh"
+agent=$KTLS_BUILD/bin/ktls-agent
+serve=$KTLS_BUILD/bin/ktls-serve
+dir=/tmp/serve-test
+rm -rf "$dir"
+mkdir -p "$dir/www/docs" "$dir/www/empty" "$dir/secret"
+cd "$dir" || exit 1
+make_pki "$dir"
+export KTLS_AGENT_SOCKET=$dir/agent.sock
+www=$dir/www
+echo '<!DOCTYPE html><title>ktls-serve</title><p>hello' >www/index.html
+echo 'docs index' >www/docs/index.html
+printf 'plain text\n' >www/a.txt
+echo 'top secret' >secret/key.txt
+ln -s /etc www/etc-link
+ln -s ../secret www/secret-link
+ln -s a.txt www/inside-link.txt
+printf 'x' >"www/with space.txt"
+head -c 268435456 /dev/urandom >www/big.bin
+big_sha=$(sha256sum <www/big.bin | cut -d' ' -f1)
+head -c 1048576 /dev/urandom >www/1m.bin
+head -c 67108864 www/big.bin >www/64m.bin
+
+cat >agent.conf <<EOF
+[global]
+workers = 2
+socket = $dir/agent.sock
+log_level = info
+
+[profile default]
+cert = $dir/server.pem
+key = $dir/server.key
+alpn = http/1.1
+EOF
+
+pids=""
+cleanup() {
+	mkdir -p "$KTLS_OUT/serve-logs"
+	cp ./*.log ./*.err ./*.conf "$KTLS_OUT/serve-logs/" 2>/dev/null
+	kill $pids 2>/dev/null
+	wait 2>/dev/null
+	rm -f www/big.bin www/64m.bin
+	grep -q '^ktls_offload ' /proc/modules && rmmod ktls_offload
+}
+trap cleanup EXIT
+
+insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
+"$agent" -c agent.conf 2>agent.log &
+pids="$pids $!"
+wait_for_line agent.log "ready:" || echo "# the agent did not start"
+"$serve" -p 8443 -w 2 --access-log access.log "$www" 2>serve.log &
+serve_pid=$!
+pids="$pids $serve_pid"
+"$serve" -p 9443 -w 2 --path socket "$www" 2>serve-socket.log &
+pids="$pids $!"
+"$serve" -p 8080 -w 1 --plain "$www" 2>serve-plain.log &
+pids="$pids $!"
+ok "ktls-serve starts on the module path" wait_for_line serve.log "via the ktls_offload module"
+ok "and on the agent's UNIX socket" wait_for_line serve-socket.log "via the agent's UNIX socket"
+wait_for_line serve-plain.log "plain HTTP"
+
+U=https://localhost:8443
+C=(curl -sS --max-time 120 --cacert ca.pem)
+code() { "${C[@]}" -o /dev/null -w '%{http_code}' "$@" 2>>curl.err; }
+
+# --- the basics -------------------------------------------------------------
+tx0=$(tls_stat TlsTxSw)
+is "GET / serves index.html" "$("${C[@]}" $U/ 2>>curl.err)" \
+	'<!DOCTYPE html><title>ktls-serve</title><p>hello'
+like "Content-Type by extension" "$("${C[@]}" -I $U/a.txt 2>>curl.err | tr -d '\r')" \
+	"Content-Type: text/plain; charset=utf-8"
+h=$("${C[@]}" -I $U/1m.bin 2>>curl.err | tr -d '\r')
+like "HEAD: status and length, no body" "$(echo "$h" | tr '\n' ' ')" \
+	"^HTTP/1.1 200 OK .*Content-Length: 1048576 "
+etag=$(echo "$h" | sed -n 's/^ETag: //p')
+lm=$(echo "$h" | sed -n 's/^Last-Modified: //p')
+is "HEAD sends no body bytes" "$("${C[@]}" -I -o /dev/null -w '%{size_download}' $U/1m.bin)" 0
+got=$("${C[@]}" -r 1000-1999 $U/1m.bin 2>>curl.err | sha256sum | cut -d' ' -f1)
+is "a range request returns those 1,000 bytes" "$got" \
+	"$(tail -c +1001 www/1m.bin | head -c 1000 | sha256sum | cut -d' ' -f1)"
+like "with 206 and Content-Range" "$("${C[@]}" -r 1000-1999 -D - -o /dev/null $U/1m.bin | tr -d '\r' | tr '\n' ' ')" \
+	"^HTTP/1.1 206 .*Content-Range: bytes 1000-1999/1048576"
+is "a suffix range (last 500 bytes)" "$("${C[@]}" -r -500 $U/1m.bin | sha256sum | cut -d' ' -f1)" \
+	"$(tail -c 500 www/1m.bin | sha256sum | cut -d' ' -f1)"
+is "a range past the end: 416" "$(code -r 2000000-2000010 $U/1m.bin)" 416
+is "If-None-Match with the ETag: 304" "$(code -H "If-None-Match: $etag" $U/1m.bin)" 304
+is "If-Modified-Since the Last-Modified: 304" "$(code -H "If-Modified-Since: $lm" $U/1m.bin)" 304
+is "If-Modified-Since long ago: 200" \
+	"$(code -H 'If-Modified-Since: Thu, 01 Jan 1970 00:00:01 GMT' $U/1m.bin)" 200
+is "a directory without a slash redirects" "$(code $U/docs)" 301
+is "a directory with a slash serves its index.html" "$("${C[@]}" $U/docs/)" "docs index"
+is "a directory without index.html is not listed" "$(code $U/empty/)" 403
+is "percent-decoding: /with%20space.txt" "$("${C[@]}" "$U/with%20space.txt")" x
+is "a symlink inside the root is followed" "$("${C[@]}" $U/inside-link.txt)" "plain text"
+is "a missing file: 404" "$(code $U/nope)" 404
+is "POST: 405" "$(code -X POST -d x $U/a.txt)" 405
+is "DELETE: 405" "$(code -X DELETE $U/a.txt)" 405
+is "a GET with a body: 413" "$(code -X GET -d 'some body' $U/a.txt)" 413
+is "headers over 8 KiB: 431" "$(code -H "X-Big: $(head -c 9000 /dev/zero | tr '\0' a)" $U/a.txt)" 431
+got=$(wget -q -O - --ca-certificate=ca.pem $U/a.txt 2>>wget.err)
+is "wget fetches with verification" "$got" "plain text"
+fails "wget refuses the server without the test CA" wget -q -O /dev/null $U/a.txt
+
+# --- no way out of the root -------------------------------------------------
+for path in '/../secret/key.txt' '/docs/../../secret/key.txt' '/%2e%2e/secret/key.txt' \
+	'/%2E%2E%2fsecret%2fkey.txt' '/a.txt%00.html' '/..%5csecret%5ckey.txt' \
+	'//etc/passwd' '/etc-link/passwd' '/secret-link/key.txt' '/./a.txt'; do
+	resp=$("${C[@]}" --path-as-is -w ' %{http_code}' "$U$path" 2>>curl.err)
+	like "traversal $path is refused" "$resp" " (400|403|404)$"
+	case $resp in *secret*|*root:*) echo "not ok - $path leaked: $resp" ;; esac
+done
+resp=$(printf 'GET /etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n' | timeout 10 openssl s_client -quiet \
+	-connect 127.0.0.1:8443 2>/dev/null | head -1 | tr -d '\r')
+is "an absolute path inside the root is just a path under it: 404" "$resp" "HTTP/1.1 404 Not Found"
+resp=$(printf 'GET http://localhost/a.txt HTTP/1.1\r\nHost: x\r\n\r\n' | timeout 10 openssl s_client \
+	-quiet -connect 127.0.0.1:8443 2>/dev/null | head -1 | tr -d '\r')
+is "an absolute-form target: 400" "$resp" "HTTP/1.1 400 Bad Request"
+fails "nothing outside the root reached the access log as a 200" \
+	grep -E '"GET [^"]*(secret|passwd|etc-link)[^"]*" 200' access.log
+
+# --- keep-alive, pipelining, close_notify -----------------------------------
+for i in $(seq 1000); do echo "url = \"$U/a.txt?$i\""; echo 'output = "/dev/null"'; done >k1000.cfg
+tx1=$(tls_stat TlsTxSw)
+out=$("${C[@]}" -K k1000.cfg -w '%{http_code} %{num_connects}\n' 2>>curl.err)
+is "1,000 requests over keep-alive: all 200" "$(echo "$out" | grep -c '^200 ')" 1000
+is "on one connection" "$(echo "$out" | awk '{ s += $2 } END { print s }')" 1
+is "one kernel TLS socket for them" "$(($(tls_stat TlsTxSw) - tx1))" 1
+resp=$( (printf 'GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /docs/ HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'; sleep 3) |
+	timeout 20 openssl s_client -quiet -CAfile ca.pem -connect 127.0.0.1:8443 2>/dev/null | tr -d '\r' | grep '^HTTP/' | tr '\n' ' ')
+is "three pipelined requests, answered in order" "$resp" \
+	"HTTP/1.1 200 OK HTTP/1.1 200 OK HTTP/1.1 404 Not Found "
+resp=$( (printf 'GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n'; sleep 2) | timeout 20 openssl s_client \
+	-quiet -no_ign_eof -CAfile ca.pem -connect 127.0.0.1:8443 2>/dev/null | tr -d '\r' |
+	grep -c '^plain text')
+is "a keep-alive request, then the client's close_notify: answered" "$resp" 1
+sleep 1
+is "and the server closed its side at once, not at the idle timeout" \
+	"$(ss -Htn state established '( sport = :8443 )' | wc -l)" 0
+
+# --- concurrency and the big file -------------------------------------------
+for i in $(seq 200); do echo "url = \"$U/1m.bin?c=$i\""; echo 'output = "/dev/null"'; done >p200.cfg
+tx1=$(tls_stat TlsTxSw)
+out=$("${C[@]}" --parallel --parallel-max 200 --parallel-immediate -K p200.cfg \
+	-w '%{http_code} %{size_download}\n' 2>>curl.err)
+is "200 concurrent connections: all 200 with the whole 1 MiB" \
+	"$(echo "$out" | grep -c '^200 1048576$')" 200
+is "200 kernel TLS sockets" "$(($(tls_stat TlsTxSw) - tx1))" 200
+got=$("${C[@]}" $U/big.bin 2>>curl.err | sha256sum | cut -d' ' -f1)
+is "256 MiB over the module path: SHA-256 matches" "$got" "$big_sha"
+got=$("${C[@]}" https://localhost:9443/big.bin 2>>curl.err | sha256sum | cut -d' ' -f1)
+is "256 MiB over the UNIX-socket path: SHA-256 matches" "$got" "$big_sha"
+got=$(wget -q -O - --ca-certificate=ca.pem https://localhost:9443/1m.bin | sha256sum | cut -d' ' -f1)
+is "wget over the UNIX-socket path" "$got" "$(sha256sum <www/1m.bin | cut -d' ' -f1)"
+like "the access log has a line per response, with the TLS version" \
+	"$(grep '"GET /big.bin HTTP/1.1" 200 ' access.log)" "TLSv1.3 AES-256-GCM|TLSv1.3 AES-128-GCM|TLSv1.3 ChaCha"
+is "the kernel encrypted the bytes (TlsTxSw counts the 200 and the rest)" \
+	"$(($(tls_stat TlsTxSw) - tx0 > 220))" 1
+
+# --- handshakes that never finish -------------------------------------------
+# 20 connections on each port send the start of a ClientHello, then nothing:
+# the agent's workers hold 40 stalled handshakes (10 s timeout).
+stalled=()
+for i in $(seq 20); do
+	for port in 8443 9443; do
+		exec {fd}<>/dev/tcp/127.0.0.1/$port
+		printf '\026\003\001\002\000\001' >&$fd
+		stalled+=("$fd")
+	done
+done
+slowest=0
+for i in 1 2 3 4 5; do
+	for url in $U/a.txt https://localhost:9443/a.txt; do
+		r=$("${C[@]}" -o /dev/null -w '%{http_code} %{time_total}' "$url" 2>>curl.err)
+		is "with 40 stalled handshakes open, request $i to ${url%/a.txt} is served" "${r% *}" 200
+		slowest=$(awk -v a="$slowest" -v b="${r#* }" 'BEGIN { print (b > a) ? b : a }')
+	done
+done
+ok "each within 5 s (the stalled ones wait for their 10 s timeout): slowest ${slowest}s" \
+	awk -v s="$slowest" 'BEGIN { exit !(s < 5) }'
+for fd in "${stalled[@]}"; do exec {fd}>&-; done
+
+# --- plain mode and shutdown ------------------------------------------------
+got=$(curl -sS http://127.0.0.1:8080/1m.bin | sha256sum | cut -d' ' -f1)
+is "plain mode serves the same files" "$got" "$(sha256sum <www/1m.bin | cut -d' ' -f1)"
+"${C[@]}" --limit-rate 16M -o slow.bin $U/64m.bin 2>>curl.err &
+slow=$!
+i=0
+while [ ! -s slow.bin ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+kill -TERM "$serve_pid"
+wait $slow
+is "SIGTERM during a download: the response in flight completes" \
+	"$(sha256sum <slow.bin | cut -d' ' -f1)" "$(sha256sum <www/64m.bin | cut -d' ' -f1)"
+rm -f slow.bin
+wait "$serve_pid"
+is "then ktls-serve exits 0" "$?" 0
+fails "and no longer accepts" curl -sS --max-time 5 --cacert ca.pem -o /dev/null $U/a.txt
+plan $_tap_n
