@@ -23,7 +23,8 @@ LIBKTLS_SOVERSION := 0
 LIBS	:= $(BUILD)/lib/libktls.so $(BUILD)/lib/libktls.a $(BUILD)/lib/pkgconfig/ktls.pc
 GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test \
 	       $(BUILD)/tests/handoff_server $(BUILD)/tests/handoff_client \
-	       $(BUILD)/tests/flight_client
+	       $(BUILD)/tests/flight_client $(BUILD)/tests/aead_speed $(BUILD)/tests/idle_client \
+	       $(BUILD)/tests/inproc_serve
 UNIT_TESTS := $(BUILD)/tests/unit_keyinstall $(BUILD)/tests/unit_http $(BUILD)/tests/unit_sockmsg
 
 ktlsctl_OBJS := ktlsctl.o ktlsctl_version.o genl.o
@@ -33,7 +34,7 @@ LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
 agent_OBJS := ktls-agent.o worker.o tls.o handoff.o config.o log.o broker.o genl.o \
 	      keyinstall.o loopback.o sockmsg.o usock.o
 
-.PHONY: all deps kmod kmods check check-host check-guest demo bench clean help
+.PHONY: all deps kmod kmods check check-host check-guest demo bench clean help install
 all: deps $(PROGS) $(LIBS) $(GUEST_PROGS) $(UNIT_TESTS)
 
 help:
@@ -41,7 +42,9 @@ help:
 	@echo "make kmod       build kmod/ktls_offload.ko against KDIR ($(KDIR))"
 	@echo "make check      host unit tests + guest tests on every test kernel"
 	@echo "make demo       show kernel TLS at work in the QEMU guest"
+	@echo "make bench      ktls-serve against nginx (userspace TLS and kTLS), in the guest"
 	@echo "make deps       install build and test packages (apt, as root)"
+	@echo "make install    install programs, libktls and man pages into PREFIX ($(PREFIX))"
 	@echo "tests/vm/run-guest --help   run single guest tests (debugging)"
 
 deps:
@@ -66,11 +69,13 @@ $(BUILD)/lib/libktls.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
+MAKE_PC = sed -e 's|@PREFIX@|$(PREFIX)|' \
+	-e "s|@VERSION@|$$(sed -n 's/.*KTLS_OFFLOAD_VERSION \"\(.*\)\"/\1/p' include/ktls-offload/version.h)|" \
+	dist/ktls.pc.in
+
 $(BUILD)/lib/pkgconfig/ktls.pc: dist/ktls.pc.in include/ktls-offload/version.h
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' \
-	    -e "s|@VERSION@|$$(sed -n 's/.*KTLS_OFFLOAD_VERSION \"\(.*\)\"/\1/p' include/ktls-offload/version.h)|" \
-	    $< > $@
+	$(MAKE_PC) > $@
 
 $(BUILD)/tests/%.o: tests/*/%.c | deps
 	@mkdir -p $(@D)
@@ -98,6 +103,16 @@ $(BUILD)/tests/handoff_server: $(BUILD)/tests/handoff_server.o $(BUILD)/lib/libk
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/handoff_client: $(BUILD)/tests/handoff_client.o $(BUILD)/lib/libktls.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/inproc_serve: $(BUILD)/tests/inproc_serve.o $(addprefix $(BUILD)/agent/,tls.o \
+			      handoff.o config.o keyinstall.o log.o loopback.o) $(BUILD)/lib/libktls.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/aead_speed: $(BUILD)/tests/aead_speed.o
+	$(CC) $(CFLAGS) -o $@ $^
+
+$(BUILD)/tests/idle_client: $(BUILD)/tests/idle_client.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/flight_client: $(BUILD)/tests/flight_client.o
@@ -130,6 +145,27 @@ check-host: all
 
 demo: all kmods
 	@tests/demo.sh
+
+bench: all kmods
+	@tests/bench/run.sh
+
+# Installs into $(DESTDIR)$(PREFIX) (default /usr/local); the module is
+# installed with `make kmod` and `modules_install` of Kbuild, not here.
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/ktls-offload $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 755 $(BUILD)/bin/ktls-serve $(BUILD)/bin/ktlsctl $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BUILD)/bin/ktls-agent $(DESTDIR)$(PREFIX)/sbin/
+	install -m 644 $(BUILD)/lib/libktls.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/lib/libktls.so.$(LIBKTLS_SOVERSION) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libktls.so.$(LIBKTLS_SOVERSION) $(DESTDIR)$(PREFIX)/lib/libktls.so
+	$(MAKE_PC) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ktls.pc
+	install -m 644 include/ktls-offload/ktls.h include/ktls-offload/agent-socket.h \
+		include/ktls-offload/version.h $(DESTDIR)$(PREFIX)/include/ktls-offload/
+	install -m 644 doc/ktls-serve.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 doc/ktls-agent.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 doc/ktls-agent.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
 	rm -rf $(BUILD)

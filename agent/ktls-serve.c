@@ -556,7 +556,10 @@ static void conn_read(struct worker *w, struct conn *c)
 static void conn_ready(struct worker *w, struct conn *c)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+	int one = 1;
 
+	/* MSG_MORE does the coalescing; the end of a response goes at once */
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->state = C_READ;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev)) {
 		conn_free(w, c, false);
@@ -619,9 +622,6 @@ static void do_accept(struct worker *w)
 		if (cfg.access_log || cfg.verbose)
 			peer_string(fd, c->peer, sizeof(c->peer));
 		if (cfg.plain) {
-			int one = 1;
-
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 			conn_ready(w, c);
 		} else {
 			struct ktls_params p = {

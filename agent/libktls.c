@@ -479,8 +479,12 @@ API ssize_t ktls_recv(int fd, void *buf, size_t len, int flags)
 					errno = ENOTSUP;
 					return -1;
 				}
+				if (p[off] != 4) {	/* renegotiation and such */
+					errno = EPROTO;
+					return -1;
+				}
 			}
-			continue;		/* NewSessionTicket and such */
+			continue;		/* NewSessionTicket: nothing to do */
 		}
 		errno = EPROTO;			/* ChangeCipherSpec or unknown */
 		return -1;

@@ -213,7 +213,9 @@ fail(struct tls_result *res, int err, const char *fmt, ...)
  * Reads never cross the end of a TLS record: GnuTLS sees the handshake's
  * records and nothing after them.  Whatever the peer sends behind its last
  * handshake record (a client's request in the same flight as its
- * Finished) stays in the socket for kernel TLS to decrypt.  A partial
+ * Finished) stays in the socket for kernel TLS to decrypt.  (GnuTLS 3.7
+ * itself asks for exact record sizes; this makes it a property of the
+ * agent rather than of GnuTLS's buffering.)  A partial
  * record header is consumed into h->hdr rather than peeked at, so a peer
  * trickling bytes cannot keep the socket readable and spin the worker.
  */

@@ -7,7 +7,8 @@ set -eu
 
 PACKAGES="make gcc libc6-dev pkg-config libgnutls28-dev libnl-3-dev
 libnl-genl-3-dev libinih-dev libcap-dev gnutls-bin openssl curl wget iproute2 perl
-qemu-system-x86 busybox-static cpio xz-utils zstd kmod python3 python3-yaml strace"
+qemu-system-x86 busybox-static cpio xz-utils zstd kmod python3 python3-yaml strace
+nginx wrk gnuplot-nox"
 BACKPORTS=/etc/apt/sources.list.d/ktls-offload-bookworm-backports.sources
 here=$(cd "$(dirname "$0")" && pwd)
 kernels=$here/../tests/vm/kernels.sh
@@ -56,7 +57,16 @@ apt-get -q update >/dev/null
 
 log=/tmp/ktls-offload-deps.log
 # shellcheck disable=SC2086
-[ -z "$pkgs" ] || $APT install $pkgs >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
+# nginx is a benchmark contender, run by hand in the guest: no service of it
+# is started on this machine (policy-rc.d, only for this install).
+policy=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	policy=/usr/sbin/policy-rc.d
+fi
+[ -z "$pkgs" ] || $APT install $pkgs >"$log" 2>&1 || { cat "$log" >&2; rm -f $policy; exit 1; }
+rm -f $policy
 
 # The release behind the linux-headers-amd64 meta package of a suite.
 kernel_release() {

@@ -129,9 +129,10 @@ unsigned int ktls_pending(const struct ktls_ctx *ctx);
  * reader: returns the number of data bytes read (@flags as recv()), 0 at
  * the peer's close_notify or end of stream, or -1 with errno set:
  * ECONNRESET the peer sent a fatal alert, ENOTSUP the peer sent a TLS 1.3
- * KeyUpdate (kernels before 6.13 cannot rekey: close the connection), or
- * recv()'s own errors (EAGAIN ...).  Post-handshake NewSessionTicket
- * messages are skipped.
+ * KeyUpdate (kernels before 6.13 cannot rekey: close the connection),
+ * EPROTO any other handshake message after the handoff (a TLS 1.2
+ * renegotiation attempt), or recv()'s own errors (EAGAIN ...).
+ * Post-handshake NewSessionTicket messages are skipped.
  */
 #include <sys/types.h>
 ssize_t ktls_recv(int fd, void *buf, size_t len, int flags);

@@ -1,0 +1,22 @@
+#!/bin/bash
+# `make bench`: boots Debian's 6.12 kernel in QEMU, runs tests/guest/bench.sh
+# there (every contender in the same boot), then writes bench.json,
+# bench.md and bench.png under build/bench/ and prints the table.
+# Usage: tests/bench/run.sh [--quick]
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=$top/build/bench
+mode=${1:-}
+mkdir -p "$out"
+echo "bench: booting the 6.12 guest; the full run takes about 12 minutes" >&2
+KTLS_TEST_TIMEOUT=1500 "$top/tests/vm/run-guest" --no-prove -t 1700 -m 4096 -k 6.12 -o "$out/guest" \
+	bench >/dev/null || { echo "bench: the guest failed (see $out/guest)" >&2; exit 1; }
+# run-guest ran bench.sh without arguments; --quick is for the smoke test
+[ -s "$out/guest/bench.raw" ] || { echo "bench: no samples (see $out/guest/bench.log)" >&2; exit 1; }
+env="$(date -u +%Y-%m-%d), QEMU TCG software emulation (no KVM), 2 vCPUs on $(nproc) host CPUs \
+($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), guest Linux \
+$("$top/tests/vm/kernels.sh" --release 6.12), nginx $(dpkg-query -W -f '${Version}' nginx 2>/dev/null), \
+OpenSSL $(openssl version | cut -d' ' -f2), GnuTLS $(dpkg-query -W -f '${Version}' libgnutls30 2>/dev/null)"
+cp "$out/guest/bench.raw" "$out/bench.raw"
+python3 "$top/tests/bench/report.py" "$out/bench.raw" "$out" "$env"
+[ "$mode" = --quick ] || echo "bench: results in $out/bench.{json,md,png}" >&2

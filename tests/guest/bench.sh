@@ -1,0 +1,231 @@
+#!/bin/bash
+# The benchmark (make bench), run in the QEMU guest: ktls-serve against
+# nginx with userspace TLS, nginx with kernel TLS, plain-HTTP sendfile, and
+# the AES-GCM speed of the kernel and of OpenSSL, all in one boot with the
+# same certificate (ECDSA P-256), TLS 1.3 and AES-256-GCM.  Servers run on
+# vCPU 0 (one worker), clients on vCPU 1.  Raw samples go to
+# $KTLS_OUT/bench.raw; tests/bench/report.py turns them into JSON, Markdown
+# and a chart.  --quick: a seconds-long smoke pass with tiny sizes.
+set -u
+. "$KTLS_SRC/tests/lib/pki.sh"
+quick=0
+[ "${1:-}" = --quick ] && quick=1
+out=${KTLS_OUT:-/tmp}
+dir=/tmp/bench
+rm -rf "$dir"
+mkdir -p "$dir/www" "$dir/nginx-tmp"
+cd "$dir" || exit 1
+make_pki "$dir"
+raw=$out/bench.raw
+: >"$raw"
+B=$KTLS_BUILD
+
+if [ $quick = 1 ]; then
+	big_mb=16 secs=1 reps=1 idle=50
+else
+	big_mb=1024 secs=4 reps=3 idle=1000
+fi
+head -c $((big_mb << 20)) /dev/urandom >www/big.bin
+head -c 1048576 /dev/urandom >www/1m.bin
+head -c 16384 /dev/urandom >www/16k.bin
+echo ok >www/index.html
+echo "# bench: big file ${big_mb} MiB, ${secs}s per load run, $reps repetitions, $idle idle connections" >&2
+
+sample() { echo "$*" >>"$raw"; }	# sample WORKLOAD CONTENDER METRIC VALUE
+ticks() {	# ticks PID...: CPU time (user + system) in clock ticks
+	local t=0 p
+	for p in "$@"; do
+		[ -r /proc/$p/stat ] && t=$((t + $(awk '{ print $14 + $15 }' /proc/$p/stat)))
+	done
+	echo $t
+}
+rss_kb() {	# rss_kb PID...: resident memory in KiB
+	local t=0 p
+	for p in "$@"; do
+		[ -r /proc/$p/status ] && t=$((t + $(awk '/^VmRSS:/ { print $2 }' /proc/$p/status)))
+	done
+	echo $t
+}
+hz=$(getconf CLK_TCK)
+wait_port() {
+	local i=0
+	while ! ss -Hltn "sport = :$1" | grep -q . && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
+
+# --- servers ------------------------------------------------------------------
+insmod "$KTLS_MODULE" || { echo "bench: insmod failed" >&2; exit 1; }
+cat >agent.conf <<EOF
+[global]
+workers = 1
+socket = $dir/agent.sock
+log_level = warning
+[profile default]
+cert = $dir/server.pem
+key = $dir/server.key
+priority = NORMAL:-CIPHER-ALL:+AES-256-GCM
+alpn = http/1.1
+EOF
+sed 's/^workers = 1/workers = 2/; s|agent.sock|agent2.sock|' agent.conf >agent2.conf
+taskset -c 0 "$B/bin/ktls-agent" -c agent.conf 2>agent.log &
+agent_pid=$!
+sleep 0.5
+taskset -c 0 "$B/bin/ktls-serve" -w 1 -p 8443 --path module www 2>serve.log &
+serve_pid=$!
+taskset -c 0 "$B/bin/ktls-serve" -w 1 -p 8080 --plain www 2>plain.log &
+plain_pid=$!
+cat >nginx.conf <<EOF
+worker_processes 1;
+daemon off;
+user root;
+pid $dir/nginx.pid;
+error_log $dir/nginx.err;
+events { worker_connections 20000; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	keepalive_requests 1000000;
+	client_body_temp_path $dir/nginx-tmp/body;
+	proxy_temp_path $dir/nginx-tmp/proxy;
+	fastcgi_temp_path $dir/nginx-tmp/fastcgi;
+	uwsgi_temp_path $dir/nginx-tmp/uwsgi;
+	scgi_temp_path $dir/nginx-tmp/scgi;
+	ssl_certificate $dir/server.pem;
+	ssl_certificate_key $dir/server.key;
+	ssl_protocols TLSv1.3;
+	ssl_conf_command Ciphersuites TLS_AES_256_GCM_SHA384;
+	server { listen 127.0.0.1:8444 ssl; root $dir/www; }
+	server { listen 127.0.0.1:8445 ssl; root $dir/www; ssl_conf_command Options KTLS; }
+}
+EOF
+taskset -c 0 nginx -e "$dir/nginx.err" -p "$dir" -c "$dir/nginx.conf" &
+nginx_pid=$!
+trap 'kill $agent_pid $serve_pid $plain_pid $nginx_pid $sock_pid $sock2_pid $agent2_pid $inproc_pid 2>/dev/null; wait 2>/dev/null; rmmod ktls_offload 2>/dev/null' EXIT
+for p in 8443 8080 8444 8445; do wait_port $p; done
+nginx_pids() { echo "$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')"; }
+
+# contender NAME -> "URL-BASE PIDS"
+declare -A base=([ktls-serve]=https://127.0.0.1:8443 [nginx]=https://127.0.0.1:8444
+		 [nginx-ktls]=https://127.0.0.1:8445 [plain]=http://127.0.0.1:8080)
+sock_pid= sock2_pid= agent2_pid= inproc_pid=
+pids_of() {	# the processes whose CPU and memory count for a contender
+	case $1 in
+	ktls-serve) echo "$serve_pid $agent_pid" ;;
+	ktls-serve-socket|agent-1-worker) echo "$sock_pid $agent_pid" ;;
+	agent-2-workers) echo "$sock2_pid $agent2_pid" ;;
+	in-process) echo "$inproc_pid" ;;
+	plain) echo "$plain_pid" ;;
+	*) nginx_pids ;;
+	esac
+}
+contenders="ktls-serve nginx nginx-ktls plain"
+
+# --- one big file on one connection ----------------------------------------------
+for c in $contenders; do
+	for r in $(seq $reps); do
+		tx0=$(tls_stat TlsTxSw)
+		c0=$(ticks $(pids_of $c))
+		t=$( { TIMEFORMAT='%R %U %S'; time taskset -c 1 curl -sk -o /dev/null "${base[$c]}/big.bin"; } 2>&1 | tail -n 1)
+		c1=$(ticks $(pids_of $c))
+		set -- $t
+		sample big "$c" mbps "$(awk -v m=$big_mb -v s=$1 'BEGIN { printf "%.1f", m * 1.048576 / s }')"
+		sample big "$c" cpu_s_per_gib "$(awk -v d=$((c1 - c0)) -v h=$hz -v m=$big_mb 'BEGIN { printf "%.3f", d / h / (m / 1024) }')"
+		sample big "$c" client_cpu_s_per_gib "$(awk -v u=$2 -v s=$3 -v m=$big_mb 'BEGIN { printf "%.3f", (u + s) / (m / 1024) }')"
+		sample big "$c" ktls_sockets "$(($(tls_stat TlsTxSw) - tx0))"
+	done
+done
+
+# --- keep-alive loads with wrk ---------------------------------------------------
+# wrk_run WORKLOAD CONTENDER PATH CONNECTIONS [HEADER]
+wrk_run() {
+	local w=$1 c=$2 path=$3 conns=$4 hdr=${5:-} size c0 c1 o
+	size=$(stat -c %s "www/$path")
+	c0=$(ticks $(pids_of $c))
+	o=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --latency ${hdr:+-H "$hdr"} \
+		"${base[$c]}/$path" 2>&1)
+	c1=$(ticks $(pids_of $c))
+	echo "$o" >>wrk.log
+	awk -v w="$w" -v c="$c" -v size="$size" -v d=$((c1 - c0)) -v h="$hz" -v secs="$secs" '
+	function ms(v) {
+		if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0
+		if (v ~ /m$/) return v * 60000; return v * 1000
+	}
+	/^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
+	/requests in/ { n = $1 }
+	/^Requests\/sec/ { rps = $2 }
+	END {
+		if (!n) { print w, c, "failed 1"; exit }
+		print w, c, "rps", rps
+		print w, c, "mbps", sprintf("%.1f", rps * size / 1e6)
+		print w, c, "cpu_s_per_gib", sprintf("%.3f", (d / h) / (n * size / 1073741824))
+		print w, c, "cpu_ms_per_req", sprintf("%.3f", (d / h) * 1000 / n)
+		print w, c, "p50_ms", p50
+		print w, c, "p99_ms", p99
+	}' <<<"$o" >>"$raw"
+}
+for r in $(seq $reps); do
+	for c in $contenders; do
+		wrk_run 1m-c1 "$c" 1m.bin 1
+		wrk_run 1m-c32 "$c" 1m.bin 32
+		wrk_run 16k-c1 "$c" 16k.bin 1
+		wrk_run 16k-c32 "$c" 16k.bin 32
+	done
+done
+
+# --- handshakes: a new connection per request -----------------------------------
+taskset -c 0 "$B/bin/ktls-serve" -w 1 -p 9443 --path socket --socket "$dir/agent.sock" www 2>serve-sock.log &
+sock_pid=$!
+taskset -c 0,1 "$B/bin/ktls-agent" -c agent2.conf 2>agent2.log &
+agent2_pid=$!
+wait_port 9443
+taskset -c 0 "$B/tests/inproc_serve" agent.conf 9445 www/index.html 2>inproc.log &
+inproc_pid=$!
+wait_port 9445
+base[ktls-serve-socket]=https://127.0.0.1:9443
+base[in-process]=https://127.0.0.1:9445
+for r in $(seq $reps); do
+	for c in ktls-serve ktls-serve-socket in-process nginx-ktls; do
+		wrk_run handshake "$c" index.html 4 "Connection: close"
+	done
+done
+# worker scaling: the same socket-path server against a 2-worker agent
+kill $sock_pid
+wait $sock_pid 2>/dev/null
+taskset -c 0 "$B/bin/ktls-serve" -w 2 -p 9444 --path socket --socket "$dir/agent2.sock" www 2>serve-sock2.log &
+sock2_pid=$!
+wait_port 9444
+base[agent-2-workers]=https://127.0.0.1:9444
+base[agent-1-worker]=https://127.0.0.1:9443
+taskset -c 0 "$B/bin/ktls-serve" -w 2 -p 9443 --path socket --socket "$dir/agent.sock" www 2>serve-sock1.log &
+sock_pid=$!
+wait_port 9443
+for r in $(seq $reps); do
+	for c in agent-1-worker agent-2-workers; do
+		wrk_run handshake-scaling "$c" index.html 8 "Connection: close"
+	done
+done
+
+# --- memory per idle TLS connection ------------------------------------------------
+for c in ktls-serve nginx nginx-ktls; do
+	port=${base[$c]##*:}
+	m0=$(rss_kb $(pids_of $c))
+	coproc IDLE { taskset -c 1 "$B/tests/idle_client" "$port" "$idle"; }
+	read -r line <&"${IDLE[0]}"
+	sleep 0.5
+	m1=$(rss_kb $(pids_of $c))
+	sample idle "$c" kib_per_conn "$(awk -v a=$m0 -v b=$m1 -v n=$idle 'BEGIN { printf "%.2f", (b - a) / n }')"
+	sample idle "$c" connected "${line#ready }"
+	exec {IDLE[1]}>&-
+	wait $IDLE_PID 2>/dev/null
+	sleep 0.5
+done
+
+# --- the crypto floor ------------------------------------------------------------
+modprobe -q algif_aead 2>/dev/null	# AF_ALG's AEAD interface
+set -- $(taskset -c 1 "$B/tests/aead_speed" $((secs / 2 + 1)))
+sample crypto kernel-aes-256-gcm mbps "$1"
+sample crypto kernel-aes-256-gcm cpu_s_per_gib "$2"
+o=$(taskset -c 1 openssl speed -evp aes-256-gcm -bytes 16384 -seconds $((secs / 2 + 1)) 2>/dev/null | tail -n 1)
+sample crypto openssl-aes-256-gcm mbps "$(echo "$o" | awk '{ v = $NF; sub(/k$/, "", v); printf "%.1f", v / 1000 }')"
+
+echo "bench: done" >&2

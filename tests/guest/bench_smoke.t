@@ -1,0 +1,37 @@
+#!/bin/bash
+# A seconds-long pass of the benchmark (tests/guest/bench.sh --quick), so
+# that `make bench` cannot rot: every contender and workload yields
+# samples, nginx's kTLS mode really ran in kernel TLS and its userspace
+# mode did not, and the report comes out as JSON, Markdown and a chart.
+. "$KTLS_SRC/tests/lib/tap.sh"
+out=$(mktemp -d)
+KTLS_OUT=$out "$KTLS_SRC/tests/guest/bench.sh" --quick 2>"$out/bench.err"
+raw=$out/bench.raw
+has() { grep -q "^$1 $2 $3 " "$raw"; }
+for c in ktls-serve nginx nginx-ktls plain; do
+	for w in big 1m-c1 1m-c32 16k-c1 16k-c32; do
+		ok "$w: $c has throughput and CPU samples" sh -c \
+			"grep -q '^$w $c mbps ' $raw && grep -q '^$w $c cpu_s_per_gib ' $raw"
+	done
+done
+fails "no wrk run failed" grep -q ' failed ' "$raw"
+for c in ktls-serve ktls-serve-socket in-process nginx-ktls; do
+	ok "handshake rate of $c measured" has handshake "$c" rps
+done
+ok "worker scaling measured" sh -c "grep -q '^handshake-scaling agent-2-workers rps' $raw"
+for c in ktls-serve nginx nginx-ktls; do
+	ok "memory per idle connection of $c measured" has idle "$c" kib_per_conn
+done
+ok "the kernel's AES-GCM speed" has crypto kernel-aes-256-gcm mbps
+ok "OpenSSL's AES-GCM speed" has crypto openssl-aes-256-gcm mbps
+is "nginx with ssl_conf_command Options KTLS really used kernel TLS" \
+	"$(awk '$1 == "big" && $2 == "nginx-ktls" && $3 == "ktls_sockets" { print ($4 > 0) }' "$raw")" 1
+is "nginx without it did not" "$(awk '$1 == "big" && $2 == "nginx" && $3 == "ktls_sockets" { print $4 }' "$raw")" 0
+is "ktls-serve did" "$(awk '$1 == "big" && $2 == "ktls-serve" && $3 == "ktls_sockets" { print $4 }' "$raw")" 1
+python3 "$KTLS_SRC/tests/bench/report.py" "$raw" "$out" "smoke test" >"$out/report.out" 2>&1
+ok "the report: JSON" python3 -c "import json,sys; d=json.load(open('$out/bench.json')); sys.exit(not d['ratios'])"
+ok "the report: Markdown table" grep -q '^| big | ktls-serve |' "$out/bench.md"
+ok "the report: PNG chart" sh -c "head -c 8 $out/bench.png | grep -q PNG"
+cp "$raw" "$out/bench.err" "$KTLS_OUT/" 2>/dev/null
+rm -rf "$out"
+plan $_tap_n
