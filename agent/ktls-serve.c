@@ -302,6 +302,9 @@ static void file_response(struct worker *w, struct conn *c)
 	int fd, st_code, range = 0;
 
 	if (r->method == HTTP_OTHER) {
+		/* its body, unread, would be taken for the next request */
+		if (r->has_body)
+			c->keep_alive = false;
 		error_response(w, c, 405);
 		return;
 	}
