@@ -198,7 +198,7 @@ static void refuse(struct worker *w, struct conn *c, uint32_t id, uint64_t cooki
 /* Starts the handshake of request @a, from the module (@c NULL) or from
  * UNIX-socket connection @c.  Takes @a->fd. */
 static void job_start(struct worker *w, struct conn *c, const struct ktls_accepted *a,
-		      uint64_t cookie)
+		      uint64_t cookie, ino_t ino)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -216,6 +216,7 @@ static void job_start(struct worker *w, struct conn *c, const struct ktls_accept
 	j->fd = a->fd;
 	j->conn = c;
 	j->cookie = cookie;
+	j->ino = ino;
 	j->gen = agent_generation_get(w->agent);
 	peer_name(a->fd, j->peer, sizeof(j->peer));
 	j->next = w->jobs.next;
@@ -296,14 +297,7 @@ static void conn_submit(struct worker *w, struct conn *c, struct sockmsg_in *m)
 	snprintf(a.profile, sizeof(a.profile), "%s", s.profile ? s.profile : "");
 	snprintf(a.peername, sizeof(a.peername), "%s", s.peername ? s.peername : "");
 	snprintf(a.alpn, sizeof(a.alpn), "%s", s.alpn ? s.alpn : "");
-	job_start(w, c, &a, s.cookie);
-	/* the job may be gone already; if not, remember its socket */
-	{
-		struct job *j = conn_job(w, c, m->seq);
-
-		if (j)
-			j->ino = st.st_ino;
-	}
+	job_start(w, c, &a, s.cookie, st.st_ino);
 }
 
 static void conn_close(struct worker *w, struct conn *c)
@@ -421,7 +415,7 @@ static void drain(struct worker *w)
 		w->ready = false;
 		while (!atomic_load(&w->agent->stopping) &&
 		       (ret = ktls_broker_accept(&w->genl, &a)) == 0)
-			job_start(w, NULL, &a, 0);
+			job_start(w, NULL, &a, 0, 0);
 		if (ret != -EAGAIN && ret != 0)
 			agent_log(LOG_WARNING, "worker %d: ACCEPT failed: %s", w->index,
 				  strerror(-ret));
