@@ -8,6 +8,10 @@ CPPFLAGS += -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iagent
 PKGS	:= libnl-genl-3.0 gnutls inih libcap
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# SANITIZE=1: the ASan+UBSan build (make check builds one in $(BUILD)/asan)
+ifeq ($(SANITIZE),1)
+CFLAGS	+= -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+endif
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(CPPFLAGS) $(PKG_CFLAGS) -MMD -MP
 
 # Kernel module: KDIR defaults to the running kernel's build directory, else
@@ -34,15 +38,18 @@ LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
 agent_OBJS := ktls-agent.o worker.o tls.o handoff.o config.o log.o broker.o genl.o \
 	      keyinstall.o loopback.o sockmsg.o usock.o
 
-.PHONY: all deps kmod kmods check check-host check-guest demo bench clean help install
-all: deps $(PROGS) $(LIBS) $(GUEST_PROGS) $(UNIT_TESTS)
+.PHONY: asan asan-build check-debug-kernel all deps kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install
+all: deps $(PROGS) $(LIBS) $(GUEST_PROGS) $(UNIT_TESTS) $(FUZZERS)
 
 help:
 	@echo "make            build the userspace programs into $(BUILD)/"
 	@echo "make kmod       build kmod/ktls_offload.ko against KDIR ($(KDIR))"
 	@echo "make check      host unit tests + guest tests on every test kernel"
+	@echo "make check-debug-kernel  the module's guest tests on a KASAN/lockdep/kmemleak kernel"
 	@echo "make demo       show kernel TLS at work in the QEMU guest"
 	@echo "make bench      ktls-serve against nginx (userspace TLS and kTLS), in the guest"
+	@echo "make asan       the ASan+UBSan build, in $(BUILD)/asan"
+	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60) each"
 	@echo "make deps       install build and test packages (apt, as root)"
 	@echo "make install    install programs, libktls and man pages into PREFIX ($(PREFIX))"
 	@echo "tests/vm/run-guest --help   run single guest tests (debugging)"
@@ -127,6 +134,41 @@ $(BUILD)/tests/unit_sockmsg: $(BUILD)/tests/unit_sockmsg.o $(BUILD)/lib/libktls.
 $(BUILD)/tests/unit_keyinstall: $(BUILD)/tests/unit_keyinstall.o $(BUILD)/agent/keyinstall.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# libFuzzer targets (tests/fuzz/): clang with ASan and UBSan, objects of
+# their own in $(BUILD)/fuzz.
+FUZZ_CC	   ?= clang
+FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	      -fno-sanitize-recover=undefined
+FUZZERS	   := $(addprefix $(BUILD)/fuzz/,fuzz_http fuzz_config fuzz_netlink fuzz_sockmsg)
+FUZZ_CFLAGS = -std=gnu11 $(WARN) -Wno-unused-function $(FUZZ_FLAGS) $(CPPFLAGS) $(PKG_CFLAGS) -MMD -MP
+
+$(BUILD)/fuzz/obj/%.o: agent/%.c | deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(BUILD)/fuzz/%.o: tests/fuzz/%.c | deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_http: $(BUILD)/fuzz/fuzz_http.o $(BUILD)/fuzz/obj/http.o
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^
+
+$(BUILD)/fuzz/fuzz_config: $(BUILD)/fuzz/fuzz_config.o $(BUILD)/fuzz/obj/config.o
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/fuzz/fuzz_netlink: $(BUILD)/fuzz/fuzz_netlink.o $(BUILD)/fuzz/obj/keyinstall.o
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/fuzz/fuzz_sockmsg: $(BUILD)/fuzz/fuzz_sockmsg.o $(addprefix $(BUILD)/fuzz/obj/,sockmsg.o \
+			     broker.o genl.o keyinstall.o)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+fuzzers: $(FUZZERS)
+
+FUZZ_SECONDS ?= 60
+fuzz: fuzzers
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 # One module build per kernel, each in its own copy of the sources so that
 # builds for different kernels never share objects.
 kmod: deps
@@ -137,11 +179,28 @@ kmods: deps
 	@for kdir in $$(tests/vm/kernels.sh --kdir); do \
 		scripts/build-kmod.sh "$$kdir" "$(BUILD)/kmod" || exit 1; done
 
-check: all kmods
+check: all kmods asan
 	@tests/run-check.sh
+
+# The ASan+UBSan build of the programs and tests, in $(BUILD)/asan; make
+# check runs the unit tests and the agent's and ktls-serve's guest tests
+# with it too.
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SANITIZE=1 asan-build
+asan-build: $(PROGS) $(LIBS) $(GUEST_PROGS) $(UNIT_TESTS)
 
 check-host: all
 	@tests/run-check.sh --host-only
+
+# The module's guest tests on a debug kernel (KASAN, kmemleak, lockdep,
+# DEBUG_OBJECTS, UBSAN), built once by scripts/debug-kernel.sh and cached
+# outside the checkout.  Not part of make check (see README); run before
+# resolving any change to kmod/.
+check-debug-kernel: all
+	@kdir=$$(scripts/debug-kernel.sh) && \
+	scripts/build-kmod.sh "$$kdir/src" "$(BUILD)/kmod" && \
+	KTLS_TEST_TIMEOUT=1800 tests/vm/run-guest -K "$$kdir" -t 7200 -m 3072 \
+		-o "$(BUILD)/results/debug-kernel" module_load broker agent ktls_sendfile
 
 demo: all kmods
 	@tests/demo.sh

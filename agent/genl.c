@@ -37,6 +37,7 @@ int ktls_genl_open(struct ktls_genl *g)
 	g->family = -1;
 	g->event_fn = NULL;
 	g->event_arg = NULL;
+	g->event_policy = NULL;
 	g->sock = nl_socket_alloc();
 	if (!g->sock)
 		return -ENOMEM;
@@ -109,9 +110,9 @@ static void dispatch_event(struct call_state *st, struct nlmsghdr *nlh)
 	struct nlattr *attrs[KTLS_OFFLOAD_A_RESULT_MAX + 1];
 	struct genlmsghdr *gnlh = nlmsg_data(nlh);
 
-	if (!st->g->event_fn || nlh->nlmsg_type != st->g->family)
+	if (!st->g->event_fn || !st->g->event_policy || nlh->nlmsg_type != st->g->family)
 		return;
-	if (genlmsg_parse(nlh, 0, attrs, KTLS_OFFLOAD_A_RESULT_MAX, NULL) < 0)
+	if (genlmsg_parse(nlh, 0, attrs, KTLS_OFFLOAD_A_RESULT_MAX, st->g->event_policy) < 0)
 		return;
 	st->g->event_fn(gnlh->cmd, attrs, st->g->event_arg);
 }

@@ -23,6 +23,9 @@ struct ktls_genl {
 	int family;
 	ktls_genl_event_fn event_fn;	/* may be NULL: events are dropped */
 	void *event_arg;
+	/* validates the events' attributes (the RESULT set, up to
+	 * KTLS_OFFLOAD_A_RESULT_MAX); without it events are dropped too */
+	struct nla_policy *event_policy;
 };
 
 /*

@@ -286,12 +286,13 @@ int http_decode_path(const struct http_str *target, char *out, size_t outlen, bo
 int http_parse_range(const struct http_str *h, uint64_t size, uint64_t *first,
 		     uint64_t *last)
 {
-	const char *p = h->p, *end = h->p + h->len;
+	const char *p = h->p, *end;
 	uint64_t a = 0, b = 0;
 	bool has_a = false, has_b = false;
 
 	if (h->len < 7 || strncasecmp(p, "bytes=", 6))
-		return 0;
+		return 0;	/* also an absent header: { NULL, 0 } */
+	end = h->p + h->len;
 	p += 6;
 	while (p < end && *p == ' ')
 		p++;

@@ -299,6 +299,7 @@ API int ktls_open(struct ktls_ctx **out, enum ktls_path path, const char *socket
 			c->path = KTLS_PATH_MODULE;
 			c->genl.event_fn = on_event;
 			c->genl.event_arg = c;
+			c->genl.event_policy = ktls_result_policy;
 			nl_socket_set_nonblocking(c->genl.sock);
 			nl_socket_set_buffer_size(c->genl.sock, 4 << 20, 0);
 		}

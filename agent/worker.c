@@ -539,6 +539,7 @@ int worker_start(struct agent *a, int index, struct worker **out)
 			goto err;
 		w->genl.event_fn = on_event;
 		w->genl.event_arg = w;
+		w->genl.event_policy = ktls_result_policy;
 		nl_socket_set_nonblocking(w->genl.sock);
 		ev.data.ptr = (void *)&tag_genl;
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ktls_genl_fd(&w->genl), &ev))

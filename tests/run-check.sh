@@ -18,9 +18,11 @@ mkdir -p "$results/host"
 export KTLS_SRC=$top KTLS_BUILD=$top/build
 
 echo "== host unit tests"
-for t in "$top"/build/tests/unit_* "$top"/tests/unit/*.t; do
-	[ -x "$t" ] || continue
+for t in "$top"/build/tests/unit_* "$top"/build/asan/tests/unit_* "$top"/tests/unit/*.t; do
+	[ -x "$t" ] && [ -f "$t" ] || continue
+	case $t in *.o|*.d) continue ;; esac
 	name=$(basename "$t"); name=${name%.t}
+	case $t in */asan/*) name=asan-$name ;; esac
 	out=$("$t" 2>&1 </dev/null); rc=$?
 	printf '%s\n' "$out" | "$top/tests/tap-finish" "$name" "$rc" >"$results/host/$name.tap"
 done

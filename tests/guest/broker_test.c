@@ -182,6 +182,7 @@ static void agent_main(void)
 		_exit(2);
 	g.event_fn = agent_event;
 	g.event_arg = &ready;
+	g.event_policy = ktls_result_policy;
 	/* The first ACCEPT registers this socket as the namespace's agent. */
 	while (ktls_broker_accept(&g, &a) == 0)
 		agent_handle(&g, &a);
@@ -1013,6 +1014,7 @@ int main(void)
 	}
 	g.event_fn = collect;
 	g.event_arg = ev;
+	g.event_policy = ktls_result_policy;
 	ktls_broker_stats(&g, &st0);
 
 	loopback_tcp_pair(&a, &b);

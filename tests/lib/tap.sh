@@ -54,3 +54,14 @@ like() {
 		echo "#   want match: $3"
 	fi
 }
+
+# unlike DESCRIPTION TEXT PATTERN: passes when TEXT does not match.
+unlike() {
+	_tap_n=$((_tap_n + 1))
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+		echo "not ok $_tap_n - $1"
+		printf '%s\n' "$2" | grep -E -- "$3" | head -n 5 | sed 's/^/#   matched: /'
+	else
+		echo "ok $_tap_n - $1"
+	fi
+}
