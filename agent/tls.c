@@ -406,6 +406,8 @@ int tls_handshake_step(struct tls_handshake *h, bool *want_write,
 		*want_write = gnutls_record_get_direction(h->s) == 1;
 		return 1;
 	}
+	/* the result is complete on every path: err 0 means success */
+	memset(res, 0, sizeof(*res));
 	if (ret == 0)
 		ret = verify_optional_client_cert(h, &status);
 	if (ret < 0) {

@@ -173,7 +173,7 @@ static void job_finish(struct worker *w, struct job *j, struct tls_result *res)
 static void job_step(struct worker *w, struct job *j)
 {
 	struct epoll_event ev = { .data.ptr = j };
-	struct tls_result res;
+	struct tls_result res = { 0 };
 	bool want_write = false;
 
 	if (tls_handshake_step(j->h, &want_write, &res)) {
