@@ -414,6 +414,12 @@ int tls_handshake_step(struct tls_handshake *h, bool *want_write,
 		if (ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR && !status)
 			status = gnutls_session_get_verify_cert_status(h->s);
 		res->err = agent_gnutls_errno(ret, status);
+		/* tell the peer why, as RFC 8446 6.2 asks (protocol_version,
+		 * handshake_failure, bad_certificate, ...); best effort on the
+		 * non-blocking socket, and nothing after its own alert or EOF */
+		if (ret != GNUTLS_E_FATAL_ALERT_RECEIVED && ret != GNUTLS_E_PREMATURE_TERMINATION &&
+		    ret != GNUTLS_E_PULL_ERROR && ret != GNUTLS_E_PUSH_ERROR)
+			gnutls_alert_send_appropriate(h->s, ret);
 		if (ret == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
 			gnutls_datum_t why = { 0 };
 
