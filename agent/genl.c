@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
@@ -38,6 +39,7 @@ int ktls_genl_open(struct ktls_genl *g)
 	g->event_fn = NULL;
 	g->event_arg = NULL;
 	g->event_policy = NULL;
+	g->dropped = 0;
 	g->sock = nl_socket_alloc();
 	if (!g->sock)
 		return -ENOMEM;
@@ -63,6 +65,16 @@ void ktls_genl_close(struct ktls_genl *g)
 		return;
 	nl_socket_free(g->sock);
 	g->sock = NULL;
+}
+
+int ktls_genl_set_rcvbuf(struct ktls_genl *g, int bytes)
+{
+	int fd = nl_socket_get_fd(g->sock);
+
+	/* past net.core.rmem_max when privileged, else up to it */
+	if (!setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)))
+		return 0;
+	return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) ? -errno : 0;
 }
 
 int ktls_genl_fd(const struct ktls_genl *g)
@@ -211,6 +223,12 @@ int ktls_genl_call(struct ktls_genl *g, struct nl_msg *msg, int maxattr,
 		return -ENOMEM;
 	while (!st.done) {
 		ret = nl_recvmsgs(g->sock, cb);
+		if (ret == -NLE_NOMEM) {
+			/* ENOBUFS: notifications were dropped; the reply is
+			 * still coming */
+			g->dropped = 1;
+			continue;
+		}
 		if (ret < 0 && !st.done) {
 			st.err = nlerr_to_errno(ret);
 			break;
@@ -230,5 +248,11 @@ int ktls_genl_read_events(struct ktls_genl *g)
 		return -ENOMEM;
 	ret = nl_recvmsgs(g->sock, cb);
 	nl_cb_put(cb);
+	/* libnl reports a receive buffer overflow (ENOBUFS: notifications
+	 * were dropped) as NLE_NOMEM; say what it almost always is */
+	if (ret == -NLE_NOMEM || g->dropped) {
+		g->dropped = 0;
+		return -ENOBUFS;
+	}
 	return ret < 0 ? nlerr_to_errno(ret) : 0;
 }

@@ -26,6 +26,9 @@ struct ktls_genl {
 	/* validates the events' attributes (the RESULT set, up to
 	 * KTLS_OFFLOAD_A_RESULT_MAX); without it events are dropped too */
 	struct nla_policy *event_policy;
+	/* notifications were dropped (ENOBUFS) while a call waited for its
+	 * reply; the next ktls_genl_read_events() reports it */
+	int dropped;
 };
 
 /*
@@ -43,6 +46,9 @@ int ktls_genl_open(struct ktls_genl *g);
 void ktls_genl_close(struct ktls_genl *g);
 
 /* The socket's fd, to poll for events. */
+/* Receive buffer of @bytes (beyond rmem_max if privileged); 0 or -errno. */
+int ktls_genl_set_rcvbuf(struct ktls_genl *g, int bytes);
+
 int ktls_genl_fd(const struct ktls_genl *g);
 
 /* Joins a multicast group of the family by name. */
@@ -63,7 +69,9 @@ int ktls_genl_call(struct ktls_genl *g, struct nl_msg *msg, int maxattr,
 /*
  * Reads what is waiting on the socket and passes notifications to the
  * event callback.  Blocks until something arrives unless the socket was
- * made non-blocking.  Returns 0, -EAGAIN when nothing was there, or an errno.
+ * made non-blocking.  Returns 0, -EAGAIN when nothing was there, -ENOBUFS
+ * when notifications were dropped (the receive buffer overflowed), or an
+ * errno.
  */
 int ktls_genl_read_events(struct ktls_genl *g);
 

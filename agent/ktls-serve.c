@@ -82,6 +82,7 @@ struct conn {
 	double deadline;
 	bool tls;
 	bool keep_alive;
+	bool corked;		/* TCP_CORK on for a large body */
 	uint16_t tls_version, cipher;
 	char peer[48];
 	char *io;			/* IO_SIZE bytes while a request is under way */
@@ -431,9 +432,25 @@ static void access_log(struct conn *c)
 
 static void conn_read(struct worker *w, struct conn *c);
 
+/*
+ * Bodies this large go out corked: with TCP_NODELAY alone, every TLS
+ * record the kernel pushes would leave as a segment of its own (16 KiB
+ * rather than full 64 KiB GSO segments).  Smaller ones need no cork: the
+ * header goes with MSG_MORE and the body in one sendfile().
+ */
+#define CORK_MIN (256 * 1024)
+
+static void set_cork(struct conn *c, int on)
+{
+	setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+	c->corked = on;
+}
+
 /* Sends what is left of the response.  Returns false if @c was freed. */
 static bool conn_write(struct worker *w, struct conn *c)
 {
+	if (!c->hdr_off && c->file >= 0 && c->end - c->off >= CORK_MIN && !c->corked)
+		set_cork(c, 1);
 	while (c->hdr_off < c->hdr_len) {
 		/* MSG_MORE: the header shares its TLS record with the body */
 		ssize_t n = send(c->fd, c->io + HTTP_MAX_HEADER + c->hdr_off,
@@ -469,7 +486,9 @@ static bool conn_write(struct worker *w, struct conn *c)
 		}
 		c->sent += (uint64_t)n;
 	}
-	/* done with this response */
+	/* done with this response: uncorking sends its last bytes now */
+	if (c->corked)
+		set_cork(c, 0);
 	access_log(c);
 	c->answered++;
 	if (c->file >= 0) {
@@ -765,6 +784,9 @@ static void *worker_main(void *arg)
 			switch (*k) {
 			case K_LISTEN:
 				do_accept(w);
+				/* submitting may have fetched results (ktls.h) */
+				if (w->ktls)
+					collect_handshakes(w);
 				break;
 			case K_KTLS:
 				collect_handshakes(w);

@@ -233,14 +233,21 @@ static int sock_read(struct ktls_ctx *c, bool block)
 /* After a dropped COMPLETE, the module keeps results for WAIT. */
 static void module_recover(struct ktls_ctx *c)
 {
-	c->lost = false;
-	for (unsigned int i = 0; i < c->cap; i++) {
-		struct ktls_result_msg r;
+	do {
+		c->lost = false;
+		for (unsigned int i = 0; i < c->cap; i++) {
+			struct ktls_result_msg r;
 
-		if (c->tab[i].fd >= 0 &&
-		    ktls_broker_wait(&c->genl, c->tab[i].id, &r) == 0)
-			queue_result(c, &r);
-	}
+			if (c->tab[i].fd >= 0 &&
+			    ktls_broker_wait(&c->genl, c->tab[i].id, &r) == 0)
+				queue_result(c, &r);
+		}
+		/* more dropped while these WAITs ran: look again */
+		if (c->genl.dropped) {
+			c->genl.dropped = 0;
+			c->lost = true;
+		}
+	} while (c->lost);
 }
 
 static int module_read(struct ktls_ctx *c)
@@ -301,7 +308,7 @@ API int ktls_open(struct ktls_ctx **out, enum ktls_path path, const char *socket
 			c->genl.event_arg = c;
 			c->genl.event_policy = ktls_result_policy;
 			nl_socket_set_nonblocking(c->genl.sock);
-			nl_socket_set_buffer_size(c->genl.sock, 4 << 20, 0);
+			ktls_genl_set_rcvbuf(&c->genl, 4 << 20);
 		}
 	}
 	if (ret && path != KTLS_PATH_MODULE && (ret == -ENOENT || path == KTLS_PATH_SOCKET)) {
@@ -372,6 +379,13 @@ static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint3
 		return -EINVAL;
 	if (c->path == KTLS_PATH_MODULE) {
 		ret = ktls_broker_submit(&c->genl, &a, id);
+		/* COMPLETEs dropped while the call waited for its reply: the
+		 * overflow was reported there, so the pollfd will not show it;
+		 * fetch them now (see ktls_submit() in ktls.h) */
+		if (c->genl.dropped) {
+			c->genl.dropped = 0;
+			c->lost = true;
+		}
 	} else {
 		if (c->broken)
 			return -EPIPE;
@@ -386,6 +400,8 @@ static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint3
 		ktls_cancel(c, *id);
 		return -ENOMEM;
 	}
+	if (c->lost)
+		module_recover(c);
 	return 0;
 }
 

@@ -483,7 +483,9 @@ static void *worker_main(void *arg)
 				break;
 			case EV_GENL:
 				ret = ktls_genl_read_events(&w->genl);
-				if (ret && ret != -EAGAIN)
+				if (ret == -ENOBUFS)
+					w->ready = true;	/* READYs were dropped: look */
+				else if (ret && ret != -EAGAIN)
 					agent_log(LOG_WARNING, "worker %d: netlink: %s",
 						  w->index, strerror(-ret));
 				if (w->ready)
@@ -502,6 +504,12 @@ static void *worker_main(void *arg)
 			}
 		}
 		expire(w, now(), ETIMEDOUT, "handshake timed out");
+		/* READYs dropped while a call (ACCEPT, DONE) waited for its
+		 * reply: no event will tell, so look for requests now */
+		if (w->genl.sock && w->genl.dropped) {
+			w->genl.dropped = 0;
+			drain(w);
+		}
 		free_dead(w);
 	}
 	/* Shutting down: tell the requesters rather than leave them waiting. */
@@ -541,6 +549,7 @@ int worker_start(struct agent *a, int index, struct worker **out)
 		w->genl.event_arg = w;
 		w->genl.event_policy = ktls_result_policy;
 		nl_socket_set_nonblocking(w->genl.sock);
+		ktls_genl_set_rcvbuf(&w->genl, 1 << 20);
 		ev.data.ptr = (void *)&tag_genl;
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ktls_genl_fd(&w->genl), &ev))
 			goto err_errno;

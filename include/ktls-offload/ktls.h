@@ -98,7 +98,11 @@ int ktls_handshake(struct ktls_ctx *ctx, int fd, const struct ktls_params *p,
 /*
  * Asynchronous: submits @fd and returns at once with its @id.  Errors as
  * ktls_handshake(); with the UNIX socket, a refusal (say, -ENOTCONN) may
- * instead arrive later as the result's status.
+ * instead arrive later as the result's status.  Results of earlier
+ * requests may be waiting when it returns even though ktls_pollfd() does
+ * not poll readable (their notifications overflowed the socket during
+ * the call and were fetched by it): after submitting, call
+ * ktls_collect() until -EAGAIN.
  */
 int ktls_submit(struct ktls_ctx *ctx, int fd, const struct ktls_params *p,
 		uint32_t *id);
