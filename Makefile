@@ -28,7 +28,7 @@ LIBS	:= $(BUILD)/lib/libktls.so $(BUILD)/lib/libktls.a $(BUILD)/lib/pkgconfig/kt
 GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test \
 	       $(BUILD)/tests/handoff_server $(BUILD)/tests/handoff_client \
 	       $(BUILD)/tests/flight_client $(BUILD)/tests/aead_speed $(BUILD)/tests/idle_client \
-	       $(BUILD)/tests/inproc_serve
+	       $(BUILD)/tests/inproc_serve $(BUILD)/tests/load_client
 UNIT_TESTS := $(BUILD)/tests/unit_keyinstall $(BUILD)/tests/unit_http $(BUILD)/tests/unit_sockmsg
 
 ktlsctl_OBJS := ktlsctl.o ktlsctl_version.o genl.o
@@ -38,7 +38,7 @@ LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
 agent_OBJS := ktls-agent.o worker.o tls.o handoff.o config.o log.o broker.o genl.o \
 	      keyinstall.o loopback.o sockmsg.o usock.o
 
-.PHONY: asan asan-build check-debug-kernel all deps kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install
+.PHONY: soak asan asan-build check-debug-kernel all deps kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install
 all: deps $(PROGS) $(LIBS) $(GUEST_PROGS) $(UNIT_TESTS) $(FUZZERS)
 
 help:
@@ -48,6 +48,7 @@ help:
 	@echo "make check-debug-kernel  the module's guest tests on a KASAN/lockdep/kmemleak kernel"
 	@echo "make demo       show kernel TLS at work in the QEMU guest"
 	@echo "make bench      ktls-serve against nginx (userspace TLS and kTLS), in the guest"
+	@echo "make soak       SOAK_SECONDS (default 600) of mixed traffic, checked, in the guest"
 	@echo "make asan       the ASan+UBSan build, in $(BUILD)/asan"
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60) each"
 	@echo "make deps       install build and test packages (apt, as root)"
@@ -120,6 +121,9 @@ $(BUILD)/tests/aead_speed: $(BUILD)/tests/aead_speed.o
 	$(CC) $(CFLAGS) -o $@ $^
 
 $(BUILD)/tests/idle_client: $(BUILD)/tests/idle_client.o
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/load_client: $(BUILD)/tests/load_client.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/flight_client: $(BUILD)/tests/flight_client.o
@@ -207,6 +211,12 @@ demo: all kmods
 
 bench: all kmods
 	@tests/bench/run.sh
+
+# Mixed traffic for SOAK_SECONDS (default 600) in the guest, on loopback:
+# every response SHA-256-checked, RSS and descriptors sampled.
+SOAK_SECONDS ?= 600
+soak: all kmods
+	@SOAK_SECONDS=$(SOAK_SECONDS) tests/vm/run-guest -t $$(( $(SOAK_SECONDS) + 900 )) soak
 
 # Installs into $(DESTDIR)$(PREFIX) (default /usr/local); the module is
 # installed with `make kmod` and `modules_install` of Kbuild, not here.

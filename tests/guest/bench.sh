@@ -98,8 +98,11 @@ http {
 	server { listen 127.0.0.1:8445 ssl; root $dir/www; ssl_conf_command Options KTLS; }
 }
 EOF
-taskset -c 0 nginx -e "$dir/nginx.err" -p "$dir" -c "$dir/nginx.conf" &
-nginx_pid=$!
+start_nginx() {
+	taskset -c 0 nginx -e "$dir/nginx.err" -p "$dir" -c "$dir/nginx.conf" &
+	nginx_pid=$!
+}
+start_nginx
 trap 'kill $agent_pid $serve_pid $plain_pid $nginx_pid $sock_pid $sock2_pid $agent2_pid $inproc_pid 2>/dev/null; wait 2>/dev/null; rmmod ktls_offload 2>/dev/null' EXIT
 for p in 8443 8080 8444 8445; do wait_port $p; done
 nginx_pids() { echo "$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')"; }
@@ -206,8 +209,18 @@ for r in $(seq $reps); do
 done
 
 # --- memory per idle TLS connection ------------------------------------------------
+# nginx is started afresh for each of its two contenders: memory freed by
+# one run would otherwise be reused by the next and not show in its RSS
 for c in ktls-serve nginx nginx-ktls; do
 	port=${base[$c]##*:}
+	if [ "$c" != ktls-serve ]; then
+		kill $(nginx_pids) 2>/dev/null
+		wait $nginx_pid 2>/dev/null
+		start_nginx
+		wait_port 8444
+		wait_port 8445
+		sleep 0.5
+	fi
 	m0=$(rss_kb $(pids_of $c))
 	coproc IDLE { taskset -c 1 "$B/tests/idle_client" "$port" "$idle"; }
 	read -r line <&"${IDLE[0]}"

@@ -11,6 +11,9 @@ KTLS_KVER=$(uname -r)
 export KTLS_KVER
 export KTLS_MODULE=$KTLS_BUILD/kmod/$KTLS_KVER/kmod/ktls_offload.ko
 . "$out/env"
+# a debug kernel (scripts/debug-kernel.sh) brings its own /lib/modules
+[ -n "${KTLS_GUEST_MODULES:-}" ] && mount --bind "$KTLS_GUEST_MODULES" /lib/modules
+kmemleak=/sys/kernel/debug/kmemleak
 
 # Setup is itself a test: a guest without kTLS must not pass quietly.
 {
@@ -32,6 +35,10 @@ export KTLS_MODULE=$KTLS_BUILD/kmod/$KTLS_KVER/kmod/ktls_offload.ko
 		step modprobe "$m"
 	done
 	step test -r /proc/net/tls_stat
+	# kmemleak (debug kernel): what boot left counts as known
+	if [ -w $kmemleak ]; then
+		step sh -c "echo scan >$kmemleak && echo clear >$kmemleak"
+	fi
 	echo "1..$n"
 } >"$out/setup.tap"
 
@@ -39,11 +46,25 @@ for t in $(cat "$out/plan"); do
 	name=$(basename "$t")
 	name=${name%.*}
 	echo "guest: running $name" >/dev/console
-	timeout -s KILL "${KTLS_TEST_TIMEOUT:-300}" "$src/$t" \
+	# a test may ask for more time with a "# guest-timeout: SECONDS" line
+	limit=$(sed -n 's/^# guest-timeout: *\([0-9][0-9]*\).*/\1/p' "$src/$t" | head -n 1)
+	[ -n "$limit" ] && [ "$limit" -gt "${KTLS_TEST_TIMEOUT:-300}" ] || limit=${KTLS_TEST_TIMEOUT:-300}
+	timeout -s KILL "$limit" "$src/$t" \
 		>"$out/$name.tap" 2>"$out/$name.log" </dev/null
 	echo $? >"$out/$name.rc"
+	# a test killed at its limit leaves its servers and the module behind:
+	# clear them, so that the next test starts from a clean guest
+	pkill -KILL -x 'ktls-agent|ktls-serve|nginx|valgrind.*|memcheck.*|load_client|handoff_server|handoff_client|inproc_serve' 2>/dev/null
+	pkill -KILL -f 'hostile_client|soak_client' 2>/dev/null
+	sleep 0.5
+	grep -q '^ktls_offload ' /proc/modules && rmmod ktls_offload
 done
 
+if [ -w $kmemleak ]; then
+	# objects need two scans (and a little age) to count as leaked
+	echo scan >$kmemleak; sleep 6; echo scan >$kmemleak
+	cat $kmemleak >"$out/kmemleak.txt"
+fi
 dmesg >"$out/dmesg.txt"
 echo ok >"$out/finished"
 sync

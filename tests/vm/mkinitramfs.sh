@@ -2,7 +2,8 @@
 # Builds the guest's initramfs for one kernel release: static busybox, our
 # /init, and the modules needed to mount the host's root over virtio-9p,
 # found (with their dependencies, in load order) from the kernel package's
-# own modules.dep.  Usage: mkinitramfs.sh RELEASE OUTPUT
+# own modules.dep.  Usage: mkinitramfs.sh RELEASE OUTPUT [--builtin]
+# (--builtin: a kernel with 9p built in, as the debug kernel; no modules)
 set -eu
 rel=$1
 out=$2
@@ -16,7 +17,7 @@ cp "$here/init" "$work/init"
 chmod +x "$work/init"
 
 : >"$work/mods/order"
-for m in virtio_pci 9pnet_virtio 9p; do
+[ "${3:-}" = --builtin ] || for m in virtio_pci 9pnet_virtio 9p; do
 	modprobe -S "$rel" --show-depends "$m" || {
 		echo "mkinitramfs: $rel has no module $m" >&2
 		exit 1
@@ -31,7 +32,7 @@ done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' | while read -r ko; do
 	esac
 	echo "$name" >>"$work/mods/order"
 done
-[ -s "$work/mods/order" ] || { echo "mkinitramfs: no 9p modules found for $rel" >&2; exit 1; }
+[ -s "$work/mods/order" ] || [ "${3:-}" = --builtin ] || { echo "mkinitramfs: no 9p modules found for $rel" >&2; exit 1; }
 
 mkdir -p "$(dirname "$out")"
 (cd "$work" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.tmp"

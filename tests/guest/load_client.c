@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Load generator for tests/guest/load.t: opens N TLS connections to
+ * 127.0.0.1:PORT at once and runs all their handshakes concurrently
+ * (GnuTLS, non-blocking, one epoll loop), verifying the server against
+ * CA for the name localhost.  With -r PATH each connection then sends
+ * "GET PATH" and reads the whole response (Content-Length) over TLS.
+ * Prints one line
+ *   handshakes OK/N failed F responses R seconds S
+ * then, with -i, "idle" and holds every connection until stdin closes,
+ * and finally "alive A" (connections the server had not closed).
+ *
+ *   load_client [-r PATH] [-i] [-t SECONDS] PORT N CA
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+
+enum state { HANDSHAKE, SEND, READ, DONE, FAILED };
+
+struct conn {
+	int fd;
+	gnutls_session_t s;
+	enum state st;
+	size_t head_len, body_left;
+	int have_len;
+	char head[4096];
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *path;
+static int n_ok, n_failed, n_resp;
+
+static void finish(struct conn *c, enum state st)
+{
+	c->st = st;
+	if (st == FAILED)
+		n_failed++;
+}
+
+/* Reads what is there of the response: header, then Content-Length bytes. */
+static void read_response(struct conn *c)
+{
+	char buf[65536];
+	ssize_t n;
+
+	for (;;) {
+		n = gnutls_record_recv(c->s, buf, sizeof(buf));
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			return;
+		if (n <= 0) {
+			finish(c, FAILED);
+			return;
+		}
+		if (!c->have_len) {
+			size_t take = (size_t)n;
+			char *end, *cl;
+
+			if (take > sizeof(c->head) - 1 - c->head_len)
+				take = sizeof(c->head) - 1 - c->head_len;
+			memcpy(c->head + c->head_len, buf, take);
+			c->head_len += take;
+			c->head[c->head_len] = '\0';
+			end = strstr(c->head, "\r\n\r\n");
+			if (!end) {
+				if (c->head_len == sizeof(c->head) - 1)
+					finish(c, FAILED);
+				continue;
+			}
+			cl = strcasestr(c->head, "\r\nContent-Length:");
+			if (strncmp(c->head, "HTTP/1.1 200 ", 13) || !cl) {
+				finish(c, FAILED);
+				return;
+			}
+			c->have_len = 1;
+			c->body_left = strtoull(cl + 17, NULL, 10);
+			/* body bytes in this read: after the header */
+			n = (ssize_t)((size_t)n - (size_t)(end + 4 - c->head) +
+				      (c->head_len - take));
+			if (n < 0)
+				n = 0;
+		}
+		if ((size_t)n > c->body_left) {
+			finish(c, FAILED);
+			return;
+		}
+		c->body_left -= (size_t)n;
+		if (!c->body_left) {
+			n_resp++;
+			finish(c, DONE);
+			return;
+		}
+	}
+}
+
+static void step(struct conn *c)
+{
+	int ret;
+
+	if (c->st == HANDSHAKE) {
+		ret = gnutls_handshake(c->s);
+		if (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED)
+			return;
+		if (ret < 0) {
+			fprintf(stderr, "load_client: handshake: %s\n", gnutls_strerror(ret));
+			finish(c, FAILED);
+			return;
+		}
+		n_ok++;
+		if (!path) {
+			c->st = DONE;
+			return;
+		}
+		c->st = SEND;
+	}
+	if (c->st == SEND) {
+		char req[512];
+		int len = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n",
+				   path);
+
+		/* a request this small goes out whole or not at all */
+		ret = (int)gnutls_record_send(c->s, req, (size_t)len);
+		if (ret == GNUTLS_E_AGAIN)
+			return;
+		if (ret != len) {
+			finish(c, FAILED);
+			return;
+		}
+		c->st = READ;
+	}
+	if (c->st == READ)
+		read_response(c);
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	gnutls_certificate_credentials_t cred;
+	struct rlimit rl = { 65536, 65536 };
+	int opt, n, ep, idle = 0, left, alive = 0;
+	double start, limit = 240;
+	struct conn *conns;
+
+	while ((opt = getopt(argc, argv, "r:it:")) != -1) {
+		switch (opt) {
+		case 'r': path = optarg; break;
+		case 'i': idle = 1; break;
+		case 't': limit = atof(optarg); break;
+		default: return 2;
+		}
+	}
+	if (argc - optind != 3) {
+		fprintf(stderr, "usage: load_client [-r PATH] [-i] [-t SECONDS] PORT N CA\n");
+		return 2;
+	}
+	n = atoi(argv[optind + 1]);
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		perror("load_client: setrlimit");
+	sin.sin_port = htons((uint16_t)atoi(argv[optind]));
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	gnutls_certificate_allocate_credentials(&cred);
+	if (gnutls_certificate_set_x509_trust_file(cred, argv[optind + 2], GNUTLS_X509_FMT_PEM) <= 0) {
+		fprintf(stderr, "load_client: cannot read %s\n", argv[optind + 2]);
+		return 2;
+	}
+	conns = calloc((size_t)n, sizeof(*conns));
+	ep = epoll_create1(0);
+	if (!conns || ep < 0)
+		return 1;
+	start = now();
+	for (int i = 0; i < n; i++) {
+		struct conn *c = &conns[i];
+		/* level-triggered: GnuTLS may return GNUTLS_E_AGAIN after a
+		 * session ticket with more records still in the socket */
+		struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
+
+		c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (c->fd < 0 || (connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) &&
+				  errno != EINPROGRESS)) {
+			perror("load_client: connect");
+			finish(c, FAILED);
+			continue;
+		}
+		gnutls_init(&c->s, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+		gnutls_set_default_priority(c->s);
+		gnutls_credentials_set(c->s, GNUTLS_CRD_CERTIFICATE, cred);
+		gnutls_server_name_set(c->s, GNUTLS_NAME_DNS, "localhost", 9);
+		gnutls_session_set_verify_cert(c->s, "localhost", 0);
+		gnutls_transport_set_int(c->s, c->fd);
+		epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+	}
+	left = n - n_failed;
+	while (left > 0 && now() - start < limit) {
+		struct epoll_event evs[256];
+		int k = epoll_wait(ep, evs, 256, 1000);
+
+		for (int i = 0; i < k; i++) {
+			struct conn *c = evs[i].data.ptr;
+
+			if (c->st == DONE || c->st == FAILED)
+				continue;
+			if (evs[i].events & EPOLLOUT) {
+				/* connected: from now on, wait for input */
+				struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+
+				epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+			}
+			step(c);
+			if (c->st == DONE || c->st == FAILED) {
+				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+				left--;
+			}
+		}
+	}
+	n_failed += left;	/* unfinished at the time limit */
+	printf("handshakes %d/%d failed %d responses %d seconds %.1f\n", n_ok, n, n_failed,
+	       n_resp, now() - start);
+	fflush(stdout);
+	if (idle) {
+		char ch;
+
+		printf("idle\n");
+		fflush(stdout);
+		while (read(0, &ch, 1) > 0)
+			;
+		/* which connections did the server keep? */
+		for (int i = 0; i < n; i++) {
+			struct pollfd p = { .fd = conns[i].fd, .events = POLLIN };
+			char b;
+
+			if (conns[i].st != DONE)
+				continue;
+			/* open: nothing to read, or data (a session ticket);
+			 * closed: end of stream or a reset */
+			if (poll(&p, 1, 0) == 0 ||
+			    recv(conns[i].fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+				alive++;
+		}
+		printf("alive %d\n", alive);
+	}
+	return n_failed ? 1 : 0;
+}

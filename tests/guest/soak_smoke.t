@@ -1,0 +1,3 @@
+#!/bin/sh
+# 45 seconds of the soak run (make soak runs it for longer).
+exec "$KTLS_SRC/tests/guest/soak.sh" 45
