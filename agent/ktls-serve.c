@@ -659,6 +659,15 @@ static void do_accept(struct worker *w)
 			if (ret) {
 				logmsg("cannot hand a connection to the agent: %s", strerror(-ret));
 				conn_free(w, c, false);
+				/* ENOENT: the module's family is gone (rmmod; every
+				 * pending request has ended with ESHUTDOWN).  Reopen
+				 * on the next connection, finding it (or the agent's
+				 * socket) anew. */
+				if (ret == -ENOENT && k && !ktls_pending(k)) {
+					epoll_ctl(w->epfd, EPOLL_CTL_DEL, ktls_pollfd(k), NULL);
+					ktls_close(k);
+					w->ktls = NULL;
+				}
 			}
 		}
 	}

@@ -1,0 +1,153 @@
+#!/bin/bash
+# Faults under ktls-serve: the agent SIGKILLed during 200 concurrent
+# handshakes, rmmod with handshakes pending, the module's per-user limit
+# reached, and ktls-serve out of file descriptors.  Each time: every client
+# gets an answer or an error within its timeout, no descriptor leaks, and
+# service comes back by itself once the fault is gone.
+. "$KTLS_SRC/tests/lib/tap.sh"
+. "$KTLS_SRC/tests/lib/pki.sh"
+. "$KTLS_SRC/tests/lib/serve.sh"
+serve_setup faults
+printf 'plain text\n' >www/a.txt
+head -c 65536 /dev/urandom >www/64k.bin
+agent_conf 30000
+
+start_agent() {	# and wait for its "ready:" line
+	local before
+	before=$(grep -c "ready:" agent.log 2>/dev/null)
+	"$agent" -c agent.conf >/dev/null 2>>agent.log &
+	agent_pid=$!
+	for _ in $(seq 200); do
+		[ "$(grep -c "ready:" agent.log)" -gt "${before:-0}" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
+start_agent || echo "# the agent did not start"
+"$serve" -p 8443 -w 1 -v --handshake-timeout 30 "$dir/www" 2>serve.log &
+serve_pid=$!
+"$serve" -p 9443 -w 1 -v --handshake-timeout 30 --path socket "$dir/www" 2>serve-socket.log &
+sock_pid=$!
+pids="$serve_pid $sock_pid"
+wait_for_line serve.log "via the ktls_offload module"
+wait_for_line serve-socket.log "via the agent's UNIX socket"
+
+C=(curl -sS --max-time 60 --cacert ca.pem)
+served() { [ "$("${C[@]}" "https://localhost:$1/a.txt" 2>>curl.err)" = "plain text" ]; }
+# served_soon PORT: the same, giving up after 10 s (for retry loops)
+served_soon() {
+	[ "$(curl -sS --max-time 10 --cacert ca.pem "https://localhost:$1/a.txt" 2>>curl.err)" = "plain text" ]
+}
+nfds() { ls "/proc/$1/fd" | wc -l; }
+# until CMD succeeds, for at most S seconds
+eventually() {
+	local end=$(( $(date +%s) + $1 ))
+	shift
+	while [ "$(date +%s)" -lt "$end" ]; do "$@" && return 0; sleep 0.25; done
+	"$@"
+}
+fds_back() { [ "$(nfds "$1")" = "$2" ]; }
+# (the socket path may hold fewer: its link to the lost agent is closed
+# until the next connection reopens it)
+fds_at_most() { [ "$(nfds "$1")" -le "$2" ]; }
+# stall N: N connections to 8443 that send the start of a ClientHello,
+# then nothing; their descriptors in the array "stalled"
+stall() {
+	stalled=()
+	for _ in $(seq "$1"); do
+		exec {fd}<>/dev/tcp/127.0.0.1/8443
+		printf '\026\003\001\002\000\001' >&$fd
+		stalled+=("$fd")
+	done
+}
+unstall() { for fd in "${stalled[@]}"; do exec {fd}>&-; done; }
+
+served 8443 && served 9443
+serve_fds=$(nfds $serve_pid)
+sock_fds=$(nfds $sock_pid)
+
+# --- SIGKILL the agent during 200 concurrent handshakes ---------------------
+for i in $(seq 100); do
+	echo "url = \"https://localhost:8443/64k.bin?m=$i\""; echo 'output = "/dev/null"'
+	echo "url = \"https://localhost:9443/64k.bin?s=$i\""; echo 'output = "/dev/null"'
+done >p200.cfg
+start=$(date +%s)
+"${C[@]}" --parallel --parallel-max 200 --parallel-immediate -K p200.cfg \
+	-w '%{http_code} %{size_download}\n' >p200.out 2>>curl.err &
+curl_pid=$!
+sleep 2
+kill -KILL $agent_pid
+wait $agent_pid 2>/dev/null
+wait $curl_pid
+secs=$(( $(date +%s) - start ))
+is "all 200 clients got an answer or an error" "$(wc -l <p200.out)" 200
+ok "within their 30 s handshake timeout and 60 s curl limit (${secs}s)" test "$secs" -lt 60
+is "those answered got the whole file" "$(grep -c '^200 ' p200.out)" "$(grep -c '^200 65536$' p200.out)"
+echo "# $(grep -c '^200 ' p200.out) of 200 were served before the agent died"
+ok "ktls-serve (module path) holds its descriptors at rest again" \
+	eventually 40 fds_back $serve_pid "$serve_fds"
+ok "ktls-serve (socket path) holds no more than at rest" eventually 40 fds_at_most $sock_pid "$sock_fds"
+fails "without an agent, a new handshake fails" served 8443
+# (started here, not inside ok's command substitution, which would wait
+# for the agent to close its stdout)
+start_agent
+is "a restarted agent starts (logs a new ready: line)" "$?" 0
+ok "and the module path serves again" eventually 20 served_soon 8443
+ok "the socket path reconnects and serves again" eventually 20 served_soon 9443
+ok "ktls-serve said it lost the agent and reconnected" \
+	grep -q "connected to the agent again" serve-socket.log
+
+# --- rmmod with handshakes pending -------------------------------------------
+served 8443
+serve_fds=$(nfds $serve_pid)
+stall 10
+sleep 2
+ok "rmmod with 10 handshakes pending succeeds" rmmod ktls_offload
+for fd in "${stalled[@]}"; do
+	r=$(timeout 10 cat <&$fd | wc -c)
+	[ "$r" = 0 ] || echo "# a stalled connection got $r bytes"
+done
+ok "the pending connections were closed by ktls-serve" \
+	sh -c "ss -Htn state established '( sport = :8443 )' | wc -l | grep -qx 0"
+unstall
+ok "ktls-serve is still running" kill -0 $serve_pid
+ok "and frees every descriptor of those connections" \
+	eventually 20 fds_back $serve_pid "$serve_fds"
+insmod "$KTLS_MODULE"
+kill $agent_pid 2>/dev/null
+wait $agent_pid 2>/dev/null
+start_agent
+is "after insmod, a new agent starts" "$?" 0
+ok "and ktls-serve serves over the module again" eventually 30 served_soon 8443
+
+# --- the module's per-user limit ----------------------------------------------
+echo 8 >/sys/module/ktls_offload/parameters/max_pending_per_uid
+stall 20
+sleep 3
+open=$(ss -Htn state established '( sport = :8443 )' | wc -l)
+ok "with a limit of 8, the handshakes beyond it are refused at once, not queued ($open open of 20)" \
+	test "$open" -le 16
+ok "ktls-serve logs why" grep -q "Resource temporarily unavailable\|cannot hand a connection" serve.log
+unstall
+ok "once they are gone, new handshakes are served" eventually 20 served_soon 8443
+echo 1024 >/sys/module/ktls_offload/parameters/max_pending_per_uid
+
+# --- ktls-serve out of file descriptors ---------------------------------------
+"$serve" -p 7443 -w 1 -v --handshake-timeout 30 --idle-timeout 600 "$dir/www" 2>serve-emfile.log &
+emfile_pid=$!
+pids="$pids $emfile_pid"
+wait_for_line serve-emfile.log "via the ktls_offload module"
+prlimit --pid $emfile_pid --nofile=48:48
+idle=()
+for i in $(seq 60); do
+	exec {fd}<>/dev/tcp/127.0.0.1/7443
+	idle+=("$fd")
+done
+sleep 2
+ok "ktls-serve, out of descriptors, pauses accepting" grep -q "pausing accepts" serve-emfile.log
+ok "and keeps running" kill -0 $emfile_pid
+for fd in "${idle[@]}"; do exec {fd}>&-; done
+ok "once descriptors are free again, it serves" eventually 30 served_soon 7443
+plan $_tap_n
