@@ -29,9 +29,12 @@ GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test \
 	       $(BUILD)/tests/handoff_server $(BUILD)/tests/handoff_client \
 	       $(BUILD)/tests/flight_client $(BUILD)/tests/aead_speed $(BUILD)/tests/idle_client \
 	       $(BUILD)/tests/inproc_serve $(BUILD)/tests/load_client
+# (defined before "all", whose prerequisites are expanded where it stands)
+FUZZERS	   := $(addprefix $(BUILD)/fuzz/,fuzz_http fuzz_config fuzz_netlink fuzz_sockmsg)
 UNIT_TESTS := $(BUILD)/tests/unit_keyinstall $(BUILD)/tests/unit_http $(BUILD)/tests/unit_sockmsg
 
-ktlsctl_OBJS := ktlsctl.o ktlsctl_version.o genl.o
+ktlsctl_OBJS := ktlsctl.o ktlsctl_version.o ktlsctl_listen.o ktlsctl_sockets.o sockdiag.o \
+		broker.o genl.o
 # libktls: position-independent, only the <ktls-offload/ktls.h> API exported
 libktls_OBJS := libktls.o sockmsg.o broker.o genl.o keyinstall.o
 LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
@@ -143,7 +146,6 @@ $(BUILD)/tests/unit_keyinstall: $(BUILD)/tests/unit_keyinstall.o $(BUILD)/agent/
 FUZZ_CC	   ?= clang
 FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	      -fno-sanitize-recover=undefined
-FUZZERS	   := $(addprefix $(BUILD)/fuzz/,fuzz_http fuzz_config fuzz_netlink fuzz_sockmsg)
 FUZZ_CFLAGS = -std=gnu11 $(WARN) -Wno-unused-function $(FUZZ_FLAGS) $(CPPFLAGS) $(PKG_CFLAGS) -MMD -MP
 
 $(BUILD)/fuzz/obj/%.o: agent/%.c | deps
@@ -234,7 +236,7 @@ install: all
 		include/ktls-offload/version.h $(DESTDIR)$(PREFIX)/include/ktls-offload/
 	install -m 644 doc/ktls-serve.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 doc/ktls-agent.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	install -m 644 doc/ktls-agent.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 doc/ktls-agent.8 doc/ktlsctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 
 clean:
 	rm -rf $(BUILD)

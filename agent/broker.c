@@ -45,6 +45,7 @@ static struct nla_policy stats_policy[KTLS_OFFLOAD_A_STATS_MAX + 1] = {
 	[KTLS_OFFLOAD_A_STATS_AGENT_LOSSES] = { .type = NLA_U64 },
 	[KTLS_OFFLOAD_A_STATS_PENDING]	    = { .type = NLA_U32 },
 	[KTLS_OFFLOAD_A_STATS_ERRNO]	    = { .type = NLA_NESTED },
+	[KTLS_OFFLOAD_A_STATS_AGENTS]	    = { .type = NLA_U32 },
 };
 
 static struct nla_policy errno_policy[KTLS_OFFLOAD_A_ERRNO_COUNT_MAX + 1] = {
@@ -239,6 +240,7 @@ static int parse_stats(struct nlattr **attrs, struct nlmsghdr *nlh, void *arg)
 	U64(agent_losses, KTLS_OFFLOAD_A_STATS_AGENT_LOSSES);
 #undef U64
 	st->pending = get_u32(attrs[KTLS_OFFLOAD_A_STATS_PENDING]);
+	st->agents = get_u32(attrs[KTLS_OFFLOAD_A_STATS_AGENTS]);
 
 	/* ERRNO repeats, so walk the message rather than the index. */
 	nla_for_each_attr(a, genlmsg_attrdata(gnlh, 0), genlmsg_attrlen(gnlh, 0), rem) {

@@ -55,6 +55,7 @@ struct ktls_stats_msg {
 	uint64_t submitted, accepted, completed, failed, timed_out, cancelled,
 		 agent_losses;
 	uint32_t pending;
+	uint32_t agents;	/* registered agent sockets (0 from older modules) */
 	uint64_t by_errno[134];
 };
 

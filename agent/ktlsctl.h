@@ -6,5 +6,9 @@ extern const char *ktlsctl_prog;
 
 /* Each subcommand: argv[0] is the subcommand's name.  Returns an exit code. */
 int ktlsctl_version(int argc, char **argv);
+int ktlsctl_attach(int argc, char **argv);
+int ktlsctl_detach(int argc, char **argv);
+int ktlsctl_status(int argc, char **argv);
+int ktlsctl_sockets(int argc, char **argv);
 
 #endif

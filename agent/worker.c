@@ -138,6 +138,11 @@ static void job_finish(struct worker *w, struct job *j, struct tls_result *res)
 			  j->id, j->peer, res->reason[0] ? res->reason : strerror(res->err),
 			  strerror(res->err));
 	}
+	/* The socket goes first: the module hands a listener's connection to
+	 * its application only once the agent holds no descriptor of it. */
+	tls_handshake_free(j->h);
+	j->h = NULL;
+	close(j->fd);
 	if (!j->conn) {
 		ret = ktls_broker_done(&w->genl, &r);
 		if (ret)
@@ -157,9 +162,6 @@ static void job_finish(struct worker *w, struct job *j, struct tls_result *res)
 	}
 	if (j->conn)
 		j->conn->n_jobs--;
-	tls_handshake_free(j->h);
-	j->h = NULL;
-	close(j->fd);
 	agent_generation_put(j->gen);
 	j->prev->next = j->next;
 	j->next->prev = j->prev;

@@ -11,6 +11,7 @@
 #include <linux/ktls_offload.h>
 #include <ktls-offload/version.h>
 
+#include "listen.h"
 #include "netlink.h"
 #include "request.h"
 
@@ -20,6 +21,9 @@ module_param_named(max_pending_per_uid, ktls_max_pending_per_uid, uint, 0644);
 MODULE_PARM_DESC(max_pending_per_uid, "Live requests allowed per user and namespace");
 module_param_named(default_timeout_ms, ktls_default_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(default_timeout_ms, "Handshake timeout when SUBMIT gives none");
+module_param_named(listen_max_inflight, ktls_listen_max_inflight, uint, 0644);
+MODULE_PARM_DESC(listen_max_inflight,
+		 "Handshakes in flight plus connections ready, per attached listener, when ATTACH gives no bound");
 
 static int __init ktls_mod_init(void)
 {
@@ -28,6 +32,9 @@ static int __init ktls_mod_init(void)
 	ret = ktls_req_init();
 	if (ret < 0)
 		goto err_req;
+	ret = ktls_listen_init();
+	if (ret < 0)
+		goto err_listen;
 	ret = ktls_genl_init();
 	if (ret < 0)
 		goto err_genl;
@@ -36,6 +43,8 @@ static int __init ktls_mod_init(void)
 	return 0;
 
 err_genl:
+	ktls_listen_uninit();
+err_listen:
 	ktls_req_uninit();
 err_req:
 	return ret;
@@ -43,10 +52,13 @@ err_req:
 
 static void __exit ktls_mod_exit(void)
 {
-	/* End every request first: a sleeping WAIT must return before the
-	 * family can go. */
+	/* Give every listener back first (that ends their requests), then
+	 * end every request: a sleeping WAIT must return before the family
+	 * can go. */
+	ktls_listen_shutdown();
 	ktls_req_shutdown();
 	ktls_genl_uninit();
+	ktls_listen_uninit();
 	ktls_req_uninit();
 	pr_debug("unloaded\n");
 }

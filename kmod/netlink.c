@@ -18,6 +18,7 @@
 #include <ktls-offload/version.h>
 
 #include "compat.h"
+#include "listen.h"
 #include "netlink.h"
 #include "request.h"
 #include "sock.h"
@@ -34,6 +35,12 @@ static const struct nla_policy ktls_version_policy[KTLS_OFFLOAD_A_VERSION_MAX + 
 static struct netlink_range_validation ktls_timeout_range = {
 	.min = 1,
 	.max = KTLS_TIMEOUT_MAX_MS,
+};
+
+/* (NLA_POLICY_RANGE holds only s16 bounds) */
+static struct netlink_range_validation ktls_inflight_range = {
+	.min = 1,
+	.max = 65535,
 };
 
 static const struct nla_policy ktls_request_policy[KTLS_OFFLOAD_A_REQUEST_MAX + 1] = {
@@ -67,6 +74,19 @@ static const struct nla_policy ktls_result_policy[KTLS_OFFLOAD_A_RESULT_MAX + 1]
 	[KTLS_OFFLOAD_A_RESULT_PEER_IDENTITY] = { .type = NLA_NUL_STRING,
 						  .len = KTLS_IDENTITY_MAX },
 	[KTLS_OFFLOAD_A_RESULT_RESUMED]	      = { .type = NLA_FLAG },
+};
+
+static const struct nla_policy ktls_listener_policy[KTLS_OFFLOAD_A_LISTENER_MAX + 1] = {
+	[KTLS_OFFLOAD_A_LISTENER_ID]	       = NLA_POLICY_MIN(NLA_U32, 1),
+	[KTLS_OFFLOAD_A_LISTENER_SOCKFD]       = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_PROFILE]      = { .type = NLA_NUL_STRING,
+						   .len = KTLS_PROFILE_MAX },
+	[KTLS_OFFLOAD_A_LISTENER_ALPN]	       = { .type = NLA_NUL_STRING,
+						   .len = KTLS_NAME_MAX },
+	[KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT] = NLA_POLICY_FULL_RANGE(NLA_U32,
+						   &ktls_inflight_range),
+	[KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS]   = NLA_POLICY_FULL_RANGE(NLA_U32,
+						   &ktls_timeout_range),
 };
 
 static struct genl_family ktls_genl_family;
@@ -186,6 +206,20 @@ static int ktls_nl_get_version_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+/* Replies to a command with one u32 attribute, in @msg (consumed). */
+static int ktls_reply_id(struct sk_buff *msg, struct genl_info *info, u8 cmd,
+			 int attr, u32 id)
+{
+	void *hdr = genlmsg_put_reply(msg, info, &ktls_genl_family, 0, cmd);
+
+	if (!hdr || nla_put_u32(msg, attr, id)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
 static char *ktls_nla_strdup(const struct nlattr *nla)
 {
 	return nla ? nla_strdup(nla, GFP_KERNEL) : NULL;
@@ -196,7 +230,6 @@ static int ktls_nl_submit_doit(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr **attrs = info->attrs;
 	struct ktls_submit p = {};
 	struct sk_buff *msg;
-	void *hdr;
 	u32 id;
 	int ret;
 
@@ -252,14 +285,8 @@ static int ktls_nl_submit_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 	}
 	/* The request lives on its own now; a lost reply only loses the id. */
-	hdr = genlmsg_put_reply(msg, info, &ktls_genl_family, 0,
-				KTLS_OFFLOAD_CMD_SUBMIT);
-	if (!hdr || nla_put_u32(msg, KTLS_OFFLOAD_A_REQUEST_ID, id)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return ktls_reply_id(msg, info, KTLS_OFFLOAD_CMD_SUBMIT,
+			     KTLS_OFFLOAD_A_REQUEST_ID, id);
 out:
 	ktls_submit_release(&p);
 	return ret;
@@ -487,7 +514,8 @@ static int ktls_nl_get_stats_doit(struct sk_buff *skb, struct genl_info *info)
 			      KTLS_OFFLOAD_A_STATS_PAD) ||
 	    nla_put_u64_64bit(msg, KTLS_OFFLOAD_A_STATS_AGENT_LOSSES,
 			      st->agent_losses, KTLS_OFFLOAD_A_STATS_PAD) ||
-	    nla_put_u32(msg, KTLS_OFFLOAD_A_STATS_PENDING, live))
+	    nla_put_u32(msg, KTLS_OFFLOAD_A_STATS_PENDING, live) ||
+	    nla_put_u32(msg, KTLS_OFFLOAD_A_STATS_AGENTS, st->agents))
 		goto err;
 	for (i = 1; i < KTLS_ERRNO_MAX; i++) {
 		if (!st->by_errno[i])
@@ -507,6 +535,149 @@ err:
 	nlmsg_free(msg);
 	kfree(st);
 	return ret;
+}
+
+static int ktls_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **attrs = info->attrs;
+	struct ktls_listen_params p = {};
+	struct socket *sock;
+	struct sk_buff *msg;
+	u32 id;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, KTLS_OFFLOAD_A_LISTENER_SOCKFD))
+		return -EINVAL;
+	p.max_inflight = attrs[KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT] ?
+		nla_get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT]) :
+		clamp_val(ktls_listen_max_inflight, 1, 65535);
+	p.timeout_ms = attrs[KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS] ?
+		nla_get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS]) :
+		clamp_val(ktls_default_timeout_ms, 1, KTLS_TIMEOUT_MAX_MS);
+	p.profile = ktls_nla_strdup(attrs[KTLS_OFFLOAD_A_LISTENER_PROFILE]);
+	p.alpn = ktls_nla_strdup(attrs[KTLS_OFFLOAD_A_LISTENER_ALPN]);
+	if ((attrs[KTLS_OFFLOAD_A_LISTENER_PROFILE] && !p.profile) ||
+	    (attrs[KTLS_OFFLOAD_A_LISTENER_ALPN] && !p.alpn)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	msg = genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
+	if (!msg) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	sock = sockfd_lookup(nla_get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_SOCKFD]), &ret);
+	if (!sock) {
+		nlmsg_free(msg);
+		goto out;
+	}
+	ret = ktls_listen_attach(genl_info_net(info), sock, &p, &id);
+	sockfd_put(sock);
+	if (ret) {
+		nlmsg_free(msg);
+		goto out;
+	}
+	return ktls_reply_id(msg, info, KTLS_OFFLOAD_CMD_ATTACH,
+			     KTLS_OFFLOAD_A_LISTENER_ID, id);
+out:
+	ktls_listen_params_release(&p);
+	return ret;
+}
+
+static int ktls_nl_detach_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **attrs = info->attrs;
+	struct socket *sock;
+	int ret;
+
+	if (attrs[KTLS_OFFLOAD_A_LISTENER_SOCKFD]) {
+		sock = sockfd_lookup(nla_get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_SOCKFD]),
+				     &ret);
+		if (!sock)
+			return ret;
+		ret = ktls_listen_detach(genl_info_net(info), sock, 0);
+		sockfd_put(sock);
+		return ret;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, KTLS_OFFLOAD_A_LISTENER_ID))
+		return -EINVAL;
+	return ktls_listen_detach(genl_info_net(info), NULL,
+				  nla_get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_ID]));
+}
+
+static int ktls_put_listener(struct sk_buff *msg, const struct ktls_listener_info *li)
+{
+	struct user_namespace *uns = current_user_ns();
+	const struct ktls_listener_stats *st = &li->stats;
+
+	if (nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_ID, li->id) ||
+	    nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_PID, pid_vnr(li->pid)) ||
+	    nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_UID,
+			from_kuid_munged(uns, li->uid)) ||
+	    nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_FAMILY, li->family) ||
+	    nla_put(msg, KTLS_OFFLOAD_A_LISTENER_LOCAL_ADDR,
+		    li->family == AF_INET6 ? 16 : 4, li->addr) ||
+	    nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_LOCAL_PORT, li->port) ||
+	    nla_put_u64_64bit(msg, KTLS_OFFLOAD_A_LISTENER_INODE, li->ino,
+			      KTLS_OFFLOAD_A_LISTENER_PAD) ||
+	    (li->profile[0] &&
+	     nla_put_string(msg, KTLS_OFFLOAD_A_LISTENER_PROFILE, li->profile)) ||
+	    (li->alpn[0] &&
+	     nla_put_string(msg, KTLS_OFFLOAD_A_LISTENER_ALPN, li->alpn)) ||
+	    nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT, li->max_inflight) ||
+	    nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS, li->timeout_ms) ||
+	    nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_INFLIGHT, li->inflight) ||
+	    nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_READY, li->nready) ||
+	    nla_put_u64_64bit(msg, KTLS_OFFLOAD_A_LISTENER_HANDSHAKES, st->handshakes,
+			      KTLS_OFFLOAD_A_LISTENER_PAD) ||
+	    nla_put_u64_64bit(msg, KTLS_OFFLOAD_A_LISTENER_ESTABLISHED, st->established,
+			      KTLS_OFFLOAD_A_LISTENER_PAD) ||
+	    nla_put_u64_64bit(msg, KTLS_OFFLOAD_A_LISTENER_FAILED, st->failed,
+			      KTLS_OFFLOAD_A_LISTENER_PAD) ||
+	    nla_put_u64_64bit(msg, KTLS_OFFLOAD_A_LISTENER_REFUSED, st->refused,
+			      KTLS_OFFLOAD_A_LISTENER_PAD) ||
+	    nla_put_u64_64bit(msg, KTLS_OFFLOAD_A_LISTENER_DELIVERED, st->delivered,
+			      KTLS_OFFLOAD_A_LISTENER_PAD) ||
+	    nla_put_u64_64bit(msg, KTLS_OFFLOAD_A_LISTENER_DROPPED, st->dropped,
+			      KTLS_OFFLOAD_A_LISTENER_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int ktls_nl_get_listener_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct ktls_listener_info *li;
+	u32 pos = cb->args[0];
+	void *hdr;
+	int ret = 0;
+
+	li = kmalloc(sizeof(*li), GFP_KERNEL);
+	if (!li)
+		return -ENOMEM;
+	for (;;) {
+		u32 next = pos;
+
+		if (ktls_listen_info(sock_net(skb->sk), &next, li))
+			break;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  &ktls_genl_family, NLM_F_MULTI,
+				  KTLS_OFFLOAD_CMD_GET_LISTENER);
+		ret = hdr ? ktls_put_listener(skb, li) : -EMSGSIZE;
+		put_pid(li->pid);
+		if (ret) {
+			if (hdr)
+				genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		pos = next;
+	}
+	kfree(li);
+	cb->args[0] = pos;
+	/* A full message means "come back for more", unless nothing fit. */
+	if (ret == -EMSGSIZE && skb->len)
+		return skb->len;
+	return ret < 0 ? ret : skb->len;
 }
 
 static const struct genl_ops ktls_genl_ops[] = {
@@ -558,6 +729,26 @@ static const struct genl_ops ktls_genl_ops[] = {
 	{
 		.cmd	 = KTLS_OFFLOAD_CMD_GET_STATS,
 		.doit	 = ktls_nl_get_stats_doit,
+		.policy	 = ktls_version_policy,	/* no attributes */
+		.maxattr = KTLS_OFFLOAD_A_VERSION_MAX,
+	},
+	{
+		.cmd	 = KTLS_OFFLOAD_CMD_ATTACH,
+		.doit	 = ktls_nl_attach_doit,
+		.policy	 = ktls_listener_policy,
+		.maxattr = KTLS_OFFLOAD_A_LISTENER_MAX,
+		.flags	 = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	 = KTLS_OFFLOAD_CMD_DETACH,
+		.doit	 = ktls_nl_detach_doit,
+		.policy	 = ktls_listener_policy,
+		.maxattr = KTLS_OFFLOAD_A_LISTENER_MAX,
+		.flags	 = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	 = KTLS_OFFLOAD_CMD_GET_LISTENER,
+		.dumpit	 = ktls_nl_get_listener_dumpit,
 		.policy	 = ktls_version_policy,	/* no attributes */
 		.maxattr = KTLS_OFFLOAD_A_VERSION_MAX,
 	},

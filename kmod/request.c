@@ -18,6 +18,7 @@
 #include <linux/slab.h>
 #include <net/netns/generic.h>
 
+#include "listen.h"
 #include "netlink.h"
 #include "request.h"
 #include "sock.h"
@@ -43,6 +44,7 @@ static struct ktls_net *ktls_net(struct net *net)
  */
 void ktls_submit_release(struct ktls_submit *p)
 {
+	WARN_ON_ONCE(p->lconn);
 	if (p->sock)
 		sockfd_put(p->sock);
 	p->sock = NULL;
@@ -135,6 +137,7 @@ static void ktls_req_forget(struct ktls_net *kn, struct ktls_req *req)
 static void ktls_req_finish(struct ktls_net *kn, struct ktls_req *req, u32 status)
 {
 	struct file *file = req->kr_file;
+	struct ktls_lconn *lconn = req->kr_params.lconn;
 
 	lockdep_assert_held(&kn->kn_lock);
 	if (WARN_ON_ONCE(req->kr_state == KTLS_OFFLOAD_STATE_COMPLETED))
@@ -142,6 +145,7 @@ static void ktls_req_finish(struct ktls_net *kn, struct ktls_req *req, u32 statu
 
 	list_del_init(&req->kr_pending);
 	req->kr_file = NULL;
+	req->kr_params.lconn = NULL;
 	req->kr_result.status = status;
 	WRITE_ONCE(req->kr_state, KTLS_OFFLOAD_STATE_COMPLETED);
 
@@ -166,7 +170,9 @@ static void ktls_req_finish(struct ktls_net *kn, struct ktls_req *req, u32 statu
 		wake_up_all(&req->kr_wq);
 	else
 		ktls_req_forget(kn, req);
-	if (file)
+	if (lconn)
+		ktls_listen_conn_end(lconn, file, status);
+	else if (file)
 		fput(file);
 }
 
@@ -199,11 +205,13 @@ static bool ktls_sock_in_use(struct ktls_net *kn, const struct socket *sock)
 /**
  * ktls_req_submit - queue a socket for an agent's handshake
  * @net: the requester's network namespace
- * @portid: the requester's netlink port, where the result goes
+ * @portid: the requester's netlink port, where the result goes; 0 for a
+ *	listener's connection (@p->lconn), whose end goes to the listener
  * @p: parameters; on success the request owns them and @p is cleared
  * @id: the new request's id
  *
- * The socket has passed ktls_sock_check_submit().  Multicasts READY.
+ * The socket has passed ktls_sock_check_submit(), or is a listener's new
+ * connection.  Multicasts READY.
  *
  * Return: 0, or -ESHUTDOWN (module unloading), -EBUSY (a request for the
  * socket is live), -ENOBUFS (namespace limit), -EAGAIN (per-uid limit),
@@ -226,14 +234,21 @@ int ktls_req_submit(struct net *net, u32 portid, struct ktls_submit *p, u32 *id)
 	INIT_DELAYED_WORK(&req->kr_timeout, ktls_req_timeout);
 	init_waitqueue_head(&req->kr_wq);
 	req->kr_req_portid = portid;
-	req->kr_pid = get_pid(task_tgid(current));
-	req->kr_uid = current_euid();
-	req->kr_gid = current_egid();
+	if (p->lconn) {
+		/* on behalf of whoever attached the listener */
+		req->kr_pid = get_pid(p->lconn->lc_listener->kl_pid);
+		req->kr_uid = p->lconn->lc_listener->kl_uid;
+		req->kr_gid = p->lconn->lc_listener->kl_gid;
+	} else {
+		req->kr_pid = get_pid(task_tgid(current));
+		req->kr_uid = current_euid();
+		req->kr_gid = current_egid();
+	}
 
 	mutex_lock(&kn->kn_lock);
 	if (READ_ONCE(ktls_shutting_down))
 		ret = -ESHUTDOWN;
-	else if (ktls_sock_in_use(kn, p->sock))
+	else if (!p->lconn && ktls_sock_in_use(kn, p->sock))
 		ret = -EBUSY;
 	else if (kn->kn_nr_live >= ktls_max_pending)
 		ret = -ENOBUFS;
@@ -289,13 +304,18 @@ struct ktls_req *ktls_req_accept(struct net *net, u32 portid, struct file **file
 {
 	struct ktls_net *kn = ktls_net(net);
 	struct ktls_req *req;
+	bool new_agent = false;
 
 	mutex_lock(&kn->kn_lock);
 	if (!xa_load(&kn->kn_agents, portid))
-		xa_store(&kn->kn_agents, portid, xa_mk_value(1), GFP_KERNEL);
+		new_agent = !xa_err(xa_store(&kn->kn_agents, portid, xa_mk_value(1),
+					     GFP_KERNEL));
 	req = list_first_entry_or_null(&kn->kn_pending, struct ktls_req, kr_pending);
 	if (!req) {
 		mutex_unlock(&kn->kn_lock);
+		/* Listeners keep connections queued while there is no agent. */
+		if (new_agent)
+			ktls_listen_kick(net);
 		return ERR_PTR(-EAGAIN);
 	}
 	list_del_init(&req->kr_pending);
@@ -305,6 +325,8 @@ struct ktls_req *ktls_req_accept(struct net *net, u32 portid, struct file **file
 	*file = get_file(req->kr_file);
 	kref_get(&req->kr_ref);
 	mutex_unlock(&kn->kn_lock);
+	if (new_agent)
+		ktls_listen_kick(net);
 	return req;
 }
 
@@ -490,6 +512,32 @@ void ktls_req_portid_gone(struct net *net, u32 portid)
 }
 
 /**
+ * ktls_req_end_listener - end the handshakes of a detaching listener
+ * @net: its network namespace
+ * @l: the listener
+ *
+ * Each connection is shut down, which also ends the agent's handshake on
+ * it, and its request ends with ECANCELED.
+ */
+void ktls_req_end_listener(struct net *net, struct ktls_listener *l)
+{
+	struct ktls_net *kn = ktls_net(net);
+	struct ktls_req *req;
+	unsigned long idx;
+
+	mutex_lock(&kn->kn_lock);
+	xa_for_each(&kn->kn_reqs, idx, req) {
+		if (req->kr_state == KTLS_OFFLOAD_STATE_COMPLETED ||
+		    !req->kr_params.lconn || req->kr_params.lconn->lc_listener != l)
+			continue;
+		kernel_sock_shutdown(sock_from_file(req->kr_file), SHUT_RDWR);
+		kn->kn_stats.cancelled++;
+		ktls_req_finish(kn, req, ECANCELED);
+	}
+	mutex_unlock(&kn->kn_lock);
+}
+
+/**
  * ktls_net_has_agent - is any agent registered in the namespace?
  * @net: the namespace
  *
@@ -546,10 +594,15 @@ int ktls_req_for_each(struct net *net, unsigned long *pos, ktls_req_visit_fn fn,
 void ktls_net_stats(struct net *net, struct ktls_stats *st, unsigned int *live)
 {
 	struct ktls_net *kn = ktls_net(net);
+	unsigned long idx;
+	void *entry;
 
 	mutex_lock(&kn->kn_lock);
 	*st = kn->kn_stats;
 	*live = kn->kn_nr_live;
+	st->agents = 0;
+	xa_for_each(&kn->kn_agents, idx, entry)
+		st->agents++;
 	mutex_unlock(&kn->kn_lock);
 }
 

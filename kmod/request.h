@@ -25,6 +25,7 @@ struct ktls_stats {
 	u64 timed_out;
 	u64 cancelled;
 	u64 agent_losses;
+	u32 agents;		/* filled in by ktls_net_stats() */
 	u64 by_errno[KTLS_ERRNO_MAX];
 };
 
@@ -47,6 +48,7 @@ struct ktls_submit {
 	char *profile;
 	char *peername;
 	char *alpn;
+	struct ktls_lconn *lconn;	/* a listener's connection, or NULL */
 };
 
 struct ktls_req {
@@ -100,6 +102,8 @@ int ktls_req_cancel(struct net *net, u32 portid, u32 id);
 int ktls_req_wait(struct net *net, u32 portid, u32 id, struct ktls_result *res,
 		  u64 *cookie);
 void ktls_req_portid_gone(struct net *net, u32 portid);
+struct ktls_listener;
+void ktls_req_end_listener(struct net *net, struct ktls_listener *l);
 bool ktls_net_has_agent(struct net *net);
 void ktls_req_put(struct ktls_req *req);
 unsigned int ktls_req_time_left_ms(const struct ktls_req *req);

@@ -8,7 +8,7 @@ set -eu
 PACKAGES="make gcc libc6-dev pkg-config libgnutls28-dev libnl-3-dev
 libnl-genl-3-dev libinih-dev libcap-dev gnutls-bin openssl curl wget iproute2 perl
 qemu-system-x86 busybox-static cpio xz-utils zstd kmod python3 python3-yaml strace
-nginx wrk gnuplot-nox clang libclang-rt-14-dev valgrind"
+nginx lighttpd wrk gnuplot-nox clang libclang-rt-14-dev valgrind"
 BACKPORTS=/etc/apt/sources.list.d/ktls-offload-bookworm-backports.sources
 here=$(cd "$(dirname "$0")" && pwd)
 kernels=$here/../tests/vm/kernels.sh
@@ -57,7 +57,7 @@ apt-get -q update >/dev/null
 
 log=/tmp/ktls-offload-deps.log
 # shellcheck disable=SC2086
-# nginx is a benchmark contender, run by hand in the guest: no service of it
+# nginx and lighttpd are run by hand in the guest: no service of theirs
 # is started on this machine (policy-rc.d, only for this install).
 policy=
 if [ ! -e /usr/sbin/policy-rc.d ]; then

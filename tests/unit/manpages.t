@@ -15,6 +15,7 @@ same_options() {	# same_options PROGRAM PAGE
 }
 same_options ktls-agent ktls-agent.8
 same_options ktls-serve ktls-serve.1
+same_options ktlsctl ktlsctl.8
 out=$("$KTLS_BUILD/bin/ktls-agent" --bogus 2>&1); rc=$?
 like "an unknown option: usage on stderr, exit 2" "rc=$rc $out" "^rc=2 .*unrecognized option"
 plan $_tap_n

@@ -35,6 +35,8 @@ kmemleak=/sys/kernel/debug/kmemleak
 		step modprobe "$m"
 	done
 	step test -r /proc/net/tls_stat
+	# sock_diag for TCP (ktlsctl, ss); autoloaded on a normal system
+	step modprobe tcp_diag
 	# kmemleak (debug kernel): what boot left counts as known
 	if [ -w $kmemleak ]; then
 		step sh -c "echo scan >$kmemleak && echo clear >$kmemleak"

@@ -107,9 +107,52 @@
  *
  * KTLS_OFFLOAD_CMD_GET_STATS
  *	Reply: KTLS_OFFLOAD_A_STATS_SUBMITTED, _ACCEPTED, _COMPLETED, _FAILED,
- *	_TIMED_OUT, _CANCELLED, _AGENT_LOSSES (NLA_U64), _PENDING (NLA_U32),
+ *	_TIMED_OUT, _CANCELLED, _AGENT_LOSSES (NLA_U64), _PENDING and
+ *	_AGENTS (NLA_U32, registered agent sockets),
  *	and one nested _ERRNO per errno that ended a request, holding
  *	KTLS_OFFLOAD_A_ERRNO_COUNT_ERRNO (NLA_U32) and _COUNT (NLA_U64).
+ *
+ * Listener mode (CAP_NET_ADMIN):
+ *
+ * KTLS_OFFLOAD_CMD_ATTACH
+ *	KTLS_OFFLOAD_A_LISTENER_SOCKFD       NLA_U32, required: a listening TCP
+ *	                                     socket (IPv4/IPv6) in the caller's
+ *	                                     fd table
+ *	KTLS_OFFLOAD_A_LISTENER_PROFILE      NLA_NUL_STRING, < 64 bytes, optional
+ *	KTLS_OFFLOAD_A_LISTENER_ALPN         NLA_NUL_STRING, < 256 bytes, optional
+ *	KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT NLA_U32, 1..65535, optional (default:
+ *	                                     module parameter listen_max_inflight)
+ *	KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS   NLA_U32, 1..300000, optional
+ *	From then on every connection on the listener goes to an agent for a
+ *	server-role handshake with the profile first, on behalf of the caller
+ *	(its pid, uid and gid, which also count against max_pending_per_uid);
+ *	accept() returns only connections with kernel TLS installed, and
+ *	poll() reports the listener readable only when one is waiting.  Failed
+ *	handshakes are closed.  Handshakes in flight plus connections waiting
+ *	for accept() are bounded by MAX_INFLIGHT; beyond it new connections
+ *	wait in the listen() backlog.  With no agent in the namespace they wait
+ *	there too.  The attachment ends with DETACH, the listener's close, or
+ *	module unload; connections the module holds then are closed, and
+ *	accept() calls blocked on the listener fail with ECONNABORTED.  An
+ *	agent closes its descriptor of a listener's connection before DONE.
+ *	Reply: KTLS_OFFLOAD_A_LISTENER_ID (NLA_U32).
+ *	Errors: EBADF, ENOTSOCK; EPROTONOSUPPORT not TCP over IPv4/IPv6;
+ *	EINVAL not listening; EBUSY attached already; ESHUTDOWN unloading.
+ *
+ * KTLS_OFFLOAD_CMD_DETACH
+ *	KTLS_OFFLOAD_A_LISTENER_SOCKFD or KTLS_OFFLOAD_A_LISTENER_ID
+ *	Ends an attachment; accept() is the kernel's plain one again.
+ *	Errors: ENOENT no such attached listener in the namespace.
+ *
+ * KTLS_OFFLOAD_CMD_GET_LISTENER (dump; anyone)
+ *	One message per attached listener of the namespace: _ID, _PID, _UID,
+ *	_FAMILY (AF_INET/AF_INET6), _LOCAL_ADDR (4 or 16 bytes), _LOCAL_PORT,
+ *	_INODE (NLA_U64, of the socket), _PROFILE/_ALPN if given,
+ *	_MAX_INFLIGHT, _TIMEOUT_MS, _INFLIGHT and _READY (NLA_U32, now), and
+ *	the NLA_U64 counters _HANDSHAKES (handed to an agent), _ESTABLISHED,
+ *	_FAILED, _REFUSED (closed before a handshake: a limit or no memory),
+ *	_DELIVERED (returned by accept()) and _DROPPED (established, closed
+ *	undelivered at detach).
  *
  * Closing the submitting netlink socket cancels its pending requests and
  * forgets its uncollected results; accepted ones end silently.
@@ -197,6 +240,7 @@ enum {
 	KTLS_OFFLOAD_A_STATS_PENDING,
 	KTLS_OFFLOAD_A_STATS_ERRNO,
 	KTLS_OFFLOAD_A_STATS_PAD,
+	KTLS_OFFLOAD_A_STATS_AGENTS,
 
 	__KTLS_OFFLOAD_A_STATS_MAX,
 	KTLS_OFFLOAD_A_STATS_MAX = (__KTLS_OFFLOAD_A_STATS_MAX - 1)
@@ -212,6 +256,33 @@ enum {
 };
 
 enum {
+	KTLS_OFFLOAD_A_LISTENER_ID = 1,
+	KTLS_OFFLOAD_A_LISTENER_SOCKFD,
+	KTLS_OFFLOAD_A_LISTENER_PROFILE,
+	KTLS_OFFLOAD_A_LISTENER_ALPN,
+	KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT,
+	KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS,
+	KTLS_OFFLOAD_A_LISTENER_PID,
+	KTLS_OFFLOAD_A_LISTENER_UID,
+	KTLS_OFFLOAD_A_LISTENER_FAMILY,
+	KTLS_OFFLOAD_A_LISTENER_LOCAL_ADDR,
+	KTLS_OFFLOAD_A_LISTENER_LOCAL_PORT,
+	KTLS_OFFLOAD_A_LISTENER_INODE,
+	KTLS_OFFLOAD_A_LISTENER_INFLIGHT,
+	KTLS_OFFLOAD_A_LISTENER_READY,
+	KTLS_OFFLOAD_A_LISTENER_HANDSHAKES,
+	KTLS_OFFLOAD_A_LISTENER_ESTABLISHED,
+	KTLS_OFFLOAD_A_LISTENER_FAILED,
+	KTLS_OFFLOAD_A_LISTENER_REFUSED,
+	KTLS_OFFLOAD_A_LISTENER_DELIVERED,
+	KTLS_OFFLOAD_A_LISTENER_DROPPED,
+	KTLS_OFFLOAD_A_LISTENER_PAD,
+
+	__KTLS_OFFLOAD_A_LISTENER_MAX,
+	KTLS_OFFLOAD_A_LISTENER_MAX = (__KTLS_OFFLOAD_A_LISTENER_MAX - 1)
+};
+
+enum {
 	KTLS_OFFLOAD_CMD_GET_VERSION = 1,
 	KTLS_OFFLOAD_CMD_SUBMIT,
 	KTLS_OFFLOAD_CMD_READY,
@@ -222,6 +293,9 @@ enum {
 	KTLS_OFFLOAD_CMD_CANCEL,
 	KTLS_OFFLOAD_CMD_GET_REQUEST,
 	KTLS_OFFLOAD_CMD_GET_STATS,
+	KTLS_OFFLOAD_CMD_ATTACH,
+	KTLS_OFFLOAD_CMD_DETACH,
+	KTLS_OFFLOAD_CMD_GET_LISTENER,
 
 	__KTLS_OFFLOAD_CMD_MAX,
 	KTLS_OFFLOAD_CMD_MAX = (__KTLS_OFFLOAD_CMD_MAX - 1)

@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/* ktlsctl attach, detach and status: listener mode and the module's state. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <netlink/attr.h>
+
+#include <linux/ktls_offload.h>
+
+#include "broker.h"
+#include "genl.h"
+#include "ktlsctl.h"
+#include "sockdiag.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+static int open_module(struct ktls_genl *g)
+{
+	int ret = ktls_genl_open(g);
+
+	if (ret == -ENOENT)
+		fprintf(stderr, "%s: the ktls_offload module is not loaded\n", ktlsctl_prog);
+	else if (ret < 0)
+		fprintf(stderr, "%s: cannot open generic netlink: %s\n", ktlsctl_prog,
+			strerror(-ret));
+	return ret;
+}
+
+/* A copy of descriptor @fd of process @pid in ours, or -errno. */
+static int steal_fd(pid_t pid, int fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int ret;
+
+	if (pidfd < 0)
+		return -errno;
+	ret = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	if (ret < 0)
+		ret = -errno;
+	close(pidfd);
+	return ret;
+}
+
+struct target {
+	pid_t pid;
+	int fd;
+	unsigned long ino;
+	char where[INET6_ADDRSTRLEN + 8];
+};
+
+/* One process descriptor per listening socket on @port, found through
+ * sock_diag and /proc/PID/fd.  Returns the count, or -errno. */
+static int find_port(unsigned int port, struct target *t, int max)
+{
+	struct sockdiag_entry *socks;
+	int n, found = 0;
+	DIR *proc;
+	struct dirent *pe;
+
+	n = sockdiag_tcp(SOCKDIAG_LISTEN, port, &socks);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n && found < max; i++) {
+		t[found].ino = socks[i].ino;
+		t[found].pid = 0;
+		sockdiag_format(&socks[i], 0, t[found].where, sizeof(t[found].where));
+		found++;
+	}
+	free(socks);
+	proc = opendir("/proc");
+	if (!proc)
+		return -errno;
+	while ((pe = readdir(proc))) {
+		char path[PATH_MAX], link[64];
+		DIR *fds;
+		struct dirent *fe;
+		pid_t pid = (pid_t)atoi(pe->d_name);
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while ((fe = readdir(fds))) {
+			unsigned long ino;
+			ssize_t len;
+			char fdpath[PATH_MAX + 300];
+
+			if (fe->d_name[0] == '.')
+				continue;
+			snprintf(fdpath, sizeof(fdpath), "%s/%s", path, fe->d_name);
+			len = readlink(fdpath, link, sizeof(link) - 1);
+			if (len <= 0)
+				continue;
+			link[len] = '\0';
+			if (sscanf(link, "socket:[%lu]", &ino) != 1)
+				continue;
+			for (int i = 0; i < found; i++)
+				if (t[i].ino == ino && !t[i].pid) {
+					t[i].pid = pid;
+					t[i].fd = atoi(fe->d_name);
+				}
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return found;
+}
+
+struct listen_opts {
+	unsigned int port;
+	pid_t pid;
+	int fd;
+	unsigned int id;
+	const char *profile;
+	const char *alpn;
+	unsigned int max_inflight;
+	unsigned int timeout_ms;
+};
+
+static const char attach_usage[] =
+	"Usage: %s attach (--port PORT | --pid PID --fd FD) [--profile NAME]\n"
+	"                 [--alpn LIST] [--max-inflight N] [--timeout MS]\n"
+	"       %s detach (--port PORT | --pid PID --fd FD | --id ID)\n";
+
+static int parse_uint(const char *s, const char *what, unsigned int max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || v > max) {
+		fprintf(stderr, "%s: bad %s '%s' (0..%u)\n", ktlsctl_prog, what, s, max);
+		return -1;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int parse_listen_opts(int argc, char **argv, bool attach, struct listen_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "pid", required_argument, NULL, 'P' },
+		{ "fd", required_argument, NULL, 'f' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "profile", required_argument, NULL, 'r' },
+		{ "alpn", required_argument, NULL, 'a' },
+		{ "max-inflight", required_argument, NULL, 'm' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_uint(optarg, "port", 65535, &o->port) || !o->port)
+				return -1;
+			break;
+		case 'P':
+			if (parse_uint(optarg, "pid", INT_MAX, &v) || !v)
+				return -1;
+			o->pid = (pid_t)v;
+			break;
+		case 'f':
+			if (parse_uint(optarg, "fd", INT_MAX, &v))
+				return -1;
+			o->fd = (int)v;
+			break;
+		case 'i':
+			if (attach || parse_uint(optarg, "id", UINT32_MAX, &o->id) || !o->id)
+				return -1;
+			break;
+		case 'r':
+		case 'a':
+			if (!attach)
+				return -1;
+			*(c == 'r' ? &o->profile : &o->alpn) = optarg;
+			break;
+		case 'm':
+			if (!attach || parse_uint(optarg, "max-inflight", 65535, &o->max_inflight) ||
+			    !o->max_inflight)
+				return -1;
+			break;
+		case 't':
+			if (!attach || parse_uint(optarg, "timeout", 300000, &o->timeout_ms) ||
+			    !o->timeout_ms)
+				return -1;
+			break;
+		case 'h':
+			printf(attach_usage, ktlsctl_prog, ktlsctl_prog);
+			exit(0);
+		default:
+			return -1;
+		}
+	}
+	if (optind != argc)
+		return -1;
+	if (!!o->port + !!o->pid + !!o->id != 1 || (!!o->pid != (o->fd >= 0)))
+		return -1;
+	return 0;
+}
+
+static int reply_id(struct nlattr **attrs, struct nlmsghdr *nlh, void *arg)
+{
+	(void)nlh;
+	if (!attrs[KTLS_OFFLOAD_A_LISTENER_ID])
+		return -EBADMSG;
+	*(uint32_t *)arg = nla_get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_ID]);
+	return 0;
+}
+
+static struct nla_policy listener_policy[KTLS_OFFLOAD_A_LISTENER_MAX + 1] = {
+	[KTLS_OFFLOAD_A_LISTENER_ID]	       = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_PROFILE]      = { .type = NLA_STRING },
+	[KTLS_OFFLOAD_A_LISTENER_ALPN]	       = { .type = NLA_STRING },
+	[KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT] = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS]   = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_PID]	       = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_UID]	       = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_FAMILY]       = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_LOCAL_PORT]   = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_INODE]	       = { .type = NLA_U64 },
+	[KTLS_OFFLOAD_A_LISTENER_INFLIGHT]     = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_READY]	       = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_HANDSHAKES]   = { .type = NLA_U64 },
+	[KTLS_OFFLOAD_A_LISTENER_ESTABLISHED]  = { .type = NLA_U64 },
+	[KTLS_OFFLOAD_A_LISTENER_FAILED]       = { .type = NLA_U64 },
+	[KTLS_OFFLOAD_A_LISTENER_REFUSED]      = { .type = NLA_U64 },
+	[KTLS_OFFLOAD_A_LISTENER_DELIVERED]    = { .type = NLA_U64 },
+	[KTLS_OFFLOAD_A_LISTENER_DROPPED]      = { .type = NLA_U64 },
+};
+
+/* ATTACH or DETACH one listener, given as our descriptor @fd (or by id). */
+static int listen_cmd(struct ktls_genl *g, bool attach, const struct listen_opts *o,
+		      int fd, uint32_t *id)
+{
+	struct nl_msg *msg = ktls_genl_msg(g, attach ? KTLS_OFFLOAD_CMD_ATTACH :
+					   KTLS_OFFLOAD_CMD_DETACH, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if ((fd >= 0 && nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_SOCKFD, (uint32_t)fd)) ||
+	    (fd < 0 && nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_ID, o->id)) ||
+	    (o->profile && nla_put_string(msg, KTLS_OFFLOAD_A_LISTENER_PROFILE, o->profile)) ||
+	    (o->alpn && nla_put_string(msg, KTLS_OFFLOAD_A_LISTENER_ALPN, o->alpn)) ||
+	    (o->max_inflight &&
+	     nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT, o->max_inflight)) ||
+	    (o->timeout_ms && nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS, o->timeout_ms))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return ktls_genl_call(g, msg, KTLS_OFFLOAD_A_LISTENER_MAX, listener_policy,
+			      attach ? reply_id : NULL, id);
+}
+
+static const char *listen_error(bool attach, int err)
+{
+	switch (err) {
+	case -EPERM:
+		return "not permitted (needs CAP_NET_ADMIN)";
+	case -EINVAL:
+		return attach ? "not a listening socket" : strerror(-err);
+	case -EPROTONOSUPPORT:
+		return "not a TCP socket over IPv4 or IPv6";
+	case -EBUSY:
+		return "attached already";
+	case -ENOENT:
+		return "not attached";
+	default:
+		return strerror(-err);
+	}
+}
+
+static int listen_main(int argc, char **argv, bool attach)
+{
+	struct target t[64];
+	struct listen_opts o;
+	struct ktls_genl g;
+	int n, failed = 0;
+
+	if (parse_listen_opts(argc, argv, attach, &o)) {
+		fprintf(stderr, attach_usage, ktlsctl_prog, ktlsctl_prog);
+		return 2;
+	}
+	if (o.port) {
+		n = find_port(o.port, t, 64);
+		if (n < 0) {
+			fprintf(stderr, "%s: cannot list sockets: %s\n", ktlsctl_prog,
+				sockdiag_error(n));
+			return 1;
+		}
+		if (!n) {
+			fprintf(stderr, "%s: nothing listens on TCP port %u\n", ktlsctl_prog,
+				o.port);
+			return 1;
+		}
+	} else if (o.pid) {
+		n = 1;
+		t[0].pid = o.pid;
+		t[0].fd = o.fd;
+		snprintf(t[0].where, sizeof(t[0].where), "pid %d fd %d", (int)o.pid, o.fd);
+	} else {
+		n = 0;
+	}
+	if (open_module(&g) < 0)
+		return 1;
+
+	if (!n) {
+		int ret = listen_cmd(&g, false, &o, -1, NULL);
+
+		ktls_genl_close(&g);
+		if (ret < 0) {
+			fprintf(stderr, "%s: listener %u: %s\n", ktlsctl_prog, o.id,
+				listen_error(false, ret));
+			return 1;
+		}
+		printf("detached listener %u\n", o.id);
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		uint32_t id = 0;
+		int fd, ret;
+
+		if (!t[i].pid) {
+			fprintf(stderr, "%s: %s: no process holds this listener (or it "
+				"is not visible here)\n", ktlsctl_prog, t[i].where);
+			failed++;
+			continue;
+		}
+		fd = steal_fd(t[i].pid, t[i].fd);
+		if (fd < 0) {
+			fprintf(stderr, "%s: %s: cannot take descriptor %d of pid %d: %s\n",
+				ktlsctl_prog, t[i].where, t[i].fd, (int)t[i].pid,
+				strerror(-fd));
+			failed++;
+			continue;
+		}
+		ret = listen_cmd(&g, attach, &o, fd, &id);
+		close(fd);
+		if (ret < 0) {
+			fprintf(stderr, "%s: %s (pid %d fd %d): %s\n", ktlsctl_prog,
+				t[i].where, (int)t[i].pid, t[i].fd, listen_error(attach, ret));
+			failed++;
+			continue;
+		}
+		if (attach)
+			printf("attached listener %u: %s (pid %d fd %d)\n", id, t[i].where,
+			       (int)t[i].pid, t[i].fd);
+		else
+			printf("detached %s (pid %d fd %d)\n", t[i].where, (int)t[i].pid,
+			       t[i].fd);
+	}
+	ktls_genl_close(&g);
+	return failed ? 1 : 0;
+}
+
+int ktlsctl_attach(int argc, char **argv)
+{
+	return listen_main(argc, argv, true);
+}
+
+int ktlsctl_detach(int argc, char **argv)
+{
+	return listen_main(argc, argv, false);
+}
+
+/* status */
+
+static uint64_t u64_or0(struct nlattr *a)
+{
+	return a ? nla_get_u64(a) : 0;
+}
+
+static uint32_t u32_or0(struct nlattr *a)
+{
+	return a ? nla_get_u32(a) : 0;
+}
+
+static void print_stats(const struct ktls_stats_msg *st)
+{
+	int first = 1;
+
+	printf("agents:      %" PRIu32 " registered\n", st->agents);
+	printf("requests:    %" PRIu32 " alive; %" PRIu64 " submitted, %" PRIu64
+	       " accepted, %" PRIu64 " completed, %" PRIu64 " failed (%" PRIu64
+	       " timed out, %" PRIu64 " cancelled), %" PRIu64 " agent losses\n",
+	       st->pending, st->submitted, st->accepted, st->completed, st->failed,
+	       st->timed_out, st->cancelled, st->agent_losses);
+	for (size_t e = 1; e < sizeof(st->by_errno) / sizeof(st->by_errno[0]); e++) {
+		if (!st->by_errno[e])
+			continue;
+		printf("%s%s %" PRIu64, first ? "failures:    " : ", ", strerror((int)e),
+		       st->by_errno[e]);
+		first = 0;
+	}
+	if (!first)
+		printf("\n");
+}
+
+static int print_listener(struct nlattr **a, struct nlmsghdr *nlh, void *arg)
+{
+	int *count = arg;
+	char addr[INET6_ADDRSTRLEN] = "?";
+	uint32_t family = u32_or0(a[KTLS_OFFLOAD_A_LISTENER_FAMILY]);
+	struct nlattr *la = a[KTLS_OFFLOAD_A_LISTENER_LOCAL_ADDR];
+
+	(void)nlh;
+	if (!(*count)++)
+		printf("listeners:\n");
+	if (la && nla_len(la) == (family == AF_INET6 ? 16 : 4))
+		inet_ntop((int)family, nla_data(la), addr, sizeof(addr));
+	printf("  %" PRIu32 ": %s%s%s:%" PRIu32 " pid %" PRIu32 " profile %s, "
+	       "%" PRIu32 "/%" PRIu32 " in flight, %" PRIu32 " ready; %" PRIu64
+	       " handshakes, %" PRIu64 " established, %" PRIu64 " failed, %" PRIu64
+	       " refused, %" PRIu64 " accepted by the server, %" PRIu64 " dropped\n",
+	       u32_or0(a[KTLS_OFFLOAD_A_LISTENER_ID]), family == AF_INET6 ? "[" : "", addr,
+	       family == AF_INET6 ? "]" : "", u32_or0(a[KTLS_OFFLOAD_A_LISTENER_LOCAL_PORT]),
+	       u32_or0(a[KTLS_OFFLOAD_A_LISTENER_PID]),
+	       a[KTLS_OFFLOAD_A_LISTENER_PROFILE] ?
+	       nla_get_string(a[KTLS_OFFLOAD_A_LISTENER_PROFILE]) : "default",
+	       u32_or0(a[KTLS_OFFLOAD_A_LISTENER_INFLIGHT]),
+	       u32_or0(a[KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT]),
+	       u32_or0(a[KTLS_OFFLOAD_A_LISTENER_READY]),
+	       u64_or0(a[KTLS_OFFLOAD_A_LISTENER_HANDSHAKES]),
+	       u64_or0(a[KTLS_OFFLOAD_A_LISTENER_ESTABLISHED]),
+	       u64_or0(a[KTLS_OFFLOAD_A_LISTENER_FAILED]),
+	       u64_or0(a[KTLS_OFFLOAD_A_LISTENER_REFUSED]),
+	       u64_or0(a[KTLS_OFFLOAD_A_LISTENER_DELIVERED]),
+	       u64_or0(a[KTLS_OFFLOAD_A_LISTENER_DROPPED]));
+	return 0;
+}
+
+static void print_request(const struct ktls_request_info *ri, void *arg)
+{
+	int *count = arg;
+	static const char *const states[] = { "pending", "accepted", "completed" };
+
+	if (!(*count)++)
+		printf("requests in flight:\n");
+	printf("  %u: %s, %s, pid %u uid %u, profile %s%s%s, %u ms left",
+	       ri->id, ri->state < 3 ? states[ri->state] : "?",
+	       ri->role == KTLS_OFFLOAD_ROLE_CLIENT ? "client" : "server",
+	       ri->pid, ri->uid, ri->profile[0] ? ri->profile : "default",
+	       ri->peername[0] ? ", peer " : "", ri->peername, ri->timeout_ms);
+	if (ri->agent_portid)
+		printf(", agent port %u", ri->agent_portid);
+	printf("\n");
+}
+
+int ktlsctl_status(int argc, char **argv)
+{
+	struct ktls_stats_msg st;
+	struct ktls_genl g;
+	struct nl_msg *msg;
+	int ret, listeners = 0, requests = 0;
+
+	if (argc > 1) {
+		fprintf(stderr, "%s: '%s' takes no arguments\n", ktlsctl_prog, argv[0]);
+		return 2;
+	}
+	if (open_module(&g) < 0)
+		return 1;
+	ret = ktls_broker_stats(&g, &st);
+	if (ret < 0)
+		goto fail;
+	print_stats(&st);
+	msg = ktls_genl_msg(&g, KTLS_OFFLOAD_CMD_GET_LISTENER, NLM_F_DUMP);
+	ret = msg ? ktls_genl_call(&g, msg, KTLS_OFFLOAD_A_LISTENER_MAX, listener_policy,
+				   print_listener, &listeners) : -ENOMEM;
+	if (ret < 0)
+		goto fail;
+	if (!listeners)
+		printf("listeners:   none attached\n");
+	ret = ktls_broker_list(&g, print_request, &requests);
+	if (ret == -EPERM)
+		printf("requests in flight: not shown (needs CAP_NET_ADMIN)\n");
+	else if (ret < 0)
+		goto fail;
+	else if (!requests)
+		printf("requests in flight: none\n");
+	ktls_genl_close(&g);
+	return 0;
+fail:
+	fprintf(stderr, "%s: status: %s\n", ktlsctl_prog, strerror(-ret));
+	ktls_genl_close(&g);
+	return 1;
+}

@@ -1,0 +1,221 @@
+#!/bin/bash
+# Listener mode with unmodified servers: python3 -m http.server, lighttpd,
+# and nginx (2 workers, sendfile on; once with a shared listener, once with
+# SO_REUSEPORT listeners), each started plain and attached while running
+# with `ktlsctl attach --port`.  Each then serves HTTPS to curl (verified
+# against the test CA) with a 64 MiB file byte-exact and the kernel's TLS
+# counters moving; a client that never finishes its handshake does not
+# hold up the accept loop; a plain-HTTP client is turned away without the
+# server noticing; `ktlsctl detach` under load gives the server back its
+# plain HTTP.  Finally `rmmod` under load restores the last listener and
+# leaks nothing.
+# guest-timeout: 900
+. "$KTLS_SRC/tests/lib/tap.sh"
+. "$KTLS_SRC/tests/lib/pki.sh"
+. "$KTLS_SRC/tests/lib/serve.sh"
+ctl=$KTLS_BUILD/bin/ktlsctl
+serve_setup listener
+printf 'plain text\n' >www/a.txt
+head -c 67108864 /dev/urandom >www/64m.bin
+big_sha=$(sha256sum <www/64m.bin | cut -d' ' -f1)
+agent_conf 30000 'alpn = http/1.1'
+
+plan 51
+
+insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
+"$agent" -c agent.conf >/dev/null 2>agent.log &
+agent_pid=$!
+wait_for_line agent.log "ready:" 20 || echo "# the agent did not start"
+
+C=(curl -sS --max-time 120 --cacert ca.pem)
+tls_stat() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tls_stat; }
+nfds() { ls "/proc/$1/fd" | wc -l; }
+https_ok() { [ "$("${C[@]}" "https://localhost:$1/a.txt" 2>>curl.err)" = "plain text" ]; }
+http_ok() { [ "$(curl -sS --max-time 20 "http://127.0.0.1:$1/a.txt" 2>>curl.err)" = "plain text" ]; }
+big_ok() {
+	[ "$("${C[@]}" "https://localhost:$1/64m.bin" 2>>curl.err | sha256sum | cut -d' ' -f1)" = "$big_sha" ]
+}
+wait_port() {	# PORT: until something listens on it (10 s)
+	for _ in $(seq 100); do
+		ss -Htln "sport = :$1" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+wait_closed() {	# PORT: until nothing listens on it (10 s)
+	for _ in $(seq 100); do
+		ss -Htln "sport = :$1" | grep -q . || return 0
+		sleep 0.1
+	done
+	return 1
+}
+# no kTLS socket is left open (20 s for the last ones to close)
+no_stray_tls() {
+	for _ in $(seq 80); do
+		[ "$(tls_stat TlsCurrTxSw)" = 0 ] && [ "$(tls_stat TlsCurrRxSw)" = 0 ] && return 0
+		sleep 0.25
+	done
+	grep Curr /proc/net/tls_stat
+	return 1
+}
+# a background stream of HTTPS requests to PORT until "stop-load" exists
+load() {
+	rm -f stop-load
+	( while [ ! -e stop-load ]; do
+		curl -s --max-time 10 --cacert ca.pem -o /dev/null "https://localhost:$1/a.txt"
+	done ) &
+	load_pid=$!
+}
+unload() { touch stop-load; wait "$load_pid" 2>/dev/null; }
+
+# check NAME PORT PID: the common checks on a plainly configured server
+# listening on PORT, its main process PID (8 checks)
+check() {
+	local name=$1 port=$2 pid=$3 tx0 rx0 stalled=() fd
+	ok "$name serves plain HTTP before the attach" http_ok "$port"
+	out=$("$ctl" attach --port "$port" 2>&1)
+	like "ktlsctl attach --port $port finds $name's listener" "$out" "^attached listener [0-9]+: .*:$port \\(pid [0-9]+ fd [0-9]+\\)"
+	ok "$name serves HTTPS through the agent, verified by curl" https_ok "$port"
+	tx0=$(tls_stat TlsTxSw); rx0=$(tls_stat TlsRxSw)
+	ok "$name sends a 64 MiB file byte-exact over TLS" big_ok "$port"
+	ok "the kernel's TLS counters show $name's connection in kTLS" \
+		test "$(tls_stat TlsTxSw)" -gt "$tx0" -a "$(tls_stat TlsRxSw)" -gt "$rx0"
+	# 20 connections that start a ClientHello and stall
+	for _ in $(seq 20); do
+		exec {fd}<>/dev/tcp/127.0.0.1/"$port"
+		printf '\026\003\001\002\000\001' >&$fd
+		stalled+=("$fd")
+	done
+	ok "$name serves others while 20 handshakes stall" https_ok "$port"
+	for fd in "${stalled[@]}"; do exec {fd}>&-; done
+	fails "a plain-HTTP client gets no answer from attached $name" \
+		curl -sS --max-time 20 "http://127.0.0.1:$port/a.txt"
+	load "$port"
+	sleep 2
+	out=$("$ctl" detach --port "$port" 2>&1)
+	unload
+	like "ktlsctl detach under load" "$out" "^detached .*:$port"
+	ok "$name serves plain HTTP again after the detach" http_ok "$port"
+}
+
+# --- python3 -m http.server ----------------------------------------------
+python3 -m http.server 8080 --bind 127.0.0.1 --directory www >python.log 2>&1 &
+py_pid=$!
+pids="$pids $py_pid"
+wait_port 8080
+py_fds=$(nfds $py_pid)
+check "python3 http.server" 8080 $py_pid
+is "python3 http.server holds as many descriptors as before" "$(nfds $py_pid)" "$py_fds"
+
+# --- lighttpd --------------------------------------------------------------
+cat >lighttpd.conf <<CONF
+server.document-root = "$dir/www"
+server.port = 8081
+server.bind = "127.0.0.1"
+server.errorlog = "$dir/lighttpd.log"
+server.pid-file = "$dir/lighttpd.pid"
+server.network-backend = "sendfile"
+CONF
+lighttpd -D -f lighttpd.conf >>lighttpd.log 2>&1 &
+lt_pid=$!
+pids="$pids $lt_pid"
+wait_port 8081
+check lighttpd 8081 $lt_pid
+
+# --- nginx, 2 workers, shared listener, then SO_REUSEPORT -----------------
+nginx_conf() {	# PORT LISTEN-EXTRA
+	cat <<CONF
+worker_processes 2;
+daemon off;
+user root;
+pid $dir/nginx-$1.pid;
+error_log $dir/nginx-$1.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	sendfile on;
+	client_body_temp_path $dir/nginx-tmp/body;
+	proxy_temp_path $dir/nginx-tmp/proxy;
+	fastcgi_temp_path $dir/nginx-tmp/fastcgi;
+	uwsgi_temp_path $dir/nginx-tmp/uwsgi;
+	scgi_temp_path $dir/nginx-tmp/scgi;
+	server {
+		listen 127.0.0.1:$1 $2;
+		root $dir/www;
+	}
+}
+CONF
+}
+nginx_conf 8082 "" >nginx-8082.conf
+nginx_conf 8083 reuseport >nginx-8083.conf
+mkdir -p nginx-tmp
+# (the host's root file system is read-only in the guest: -e for the log
+# nginx opens before it reads its configuration)
+nginx -e "$dir/nginx.err" -p "$dir" -c "$dir/nginx-8082.conf" 2>>nginx.err &
+ng_pid=$!
+nginx -e "$dir/nginx.err" -p "$dir" -c "$dir/nginx-8083.conf" 2>>nginx.err &
+ng2_pid=$!
+pids="$pids $ng_pid $ng2_pid"
+wait_port 8082
+wait_port 8083
+check "nginx (2 workers)" 8082 $ng_pid
+out=$("$ctl" attach --port 8083 --max-inflight 8 2>&1)
+is "ktlsctl attach finds both SO_REUSEPORT listeners of nginx" \
+	"$(printf '%s\n' "$out" | grep -c '^attached listener')" 2
+ok "nginx with SO_REUSEPORT listeners serves HTTPS" https_ok 8083
+ok "... and a 64 MiB file byte-exact" big_ok 8083
+# 40 parallel clients over a bound of 8 per listener: all served
+for i in $(seq 40); do echo "url = \"https://localhost:8083/a.txt?$i\""; echo 'output = "/dev/null"'; done >p40.cfg
+codes=$("${C[@]}" --parallel --parallel-max 40 -K p40.cfg -w '%{http_code}\n' 2>>curl.err | sort | uniq -c | awk '{print $1 " " $2}')
+is "40 concurrent clients over max-inflight 8: all answered 200" "$codes" "40 200"
+
+status=$("$ctl" status 2>&1)
+like "ktlsctl status lists the attached listeners" "$status" "^  [0-9]+: 127\\.0\\.0\\.1:8083 pid [0-9]+ profile default, [0-9]+/8 in flight"
+like "ktlsctl status counts what they delivered" "$status" "established, 0 failed, 0 refused, [1-9][0-9]* accepted by the server"
+like "ktlsctl status shows the agent (a netlink socket per worker)" "$status" "^agents: +2 registered"
+
+# ktlsctl sockets while a connection is open
+( sleep 4 ) | openssl s_client -quiet -connect 127.0.0.1:8083 -CAfile ca.pem >/dev/null 2>&1 &
+sc_pid=$!
+sleep 2
+socks=$("$ctl" sockets 2>&1)
+like "ktlsctl sockets shows the server end in software kTLS both ways" "$socks" "^127\\.0\\.0\\.1:8083 +127\\.0\\.0\\.1:[0-9]+ +1\\.3 +[A-Z0-9-]+ +sw +sw"
+wait $sc_pid 2>/dev/null
+
+# --- bad input to ATTACH and DETACH ----------------------------------------
+out=$("$ctl" attach --port 8083 2>&1)
+like "attaching an attached listener: a clear error" "$out" "attached already"
+out=$("$ctl" attach --port 8099 2>&1)
+like "attaching a port nothing listens on: a clear error" "$out" "nothing listens on TCP port 8099"
+out=$("$ctl" detach --id 999999 2>&1)
+like "detaching an unknown id: a clear error" "$out" "not attached"
+exec {cfd}<>/dev/tcp/127.0.0.1/8080
+out=$("$ctl" attach --pid $$ --fd $cfd 2>&1)
+like "attaching a connected socket is refused" "$out" "not a listening socket"
+exec {cfd}>&-
+out=$("$ctl" attach 2>&1); rc=$?
+is "ktlsctl attach without a target: usage, exit 2" "$rc" 2
+out=$(su nobody -s /bin/sh -c "$ctl attach --pid $py_pid --fd 3" 2>&1)
+unlike "an unprivileged user cannot attach" "$out" "^attached"
+
+# --- close of an attached listener, rmmod under load ------------------------
+"$ctl" attach --port 8082 >/dev/null 2>&1
+kill $ng_pid
+wait $ng_pid 2>/dev/null
+ok "nginx exits cleanly with its listener attached" wait_closed 8082
+status=$("$ctl" status 2>&1)
+unlike "its listener is gone from ktlsctl status" "$status" ":8082 pid"
+
+"$ctl" attach --port 8080 >/dev/null 2>&1
+ok "python3 http.server attached again serves HTTPS" https_ok 8080
+load 8083
+load2_pid=$load_pid
+load 8080
+sleep 3
+ok "rmmod under load succeeds" rmmod ktls_offload
+touch stop-load; wait "$load_pid" "$load2_pid" 2>/dev/null
+ok "python3 http.server serves plain HTTP after rmmod" http_ok 8080
+ok "nginx's SO_REUSEPORT listeners serve plain HTTP after rmmod" http_ok 8083
+ok "lighttpd still serves plain HTTP" http_ok 8081
+is "python3 http.server holds as many descriptors as before it all" "$(nfds $py_pid)" "$py_fds"
+ok "no kTLS socket is left open once the clients are done" no_stray_tls
