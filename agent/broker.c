@@ -305,3 +305,124 @@ int ktls_broker_list(struct ktls_genl *g, ktls_request_fn fn, void *arg)
 	return ktls_genl_call(g, msg, KTLS_OFFLOAD_A_REQUEST_MAX, ktls_request_policy,
 			      parse_request_info, &ctx);
 }
+
+static struct nla_policy listener_policy[KTLS_OFFLOAD_A_LISTENER_MAX + 1] = {
+	[KTLS_OFFLOAD_A_LISTENER_ID]	       = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_PROFILE]      = { .type = NLA_STRING },
+	[KTLS_OFFLOAD_A_LISTENER_ALPN]	       = { .type = NLA_STRING },
+	[KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT] = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS]   = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_PID]	       = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_UID]	       = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_FAMILY]       = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_LOCAL_PORT]   = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_INODE]	       = { .type = NLA_U64 },
+	[KTLS_OFFLOAD_A_LISTENER_INFLIGHT]     = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_READY]	       = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_LISTENER_HANDSHAKES]   = { .type = NLA_U64 },
+	[KTLS_OFFLOAD_A_LISTENER_ESTABLISHED]  = { .type = NLA_U64 },
+	[KTLS_OFFLOAD_A_LISTENER_FAILED]       = { .type = NLA_U64 },
+	[KTLS_OFFLOAD_A_LISTENER_REFUSED]      = { .type = NLA_U64 },
+	[KTLS_OFFLOAD_A_LISTENER_DELIVERED]    = { .type = NLA_U64 },
+	[KTLS_OFFLOAD_A_LISTENER_DROPPED]      = { .type = NLA_U64 },
+};
+
+static uint64_t get_u64(const struct nlattr *a)
+{
+	return a ? nla_get_u64((struct nlattr *)a) : 0;
+}
+
+static int parse_listener_id(struct nlattr **attrs, struct nlmsghdr *nlh, void *arg)
+{
+	(void)nlh;
+	if (!attrs[KTLS_OFFLOAD_A_LISTENER_ID])
+		return -EBADMSG;
+	*(uint32_t *)arg = nla_get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_ID]);
+	return 0;
+}
+
+int ktls_broker_attach(struct ktls_genl *g, int fd, const struct ktls_attach_args *a,
+		       uint32_t *id)
+{
+	struct nl_msg *msg = ktls_genl_msg(g, KTLS_OFFLOAD_CMD_ATTACH, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_SOCKFD, (uint32_t)fd) ||
+	    (a->profile && nla_put_string(msg, KTLS_OFFLOAD_A_LISTENER_PROFILE, a->profile)) ||
+	    (a->alpn && nla_put_string(msg, KTLS_OFFLOAD_A_LISTENER_ALPN, a->alpn)) ||
+	    (a->max_inflight &&
+	     nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT, a->max_inflight)) ||
+	    (a->timeout_ms &&
+	     nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS, a->timeout_ms))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return ktls_genl_call(g, msg, KTLS_OFFLOAD_A_LISTENER_MAX, listener_policy,
+			      parse_listener_id, id);
+}
+
+int ktls_broker_detach(struct ktls_genl *g, int fd, uint32_t id)
+{
+	struct nl_msg *msg = ktls_genl_msg(g, KTLS_OFFLOAD_CMD_DETACH, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (fd >= 0 ? nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_SOCKFD, (uint32_t)fd) :
+		      nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_ID, id)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return ktls_genl_call(g, msg, KTLS_OFFLOAD_A_LISTENER_MAX, listener_policy,
+			      NULL, NULL);
+}
+
+struct listener_ctx {
+	ktls_listener_fn fn;
+	void *arg;
+};
+
+static int parse_listener(struct nlattr **attrs, struct nlmsghdr *nlh, void *arg)
+{
+	struct listener_ctx *ctx = arg;
+	struct nlattr *addr = attrs[KTLS_OFFLOAD_A_LISTENER_LOCAL_ADDR];
+	struct ktls_listener_msg l;
+
+	(void)nlh;
+	if (!attrs[KTLS_OFFLOAD_A_LISTENER_ID])
+		return -EBADMSG;
+	memset(&l, 0, sizeof(l));
+	l.id = nla_get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_ID]);
+	l.pid = get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_PID]);
+	l.uid = get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_UID]);
+	l.family = get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_FAMILY]);
+	l.port = get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_LOCAL_PORT]);
+	l.max_inflight = get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT]);
+	l.timeout_ms = get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS]);
+	l.inflight = get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_INFLIGHT]);
+	l.ready = get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_READY]);
+	l.ino = get_u64(attrs[KTLS_OFFLOAD_A_LISTENER_INODE]);
+	if (addr && nla_len(addr) <= (int)sizeof(l.addr))
+		memcpy(l.addr, nla_data(addr), (size_t)nla_len(addr));
+	copy_str(l.profile, sizeof(l.profile), attrs[KTLS_OFFLOAD_A_LISTENER_PROFILE]);
+	copy_str(l.alpn, sizeof(l.alpn), attrs[KTLS_OFFLOAD_A_LISTENER_ALPN]);
+	l.handshakes = get_u64(attrs[KTLS_OFFLOAD_A_LISTENER_HANDSHAKES]);
+	l.established = get_u64(attrs[KTLS_OFFLOAD_A_LISTENER_ESTABLISHED]);
+	l.failed = get_u64(attrs[KTLS_OFFLOAD_A_LISTENER_FAILED]);
+	l.refused = get_u64(attrs[KTLS_OFFLOAD_A_LISTENER_REFUSED]);
+	l.delivered = get_u64(attrs[KTLS_OFFLOAD_A_LISTENER_DELIVERED]);
+	l.dropped = get_u64(attrs[KTLS_OFFLOAD_A_LISTENER_DROPPED]);
+	ctx->fn(&l, ctx->arg);
+	return 0;
+}
+
+int ktls_broker_listeners(struct ktls_genl *g, ktls_listener_fn fn, void *arg)
+{
+	struct nl_msg *msg = ktls_genl_msg(g, KTLS_OFFLOAD_CMD_GET_LISTENER, NLM_F_DUMP);
+	struct listener_ctx ctx = { .fn = fn, .arg = arg };
+
+	if (!msg)
+		return -ENOMEM;
+	return ktls_genl_call(g, msg, KTLS_OFFLOAD_A_LISTENER_MAX, listener_policy,
+			      parse_listener, &ctx);
+}

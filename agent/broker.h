@@ -70,6 +70,31 @@ int ktls_broker_stats(struct ktls_genl *g, struct ktls_stats_msg *st);
 typedef void (*ktls_request_fn)(const struct ktls_request_info *ri, void *arg);
 int ktls_broker_list(struct ktls_genl *g, ktls_request_fn fn, void *arg);
 
+/* Listener mode (CAP_NET_ADMIN for ATTACH and DETACH). */
+struct ktls_attach_args {
+	const char *profile;		/* NULL: the agent's default */
+	const char *alpn;		/* NULL: the profile's */
+	unsigned int max_inflight;	/* 0: the module's listen_max_inflight */
+	unsigned int timeout_ms;	/* 0: the module's default_timeout_ms */
+};
+
+struct ktls_listener_msg {
+	uint32_t id, pid, uid, family, port, max_inflight, timeout_ms, inflight, ready;
+	uint64_t ino;
+	uint8_t addr[16];		/* 4 bytes used for AF_INET */
+	char profile[64];		/* "" if none was given */
+	char alpn[256];
+	uint64_t handshakes, established, failed, refused, delivered, dropped;
+};
+
+/* Attaches the listening socket @fd of the caller; *@id: the listener. */
+int ktls_broker_attach(struct ktls_genl *g, int fd, const struct ktls_attach_args *a,
+		       uint32_t *id);
+/* Detaches the listener of socket @fd or, with @fd < 0, listener @id. */
+int ktls_broker_detach(struct ktls_genl *g, int fd, uint32_t id);
+typedef void (*ktls_listener_fn)(const struct ktls_listener_msg *l, void *arg);
+int ktls_broker_listeners(struct ktls_genl *g, ktls_listener_fn fn, void *arg);
+
 /* The attribute policies of the request and result sets (libnl's). */
 extern struct nla_policy ktls_request_policy[];
 extern struct nla_policy ktls_result_policy[];

@@ -13,7 +13,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <netlink/attr.h>
 
 #include <linux/ktls_offload.h>
 
@@ -224,57 +223,18 @@ static int parse_listen_opts(int argc, char **argv, bool attach, struct listen_o
 	return 0;
 }
 
-static int reply_id(struct nlattr **attrs, struct nlmsghdr *nlh, void *arg)
-{
-	(void)nlh;
-	if (!attrs[KTLS_OFFLOAD_A_LISTENER_ID])
-		return -EBADMSG;
-	*(uint32_t *)arg = nla_get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_ID]);
-	return 0;
-}
-
-static struct nla_policy listener_policy[KTLS_OFFLOAD_A_LISTENER_MAX + 1] = {
-	[KTLS_OFFLOAD_A_LISTENER_ID]	       = { .type = NLA_U32 },
-	[KTLS_OFFLOAD_A_LISTENER_PROFILE]      = { .type = NLA_STRING },
-	[KTLS_OFFLOAD_A_LISTENER_ALPN]	       = { .type = NLA_STRING },
-	[KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT] = { .type = NLA_U32 },
-	[KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS]   = { .type = NLA_U32 },
-	[KTLS_OFFLOAD_A_LISTENER_PID]	       = { .type = NLA_U32 },
-	[KTLS_OFFLOAD_A_LISTENER_UID]	       = { .type = NLA_U32 },
-	[KTLS_OFFLOAD_A_LISTENER_FAMILY]       = { .type = NLA_U32 },
-	[KTLS_OFFLOAD_A_LISTENER_LOCAL_PORT]   = { .type = NLA_U32 },
-	[KTLS_OFFLOAD_A_LISTENER_INODE]	       = { .type = NLA_U64 },
-	[KTLS_OFFLOAD_A_LISTENER_INFLIGHT]     = { .type = NLA_U32 },
-	[KTLS_OFFLOAD_A_LISTENER_READY]	       = { .type = NLA_U32 },
-	[KTLS_OFFLOAD_A_LISTENER_HANDSHAKES]   = { .type = NLA_U64 },
-	[KTLS_OFFLOAD_A_LISTENER_ESTABLISHED]  = { .type = NLA_U64 },
-	[KTLS_OFFLOAD_A_LISTENER_FAILED]       = { .type = NLA_U64 },
-	[KTLS_OFFLOAD_A_LISTENER_REFUSED]      = { .type = NLA_U64 },
-	[KTLS_OFFLOAD_A_LISTENER_DELIVERED]    = { .type = NLA_U64 },
-	[KTLS_OFFLOAD_A_LISTENER_DROPPED]      = { .type = NLA_U64 },
-};
-
 /* ATTACH or DETACH one listener, given as our descriptor @fd (or by id). */
 static int listen_cmd(struct ktls_genl *g, bool attach, const struct listen_opts *o,
 		      int fd, uint32_t *id)
 {
-	struct nl_msg *msg = ktls_genl_msg(g, attach ? KTLS_OFFLOAD_CMD_ATTACH :
-					   KTLS_OFFLOAD_CMD_DETACH, 0);
+	struct ktls_attach_args a = {
+		.profile = o->profile,
+		.alpn = o->alpn,
+		.max_inflight = o->max_inflight,
+		.timeout_ms = o->timeout_ms,
+	};
 
-	if (!msg)
-		return -ENOMEM;
-	if ((fd >= 0 && nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_SOCKFD, (uint32_t)fd)) ||
-	    (fd < 0 && nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_ID, o->id)) ||
-	    (o->profile && nla_put_string(msg, KTLS_OFFLOAD_A_LISTENER_PROFILE, o->profile)) ||
-	    (o->alpn && nla_put_string(msg, KTLS_OFFLOAD_A_LISTENER_ALPN, o->alpn)) ||
-	    (o->max_inflight &&
-	     nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT, o->max_inflight)) ||
-	    (o->timeout_ms && nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS, o->timeout_ms))) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	return ktls_genl_call(g, msg, KTLS_OFFLOAD_A_LISTENER_MAX, listener_policy,
-			      attach ? reply_id : NULL, id);
+	return attach ? ktls_broker_attach(g, fd, &a, id) : ktls_broker_detach(g, fd, o->id);
 }
 
 static const char *listen_error(bool attach, int err)
@@ -390,16 +350,6 @@ int ktlsctl_detach(int argc, char **argv)
 
 /* status */
 
-static uint64_t u64_or0(struct nlattr *a)
-{
-	return a ? nla_get_u64(a) : 0;
-}
-
-static uint32_t u32_or0(struct nlattr *a)
-{
-	return a ? nla_get_u32(a) : 0;
-}
-
 static void print_stats(const struct ktls_stats_msg *st)
 {
 	int first = 1;
@@ -421,37 +371,23 @@ static void print_stats(const struct ktls_stats_msg *st)
 		printf("\n");
 }
 
-static int print_listener(struct nlattr **a, struct nlmsghdr *nlh, void *arg)
+static void print_listener(const struct ktls_listener_msg *l, void *arg)
 {
 	int *count = arg;
 	char addr[INET6_ADDRSTRLEN] = "?";
-	uint32_t family = u32_or0(a[KTLS_OFFLOAD_A_LISTENER_FAMILY]);
-	struct nlattr *la = a[KTLS_OFFLOAD_A_LISTENER_LOCAL_ADDR];
+	bool v6 = l->family == AF_INET6;
 
-	(void)nlh;
 	if (!(*count)++)
 		printf("listeners:\n");
-	if (la && nla_len(la) == (family == AF_INET6 ? 16 : 4))
-		inet_ntop((int)family, nla_data(la), addr, sizeof(addr));
+	inet_ntop((int)l->family, l->addr, addr, sizeof(addr));
 	printf("  %" PRIu32 ": %s%s%s:%" PRIu32 " pid %" PRIu32 " profile %s, "
 	       "%" PRIu32 "/%" PRIu32 " in flight, %" PRIu32 " ready; %" PRIu64
 	       " handshakes, %" PRIu64 " established, %" PRIu64 " failed, %" PRIu64
 	       " refused, %" PRIu64 " accepted by the server, %" PRIu64 " dropped\n",
-	       u32_or0(a[KTLS_OFFLOAD_A_LISTENER_ID]), family == AF_INET6 ? "[" : "", addr,
-	       family == AF_INET6 ? "]" : "", u32_or0(a[KTLS_OFFLOAD_A_LISTENER_LOCAL_PORT]),
-	       u32_or0(a[KTLS_OFFLOAD_A_LISTENER_PID]),
-	       a[KTLS_OFFLOAD_A_LISTENER_PROFILE] ?
-	       nla_get_string(a[KTLS_OFFLOAD_A_LISTENER_PROFILE]) : "default",
-	       u32_or0(a[KTLS_OFFLOAD_A_LISTENER_INFLIGHT]),
-	       u32_or0(a[KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT]),
-	       u32_or0(a[KTLS_OFFLOAD_A_LISTENER_READY]),
-	       u64_or0(a[KTLS_OFFLOAD_A_LISTENER_HANDSHAKES]),
-	       u64_or0(a[KTLS_OFFLOAD_A_LISTENER_ESTABLISHED]),
-	       u64_or0(a[KTLS_OFFLOAD_A_LISTENER_FAILED]),
-	       u64_or0(a[KTLS_OFFLOAD_A_LISTENER_REFUSED]),
-	       u64_or0(a[KTLS_OFFLOAD_A_LISTENER_DELIVERED]),
-	       u64_or0(a[KTLS_OFFLOAD_A_LISTENER_DROPPED]));
-	return 0;
+	       l->id, v6 ? "[" : "", addr, v6 ? "]" : "", l->port, l->pid,
+	       l->profile[0] ? l->profile : "default", l->inflight, l->max_inflight,
+	       l->ready, l->handshakes, l->established, l->failed, l->refused,
+	       l->delivered, l->dropped);
 }
 
 static void print_request(const struct ktls_request_info *ri, void *arg)
@@ -475,7 +411,6 @@ int ktlsctl_status(int argc, char **argv)
 {
 	struct ktls_stats_msg st;
 	struct ktls_genl g;
-	struct nl_msg *msg;
 	int ret, listeners = 0, requests = 0;
 
 	if (argc > 1) {
@@ -488,9 +423,7 @@ int ktlsctl_status(int argc, char **argv)
 	if (ret < 0)
 		goto fail;
 	print_stats(&st);
-	msg = ktls_genl_msg(&g, KTLS_OFFLOAD_CMD_GET_LISTENER, NLM_F_DUMP);
-	ret = msg ? ktls_genl_call(&g, msg, KTLS_OFFLOAD_A_LISTENER_MAX, listener_policy,
-				   print_listener, &listeners) : -ENOMEM;
+	ret = ktls_broker_listeners(&g, print_listener, &listeners);
 	if (ret < 0)
 		goto fail;
 	if (!listeners)

@@ -9,10 +9,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
-#include <linux/tcp.h>
 #include <linux/tls.h>
 
 #include "sockdiag.h"
@@ -25,78 +27,50 @@ struct list {
 	unsigned int port;
 };
 
-static uint16_t nla_u16_at(const struct nlattr *a)
-{
-	uint16_t v = 0;
+static struct nla_policy tls_policy[TLS_INFO_MAX + 1] = {
+	[TLS_INFO_VERSION]    = { .type = NLA_U16 },
+	[TLS_INFO_CIPHER]     = { .type = NLA_U16 },
+	[TLS_INFO_TXCONF]     = { .type = NLA_U16 },
+	[TLS_INFO_RXCONF]     = { .type = NLA_U16 },
+	[TLS_INFO_ZC_RO_TX]   = { .type = NLA_FLAG },
+	[TLS_INFO_RX_NO_PAD]  = { .type = NLA_FLAG },
+};
 
-	if (a->nla_len >= NLA_HDRLEN + sizeof(v))
-		memcpy(&v, (const char *)a + NLA_HDRLEN, sizeof(v));
-	return v;
+static struct nla_policy ulp_policy[INET_ULP_INFO_MAX + 1] = {
+	[INET_ULP_INFO_NAME] = { .type = NLA_STRING },
+	[INET_ULP_INFO_TLS]  = { .type = NLA_NESTED },
+};
+
+static uint16_t get_u16(struct nlattr *a)
+{
+	return a ? nla_get_u16(a) : 0;
 }
 
-/* Walks the attributes in [@p, @p + @len), calling @fn on each. */
-#define for_each_nla(a, p, len)							\
-	for (a = (const struct nlattr *)(p);					\
-	     (const char *)(a) + NLA_HDRLEN <= (const char *)(p) + (len) &&	\
-	     a->nla_len >= NLA_HDRLEN &&					\
-	     (const char *)(a) + a->nla_len <= (const char *)(p) + (len);	\
-	     a = (const struct nlattr *)((const char *)(a) + NLA_ALIGN(a->nla_len)))
-
-static void parse_tls(struct sockdiag_entry *e, const struct nlattr *tls)
+/* The ULP's name and, for tls, its state; unparsable parts are left out. */
+static void parse_ulp(struct sockdiag_entry *e, struct nlattr *ulp)
 {
-	const struct nlattr *a;
+	struct nlattr *u[INET_ULP_INFO_MAX + 1], *t[TLS_INFO_MAX + 1];
 
-	for_each_nla(a, (const char *)tls + NLA_HDRLEN, tls->nla_len - NLA_HDRLEN) {
-		switch (a->nla_type & NLA_TYPE_MASK) {
-		case TLS_INFO_VERSION:
-			e->tls_version = nla_u16_at(a);
-			break;
-		case TLS_INFO_CIPHER:
-			e->tls_cipher = nla_u16_at(a);
-			break;
-		case TLS_INFO_TXCONF:
-			e->txconf = nla_u16_at(a);
-			break;
-		case TLS_INFO_RXCONF:
-			e->rxconf = nla_u16_at(a);
-			break;
-		case TLS_INFO_ZC_RO_TX:
-			e->zc_ro_tx = true;
-			break;
-		case TLS_INFO_RX_NO_PAD:
-			e->rx_no_pad = true;
-			break;
-		}
-	}
-}
-
-static void parse_ulp(struct sockdiag_entry *e, const struct nlattr *ulp)
-{
-	const struct nlattr *a;
-
-	for_each_nla(a, (const char *)ulp + NLA_HDRLEN, ulp->nla_len - NLA_HDRLEN) {
-		size_t len = a->nla_len - NLA_HDRLEN;
-
-		switch (a->nla_type & NLA_TYPE_MASK) {
-		case INET_ULP_INFO_NAME:
-			if (len >= sizeof(e->ulp))
-				len = sizeof(e->ulp) - 1;
-			memcpy(e->ulp, (const char *)a + NLA_HDRLEN, len);
-			e->ulp[len] = '\0';
-			break;
-		case INET_ULP_INFO_TLS:
-			parse_tls(e, a);
-			break;
-		}
-	}
+	if (nla_parse_nested(u, INET_ULP_INFO_MAX, ulp, ulp_policy))
+		return;
+	if (u[INET_ULP_INFO_NAME])
+		nla_strlcpy(e->ulp, u[INET_ULP_INFO_NAME], sizeof(e->ulp));
+	if (!u[INET_ULP_INFO_TLS] ||
+	    nla_parse_nested(t, TLS_INFO_MAX, u[INET_ULP_INFO_TLS], tls_policy))
+		return;
+	e->tls_version = get_u16(t[TLS_INFO_VERSION]);
+	e->tls_cipher = get_u16(t[TLS_INFO_CIPHER]);
+	e->txconf = get_u16(t[TLS_INFO_TXCONF]);
+	e->rxconf = get_u16(t[TLS_INFO_RXCONF]);
+	e->zc_ro_tx = t[TLS_INFO_ZC_RO_TX] != NULL;
+	e->rx_no_pad = t[TLS_INFO_RX_NO_PAD] != NULL;
 }
 
 static int add_msg(struct list *l, const struct nlmsghdr *nlh)
 {
 	const struct inet_diag_msg *m = NLMSG_DATA(nlh);
-	const struct nlattr *a;
+	struct nlattr *a[INET_DIAG_MAX + 1];
 	struct sockdiag_entry *e;
-	size_t off = NLMSG_ALIGN(sizeof(*m));
 
 	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
 		return -EBADMSG;
@@ -121,9 +95,9 @@ static int add_msg(struct list *l, const struct nlmsghdr *nlh)
 	e->dport = ntohs(m->id.idiag_dport);
 	e->ino = m->idiag_inode;
 	e->uid = m->idiag_uid;
-	for_each_nla(a, (const char *)m + off, nlh->nlmsg_len - NLMSG_HDRLEN - off)
-		if ((a->nla_type & NLA_TYPE_MASK) == INET_DIAG_ULP_INFO)
-			parse_ulp(e, a);
+	if (!nlmsg_parse((struct nlmsghdr *)nlh, sizeof(*m), a, INET_DIAG_MAX, NULL) &&
+	    a[INET_DIAG_ULP_INFO])
+		parse_ulp(e, a[INET_DIAG_ULP_INFO]);
 	return 0;
 }
 
