@@ -205,7 +205,7 @@ check-host: all
 check-debug-kernel: all
 	@kdir=$$(scripts/debug-kernel.sh) && \
 	scripts/build-kmod.sh "$$kdir/src" "$(BUILD)/kmod" && \
-	KTLS_TEST_TIMEOUT=1800 tests/vm/run-guest -K "$$kdir" -t 7200 -m 3072 \
+	KTLS_TEST_TIMEOUT=1800 tests/vm/run-guest -K "$$kdir" -m 3072 \
 		-o "$(BUILD)/results/debug-kernel" module_load broker agent ktls_sendfile
 
 demo: all kmods

@@ -30,7 +30,7 @@ done
 if [ $host_only = 0 ]; then
 	for s in $("$top/tests/vm/kernels.sh" --series); do
 		echo "== guest tests on Linux $s"
-		"$top/tests/vm/run-guest" --no-prove -t 2400 -k "$s" -o "$results/guest-$s" all
+		"$top/tests/vm/run-guest" --no-prove -k "$s" -o "$results/guest-$s" all
 	done
 fi
 

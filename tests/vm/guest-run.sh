@@ -48,16 +48,14 @@ for t in $(cat "$out/plan"); do
 	name=$(basename "$t")
 	name=${name%.*}
 	echo "guest: running $name" >/dev/console
-	# a test may ask for more time with a "# guest-timeout: SECONDS" line
-	limit=$(sed -n 's/^# guest-timeout: *\([0-9][0-9]*\).*/\1/p' "$src/$t" | head -n 1)
-	[ -n "$limit" ] && [ "$limit" -gt "${KTLS_TEST_TIMEOUT:-300}" ] || limit=${KTLS_TEST_TIMEOUT:-300}
+	limit=$("$src/tests/vm/test-limit" "$src/$t")
 	timeout -s KILL "$limit" "$src/$t" \
 		>"$out/$name.tap" 2>"$out/$name.log" </dev/null
 	echo $? >"$out/$name.rc"
 	# a test killed at its limit leaves its servers and the module behind:
 	# clear them, so that the next test starts from a clean guest
 	pkill -KILL -x 'ktls-agent|ktls-serve|nginx|valgrind.*|memcheck.*|load_client|handoff_server|handoff_client|inproc_serve' 2>/dev/null
-	pkill -KILL -f 'hostile_client|soak_client' 2>/dev/null
+	pkill -KILL -f 'hostile_client|soak_client|lighttpd|http\.server' 2>/dev/null
 	sleep 0.5
 	grep -q '^ktls_offload ' /proc/modules && rmmod ktls_offload
 done
