@@ -13,6 +13,7 @@
 . "$KTLS_SRC/tests/lib/tap.sh"
 . "$KTLS_SRC/tests/lib/pki.sh"
 . "$KTLS_SRC/tests/lib/serve.sh"
+. "$KTLS_SRC/tests/lib/servers.sh"
 ctl=$KTLS_BUILD/bin/ktlsctl
 serve_setup listener
 printf 'plain text\n' >www/a.txt
@@ -27,37 +28,6 @@ insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
 agent_pid=$!
 wait_for_line agent.log "ready:" 20 || echo "# the agent did not start"
 
-C=(curl -sS --max-time 120 --cacert ca.pem)
-tls_stat() { awk -v k="$1" '$1 == k { print $2 }' /proc/net/tls_stat; }
-nfds() { ls "/proc/$1/fd" | wc -l; }
-https_ok() { [ "$("${C[@]}" "https://localhost:$1/a.txt" 2>>curl.err)" = "plain text" ]; }
-http_ok() { [ "$(curl -sS --max-time 20 "http://127.0.0.1:$1/a.txt" 2>>curl.err)" = "plain text" ]; }
-big_ok() {
-	[ "$("${C[@]}" "https://localhost:$1/64m.bin" 2>>curl.err | sha256sum | cut -d' ' -f1)" = "$big_sha" ]
-}
-wait_port() {	# PORT: until something listens on it (10 s)
-	for _ in $(seq 100); do
-		ss -Htln "sport = :$1" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
-wait_closed() {	# PORT: until nothing listens on it (10 s)
-	for _ in $(seq 100); do
-		ss -Htln "sport = :$1" | grep -q . || return 0
-		sleep 0.1
-	done
-	return 1
-}
-# no kTLS socket is left open (20 s for the last ones to close)
-no_stray_tls() {
-	for _ in $(seq 80); do
-		[ "$(tls_stat TlsCurrTxSw)" = 0 ] && [ "$(tls_stat TlsCurrRxSw)" = 0 ] && return 0
-		sleep 0.25
-	done
-	grep Curr /proc/net/tls_stat
-	return 1
-}
 # a background stream of HTTPS requests to PORT until "stop-load" exists
 load() {
 	rm -f stop-load
@@ -71,7 +41,7 @@ unload() { touch stop-load; wait "$load_pid" 2>/dev/null; }
 # check NAME PORT PID: the common checks on a plainly configured server
 # listening on PORT, its main process PID (8 checks)
 check() {
-	local name=$1 port=$2 pid=$3 tx0 rx0 stalled=() fd
+	local name=$1 port=$2 pid=$3 tx0 rx0
 	ok "$name serves plain HTTP before the attach" http_ok "$port"
 	out=$("$ctl" attach --port "$port" 2>&1)
 	like "ktlsctl attach --port $port finds $name's listener" "$out" "^attached listener [0-9]+: .*:$port \\(pid [0-9]+ fd [0-9]+\\)"
@@ -80,14 +50,9 @@ check() {
 	ok "$name sends a 64 MiB file byte-exact over TLS" big_ok "$port"
 	ok "the kernel's TLS counters show $name's connection in kTLS" \
 		test "$(tls_stat TlsTxSw)" -gt "$tx0" -a "$(tls_stat TlsRxSw)" -gt "$rx0"
-	# 20 connections that start a ClientHello and stall
-	for _ in $(seq 20); do
-		exec {fd}<>/dev/tcp/127.0.0.1/"$port"
-		printf '\026\003\001\002\000\001' >&$fd
-		stalled+=("$fd")
-	done
+	stall "$port" 20
 	ok "$name serves others while 20 handshakes stall" https_ok "$port"
-	for fd in "${stalled[@]}"; do exec {fd}>&-; done
+	unstall
 	fails "a plain-HTTP client gets no answer from attached $name" \
 		curl -sS --max-time 20 "http://127.0.0.1:$port/a.txt"
 	load "$port"
@@ -99,65 +64,20 @@ check() {
 }
 
 # --- python3 -m http.server ----------------------------------------------
-python3 -m http.server 8080 --bind 127.0.0.1 --directory www >python.log 2>&1 &
-py_pid=$!
-pids="$pids $py_pid"
-wait_port 8080
+start_python 8080
+py_pid=$server_pid
 py_fds=$(nfds $py_pid)
 check "python3 http.server" 8080 $py_pid
 is "python3 http.server holds as many descriptors as before" "$(nfds $py_pid)" "$py_fds"
 
 # --- lighttpd --------------------------------------------------------------
-cat >lighttpd.conf <<CONF
-server.document-root = "$dir/www"
-server.port = 8081
-server.bind = "127.0.0.1"
-server.errorlog = "$dir/lighttpd.log"
-server.pid-file = "$dir/lighttpd.pid"
-server.network-backend = "sendfile"
-CONF
-lighttpd -D -f lighttpd.conf >>lighttpd.log 2>&1 &
-lt_pid=$!
-pids="$pids $lt_pid"
-wait_port 8081
-check lighttpd 8081 $lt_pid
+start_lighttpd 8081
+check lighttpd 8081 $server_pid
 
 # --- nginx, 2 workers, shared listener, then SO_REUSEPORT -----------------
-nginx_conf() {	# PORT LISTEN-EXTRA
-	cat <<CONF
-worker_processes 2;
-daemon off;
-user root;
-pid $dir/nginx-$1.pid;
-error_log $dir/nginx-$1.log;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	sendfile on;
-	client_body_temp_path $dir/nginx-tmp/body;
-	proxy_temp_path $dir/nginx-tmp/proxy;
-	fastcgi_temp_path $dir/nginx-tmp/fastcgi;
-	uwsgi_temp_path $dir/nginx-tmp/uwsgi;
-	scgi_temp_path $dir/nginx-tmp/scgi;
-	server {
-		listen 127.0.0.1:$1 $2;
-		root $dir/www;
-	}
-}
-CONF
-}
-nginx_conf 8082 "" >nginx-8082.conf
-nginx_conf 8083 reuseport >nginx-8083.conf
-mkdir -p nginx-tmp
-# (the host's root file system is read-only in the guest: -e for the log
-# nginx opens before it reads its configuration)
-nginx -e "$dir/nginx.err" -p "$dir" -c "$dir/nginx-8082.conf" 2>>nginx.err &
-ng_pid=$!
-nginx -e "$dir/nginx.err" -p "$dir" -c "$dir/nginx-8083.conf" 2>>nginx.err &
-ng2_pid=$!
-pids="$pids $ng_pid $ng2_pid"
-wait_port 8082
-wait_port 8083
+start_nginx 8082
+ng_pid=$server_pid
+start_nginx 8083 reuseport
 check "nginx (2 workers)" 8082 $ng_pid
 out=$("$ctl" attach --port 8083 --max-inflight 8 2>&1)
 is "ktlsctl attach finds both SO_REUSEPORT listeners of nginx" \
@@ -200,9 +120,7 @@ unlike "an unprivileged user cannot attach" "$out" "^attached"
 
 # --- close of an attached listener, rmmod under load ------------------------
 "$ctl" attach --port 8082 >/dev/null 2>&1
-kill $ng_pid
-wait $ng_pid 2>/dev/null
-ok "nginx exits cleanly with its listener attached" wait_closed 8082
+ok "nginx exits cleanly with its listener attached" stop_server $ng_pid 8082
 status=$("$ctl" status 2>&1)
 unlike "its listener is gone from ktlsctl status" "$status" ":8082 pid"
 
