@@ -24,7 +24,8 @@ DEPS	:= scripts/deps.sh
 PREFIX	?= /usr/local
 PROGS	:= $(BUILD)/bin/ktlsctl $(BUILD)/bin/ktls-agent $(BUILD)/bin/ktls-serve
 LIBKTLS_SOVERSION := 0
-LIBS	:= $(BUILD)/lib/libktls.so $(BUILD)/lib/libktls.a $(BUILD)/lib/pkgconfig/ktls.pc
+LIBS	:= $(BUILD)/lib/libktls.so $(BUILD)/lib/libktls.a $(BUILD)/lib/pkgconfig/ktls.pc \
+	   $(BUILD)/lib/libktls-preload.so
 GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test \
 	       $(BUILD)/tests/handoff_server $(BUILD)/tests/handoff_client \
 	       $(BUILD)/tests/flight_client $(BUILD)/tests/aead_speed $(BUILD)/tests/idle_client \
@@ -75,6 +76,12 @@ $(BUILD)/lib/libktls.so.$(LIBKTLS_SOVERSION): $(LIB_OBJS)
 
 $(BUILD)/lib/libktls.so: $(BUILD)/lib/libktls.so.$(LIBKTLS_SOVERSION)
 	ln -sf $(<F) $@
+
+# LD_PRELOAD shim: listener mode at listen(), or the agent's socket
+$(BUILD)/lib/libktls-preload.so: $(BUILD)/lib/obj/preload.o $(LIB_OBJS) dist/preload.map
+	$(CC) $(CFLAGS) -shared -Wl,-z,defs -Wl,--version-script=dist/preload.map \
+		-o $@ $(BUILD)/lib/obj/preload.o $(LIB_OBJS) \
+		$(shell pkg-config --libs libnl-genl-3.0) -ldl -lpthread
 
 $(BUILD)/lib/libktls.a: $(LIB_OBJS)
 	rm -f $@
@@ -230,6 +237,7 @@ install: all
 	install -m 755 $(BUILD)/bin/ktls-agent $(DESTDIR)$(PREFIX)/sbin/
 	install -m 644 $(BUILD)/lib/libktls.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/lib/libktls.so.$(LIBKTLS_SOVERSION) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/lib/libktls-preload.so $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libktls.so.$(LIBKTLS_SOVERSION) $(DESTDIR)$(PREFIX)/lib/libktls.so
 	$(MAKE_PC) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ktls.pc
 	install -m 644 include/ktls-offload/ktls.h include/ktls-offload/agent-socket.h \

@@ -12,11 +12,10 @@
 
 #include "sockmsg.h"
 
-static int send_msg(int sock, struct nl_msg *msg, int fd, int flags)
+int sockmsg_send_fd(int sock, const void *buf, size_t len, int fd, int flags)
 {
-	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { nlh, nlh->nlmsg_len };
+	struct iovec iov = { (void *)buf, len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
@@ -34,8 +33,16 @@ static int send_msg(int sock, struct nl_msg *msg, int fd, int flags)
 	do
 		n = sendmsg(sock, &mh, flags | MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	nlmsg_free(msg);
 	return n < 0 ? -errno : 0;
+}
+
+static int send_msg(int sock, struct nl_msg *msg, int fd, int flags)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	int ret = sockmsg_send_fd(sock, nlh, nlh->nlmsg_len, fd, flags);
+
+	nlmsg_free(msg);
+	return ret;
 }
 
 static struct nl_msg *new_msg(int cmd, uint32_t seq)

@@ -21,6 +21,9 @@
 int sockmsg_send_submit(int sock, uint32_t seq, const struct ktls_submit_args *a,
 			int fd);
 int sockmsg_send_cancel(int sock, uint32_t seq);
+/* Sends @len bytes of @buf with descriptor @fd (if >= 0) in SCM_RIGHTS;
+ * 0 or -errno (EINTR retried, no SIGPIPE). */
+int sockmsg_send_fd(int sock, const void *buf, size_t len, int fd, int flags);
 int sockmsg_send_complete(int sock, uint32_t seq, const struct ktls_result_msg *r,
 			  int nonblock);
 

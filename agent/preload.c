@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * libktls-preload.so: HTTPS (any TLS) for a server started fresh that
+ * speaks only plain TCP.  LD_PRELOAD it and name the ports:
+ *
+ *   LD_PRELOAD=libktls-preload.so KTLS_PRELOAD_PORTS=8443 python3 -m http.server 8443
+ *
+ * Environment:
+ *   KTLS_PRELOAD_PORTS         comma-separated TCP ports to serve with TLS;
+ *                              without it the library does nothing
+ *   KTLS_PRELOAD_PROFILE       the agent profile (default: the agent's default)
+ *   KTLS_PRELOAD_ALPN          ALPN protocols to offer (default: the profile's)
+ *   KTLS_PRELOAD_MAX_INFLIGHT  handshakes at once per listener (default 128)
+ *   KTLS_PRELOAD_TIMEOUT_MS    handshake timeout (default: the agent's)
+ *   KTLS_PRELOAD_PATH          auto (default), module, or socket
+ *   KTLS_AGENT_SOCKET          the agent's socket, as for libktls
+ *
+ * When listen() succeeds on such a port, the listener is attached to the
+ * ktls_offload module (listener mode; needs CAP_NET_ADMIN), and accept()
+ * is then the kernel's.  Without the module (or the privilege) the
+ * library does the same in userspace: it keeps the real listener for
+ * itself and puts an AF_UNIX listener under the server's descriptor.  A
+ * thread of the library accepts the TCP connections, hands each to the
+ * agent's UNIX socket for its handshake, and passes every established one
+ * (SCM_RIGHTS) through a connection to that AF_UNIX listener; the
+ * wrapped accept() and accept4() take the TCP socket out of it and return
+ * it.  The server's poll, epoll or select loop thus sees the listener
+ * readable exactly when a TLS connection is ready, and never blocks on a
+ * handshake.  Processes that share the listener (forked workers) each
+ * run that thread on first accept, and any of them may return any
+ * connection.  getsockname() on the listener reports the real address.
+ *
+ * Messages go to stderr, prefixed "ktls-preload:".
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ktls-offload/ktls.h>
+
+#include "broker.h"
+#include "genl.h"
+#include "sockmsg.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define MAX_FRONTS 64
+#define MAX_PORTS 64
+#define RETRY_MS 100
+
+/* A listener served in userspace: the server's descriptor now holds an
+ * AF_UNIX listener at @addr; the real TCP listener is @real. */
+struct front {
+	int app_fd;
+	int real;
+	struct sockaddr_storage name;	/* the real listener's address */
+	socklen_t namelen;
+	struct sockaddr_un addr;
+	socklen_t addrlen;
+	unsigned int inflight;		/* of this process's thread */
+	int dead;
+};
+
+/* An established connection waiting for room in a front's backlog. */
+struct waiting {
+	int front, fd;
+	struct waiting *next;
+};
+
+static int (*real_listen)(int, int);
+static int (*real_accept)(int, struct sockaddr *, socklen_t *);
+static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
+static int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static unsigned short ports[MAX_PORTS];
+static int nports;
+static struct ktls_params params = { .role = KTLS_ROLE_SERVER };
+static struct ktls_attach_args attach_args;
+static unsigned int max_inflight = 128;
+static enum ktls_path path = KTLS_PATH_AUTO;
+static struct front fronts[MAX_FRONTS];	/* under lock */
+static int nfronts;
+static pid_t helper_pid;		/* the process whose thread runs */
+static int helper_wake = -1;		/* tells it of a new front */
+
+static void say(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	(void)!write(2, "ktls-preload: ", 14);
+	(void)!write(2, buf, (size_t)n);
+}
+
+static void setup(void)
+{
+	const char *s = getenv("KTLS_PRELOAD_PORTS");
+
+	real_listen = (int (*)(int, int))dlsym(RTLD_NEXT, "listen");
+	real_accept = (int (*)(int, struct sockaddr *, socklen_t *))dlsym(RTLD_NEXT, "accept");
+	real_accept4 = (int (*)(int, struct sockaddr *, socklen_t *, int))
+		dlsym(RTLD_NEXT, "accept4");
+	real_getsockname = (int (*)(int, struct sockaddr *, socklen_t *))
+		dlsym(RTLD_NEXT, "getsockname");
+	while (s && *s && nports < MAX_PORTS) {
+		char *end;
+		unsigned long p = strtoul(s, &end, 10);
+
+		if (end == s || p == 0 || p > 65535 || (*end && *end != ',')) {
+			say("KTLS_PRELOAD_PORTS: bad port list '%s'; serving nothing with TLS",
+			    getenv("KTLS_PRELOAD_PORTS"));
+			nports = 0;
+			break;
+		}
+		ports[nports++] = (unsigned short)p;
+		s = *end ? end + 1 : end;
+	}
+	params.profile = attach_args.profile = getenv("KTLS_PRELOAD_PROFILE");
+	params.alpn = attach_args.alpn = getenv("KTLS_PRELOAD_ALPN");
+	if ((s = getenv("KTLS_PRELOAD_TIMEOUT_MS")))
+		params.timeout_ms = attach_args.timeout_ms = (unsigned int)strtoul(s, NULL, 10);
+	if ((s = getenv("KTLS_PRELOAD_MAX_INFLIGHT")) && strtoul(s, NULL, 10) > 0)
+		max_inflight = attach_args.max_inflight = (unsigned int)strtoul(s, NULL, 10);
+	if ((s = getenv("KTLS_PRELOAD_PATH"))) {
+		if (!strcmp(s, "module"))
+			path = KTLS_PATH_MODULE;
+		else if (!strcmp(s, "socket"))
+			path = KTLS_PATH_SOCKET;
+		else if (strcmp(s, "auto"))
+			say("KTLS_PRELOAD_PATH: unknown '%s', using auto", s);
+	}
+}
+
+/* The port of a TCP listening socket @fd if TLS is wanted on it, else 0. */
+static unsigned int wanted_port(int fd, struct sockaddr_storage *ss, socklen_t *len)
+{
+	int type = 0, proto = 0;
+	socklen_t ol = sizeof(int);
+	unsigned int port;
+
+	*len = sizeof(*ss);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ol) || type != SOCK_STREAM ||
+	    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &ol) || proto != IPPROTO_TCP ||
+	    real_getsockname(fd, (struct sockaddr *)ss, len))
+		return 0;
+	if (ss->ss_family == AF_INET)
+		port = ntohs(((struct sockaddr_in *)ss)->sin_port);
+	else if (ss->ss_family == AF_INET6)
+		port = ntohs(((struct sockaddr_in6 *)ss)->sin6_port);
+	else
+		return 0;
+	for (int i = 0; i < nports; i++)
+		if (ports[i] == port)
+			return port;
+	return 0;
+}
+
+/* Listener mode in the module: 0, or a negative errno to fall back. */
+static int attach_module(int fd)
+{
+	struct ktls_genl g;
+	uint32_t id;
+	int ret = ktls_genl_open(&g);
+
+	if (ret < 0)
+		return ret;
+	ret = ktls_broker_attach(&g, fd, &attach_args, &id);
+	ktls_genl_close(&g);
+	return ret == -EBUSY ? 0 : ret;		/* attached already: fine */
+}
+
+static struct front *front_of(int fd)
+{
+	for (int i = 0; i < nfronts; i++)
+		if (fronts[i].app_fd == fd && !fronts[i].dead)
+			return &fronts[i];
+	return NULL;
+}
+
+/* Puts an AF_UNIX listener under @fd and keeps the real one.  Lock held. */
+static int make_front(int fd, const struct sockaddr_storage *name, socklen_t namelen,
+		      int backlog)
+{
+	struct front *f;
+	int u, real, fl, fdfl;
+
+	if (nfronts == MAX_FRONTS)
+		return -ENOSPC;
+	f = &fronts[nfronts];
+	memset(f, 0, sizeof(*f));
+	f->addr.sun_family = AF_UNIX;
+	/* abstract: nothing on disk, gone with the socket */
+	snprintf(f->addr.sun_path + 1, sizeof(f->addr.sun_path) - 1,
+		 "ktls-preload/%d/%d/%ld", (int)getpid(), fd, (long)time(NULL));
+	f->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				 strlen(f->addr.sun_path + 1));
+	u = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (u < 0)
+		return -errno;
+	if (bind(u, (struct sockaddr *)&f->addr, f->addrlen) ||
+	    real_listen(u, backlog > 4096 ? backlog : 4096)) {
+		int err = -errno;
+
+		close(u);
+		return err;
+	}
+	real = fcntl(fd, F_DUPFD_CLOEXEC, 256);
+	fl = fcntl(fd, F_GETFL);
+	fdfl = fcntl(fd, F_GETFD);
+	if (real < 0 || fl < 0 || fdfl < 0 || dup2(u, fd) < 0) {
+		int err = -errno;
+
+		if (real >= 0)
+			close(real);
+		close(u);
+		return err;
+	}
+	close(u);
+	fcntl(fd, F_SETFD, fdfl);
+	fcntl(fd, F_SETFL, fl & O_NONBLOCK);
+	fcntl(real, F_SETFL, O_NONBLOCK);
+	f->app_fd = fd;
+	f->real = real;
+	f->name = *name;
+	f->namelen = namelen;
+	nfronts++;
+	return 0;
+}
+
+/* Passes established connection @fd to front @i: 0, -EAGAIN (backlog
+ * full, try later) or another error (the front is gone).  Closes @fd
+ * unless -EAGAIN. */
+static int deliver(int i, int fd)
+{
+	int u, ret;
+
+	u = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (u < 0)
+		return -EAGAIN;
+	if (connect(u, (struct sockaddr *)&fronts[i].addr, fronts[i].addrlen)) {
+		ret = errno == EAGAIN ? -EAGAIN : -errno;
+		close(u);
+		if (ret != -EAGAIN)
+			close(fd);
+		return ret;
+	}
+	ret = sockmsg_send_fd(u, "k", 1, fd, 0);
+	close(u);
+	close(fd);
+	return ret;
+}
+
+/* A context on the agent's socket, retried every second until it opens. */
+static struct ktls_ctx *open_agent(void)
+{
+	struct ktls_ctx *ctx;
+	int ret, said = 0;
+
+	while ((ret = ktls_open(&ctx, KTLS_PATH_SOCKET, NULL)) < 0) {
+		if (!said++)
+			say("cannot reach the agent's socket: %s; TLS connections wait "
+			    "until it answers", strerror(-ret));
+		sleep(1);
+	}
+	if (said)
+		say("reached the agent's socket");
+	return ctx;
+}
+
+static void *helper(void *arg)
+{
+	struct ktls_ctx *ctx = NULL;
+	struct waiting *waiting = NULL;
+	int ep = epoll_create1(EPOLL_CLOEXEC), added = 0, ret;
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	(void)arg;
+	ev.data.u32 = MAX_FRONTS + 1;
+	epoll_ctl(ep, EPOLL_CTL_ADD, helper_wake, &ev);
+	for (;;) {
+		struct epoll_event evs[16];
+		int n;
+
+		if (!ctx) {
+			/* connections wait in the real listener's backlog
+			 * until an agent answers */
+			ctx = open_agent();
+			ev.data.u32 = MAX_FRONTS;
+			epoll_ctl(ep, EPOLL_CTL_ADD, ktls_pollfd(ctx), &ev);
+		}
+
+		pthread_mutex_lock(&lock);
+		for (; added < nfronts; added++) {
+			ev.data.u32 = (uint32_t)added;
+			epoll_ctl(ep, EPOLL_CTL_ADD, fronts[added].real, &ev);
+		}
+		pthread_mutex_unlock(&lock);
+		n = epoll_wait(ep, evs, 16, waiting ? RETRY_MS : -1);
+		for (int e = 0; e < n; e++) {
+			uint32_t i = evs[e].data.u32;
+
+			if (i == MAX_FRONTS + 1) {
+				uint64_t v;
+
+				(void)!read(helper_wake, &v, sizeof(v));
+				continue;
+			}
+			if (i == MAX_FRONTS)
+				continue;	/* results: collected below */
+			while (fronts[i].inflight < max_inflight) {
+				struct ktls_params p = params;
+				uint32_t id;
+				int c = real_accept4(fronts[i].real, NULL, NULL,
+						     SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+				if (c < 0)
+					break;
+				p.cookie = (uint64_t)i << 32 | (uint32_t)c;
+				if (ktls_submit(ctx, c, &p, &id) < 0) {
+					close(c);
+					continue;
+				}
+				fronts[i].inflight++;
+			}
+		}
+		/* Results, also those fetched while submitting (the socket
+		 * then does not poll readable for them). */
+		for (;;) {
+			struct ktls_result r;
+			int fi;
+
+			ret = ktls_collect(ctx, &r);
+			if (ret == -EAGAIN)
+				break;
+			if (ret < 0) {
+				/* the agent went away; its requests came back
+				 * aborted (and were closed): start afresh */
+				say("lost the agent's socket: %s", strerror(-ret));
+				while (ktls_pending(ctx) && !ktls_collect(ctx, &r))
+					close(r.fd);
+				epoll_ctl(ep, EPOLL_CTL_DEL, ktls_pollfd(ctx), NULL);
+				ktls_close(ctx);
+				ctx = NULL;
+				for (int i = 0; i < MAX_FRONTS; i++)
+					fronts[i].inflight = 0;
+				break;
+			}
+			fi = (int)(r.cookie >> 32);
+			fronts[fi].inflight--;
+			if (r.status) {
+				close(r.fd);
+				continue;
+			}
+			if (deliver(fi, r.fd) == -EAGAIN) {
+				struct waiting *w = malloc(sizeof(*w));
+
+				if (!w) {
+					close(r.fd);
+					continue;
+				}
+				*w = (struct waiting){ fi, r.fd, waiting };
+				waiting = w;
+			}
+		}
+		/* established connections a full backlog turned away */
+		for (struct waiting **w = &waiting; *w;) {
+			struct waiting *x = *w;
+
+			if (deliver(x->front, x->fd) == -EAGAIN) {
+				w = &x->next;
+				continue;
+			}
+			*w = x->next;
+			free(x);
+		}
+	}
+	return NULL;
+}
+
+/* Runs the thread in this process if it does not yet.  Lock held. */
+static void ensure_helper(void)
+{
+	pthread_t t;
+	pthread_attr_t a;
+
+	if (helper_pid == getpid())
+		return;
+	if (helper_wake >= 0 && helper_pid)
+		close(helper_wake);	/* the parent's */
+	helper_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if (helper_wake >= 0 && !pthread_create(&t, &a, helper, NULL))
+		helper_pid = getpid();
+	else
+		say("cannot start the handshake thread");
+	pthread_attr_destroy(&a);
+}
+
+EXPORT int listen(int fd, int backlog)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	unsigned int port;
+	int ret;
+
+	pthread_once(&once, setup);
+	ret = real_listen(fd, backlog);
+	if (ret || !nports || !(port = wanted_port(fd, &ss, &len)))
+		return ret;
+	if (path != KTLS_PATH_SOCKET) {
+		int err = attach_module(fd);
+
+		if (!err)
+			return 0;
+		if (path == KTLS_PATH_MODULE) {
+			say("port %u: cannot attach to the ktls_offload module: %s; "
+			    "serving it without TLS", port, strerror(-err));
+			return 0;
+		}
+		if (err != -ENOENT)
+			say("port %u: the module refused the listener (%s); handshakes go "
+			    "through the agent's socket", port, strerror(-err));
+	}
+	pthread_mutex_lock(&lock);
+	if (front_of(fd)) {
+		pthread_mutex_unlock(&lock);
+		return 0;
+	}
+	ret = make_front(fd, &ss, len, backlog);
+	if (ret)
+		say("port %u: cannot serve it through the agent: %s; serving it without TLS",
+		    port, strerror(-ret));
+	else
+		ensure_helper();
+	if (!ret && helper_wake >= 0) {
+		uint64_t one = 1;
+
+		(void)!write(helper_wake, &one, sizeof(one));
+	}
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+/* Takes an established connection out of front @fd (see the top). */
+static int front_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
+{
+	for (;;) {
+		char byte;
+		union {
+			struct cmsghdr h;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} c;
+		struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+		struct msghdr m = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = c.buf, .msg_controllen = sizeof(c.buf),
+		};
+		struct cmsghdr *cm;
+		int u, conn = -1, fl;
+		ssize_t n;
+
+		struct ucred cred;
+		socklen_t cl = sizeof(cred);
+		char ulp[16] = "";
+		socklen_t ul = sizeof(ulp);
+
+		u = real_accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		if (u < 0)
+			return -1;
+		/* only from a process of our own user (the library's thread
+		 * in this server); anyone else in the namespace could reach
+		 * the abstract address */
+		if (getsockopt(u, SOL_SOCKET, SO_PEERCRED, &cred, &cl) || cred.uid != geteuid()) {
+			close(u);
+			continue;
+		}
+		do
+			n = recvmsg(u, &m, flags & SOCK_CLOEXEC ? MSG_CMSG_CLOEXEC : 0);
+		while (n < 0 && errno == EINTR);
+		cm = n == 1 ? CMSG_FIRSTHDR(&m) : NULL;
+		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&conn, CMSG_DATA(cm), sizeof(int));
+		close(u);
+		if (conn < 0)
+			continue;	/* not one of ours */
+		/* and only a TCP socket that runs kernel TLS */
+		if (getsockopt(conn, IPPROTO_TCP, TCP_ULP, ulp, &ul) || strcmp(ulp, "tls")) {
+			close(conn);
+			continue;
+		}
+		fl = fcntl(conn, F_GETFL);
+		fcntl(conn, F_SETFL, flags & SOCK_NONBLOCK ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+		if (addr && addrlen && getpeername(conn, addr, addrlen))
+			*addrlen = 0;
+		return conn;
+	}
+}
+
+static int is_front(int fd)
+{
+	int ret;
+
+	if (!nfronts)
+		return 0;
+	pthread_mutex_lock(&lock);
+	ret = front_of(fd) != NULL;
+	if (ret)
+		ensure_helper();	/* a forked worker runs its own */
+	pthread_mutex_unlock(&lock);
+	return ret;
+}
+
+EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
+{
+	pthread_once(&once, setup);
+	if (is_front(fd))
+		return front_accept(fd, addr, addrlen, flags);
+	return real_accept4(fd, addr, addrlen, flags);
+}
+
+EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	pthread_once(&once, setup);
+	if (is_front(fd))
+		return front_accept(fd, addr, addrlen, 0);
+	return real_accept(fd, addr, addrlen);
+}
+
+EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	struct front *f;
+
+	pthread_once(&once, setup);
+	if (nfronts) {
+		pthread_mutex_lock(&lock);
+		f = front_of(fd);
+		if (f) {
+			socklen_t n = *addrlen < f->namelen ? *addrlen : f->namelen;
+
+			memcpy(addr, &f->name, n);
+			*addrlen = f->namelen;
+			pthread_mutex_unlock(&lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&lock);
+	}
+	return real_getsockname(fd, addr, addrlen);
+}

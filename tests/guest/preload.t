@@ -1,0 +1,104 @@
+#!/bin/bash
+# libktls-preload.so with unmodified servers started fresh under
+# LD_PRELOAD: python3 -m http.server, lighttpd, and nginx (2 workers,
+# sendfile on).  First with the module loaded (the library attaches the
+# listener at listen()), then with the module unloaded (the library runs
+# the handshakes through the agent's UNIX socket itself).  Each way every
+# server serves HTTPS to curl (verified against the test CA), a 64 MiB
+# file byte-exact, with the kernel's TLS counters moving; 20 stalled
+# handshakes do not hold up its event loop; a plain-HTTP client is turned
+# away.  Ports not named stay plain; a bad port list is reported.
+# guest-timeout: 900
+. "$KTLS_SRC/tests/lib/tap.sh"
+. "$KTLS_SRC/tests/lib/pki.sh"
+. "$KTLS_SRC/tests/lib/serve.sh"
+. "$KTLS_SRC/tests/lib/servers.sh"
+ctl=$KTLS_BUILD/bin/ktlsctl
+preload=$KTLS_BUILD/lib/libktls-preload.so
+serve_setup preload
+printf 'plain text\n' >www/a.txt
+head -c 67108864 /dev/urandom >www/64m.bin
+big_sha=$(sha256sum <www/64m.bin | cut -d' ' -f1)
+agent_conf 30000 'alpn = http/1.1'
+
+plan 41
+
+insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
+"$agent" -c agent.conf >/dev/null 2>agent.log &
+agent_pid=$!
+wait_for_line agent.log "ready:" 20 || echo "# the agent did not start"
+
+# check NAME PORT HOW: the common checks on a server started with the
+# library for PORT (6 checks, the 4th given by the caller as check_extra)
+check() {
+	local name=$1 port=$2 how=$3 tx0 rx0
+	ok "$name serves HTTPS $how, verified by curl" https_ok "$port"
+	tx0=$(tls_stat TlsTxSw); rx0=$(tls_stat TlsRxSw)
+	ok "$name sends a 64 MiB file byte-exact ($how)" big_ok "$port"
+	ok "the kernel's TLS counters show $name's connection in kTLS ($how)" \
+		test "$(tls_stat TlsTxSw)" -gt "$tx0" -a "$(tls_stat TlsRxSw)" -gt "$rx0"
+	check_extra "$name" "$port"
+	stall "$port" 20
+	ok "$name serves others while 20 handshakes stall ($how)" https_ok "$port"
+	unstall
+	fails "a plain-HTTP client gets no answer from $name ($how)" \
+		curl -sS --max-time 20 "http://127.0.0.1:$port/a.txt"
+}
+
+servers() {	# BASE-PORT HOW: the three servers on BASE, BASE+1, BASE+2
+	local base=$1 how=$2 pid
+	run_env=(LD_PRELOAD="$preload" KTLS_PRELOAD_PORTS="$base,$((base + 1)),$((base + 2))"
+		 KTLS_AGENT_SOCKET="$dir/agent.sock")
+	start_python "$base"
+	pid=$server_pid
+	check "python3 http.server" "$base" "$how"
+	stop_server "$pid" "$base"
+	start_lighttpd $((base + 1))
+	pid=$server_pid
+	check lighttpd $((base + 1)) "$how"
+	stop_server "$pid" $((base + 1))
+	start_nginx $((base + 2))
+	pid=$server_pid
+	check "nginx (2 workers)" $((base + 2)) "$how"
+	stop_server "$pid" $((base + 2))
+}
+
+# --- with the module: listener mode, attached at listen() -----------------
+check_extra() {
+	like "the library attached $1's listener in the module" "$("$ctl" status 2>&1)" \
+		"^  [0-9]+: 127\\.0\\.0\\.1:$2 pid $server_pid "
+}
+servers 9080 "with the module"
+
+# --- without the module: through the agent's UNIX socket ------------------
+ok "rmmod" rmmod ktls_offload
+fds_back() {	# PID N: the process holds N descriptors again (5 s)
+	for _ in $(seq 50); do
+		[ "$(nfds "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	nfds "$1"
+	return 1
+}
+check_extra() {
+	local before
+	before=$(nfds "$server_pid")
+	"${C[@]}" -o /dev/null -o /dev/null "https://localhost:$2/a.txt" \
+		"https://localhost:$2/a.txt" 2>>curl.err
+	ok "$1 holds no more descriptors after serving ($2)" fds_back "$server_pid" "$before"
+}
+servers 9180 "without the module"
+like "python3 http.server names its real port (getsockname)" "$(cat python-9180.log)" \
+	"Serving HTTP on 127\\.0\\.0\\.1 port 9180 "
+
+# --- what the library leaves alone ------------------------------------------
+run_env=(LD_PRELOAD="$preload" KTLS_PRELOAD_PORTS=9999 KTLS_AGENT_SOCKET="$dir/agent.sock")
+start_python 9280
+ok "a port not named in KTLS_PRELOAD_PORTS stays plain HTTP" http_ok 9280
+stop_server "$server_pid" 9280
+run_env=(LD_PRELOAD="$preload" KTLS_PRELOAD_PORTS=94x KTLS_AGENT_SOCKET="$dir/agent.sock")
+start_python 9281
+ok "with a bad port list the server still serves plain HTTP" http_ok 9281
+like "... and the library says why" "$(cat python-9281.log)" \
+	"^ktls-preload: KTLS_PRELOAD_PORTS: bad port list '94x'"
+stop_server "$server_pid" 9281
