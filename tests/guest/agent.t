@@ -1,4 +1,5 @@
 #!/bin/sh
+# guest-timeout: 600
 # ktls-agent on the module path against real clients: curl (HTTP GET and
 # POST of 64 MiB), openssl s_client (64 MiB echoed) and gnutls-cli (16 MiB
 # each way), for TLS

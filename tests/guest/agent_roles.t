@@ -1,4 +1,5 @@
 #!/bin/sh
+# guest-timeout: 600
 # ktls-agent beyond the basic server role: the UNIX-socket path (with and
 # without the module), a client sending its request in the same flight as
 # its Finished, SNI with two certificates, client certificates, the client

@@ -49,9 +49,11 @@ for t in $(cat "$out/plan"); do
 	name=${name%.*}
 	echo "guest: running $name" >/dev/console
 	limit=$("$src/tests/vm/test-limit" "$src/$t")
+	start=$(date +%s)
 	timeout -s KILL "$limit" "$src/$t" \
 		>"$out/$name.tap" 2>"$out/$name.log" </dev/null
 	echo $? >"$out/$name.rc"
+	echo "$(( $(date +%s) - start )) $limit" >"$out/$name.time"
 	# a test killed at its limit leaves its servers and the module behind:
 	# clear them, so that the next test starts from a clean guest
 	pkill -KILL -x 'ktls-agent|ktls-serve|nginx|valgrind.*|memcheck.*|load_client|handoff_server|handoff_client|inproc_serve' 2>/dev/null
