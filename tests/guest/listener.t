@@ -7,8 +7,9 @@
 # counters moving; a client that never finishes its handshake does not
 # hold up the accept loop; a plain-HTTP client is turned away without the
 # server noticing; `ktlsctl detach` under load gives the server back its
-# plain HTTP.  Finally `rmmod` under load restores the last listener and
-# leaks nothing.
+# plain HTTP.  A bare epoll server, edge- and level-triggered and attached
+# by pid and descriptor, is woken only for established TLS connections.
+# Finally `rmmod` under load restores the last listener and leaks nothing.
 # guest-timeout: 900
 . "$KTLS_SRC/tests/lib/tap.sh"
 . "$KTLS_SRC/tests/lib/pki.sh"
@@ -21,7 +22,7 @@ head -c 67108864 /dev/urandom >www/64m.bin
 big_sha=$(sha256sum <www/64m.bin | cut -d' ' -f1)
 agent_conf 30000 'alpn = http/1.1'
 
-plan 51
+plan 57
 
 insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
 "$agent" -c agent.conf >/dev/null 2>agent.log &
@@ -101,6 +102,30 @@ sleep 2
 socks=$("$ctl" sockets 2>&1)
 like "ktlsctl sockets shows the server end in software kTLS both ways" "$socks" "^127\\.0\\.0\\.1:8083 +127\\.0\\.0\\.1:[0-9]+ +1\\.3 +[A-Z0-9-]+ +sw +sw"
 wait $sc_pid 2>/dev/null
+
+# --- a bare epoll server, edge- and level-triggered, attached by pid+fd --
+# 5 stalled handshakes and 3 plain clients first: the server must see
+# neither, and epoll must not wake it for them
+for mode in et lt; do
+	port=$([ $mode = et ] && echo 8090 || echo 8091)
+	python3 -u "$KTLS_SRC/tests/guest/epoll_accept.py" $port $mode 10 >"epoll-$mode.out" 2>&1 &
+	ep_pid=$!
+	pids="$pids $ep_pid"
+	wait_for_line "epoll-$mode.out" "listening fd"
+	ep_fd=$(sed -n 's/^listening fd //p' "epoll-$mode.out")
+	out=$("$ctl" attach --pid $ep_pid --fd "$ep_fd" 2>&1)
+	like "ktlsctl attach --pid --fd attaches one listener ($mode)" "$out" \
+		"^attached listener [0-9]+: pid $ep_pid fd $ep_fd "
+	stall $port 5
+	for _ in 1 2 3; do curl -s --max-time 10 "http://127.0.0.1:$port/" >/dev/null 2>&1; done
+	for i in $(seq 10); do echo "url = \"https://localhost:$port/$i\""; done >"p10-$mode.cfg"
+	answers=$("${C[@]}" --parallel --parallel-max 10 -K "p10-$mode.cfg" 2>>curl.err | grep -c '^ok$')
+	is "10 TLS clients answered by the bare epoll server ($mode)" "$answers" 10
+	wait $ep_pid 2>/dev/null
+	is "epoll $mode: the server saw the 10, each with kTLS, and no empty wakeup" \
+		"$(tail -n 1 "epoll-$mode.out")" "accepted=10 tls=10 plain=0 spurious=0"
+	unstall
+done
 
 # --- bad input to ATTACH and DETACH ----------------------------------------
 out=$("$ctl" attach --port 8083 2>&1)
