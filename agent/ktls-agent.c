@@ -161,7 +161,7 @@ int main(int argc, char **argv)
 	unsigned int mask = 0, n_workers;
 	char err[512], *socket_path;
 	sigset_t sigs;
-	int c, ret;
+	int c, ret, status = 0;
 
 	while ((c = getopt_long(argc, argv, "c:tdhV", opts, NULL)) != -1) {
 		switch (c) {
@@ -204,19 +204,21 @@ int main(int argc, char **argv)
 	}
 	agent_log_init(agent.gen->cfg.log_syslog, debug ? LOG_DEBUG : agent.gen->cfg.log_level);
 
-	ret = choose_paths(&agent, err, sizeof(err));
-	if (ret) {
-		agent_log(LOG_ERR, "%s", err);
-		return 1;
-	}
-
-	if (agent.gen->cfg.user && drop_privileges(agent.gen->cfg.user, err, sizeof(err))) {
-		agent_log(LOG_ERR, "%s", err);
-		return 1;
-	}
-
 	/* The socket stays where it was bound, whatever a reload says. */
 	socket_path = strdup(agent.gen->cfg.socket_path);
+	if (!socket_path) {
+		agent_log(LOG_ERR, "out of memory");
+		agent_generation_put(agent.gen);
+		return 1;
+	}
+	ret = choose_paths(&agent, err, sizeof(err));
+	if (!ret && agent.gen->cfg.user)
+		ret = drop_privileges(agent.gen->cfg.user, err, sizeof(err));
+	if (ret) {
+		agent_log(LOG_ERR, "%s", err);
+		status = 1;
+		goto out;
+	}
 
 	/* Signals go to this thread only, by sigwait. */
 	sigemptyset(&sigs);
@@ -230,11 +232,19 @@ int main(int argc, char **argv)
 	if (!n_workers)
 		n_workers = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
 	workers = calloc(n_workers, sizeof(*workers));
-	for (unsigned int i = 0; workers && i < n_workers; i++) {
+	if (!workers) {
+		agent_log(LOG_ERR, "out of memory");
+		n_workers = 0;
+		status = 1;
+		goto stop;
+	}
+	for (unsigned int i = 0; i < n_workers; i++) {
 		ret = worker_start(&agent, (int)i, &workers[i]);
 		if (ret) {
 			agent_log(LOG_ERR, "cannot start worker %u: %s", i, strerror(-ret));
-			return 1;
+			n_workers = i;	/* stop the ones that run */
+			status = 1;
+			goto stop;
 		}
 	}
 	agent_log(LOG_INFO, "version %s ready: %u workers, %d profiles, kernel ciphers 0x%x, "
@@ -269,12 +279,14 @@ int main(int argc, char **argv)
 		break;
 	}
 
+stop:
 	atomic_store(&agent.stopping, true);
 	for (unsigned int i = 0; i < n_workers; i++)
 		worker_stop(workers[i]);
 	for (unsigned int i = 0; i < n_workers; i++)
 		worker_join(workers[i]);
 	free(workers);
+out:
 	if (agent.listen_fd >= 0) {
 		close(agent.listen_fd);
 		if (unlink(socket_path))
@@ -283,5 +295,5 @@ int main(int argc, char **argv)
 	}
 	free(socket_path);
 	agent_generation_put(agent.gen);
-	return 0;
+	return status;
 }

@@ -24,7 +24,7 @@ make_cert "$dir" self localhost selfsigned
 make_cert "$dir" untrusted localhost otherca
 make_cert "$dir" client "test client" client
 make_cert "$dir" rogue "rogue client" otherca
-head -c 67108864 /dev/urandom >big.bin
+head -c 8388608 /dev/urandom >big.bin
 big_sha=$(sha256sum <big.bin | cut -d' ' -f1)
 
 write_conf() {	# write_conf FILE [EXTRA-PROFILE-LINES]
@@ -100,12 +100,12 @@ tx0=$(tls_stat TlsTxSw) rx0=$(tls_stat TlsRxSw)
 for v in 1.3 1.2; do
 	got=$(curl -sS --max-time 120 --cacert ca.pem --tlsv$v --tls-max $v \
 		https://localhost:9443/big.bin 2>>curl.err | sha256sum | cut -d' ' -f1)
-	is "UNIX socket, TLS $v: curl GET 64 MiB, SHA-256 matches" "$got" "$big_sha"
+	is "UNIX socket, TLS $v: curl GET 8 MiB, SHA-256 matches" "$got" "$big_sha"
 	like "the handoff went over the socket" "$(last_result)" "status 0 version 0x30.* path socket"
 done
 got=$(curl -sS --max-time 120 --cacert ca.pem --data-binary @big.bin \
 	https://localhost:9443/up 2>>curl.err)
-is "UNIX socket: curl POST 64 MiB, the server's SHA-256 matches" "$got" "$big_sha"
+is "UNIX socket: curl POST 8 MiB, the server's SHA-256 matches" "$got" "$big_sha"
 tx1=$(tls_stat TlsTxSw) rx1=$(tls_stat TlsRxSw)
 is "kernel TLS carried the three socket-path connections" \
 	"$((tx1 - tx0)) $((rx1 - rx0))" "3 3"
@@ -115,7 +115,7 @@ for port in 8443 9443; do
 	for v in 1.3 1.2; do
 		out=$(timeout 60 "$flight" $port ca.pem $v 2>&1 | tr '\n' ' ')
 		like "port $port, TLS $v: Finished and GET in one write get the whole file" \
-			"$out" "one write of .*response: HTTP/1.1 200 OK.*body 67108864 of 67108864"
+			"$out" "one write of .*response: HTTP/1.1 200 OK.*body 8388608 of 8388608"
 	done
 done
 
@@ -128,23 +128,23 @@ like "SNI other.example gets the other.example certificate" "$(subject other.exa
 	"CN *= *other.example"
 like "SNI localhost gets the localhost certificate" "$(subject localhost)" "CN *= *localhost"
 got=$(curl -sS --max-time 60 --cacert ca.pem --resolve other.example:8443:127.0.0.1 \
-	-o /dev/null -w '%{http_code}' https://other.example:8443/big.bin 2>>curl.err)
+	-o /dev/null -w '%{http_code}' https://other.example:8443/head/1024 2>>curl.err)
 is "curl verifies other.example through SNI" "$got" 200
 
 # --- client certificates (server role) --------------------------------------
 got=$(curl -sS --max-time 60 --cacert ca.pem --cert client.pem --key client.key \
-	-o /dev/null -w '%{http_code}' https://localhost:9444/big.bin 2>>curl.err)
+	-o /dev/null -w '%{http_code}' https://localhost:9444/head/1024 2>>curl.err)
 is "client_cert = required: a client certificate by the CA is accepted" "$got" 200
 like "the result names the peer" "$(last_result)" "status 0 .*peer 'CN=test client'"
 fails "client_cert = required: no client certificate is refused" \
-	curl -sS --max-time 60 --cacert ca.pem -o /dev/null https://localhost:9444/big.bin
+	curl -sS --max-time 60 --cacert ca.pem -o /dev/null https://localhost:9444/head/1024
 like "the requester gets an error status" "$(last_result)" "submit/wait 0 status [1-9]"
 fails "client_cert = required: a certificate by another CA is refused" \
 	curl -sS --max-time 60 --cacert ca.pem --cert rogue.pem --key rogue.key \
-	-o /dev/null https://localhost:9444/big.bin
+	-o /dev/null https://localhost:9444/head/1024
 like "with status EKEYREJECTED" "$(last_result)" "status 129 "
 got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
-	https://localhost:8445/big.bin 2>>curl.err)
+	https://localhost:8445/head/1024 2>>curl.err)
 is "client_cert = optional: no client certificate is fine" "$got" 200
 like "and no peer identity is reported" "$(last_result)" "status 0 .*peer ''"
 
@@ -197,7 +197,7 @@ ok "the agent logs why, with the peer address" \
 	grep -q "handshake with 127.0.0.1:9502 failed: .*" agent.log
 
 # --- SIGHUP -----------------------------------------------------------------
-timeout 60 curl -sS --cacert ca.pem -o /dev/null https://localhost:8446/big.bin 2>/dev/null
+timeout 60 curl -sS --cacert ca.pem -o /dev/null https://localhost:8446/head/1024 2>/dev/null
 like "before the reload, profile 'late' does not exist: ENOENT" "$(last_result)" "status 2 "
 timeout 60 "$flight" 8443 ca.pem 1.3 3 >inflight.out 2>&1 &
 inflight=$!
@@ -209,16 +209,16 @@ key = $dir/server.key"
 kill -HUP "$agent_pid"
 ok "SIGHUP: the agent reloads" wait_for_line agent.log "configuration reloaded"
 got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
-	https://localhost:8446/big.bin 2>>curl.err)
+	https://localhost:8446/head/1024 2>>curl.err)
 is "the new profile serves" "$got" 200
 wait $inflight
-ok "a handshake in flight across the reload completes" grep -q "body 67108864 of 67108864" inflight.out
+ok "a handshake in flight across the reload completes" grep -q "body 8388608 of 8388608" inflight.out
 printf '[global]\nworkers = many\n' >agent.conf
 kill -HUP "$agent_pid"
 ok "a broken configuration on SIGHUP is refused, the old one kept" \
 	wait_for_line agent.log "reload failed, keeping the old configuration: agent.conf:2: workers"
 got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
-	https://localhost:8443/big.bin 2>>curl.err)
+	https://localhost:8443/head/1024 2>>curl.err)
 is "and it still serves" "$got" 200
 write_conf agent.conf
 
@@ -243,7 +243,7 @@ got=$(curl -sS --max-time 60 --cacert ca.pem https://localhost:8443/big.bin 2>>c
 	sha256sum | cut -d' ' -f1)
 is "as nobody, the module path serves" "$got" "$big_sha"
 got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
-	https://localhost:9443/big.bin 2>>curl.err)
+	https://localhost:9443/head/1024 2>>curl.err)
 is "as nobody, the socket path serves" "$got" 200
 is "the socket belongs to nobody" "$(stat -c '%U %a' run/agent.sock)" "nobody 660"
 kill -TERM "$agent_pid"
@@ -263,7 +263,7 @@ HANDOFF_PATH=auto start auto-http "$server" 8447 http big.bin results.log http/1
 wait_for_line auto-http.out ready
 got=$(curl -sS --max-time 120 --cacert ca.pem https://localhost:8447/big.bin 2>>curl.err |
 	sha256sum | cut -d' ' -f1)
-is "libktls falls back to the socket: curl GET 64 MiB intact" "$got" "$big_sha"
+is "libktls falls back to the socket: curl GET 8 MiB intact" "$got" "$big_sha"
 like "the handoff took the socket" "$(last_result)" "status 0 .*path socket"
 kill -KILL "$agent_pid"
 wait "$agent_pid" 2>/dev/null
@@ -272,7 +272,7 @@ agent_pid=$!
 ok "after SIGKILL, a new agent replaces the stale socket" \
 	wait_for_line agent-restart.log "ready:"
 got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
-	https://localhost:8447/big.bin 2>>curl.err)
+	https://localhost:8447/head/1024 2>>curl.err)
 is "and serves" "$got" 200
 sed -i 's|^socket = .*|socket =|' agent.conf
 out=$("$agent" -c agent.conf 2>&1 | tr '\n' ' ')

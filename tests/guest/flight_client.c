@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 	long long total = 0, want = -1;
 	char *hdr_end = NULL;
 	size_t have = 0;
-	int ret;
+	int ret, status = 1;
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: %s PORT CA_FILE 1.2|1.3\n", argv[0]);
@@ -82,6 +82,7 @@ int main(int argc, char **argv)
 	gnutls_certificate_allocate_credentials(&cred);
 	if (gnutls_certificate_set_x509_trust_file(cred, argv[2], GNUTLS_X509_FMT_PEM) <= 0) {
 		fprintf(stderr, "cannot load %s\n", argv[2]);
+		gnutls_certificate_free_credentials(cred);
 		return 2;
 	}
 	gnutls_init(&s, GNUTLS_CLIENT | GNUTLS_ENABLE_FALSE_START);
@@ -98,15 +99,16 @@ int main(int argc, char **argv)
 	while (ret < 0 && !gnutls_error_is_fatal(ret));
 	if (ret < 0) {
 		fprintf(stderr, "handshake: %s\n", gnutls_strerror(ret));
-		return 1;
+		goto out;
 	}
 	if (!out_len)
 		fprintf(stderr, "warning: the Finished already left\n");
 	if (gnutls_record_send(s, req, sizeof(req) - 1) < 0)
-		return 1;
+		goto out;
 	printf("one write of %zu bytes: Finished and request\n", out_len);
+	fflush(stdout);
 	if (flush_out())
-		return 1;
+		goto out;
 	for (;;) {
 		ssize_t n = gnutls_record_recv(s, buf + have, sizeof(buf) - 1 - have);
 
@@ -124,6 +126,7 @@ int main(int argc, char **argv)
 				want = cl ? atoll(cl + 15) : -1;
 				*strstr(buf, "\r\n") = '\0';
 				printf("response: %s\n", buf);
+				fflush(stdout);
 				total = (long long)(buf + have - (hdr_end + 4));
 			}
 		} else {
@@ -133,5 +136,10 @@ int main(int argc, char **argv)
 			break;
 	}
 	printf("body %lld of %lld bytes\n", total, want);
-	return hdr_end && total == want && !strncmp(buf, "HTTP/1.1 200", 12) ? 0 : 1;
+	status = hdr_end && total == want && !strncmp(buf, "HTTP/1.1 200", 12) ? 0 : 1;
+out:
+	gnutls_deinit(s);
+	gnutls_certificate_free_credentials(cred);
+	close(sock);
+	return status;
 }

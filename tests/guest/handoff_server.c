@@ -9,7 +9,8 @@
  *         then sends its own close_notify
  *   sink  logs "sha256 HEX" of what arrived before the peer's close_notify
  *   source sendfile()s FILE, then close_notify
- *   http  GET: sendfile() FILE; POST: replies with the SHA-256 of the body
+ *   http  GET: sendfile() FILE (GET /head/N: its first N bytes);
+ *         POST: replies with the SHA-256 of the body
  * Usage: handoff_server PORT echo|sink|source|http FILE RESULT_LOG [ALPN]
  * Writes "ready" to stdout once listening.  One process per connection.
  */
@@ -171,11 +172,16 @@ static void serve_http(int fd, const char *file)
 	end += 4;
 	if (!strncmp(buf, "GET ", 4) || !strncmp(buf, "HEAD ", 5)) {
 		int f = open(file, O_RDONLY);
+		const char *path = strchr(buf, ' ') + 1;
 		struct stat st;
 		off_t off = 0;
 
 		if (f < 0 || fstat(f, &st))
 			return;
+		/* GET /head/N: only the first N bytes of FILE */
+		if (!strncmp(path, "/head/", 6) && atoll(path + 6) >= 0 &&
+		    atoll(path + 6) < st.st_size)
+			st.st_size = atoll(path + 6);
 		snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\nContent-Length: %lld\r\n"
 			 "Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
 			 (long long)st.st_size);

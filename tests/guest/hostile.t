@@ -1,4 +1,5 @@
 #!/bin/bash
+# guest-kernels: 6.12
 # guest-timeout: 900
 # Hostile peers against ktls-serve and ktls-agent, on the module path
 # (port 8443) and the agent's UNIX socket (9443): input that is not TLS,

@@ -8,14 +8,19 @@
  * Prints one line
  *   handshakes OK/N failed F responses R seconds S
  * then, with -i, "idle" and holds every connection until stdin closes,
- * and finally "alive A" (connections the server had not closed).
+ * and finally "alive A" (connections the server had not closed).  With -R
+ * one connection is made first and its session ticket offered by all N,
+ * which then resume (the line ends "resumed R"): no signature and no
+ * certificate check per connection, so that many connections cost less
+ * under emulation.
  *
- *   load_client [-r PATH] [-i] [-t SECONDS] PORT N CA
+ *   load_client [-r PATH] [-i] [-R] [-t SECONDS] PORT N CA
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +52,7 @@ static double now(void)
 }
 
 static const char *path;
-static int n_ok, n_failed, n_resp;
+static int n_ok, n_failed, n_resp, n_resumed;
 
 static void finish(struct conn *c, enum state st)
 {
@@ -125,6 +130,7 @@ static void step(struct conn *c)
 			return;
 		}
 		n_ok++;
+		n_resumed += gnutls_session_is_resumed(c->s) != 0;
 		if (!path) {
 			c->st = DONE;
 			return;
@@ -150,6 +156,48 @@ static void step(struct conn *c)
 		read_response(c);
 }
 
+/* One verified handshake; returns its session, with the ticket the server
+ * sent after it, for the others to resume. */
+static int prime(const struct sockaddr_in *sin, gnutls_certificate_credentials_t cred,
+		 gnutls_datum_t *data)
+{
+	gnutls_session_t s;
+	char b;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ret = -1;
+
+	if (fd < 0 || connect(fd, (const struct sockaddr *)sin, sizeof(*sin))) {
+		perror("load_client: connect");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	gnutls_init(&s, GNUTLS_CLIENT);
+	gnutls_set_default_priority(s);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
+	gnutls_server_name_set(s, GNUTLS_NAME_DNS, "localhost", 9);
+	gnutls_session_set_verify_cert(s, "localhost", 0);
+	gnutls_transport_set_int(s, fd);
+	gnutls_handshake_set_timeout(s, 60000);
+	if (gnutls_handshake(s) < 0) {
+		fprintf(stderr, "load_client: priming handshake failed\n");
+		goto out;
+	}
+	/* the ticket comes after the handshake: read until it is there */
+	gnutls_record_set_timeout(s, 200);
+	for (int i = 0; i < 50 && !(gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET); i++)
+		gnutls_record_recv(s, &b, 1);
+	if (!(gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET) &&
+	    gnutls_protocol_get_version(s) == GNUTLS_TLS1_3) {
+		fprintf(stderr, "load_client: the server sent no session ticket\n");
+		goto out;
+	}
+	ret = gnutls_session_get_data2(s, data) ? -1 : 0;
+out:
+	gnutls_deinit(s);
+	close(fd);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -158,17 +206,20 @@ int main(int argc, char **argv)
 	int opt, n, ep, idle = 0, left, alive = 0;
 	double start, limit = 240;
 	struct conn *conns;
+	gnutls_datum_t ticket = { NULL, 0 };
+	bool resume = false;
 
-	while ((opt = getopt(argc, argv, "r:it:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:iRt:")) != -1) {
 		switch (opt) {
 		case 'r': path = optarg; break;
 		case 'i': idle = 1; break;
+		case 'R': resume = true; break;
 		case 't': limit = atof(optarg); break;
 		default: return 2;
 		}
 	}
 	if (argc - optind != 3) {
-		fprintf(stderr, "usage: load_client [-r PATH] [-i] [-t SECONDS] PORT N CA\n");
+		fprintf(stderr, "usage: load_client [-r PATH] [-i] [-R] [-t SECONDS] PORT N CA\n");
 		return 2;
 	}
 	n = atoi(argv[optind + 1]);
@@ -181,6 +232,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "load_client: cannot read %s\n", argv[optind + 2]);
 		return 2;
 	}
+	if (resume && prime(&sin, cred, &ticket))
+		return 1;
 	conns = calloc((size_t)n, sizeof(*conns));
 	ep = epoll_create1(0);
 	if (!conns || ep < 0)
@@ -205,6 +258,8 @@ int main(int argc, char **argv)
 		gnutls_server_name_set(c->s, GNUTLS_NAME_DNS, "localhost", 9);
 		gnutls_session_set_verify_cert(c->s, "localhost", 0);
 		gnutls_transport_set_int(c->s, c->fd);
+		if (resume)
+			gnutls_session_set_data(c->s, ticket.data, ticket.size);
 		epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
 	}
 	left = n - n_failed;
@@ -231,8 +286,11 @@ int main(int argc, char **argv)
 		}
 	}
 	n_failed += left;	/* unfinished at the time limit */
-	printf("handshakes %d/%d failed %d responses %d seconds %.1f\n", n_ok, n, n_failed,
+	printf("handshakes %d/%d failed %d responses %d seconds %.1f", n_ok, n, n_failed,
 	       n_resp, now() - start);
+	if (resume)
+		printf(" resumed %d", n_resumed);
+	printf("\n");
 	fflush(stdout);
 	if (idle) {
 		char ch;

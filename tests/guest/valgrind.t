@@ -1,4 +1,5 @@
 #!/bin/bash
+# guest-kernels: 6.12
 # ktls-agent under valgrind (memcheck): handshakes on both handoff paths,
 # a transfer through kernel TLS, a SIGHUP reload, then SIGTERM.  Passes
 # only with no memcheck error and nothing definitely or indirectly lost.
