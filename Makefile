@@ -213,7 +213,7 @@ check-debug-kernel: all
 	@kdir=$$(scripts/debug-kernel.sh) && \
 	scripts/build-kmod.sh "$$kdir/src" "$(BUILD)/kmod" && \
 	KTLS_TEST_TIMEOUT=1800 tests/vm/run-guest -K "$$kdir" -m 3072 \
-		-o "$(BUILD)/results/debug-kernel" module_load broker agent ktls_sendfile
+		-o "$(BUILD)/results/debug-kernel" module_load broker agent ktls_sendfile listener
 
 demo: all kmods
 	@tests/demo.sh
