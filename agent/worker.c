@@ -57,8 +57,7 @@ struct worker {
 	struct ktls_genl genl;	/* .sock NULL: no module */
 	int epfd;
 	int wakefd;
-	unsigned int readies;	/* READYs read, not yet answered by an ACCEPT */
-	bool sweep;		/* READYs were lost: ACCEPT until the queue is empty */
+	bool ready;		/* a READY arrived */
 	struct job jobs;	/* list head of handshakes in flight */
 	int n_jobs;
 	struct conn conns;	/* list head of UNIX-socket requesters */
@@ -405,41 +404,24 @@ static void on_event(int cmd, struct nlattr **attrs, void *arg)
 	struct worker *w = arg;
 
 	if (cmd == KTLS_OFFLOAD_CMD_READY)
-		w->readies++;
+		w->ready = true;
 }
 
-/*
- * The module multicasts one READY per queued request to every agent, after
- * queueing it.  So one ACCEPT per READY finds every request, and an ACCEPT
- * that finds the queue empty (another worker was first) means the READYs
- * read so far are answered: no ACCEPT is made just to learn that the
- * queue is empty.  When READYs were lost (a full receive buffer), or an
- * ACCEPT failed and the module put its request back, every request is
- * taken until the queue is empty instead.  READYs read meanwhile (during
- * an ACCEPT's round trip) mean: go on.
- */
+/* Takes every pending request; READYs read meanwhile mean: look again. */
 static void drain(struct worker *w)
 {
 	struct ktls_accepted a;
 	int ret = 0;
 
-	while ((w->readies || w->sweep) && !atomic_load(&w->agent->stopping)) {
-		if (w->readies)
-			w->readies--;
-		ret = ktls_broker_accept(&w->genl, &a);
-		if (ret == 0) {
+	do {
+		w->ready = false;
+		while (!atomic_load(&w->agent->stopping) &&
+		       (ret = ktls_broker_accept(&w->genl, &a)) == 0)
 			job_start(w, NULL, &a, 0, 0);
-			continue;
-		}
-		w->readies = 0;
-		if (ret == -EAGAIN) {
-			w->sweep = false;
-			continue;
-		}
-		agent_log(LOG_WARNING, "worker %d: ACCEPT failed: %s", w->index, strerror(-ret));
-		w->sweep = true;	/* on the next READY */
-		break;
-	}
+		if (ret != -EAGAIN && ret != 0)
+			agent_log(LOG_WARNING, "worker %d: ACCEPT failed: %s", w->index,
+				  strerror(-ret));
+	} while (w->ready && !atomic_load(&w->agent->stopping));
 }
 
 static void expire(struct worker *w, double t, int err, const char *why)
@@ -485,12 +467,8 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct epoll_event evs[64];
 
-	if (w->genl.sock) {
-		/* registers this socket as an agent of the namespace, and takes
-		 * what was queued before */
-		w->sweep = true;
-		drain(w);
-	}
+	if (w->genl.sock)
+		drain(w);	/* registers this socket as an agent of the namespace */
 	while (!atomic_load(&w->agent->stopping)) {
 		int n = epoll_wait(w->epfd, evs, 64, next_timeout_ms(w));
 
@@ -508,11 +486,12 @@ static void *worker_main(void *arg)
 			case EV_GENL:
 				ret = ktls_genl_read_events(&w->genl);
 				if (ret == -ENOBUFS)
-					w->sweep = true;	/* READYs were dropped */
+					w->ready = true;	/* READYs were dropped: look */
 				else if (ret && ret != -EAGAIN)
 					agent_log(LOG_WARNING, "worker %d: netlink: %s",
 						  w->index, strerror(-ret));
-				drain(w);
+				if (w->ready)
+					drain(w);
 				break;
 			case EV_LISTEN:
 				conn_accept(w);
@@ -531,7 +510,6 @@ static void *worker_main(void *arg)
 		 * reply: no event will tell, so look for requests now */
 		if (w->genl.sock && w->genl.dropped) {
 			w->genl.dropped = 0;
-			w->sweep = true;
 			drain(w);
 		}
 		free_dead(w);
