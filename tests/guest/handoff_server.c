@@ -179,9 +179,12 @@ static void serve_http(int fd, const char *file)
 		if (f < 0 || fstat(f, &st))
 			return;
 		/* GET /head/N: only the first N bytes of FILE */
-		if (!strncmp(path, "/head/", 6) && atoll(path + 6) >= 0 &&
-		    atoll(path + 6) < st.st_size)
-			st.st_size = atoll(path + 6);
+		if (!strncmp(path, "/head/", 6)) {
+			long long head = atoll(path + 6);
+
+			if (head >= 0 && head < st.st_size)
+				st.st_size = head;
+		}
 		snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\nContent-Length: %lld\r\n"
 			 "Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
 			 (long long)st.st_size);

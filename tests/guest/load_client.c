@@ -156,6 +156,21 @@ static void step(struct conn *c)
 		read_response(c);
 }
 
+/* A client session on @fd that verifies the server as localhost. */
+static gnutls_session_t session_new(int fd, unsigned int flags,
+				    gnutls_certificate_credentials_t cred)
+{
+	gnutls_session_t s;
+
+	gnutls_init(&s, flags);
+	gnutls_set_default_priority(s);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
+	gnutls_server_name_set(s, GNUTLS_NAME_DNS, "localhost", 9);
+	gnutls_session_set_verify_cert(s, "localhost", 0);
+	gnutls_transport_set_int(s, fd);
+	return s;
+}
+
 /* One verified handshake; returns its session, with the ticket the server
  * sent after it, for the others to resume. */
 static int prime(const struct sockaddr_in *sin, gnutls_certificate_credentials_t cred,
@@ -171,12 +186,7 @@ static int prime(const struct sockaddr_in *sin, gnutls_certificate_credentials_t
 			close(fd);
 		return -1;
 	}
-	gnutls_init(&s, GNUTLS_CLIENT);
-	gnutls_set_default_priority(s);
-	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
-	gnutls_server_name_set(s, GNUTLS_NAME_DNS, "localhost", 9);
-	gnutls_session_set_verify_cert(s, "localhost", 0);
-	gnutls_transport_set_int(s, fd);
+	s = session_new(fd, GNUTLS_CLIENT, cred);
 	gnutls_handshake_set_timeout(s, 60000);
 	if (gnutls_handshake(s) < 0) {
 		fprintf(stderr, "load_client: priming handshake failed\n");
@@ -252,12 +262,7 @@ int main(int argc, char **argv)
 			finish(c, FAILED);
 			continue;
 		}
-		gnutls_init(&c->s, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
-		gnutls_set_default_priority(c->s);
-		gnutls_credentials_set(c->s, GNUTLS_CRD_CERTIFICATE, cred);
-		gnutls_server_name_set(c->s, GNUTLS_NAME_DNS, "localhost", 9);
-		gnutls_session_set_verify_cert(c->s, "localhost", 0);
-		gnutls_transport_set_int(c->s, c->fd);
+		c->s = session_new(c->fd, GNUTLS_CLIENT | GNUTLS_NONBLOCK, cred);
 		if (resume)
 			gnutls_session_set_data(c->s, ticket.data, ticket.size);
 		epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
