@@ -1,8 +1,9 @@
 #!/bin/bash
 # guest-kernels: 6.12
 # ktls-agent under valgrind (memcheck): handshakes on both handoff paths,
-# a transfer through kernel TLS, a SIGHUP reload, then SIGTERM.  Passes
-# only with no memcheck error and nothing definitely or indirectly lost.
+# transfers through kernel TLS, a SIGHUP reload, a refused client, then
+# SIGTERM.  Passes only with no memcheck error and nothing definitely or
+# indirectly lost.
 . "$KTLS_SRC/tests/lib/tap.sh"
 . "$KTLS_SRC/tests/lib/pki.sh"
 . "$KTLS_SRC/tests/lib/serve.sh"
@@ -34,15 +35,16 @@ is "a 4 MiB transfer over the module path" \
 	"$("${C[@]}" https://localhost:8443/4m.bin 2>>curl.err | sha256sum | cut -d' ' -f1)" "$sum"
 is "and over the UNIX-socket path" \
 	"$("${C[@]}" https://localhost:9443/4m.bin 2>>curl.err | sha256sum | cut -d' ' -f1)" "$sum"
-fails "a client that fails verification (wrong name) is refused" \
-	curl -sS --max-time 300 --cacert ca.pem --resolve wrong.name:8443:127.0.0.1 \
-	https://wrong.name:8443/4m.bin -o /dev/null
 kill -HUP $agent_pid
 wait_for_line agent.log "reloaded\|configuration" 120
 is "after SIGHUP, another handshake" \
 	"$("${C[@]}" https://localhost:8443/4m.bin 2>>curl.err | sha256sum | cut -d' ' -f1)" "$sum"
-# four: curl checks the host name only after its handshake has completed
-is "all went through kernel TLS (the wrong-name one too)" "$(($(tls_stat TlsTxSw) - tx0))" 4
+is "all three went through kernel TLS" "$(($(tls_stat TlsTxSw) - tx0))" 3
+# after the count: whether this one reaches kernel TLS is a race between
+# curl closing the connection and the agent installing the keys
+fails "a client that fails verification (wrong name) is refused" \
+	curl -sS --max-time 300 --cacert ca.pem --resolve wrong.name:8443:127.0.0.1 \
+	https://wrong.name:8443/4m.bin -o /dev/null
 kill -TERM $agent_pid
 wait $agent_pid
 is "after SIGTERM the agent exits 0 (valgrind's exit status 99 would mean errors)" "$?" 0
