@@ -29,10 +29,12 @@ if [ $quick = 1 ]; then
 else
 	big_mb=1024 secs=4 c32_secs=4 reps=3 idle=1000
 fi
+phase() { echo "# bench: $1 done, $SECONDS s in" >&2; }	# where the time goes
 head -c $((big_mb << 20)) /dev/urandom >www/big.bin
 head -c 1048576 /dev/urandom >www/1m.bin
 head -c 16384 /dev/urandom >www/16k.bin
 echo ok >www/index.html
+phase "files"
 echo "# bench: big file ${big_mb} MiB, ${secs}s per load run, $reps repetitions, $idle idle connections" >&2
 
 sample() { echo "$*" >>"$raw"; }	# sample WORKLOAD CONTENDER METRIC VALUE
@@ -109,6 +111,7 @@ start_nginx() {
 start_nginx
 trap 'kill $agent_pid $serve_pid $plain_pid $nginx_pid $sock_pid $sock2_pid $agent2_pid $inproc_pid 2>/dev/null; wait 2>/dev/null; rmmod ktls_offload 2>/dev/null' EXIT
 for p in 8443 8080 8444 8445; do wait_port $p; done
+phase "servers"
 nginx_pids() { echo "$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')"; }
 
 # contender NAME -> "URL-BASE PIDS"
@@ -141,6 +144,7 @@ for c in $contenders; do
 		sample big "$c" ktls_sockets "$(($(tls_stat TlsTxSw) - tx0))"
 	done
 done
+phase "big file"
 
 # --- keep-alive loads with wrk ---------------------------------------------------
 # wrk_run WORKLOAD CONTENDER PATH CONNECTIONS [HEADER]
@@ -179,6 +183,7 @@ for r in $(seq $reps); do
 		wrk_run 16k-c32 "$c" 16k.bin 32
 	done
 done
+phase "keep-alive loads"
 
 # --- handshakes: a new connection per request -----------------------------------
 taskset -c 0 "$B/bin/ktls-serve" -w 1 -p 9443 --path socket --socket "$dir/agent.sock" www 2>serve-sock.log &
@@ -196,6 +201,7 @@ for r in $(seq $reps); do
 		wrk_run handshake "$c" index.html 4 "Connection: close"
 	done
 done
+phase "handshakes"
 # worker scaling: the same socket-path server against a 2-worker agent
 kill $sock_pid
 wait $sock_pid 2>/dev/null
@@ -212,6 +218,7 @@ for r in $(seq $reps); do
 		wrk_run handshake-scaling "$c" index.html 8 "Connection: close"
 	done
 done
+phase "worker scaling"
 
 # --- memory per idle TLS connection ------------------------------------------------
 # nginx is started afresh for each of its two contenders: memory freed by
@@ -237,6 +244,7 @@ for c in ktls-serve nginx nginx-ktls; do
 	wait $IDLE_PID 2>/dev/null
 	sleep 0.5
 done
+phase "idle memory"
 
 # --- the crypto floor ------------------------------------------------------------
 modprobe -q algif_aead 2>/dev/null	# AF_ALG's AEAD interface
@@ -246,4 +254,5 @@ sample crypto kernel-aes-256-gcm cpu_s_per_gib "$2"
 o=$(taskset -c 1 openssl speed -evp aes-256-gcm -bytes 16384 -seconds $((secs / 2 + 2)) 2>/dev/null | tail -n 1)
 sample crypto openssl-aes-256-gcm mbps "$(echo "$o" | awk '{ v = $NF; sub(/k$/, "", v); printf "%.1f", v / 1000 }')"
 
+phase "crypto floor"
 echo "bench: done" >&2

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Host unit tests of the agent's handshake code (agent/tls.c) over a
+ * loopback TCP pair, against a GnuTLS client in a child process: the
+ * server's records leave in one write per flush of GnuTLS (its vectored
+ * push), not one segment per record, for TLS 1.3 and TLS 1.2; a client
+ * offering only TLS 1.0 and 1.1 is refused with a reason.  Kernel TLS itself is not needed: on a kernel
+ * without it the handshake completes and only the key installation fails.
+ */
+#include <errno.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "config.h"
+#include "keyinstall.h"
+#include "loopback.h"
+#include "tls.h"
+
+static int n, failed;
+
+static void check(int cond, const char *what)
+{
+	printf("%sok %d - %s\n", cond ? "" : "not ", ++n, what);
+	failed += !cond;
+}
+
+static int write_datum(const char *path, const gnutls_datum_t *d)
+{
+	FILE *f = fopen(path, "w");
+	int ok = f && fwrite(d->data, 1, d->size, f) == d->size;
+
+	if (f && fclose(f))
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+/* A self-signed ECDSA P-256 certificate for localhost, as PEM files. */
+static int make_cert(const char *cert, const char *key)
+{
+	gnutls_x509_privkey_t k = NULL;
+	gnutls_x509_crt_t c = NULL;
+	gnutls_datum_t d = { 0 };
+	unsigned char serial[] = { 1 };
+	time_t now = time(NULL);
+	int ret = -1;
+
+	if (gnutls_x509_privkey_init(&k) < 0 || gnutls_x509_crt_init(&c) < 0 ||
+	    gnutls_x509_privkey_generate(k, GNUTLS_PK_ECDSA,
+					 GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0 ||
+	    gnutls_x509_crt_set_version(c, 3) < 0 ||
+	    gnutls_x509_crt_set_serial(c, serial, sizeof(serial)) < 0 ||
+	    gnutls_x509_crt_set_activation_time(c, now - 60) < 0 ||
+	    gnutls_x509_crt_set_expiration_time(c, now + 3600) < 0 ||
+	    gnutls_x509_crt_set_dn_by_oid(c, GNUTLS_OID_X520_COMMON_NAME, 0, "localhost", 9) < 0 ||
+	    gnutls_x509_crt_set_key(c, k) < 0 ||
+	    gnutls_x509_crt_sign2(c, c, k, GNUTLS_DIG_SHA256, 0) < 0)
+		goto out;
+	if (gnutls_x509_crt_export2(c, GNUTLS_X509_FMT_PEM, &d) < 0 || write_datum(cert, &d))
+		goto out;
+	gnutls_free(d.data);
+	d.data = NULL;
+	if (gnutls_x509_privkey_export2(k, GNUTLS_X509_FMT_PEM, &d) < 0 || write_datum(key, &d))
+		goto out;
+	ret = 0;
+out:
+	gnutls_free(d.data);
+	gnutls_x509_crt_deinit(c);
+	gnutls_x509_privkey_deinit(k);
+	return ret;
+}
+
+/* The client, in a child: a blocking handshake, then wait for EOF. */
+static pid_t client(int fd, int other, const char *priority)
+{
+	pid_t pid = fork();
+	gnutls_certificate_credentials_t cred;
+	gnutls_session_t s;
+	char buf[256];
+	int ret;
+
+	if (pid)
+		return pid;
+	close(other);	/* the server's end: EOF comes when the server closes it */
+	alarm(30);
+	if (gnutls_certificate_allocate_credentials(&cred) < 0 ||
+	    gnutls_init(&s, GNUTLS_CLIENT) < 0 ||
+	    gnutls_priority_set_direct(s, priority, NULL) < 0)
+		_exit(3);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
+	gnutls_server_name_set(s, GNUTLS_NAME_DNS, "localhost", 9);
+	gnutls_transport_set_int(s, fd);
+	do {
+		ret = gnutls_handshake(s);
+	} while (ret < 0 && !gnutls_error_is_fatal(ret));
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	_exit(ret == 0 ? 0 : 1);
+}
+
+/* Runs the server side to its end; returns the client's exit status. */
+static int handshake(const struct tls_profile *p, const char *client_priority,
+		     struct tls_result *res, unsigned int *data_segs_out)
+{
+	struct tls_handshake *h;
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
+	bool want_write = false;
+	int a, b, status = -1, ret;
+	pid_t pid;
+
+	*data_segs_out = 0;
+	if (loopback_tcp_pair(&a, &b))
+		return -1;
+	pid = client(a, b, client_priority);
+	close(a);
+	h = tls_handshake_new(p, b, TLS_ROLE_SERVER, NULL, NULL, res);
+	if (h) {
+		do {
+			struct pollfd pfd = { .fd = b, .events = want_write ? POLLOUT : POLLIN };
+
+			if (poll(&pfd, 1, 10000) <= 0)
+				break;
+			ret = tls_handshake_step(h, &want_write, res);
+		} while (ret == 1);
+		tls_handshake_free(h);
+	}
+	memset(&ti, 0, sizeof(ti));
+	if (!getsockopt(b, IPPROTO_TCP, TCP_INFO, &ti, &tl))
+		*data_segs_out = ti.tcpi_data_segs_out;
+	close(b);
+	if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return -1;
+}
+
+/* The handshake itself succeeded: kernel TLS took the keys, or there is
+ * no kernel TLS here and only installing them failed. */
+static int handshake_ok(const struct tls_result *res)
+{
+	return res->err == 0 || !strncmp(res->reason, "kernel TLS:", 11);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/unit_tls.XXXXXX", cert[64], key[64], err[256];
+	struct agent_profile prof = { .name = "default", .n_pairs = 1 };
+	struct agent_config cfg = { .profiles = &prof, .n_profiles = 1 };
+	struct tls_runtime rt = { 0 };
+	unsigned int mask = 0, segs;
+	struct tls_result res;
+	int st;
+
+	alarm(120);	/* a hang is a failure, not a stuck make check */
+	umask(077);	/* the agent refuses keys others can read */
+	if (!mkdtemp(dir)) {
+		printf("Bail out! mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	prof.pairs[0].cert = cert;
+	prof.pairs[0].key = key;
+	for (unsigned int i = 0; ktls_cipher_at(i); i++)
+		mask |= 1u << i;
+	if (make_cert(cert, key) || tls_runtime_load(&rt, &cfg, mask, err, sizeof(err))) {
+		printf("Bail out! no server credentials: %s\n", err);
+		return 1;
+	}
+
+	st = handshake(&rt.profiles[0], "NORMAL:-VERS-ALL:+VERS-TLS1.3", &res, &segs);
+	check(st == 0 && handshake_ok(&res), "TLS 1.3: the handshake completes on both sides");
+	printf("# TLS 1.3: %u data segments from the server (%s)\n", segs, res.reason);
+	/* GnuTLS 3.7 flushes after ServerHello (and its ChangeCipherSpec),
+	 * then EncryptedExtensions to Finished: two writes, not six */
+	check(segs >= 1 && segs <= 2,
+	      "TLS 1.3: the server's flight leaves in at most two segments, not one per record");
+
+	st = handshake(&rt.profiles[0], "NORMAL:-VERS-ALL:+VERS-TLS1.2", &res, &segs);
+	check(st == 0 && handshake_ok(&res), "TLS 1.2: the handshake completes on both sides");
+	printf("# TLS 1.2: %u data segments from the server (%s)\n", segs, res.reason);
+	check(segs == 2, "TLS 1.2: two flights, one segment each");
+
+	st = handshake(&rt.profiles[0], "NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1", &res, &segs);
+	check(st != 0, "a client offering only TLS 1.0 and 1.1 fails its handshake");
+	check(res.err != 0 && res.reason[0] && strncmp(res.reason, "kernel TLS:", 11),
+	      "and the server refuses it, with a reason");
+	printf("# refused: %s\n", res.reason);
+
+	tls_runtime_free(&rt);
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+	printf("1..%d\n", n);
+	return failed != 0;
+}
