@@ -49,6 +49,12 @@ struct ktls_ctx {
 	struct pending *tab;	/* open addressing on id */
 	unsigned int cap, used, n;
 	struct done *head, **tail;
+	/* COMPLETEs read during a SUBMIT call for ids not (yet) in the table:
+	 * an agent on another CPU can finish a request before the module's
+	 * reply to its SUBMIT is queued, and the reply names the id */
+	bool submitting;
+	struct ktls_result_msg early[4];	/* the newest few */
+	unsigned int n_early;
 };
 
 /* --- the table of pending requests ------------------------------------ */
@@ -146,8 +152,21 @@ static void queue_result(struct ktls_ctx *c, const struct ktls_result_msg *r)
 	struct pending p;
 	struct done *d;
 
-	if (!tab_take(c, r->id, &p))
-		return;		/* not ours, or collected already */
+	if (!tab_take(c, r->id, &p)) {
+		/* not ours, collected already, or the one being submitted */
+		if (c->submitting) {
+			/* besides the one being submitted, only a cancelled
+			 * request's late result can be here: keep the newest */
+			unsigned int max = sizeof(c->early) / sizeof(c->early[0]);
+
+			if (c->n_early == max) {
+				memmove(&c->early[0], &c->early[1], (max - 1) * sizeof(c->early[0]));
+				c->n_early--;
+			}
+			c->early[c->n_early++] = *r;
+		}
+		return;
+	}
 	d = malloc(sizeof(*d));
 	if (!d) {
 		/* keep it pending: a later WAIT (module) can still fetch it */
@@ -378,7 +397,9 @@ static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint3
 	if (p->role != KTLS_ROLE_SERVER && p->role != KTLS_ROLE_CLIENT)
 		return -EINVAL;
 	if (c->path == KTLS_PATH_MODULE) {
+		c->submitting = !flags;
 		ret = ktls_broker_submit(&c->genl, &a, id);
+		c->submitting = false;
 		/* COMPLETEs dropped while the call waited for its reply: the
 		 * overflow was reported there, so the pollfd will not show it;
 		 * fetch them now (see ktls_submit() in ktls.h) */
@@ -394,12 +415,20 @@ static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint3
 			c->next_seq = 1;
 		ret = sockmsg_send_submit(c->sock, *id, &a, fd);
 	}
-	if (ret)
+	if (ret) {
+		c->n_early = 0;
 		return ret;
+	}
 	if (!flags && tab_add(c, *id, fd, p->cookie)) {
+		c->n_early = 0;
 		ktls_cancel(c, *id);
 		return -ENOMEM;
 	}
+	/* its result, if it came before the reply, is in the table's hands now */
+	for (unsigned int i = 0; i < c->n_early; i++)
+		if (c->early[i].id == *id)
+			queue_result(c, &c->early[i]);
+	c->n_early = 0;
 	if (c->lost)
 		module_recover(c);
 	return 0;

@@ -31,6 +31,8 @@ struct tls_handshake {
 	unsigned int hdr_have;		/* bytes of it read from the socket */
 	unsigned int hdr_given;		/* bytes of it passed to GnuTLS */
 	size_t body_left;		/* bytes of its body still unread */
+	bool records_seen;		/* a whole record header was read */
+	bool v2_refused;		/* the peer's hello was SSLv2-framed */
 };
 
 int tls_priority_string(const char *base, unsigned int cipher_mask,
@@ -265,8 +267,23 @@ static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 		if (n <= 0)
 			return n;
 		h->hdr_have += (unsigned int)n;
-		if (h->hdr_have == sizeof(h->hdr))
+		/*
+		 * A first byte with its top bit set frames an SSLv2-compatible
+		 * ClientHello, which servers may refuse (RFC 5246 E.2) and
+		 * this one does.  Left to GnuTLS, it would wait for the whole
+		 * length that such a header claims (up to 16 KiB), so a peer
+		 * sending garbage would hold the connection until the
+		 * handshake timeout instead of being refused at once.
+		 */
+		if (h->role == TLS_ROLE_SERVER && !h->records_seen && (h->hdr[0] & 0x80)) {
+			h->v2_refused = true;
+			errno = EPROTONOSUPPORT;
+			return -1;
+		}
+		if (h->hdr_have == sizeof(h->hdr)) {
+			h->records_seen = true;
 			h->body_left = (size_t)h->hdr[3] << 8 | h->hdr[4];
+		}
 	}
 	if (h->hdr_given < sizeof(h->hdr)) {
 		size_t k = sizeof(h->hdr) - h->hdr_given;
@@ -433,6 +450,13 @@ int tls_handshake_step(struct tls_handshake *h, bool *want_write,
 	}
 	/* the result is complete on every path: err 0 means success */
 	memset(res, 0, sizeof(*res));
+	if (h->v2_refused) {
+		/* no alert: such a peer would not read a TLS one */
+		res->err = EPROTONOSUPPORT;
+		snprintf(res->reason, sizeof(res->reason),
+			 "SSLv2-compatible ClientHello refused (TLS-framed hellos only)");
+		return 0;
+	}
 	if (ret == 0)
 		ret = verify_optional_client_cert(h, &status);
 	if (ret < 0) {

@@ -506,9 +506,12 @@ static void *worker_main(void *arg)
 			}
 		}
 		expire(w, now(), ETIMEDOUT, "handshake timed out");
-		/* READYs dropped while a call (ACCEPT, DONE) waited for its
-		 * reply: no event will tell, so look for requests now */
-		if (w->genl.sock && w->genl.dropped) {
+		/* READYs that a call outside drain() (DONE, when a handshake
+		 * ends) read while it waited for its reply, or that were
+		 * dropped meanwhile: no event will tell, so look for requests
+		 * now.  (Missing this left a request queued until its timeout
+		 * when it arrived while handshakes were ending.) */
+		if (w->genl.sock && (w->ready || w->genl.dropped)) {
 			w->genl.dropped = 0;
 			drain(w);
 		}

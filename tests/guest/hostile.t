@@ -54,8 +54,11 @@ tx0=$(tls_stat TlsTxSw)
 
 # --- input that is not TLS --------------------------------------------------
 for port in 8443 9443; do
-	r=$(python3 "$hostile" 127.0.0.1 $port random 4096)
-	ok "port $port: 4 KiB of random bytes are refused at once ($r)" within "$(closed_in "$r")" 10
+	# 50 times: about one random start in five frames an SSLv2 hello that
+	# claims more bytes than follow, which is refused at once too
+	r=$(python3 "$hostile" 127.0.0.1 $port random 4096 50)
+	ok "port $port: 4 KiB of random bytes, 50 times, are refused at once (slowest $r)" \
+		within "$(closed_in "$r")" 10
 	r=$(python3 "$hostile" 127.0.0.1 $port sslv2)
 	ok "port $port: an SSLv2 CLIENT-HELLO is refused at once ($r)" within "$(closed_in "$r")" 10
 	r=$(python3 "$hostile" 127.0.0.1 $port truncated)
@@ -126,19 +129,26 @@ ok "and serves the next client" served 8443
 python3 "$hostile" 127.0.0.1 8443 trickle 500 2 >trickle.out 2>trickle.err &
 trickle_pid=$!
 sleep 5
+# normal requests, one after another, until the trickling client has seen
+# all of its connections closed: they meet the 500 open handshakes and
+# then the agent ending them (a request arriving while the agent sent its
+# DONEs once waited in the module's queue until its own timeout)
 slowest=0
 failed=0
-for i in $(seq 10); do
-	for port in 8443 9443; do
-		r=$("${C[@]}" -o /dev/null -w '%{http_code} %{time_total}' \
-			"https://localhost:$port/a.txt" 2>>curl.err)
-		[ "${r% *}" = 200 ] || failed=$((failed + 1))
-		awk -v t="${r#* }" 'BEGIN { exit !(t >= 5) }' &&
-			echo "# slow: request $i to port $port: $r (at $(date +%T))"
-		slowest=$(awk -v a="$slowest" -v b="${r#* }" 'BEGIN { print (b > a) ? b : a }')
-	done
+i=0
+while [ $i -lt 20 ] || kill -0 $trickle_pid 2>/dev/null; do
+	i=$((i + 1))
+	port=$((i % 2 ? 8443 : 9443))
+	r=$("${C[@]}" -o /dev/null -w '%{http_code} %{time_total}' \
+		"https://localhost:$port/a.txt" 2>>curl.err)
+	[ "${r% *}" = 200 ] || failed=$((failed + 1))
+	awk -v t="${r#* }" 'BEGIN { exit !(t >= 5) }' &&
+		echo "# slow: request $i to port $port: $r (at $(date +%T))"
+	slowest=$(awk -v a="$slowest" -v b="${r#* }" 'BEGIN { print (b > a) ? b : a }')
+	[ $i -lt 200 ] || break
 done
-is "with 500 trickling handshakes open, 20 normal requests are served" "$failed" 0
+is "with 500 trickling handshakes open, then timing out, $i normal requests are served" \
+	"$failed" 0
 ok "each within 5 s (slowest ${slowest}s)" within "$slowest" 5
 wait $trickle_pid
 r=$(cat trickle.out)

@@ -2,7 +2,9 @@
 """Hostile TLS peers for tests/guest/hostile.t.  Each mode connects to
 HOST:PORT, misbehaves, and prints one line of what it saw:
 
-  random N            N random bytes instead of a ClientHello
+  random N [K]        N random bytes instead of a ClientHello, on K
+                      connections one after another (default 1); prints
+                      the slowest close, or "still open" for any
   sslv2               an SSLv2-format CLIENT-HELLO
   truncated           the first half of a real ClientHello, then EOF
   reset-handshake     half a ClientHello, then a TCP reset
@@ -129,6 +131,19 @@ def main():
             got += len(d)
         reset(s)
         print('read %d bytes, then reset' % got)
+        return
+    if mode == 'random' and len(args) > 1:
+        slowest = 0.0
+        for _ in range(int(args[1])):
+            s = connect(host, port)
+            s.sendall(os.urandom(int(args[0])))
+            r = wait_closed(s)
+            s.close()
+            if not r.startswith('closed after '):
+                print(r)
+                return
+            slowest = max(slowest, float(r.split()[2]))
+        print('closed after %.1f s' % slowest)
         return
     s = connect(host, port)
     if mode == 'random':

@@ -81,7 +81,8 @@ out:
 	return ret;
 }
 
-/* The client, in a child: a blocking handshake, then wait for EOF. */
+/* The client, in a child: a blocking handshake, then wait for EOF; or,
+ * for a priority "raw:HEX", those bytes instead of a ClientHello. */
 static pid_t client(int fd, int other, const char *priority)
 {
 	pid_t pid = fork();
@@ -94,6 +95,20 @@ static pid_t client(int fd, int other, const char *priority)
 		return pid;
 	close(other);	/* the server's end: EOF comes when the server closes it */
 	alarm(30);
+	if (!strncmp(priority, "raw:", 4)) {
+		unsigned char raw[512];
+		size_t len = 0;
+		unsigned int byte;
+
+		for (const char *x = priority + 4; len < sizeof(raw) && sscanf(x, "%2x", &byte) == 1;
+		     x += 2)
+			raw[len++] = (unsigned char)byte;
+		if (write(fd, raw, len) != (ssize_t)len)
+			_exit(2);
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		_exit(0);
+	}
 	if (gnutls_certificate_allocate_credentials(&cred) < 0 ||
 	    gnutls_init(&s, GNUTLS_CLIENT) < 0 ||
 	    gnutls_priority_set_direct(s, priority, NULL) < 0)
@@ -109,18 +124,22 @@ static pid_t client(int fd, int other, const char *priority)
 	_exit(ret == 0 ? 0 : 1);
 }
 
-/* Runs the server side to its end; returns the client's exit status. */
+/*
+ * Runs the server side to its end, waiting at most @wait_ms for each step;
+ * returns the client's exit status, or -2 if a wait ran out.
+ */
 static int handshake(const struct tls_profile *p, const char *client_priority,
-		     struct tls_result *res, unsigned int *data_segs_out)
+		     struct tls_result *res, unsigned int *data_segs_out, int wait_ms)
 {
 	struct tls_handshake *h;
 	struct tcp_info ti;
 	socklen_t tl = sizeof(ti);
-	bool want_write = false;
+	bool want_write = false, timed_out = false;
 	int a, b, status = -1, ret;
 	pid_t pid;
 
 	*data_segs_out = 0;
+	memset(res, 0, sizeof(*res));
 	if (loopback_tcp_pair(&a, &b))
 		return -1;
 	pid = client(a, b, client_priority);
@@ -130,8 +149,10 @@ static int handshake(const struct tls_profile *p, const char *client_priority,
 		do {
 			struct pollfd pfd = { .fd = b, .events = want_write ? POLLOUT : POLLIN };
 
-			if (poll(&pfd, 1, 10000) <= 0)
+			if (poll(&pfd, 1, wait_ms) <= 0) {
+				timed_out = true;
 				break;
+			}
 			ret = tls_handshake_step(h, &want_write, res);
 		} while (ret == 1);
 		tls_handshake_free(h);
@@ -140,9 +161,9 @@ static int handshake(const struct tls_profile *p, const char *client_priority,
 	if (!getsockopt(b, IPPROTO_TCP, TCP_INFO, &ti, &tl))
 		*data_segs_out = ti.tcpi_data_segs_out;
 	close(b);
-	if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+	if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && !timed_out)
 		return WEXITSTATUS(status);
-	return -1;
+	return timed_out ? -2 : -1;
 }
 
 /* The handshake itself succeeded: kernel TLS took the keys, or there is
@@ -160,6 +181,7 @@ int main(void)
 	struct tls_runtime rt = { 0 };
 	unsigned int mask = 0, segs;
 	struct tls_result res;
+	time_t t0;
 	int st;
 
 	alarm(120);	/* a hang is a failure, not a stuck make check */
@@ -179,7 +201,7 @@ int main(void)
 		return 1;
 	}
 
-	st = handshake(&rt.profiles[0], "NORMAL:-VERS-ALL:+VERS-TLS1.3", &res, &segs);
+	st = handshake(&rt.profiles[0], "NORMAL:-VERS-ALL:+VERS-TLS1.3", &res, &segs, 10000);
 	check(st == 0 && handshake_ok(&res), "TLS 1.3: the handshake completes on both sides");
 	printf("# TLS 1.3: %u data segments from the server (%s)\n", segs, res.reason);
 	/* GnuTLS 3.7 flushes after ServerHello (and its ChangeCipherSpec),
@@ -187,16 +209,29 @@ int main(void)
 	check(segs >= 1 && segs <= 2,
 	      "TLS 1.3: the server's flight leaves in at most two segments, not one per record");
 
-	st = handshake(&rt.profiles[0], "NORMAL:-VERS-ALL:+VERS-TLS1.2", &res, &segs);
+	st = handshake(&rt.profiles[0], "NORMAL:-VERS-ALL:+VERS-TLS1.2", &res, &segs, 10000);
 	check(st == 0 && handshake_ok(&res), "TLS 1.2: the handshake completes on both sides");
 	printf("# TLS 1.2: %u data segments from the server (%s)\n", segs, res.reason);
 	check(segs == 2, "TLS 1.2: two flights, one segment each");
 
-	st = handshake(&rt.profiles[0], "NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1", &res, &segs);
+	st = handshake(&rt.profiles[0], "NORMAL:-VERS-ALL:+VERS-TLS1.0:+VERS-TLS1.1", &res, &segs, 10000);
 	check(st != 0, "a client offering only TLS 1.0 and 1.1 fails its handshake");
 	check(res.err != 0 && res.reason[0] && strncmp(res.reason, "kernel TLS:", 11),
 	      "and the server refuses it, with a reason");
 	printf("# refused: %s\n", res.reason);
+
+	/* an SSLv2 header claiming 8191 bytes, then only 32: refused at
+	 * once, not held until the timeout waiting for the rest */
+	t0 = time(NULL);
+	st = handshake(&rt.profiles[0], "raw:9fff0103030006000000100000350000"
+		       "2f0102030405060708090a0b0c0d0e0f", &res, &segs, 10000);
+	check(res.err == EPROTONOSUPPORT && time(NULL) - t0 < 5,
+	      "an SSLv2-framed hello claiming more bytes than it sends is refused at once");
+	printf("# refused: %s\n", res.reason);
+	/* a TLS-framed handshake record that never completes is not refused:
+	 * it waits (the worker's handshake timeout ends it) */
+	st = handshake(&rt.profiles[0], "raw:1603010200010001fc0303", &res, &segs, 1000);
+	check(st == -2, "a TLS record header with its body still to come is waited for");
 
 	tls_runtime_free(&rt);
 	unlink(cert);
