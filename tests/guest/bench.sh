@@ -28,8 +28,8 @@ if [ $quick = 1 ]; then
 	big_mb=16 big_reps=1 secs=1 c32_secs=8 reps=1 idle=50
 else
 	# the 1 GiB file once per contender: each transfer takes about a
-	# minute under emulation (three per contender varied by 7% and made
-	# the bench 23 minutes); load runs three times, 3 s each, 4 s with
+	# minute under emulation (three per contender varied by at most 15%
+	# and made the bench 23 minutes); load runs three times, 3 s each, 4 s with
 	# 32 connections
 	big_mb=1024 big_reps=1 secs=3 c32_secs=4 reps=3 idle=1000
 fi
