@@ -217,7 +217,8 @@ check-host: all
 check-debug-kernel: all
 	@kdir=$$(scripts/debug-kernel.sh) && \
 	scripts/build-kmod.sh "$$kdir/src" "$(BUILD)/kmod" && \
-	KTLS_TEST_TIMEOUT=3600 KTLS_BROKER_CYCLES=1000 KTLS_TIME_SCALE=5 tests/vm/run-guest -K "$$kdir" -m 3072 \
+	KTLS_TEST_TIMEOUT=3600 KTLS_BROKER_CYCLES=1000 KTLS_TIME_SCALE=5 KTLS_BIG_MIB=4 \
+		tests/vm/run-guest -K "$$kdir" -m 3072 \
 		-o "$(BUILD)/results/debug-kernel" module_load broker agent ktls_sendfile listener
 
 demo: all kmods
