@@ -1,5 +1,6 @@
 #!/bin/bash
 # guest-kernels: 6.12
+# guest-timeout: 600
 # A seconds-long pass of the benchmark (tests/guest/bench.sh --quick), so
 # that `make bench` cannot rot: every contender and workload yields
 # samples, nginx's kTLS mode really ran in kernel TLS and its userspace
