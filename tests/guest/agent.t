@@ -21,6 +21,8 @@ make_pki "$dir"
 big_mib=${KTLS_BIG_MIB:-64}
 big=$((big_mib << 20)) mid=$((big_mib << 18)) small=$((big_mib << 16))
 MiB() { awk -v b="$1" 'BEGIN { printf "%g MiB", b / 1048576 }'; }
+# client time limits: 120 s, times KTLS_TIME_SCALE on the debug kernel
+T=$((120 * ${KTLS_TIME_SCALE:-1}))
 head -c $big /dev/urandom >big.bin
 big_sha=$(sha256sum <big.bin | cut -d' ' -f1)
 head -c $mid big.bin >mid.bin
@@ -87,10 +89,10 @@ for combo in \
 	shift 2
 	name="TLS $([ "$ver" = 0x304 ] && echo 1.3 || echo 1.2) cipher $cipher"
 	tx0=$(tls_stat TlsTxSw) rx0=$(tls_stat TlsRxSw)
-	got=$(curl -sS --max-time 120 --cacert ca.pem "$@" https://localhost:8443/head/$small 2>>curl.err | sha256sum | cut -d' ' -f1)
+	got=$(curl -sS --max-time $T --cacert ca.pem "$@" https://localhost:8443/head/$small 2>>curl.err | sha256sum | cut -d' ' -f1)
 	is "curl GET $(MiB $small) over $name: SHA-256 matches" "$got" "$small_sha"
 	ok "the agent negotiated $name" result_is "$ver" "$cipher"
-	got=$(curl -sS --max-time 120 --cacert ca.pem "$@" --data-binary @small.bin https://localhost:8443/up 2>>curl.err)
+	got=$(curl -sS --max-time $T --cacert ca.pem "$@" --data-binary @small.bin https://localhost:8443/up 2>>curl.err)
 	is "curl POST $(MiB $small) over $name: the server's SHA-256 matches" "$got" "$small_sha"
 	tx1=$(tls_stat TlsTxSw) rx1=$(tls_stat TlsRxSw)
 	is "kernel TLS carried both connections ($name): TlsTxSw and TlsRxSw +2" \
@@ -98,23 +100,23 @@ for combo in \
 	n=$((n + 1))
 done
 
-got=$(curl -sS --max-time 120 --cacert ca.pem --http1.1 https://localhost:8443/big.bin 2>>curl.err | sha256sum | cut -d' ' -f1)
+got=$(curl -sS --max-time $T --cacert ca.pem --http1.1 https://localhost:8443/big.bin 2>>curl.err | sha256sum | cut -d' ' -f1)
 is "curl GET $(MiB $big): SHA-256 matches" "$got" "$big_sha"
 ok "ALPN http/1.1 negotiated with curl" sh -c "tail -n 1 results.log | grep -q \"alpn 'http/1.1'\""
-got=$(curl -sS --max-time 120 --cacert ca.pem --data-binary @big.bin https://localhost:8443/up 2>>curl.err)
+got=$(curl -sS --max-time $T --cacert ca.pem --data-binary @big.bin https://localhost:8443/up 2>>curl.err)
 is "curl POST $(MiB $big): the server's SHA-256 matches" "$got" "$big_sha"
 
 # gnutls-cli: 4 MiB up (the server hashes it), then 4 MiB down.  (A bulk
 # echo would deadlock: gnutls-cli blocks in send while the server sends.)
 gnutls_up() {
-	timeout 120 gnutls-cli --logfile=gnutls-cli.log --x509cafile ca.pem -p 8445 --priority "$1" \
+	timeout $T gnutls-cli --logfile=gnutls-cli.log --x509cafile ca.pem -p 8445 --priority "$1" \
 		localhost <small.bin >/dev/null 2>>gnutls-cli.err
-	wait_for_line results.log "^sha256 $small_sha" 30
+	wait_for_line results.log "^sha256 $small_sha" $((T / 4))
 }
 gnutls_down() {
 	rm -f in.fifo
 	mkfifo in.fifo
-	timeout 120 gnutls-cli --logfile=gnutls-cli.log --x509cafile ca.pem -p 8446 --priority "$1" \
+	timeout $T gnutls-cli --logfile=gnutls-cli.log --x509cafile ca.pem -p 8446 --priority "$1" \
 		localhost <in.fifo 2>>gnutls-cli.err | sha256sum | cut -d' ' -f1 >down.sha &
 	exec 3>in.fifo		# stdin stays open until the server closes
 	wait $!
@@ -143,12 +145,12 @@ for v in 1.3 1.2; do
 done
 
 # openssl s_client: 16 MiB echoed both ways at once.
-got=$(timeout 120 openssl s_client -quiet -verify_return_error -CAfile ca.pem -verify_hostname localhost \
+got=$(timeout $T openssl s_client -quiet -verify_return_error -CAfile ca.pem -verify_hostname localhost \
 	-tls1_3 -ciphersuites TLS_CHACHA20_POLY1305_SHA256 -connect localhost:8444 \
 	<mid.bin 2>openssl.err | sha256sum | cut -d' ' -f1)
 is "openssl s_client TLS 1.3 ChaCha20-Poly1305: $(MiB $mid) echoed intact" "$got" "$mid_sha"
 ok "the agent negotiated TLS 1.3 ChaCha20-Poly1305 with openssl" result_is 0x304 54
-got=$(timeout 120 openssl s_client -quiet -verify_return_error -CAfile ca.pem -verify_hostname localhost \
+got=$(timeout $T openssl s_client -quiet -verify_return_error -CAfile ca.pem -verify_hostname localhost \
 	-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -connect localhost:8444 \
 	<mid.bin 2>>openssl.err | sha256sum | cut -d' ' -f1)
 is "openssl s_client TLS 1.2 AES-128-GCM: $(MiB $mid) echoed intact" "$got" "$mid_sha"
