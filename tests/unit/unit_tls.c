@@ -184,6 +184,7 @@ int main(void)
 	time_t t0;
 	int st;
 
+	err[0] = '\0';
 	alarm(120);	/* a hang is a failure, not a stuck make check */
 	umask(077);	/* the agent refuses keys others can read */
 	if (!mkdtemp(dir)) {
@@ -197,7 +198,7 @@ int main(void)
 	for (unsigned int i = 0; ktls_cipher_at(i); i++)
 		mask |= 1u << i;
 	if (make_cert(cert, key) || tls_runtime_load(&rt, &cfg, mask, err, sizeof(err))) {
-		printf("Bail out! no server credentials: %s\n", err);
+		printf("Bail out! no server credentials: %s\n", err[0] ? err : "cannot make them");
 		return 1;
 	}
 
