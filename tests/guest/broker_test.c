@@ -916,8 +916,16 @@ static void test_cycles(struct ktls_genl *g)
 	fds1 = count_fds(getpid());
 	afds1 = count_fds(agent_pid);
 	ok(bad == 0, "%d submit/complete cycles, all completed (%d failed)", cycles, bad);
-	ok(slab0 > 0 && slab1 > 0 && slab1 - slab0 < 1024,
-	   "unreclaimable slab %ld kB -> %ld kB: grew by less than 1024 kB", slab0, slab1);
+	if (access("/sys/kernel/debug/kmemleak", F_OK) == 0 &&
+	    system("dmesg | grep -q KernelAddressSanitizer") == 0)
+		/* KASAN's quarantine keeps freed objects in the slab for a
+		 * while, so the slab grows either way; the debug kernel's
+		 * run checks leaks with kmemleak after the tests instead */
+		printf("# under KASAN: unreclaimable slab %ld kB -> %ld kB (not a leak "
+		       "check here; kmemleak is)\n", slab0, slab1);
+	else
+		ok(slab0 > 0 && slab1 > 0 && slab1 - slab0 < 1024,
+		   "unreclaimable slab %ld kB -> %ld kB: grew by less than 1024 kB", slab0, slab1);
 	ok(files1 <= files0 && fds1 == fds0 && afds1 == afds0,
 	   "no open files left behind: system %ld -> %ld, test %d -> %d, agent %d -> %d",
 	   files0, files1, fds0, fds1, afds0, afds1);
