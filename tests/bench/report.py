@@ -85,8 +85,10 @@ def fmt(v, nd=1):
 
 
 md = [f"Environment: {env}", "",
-      "Medians over repetitions. Throughput in MB/s (requests/s for handshakes); "
-      "server CPU in CPU-seconds per GiB served (ktls-serve's includes ktls-agent's).", ""]
+      "Medians over repetitions. Throughput in MB/s of bytes received, responses "
+      "unfinished at the end of a run included (requests/s for handshakes); "
+      "server CPU in CPU-seconds per GiB served (ktls-serve's includes ktls-agent's); "
+      "req/s, CPU per request and latency count finished responses.", ""]
 md.append("| workload | contender | MB/s | req/s | server CPU s/GiB | server CPU ms/req | p50 ms | p99 ms | runs |")
 md.append("|---|---|---|---|---|---|---|---|---|")
 for w in workloads:
