@@ -5,7 +5,7 @@
 scan=$KTLS_SRC/tests/vm/klog-scan
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-plan 12
+plan 15
 
 cat >"$dir/clean" <<'LOG'
 [    0.000000] Linux version 6.12.95+deb12-amd64 (debian-kernel@lists.debian.org)
@@ -35,3 +35,16 @@ for line in \
 	out=$("$scan" "$dir/bad$n"); rc=$?
 	is "flags: $(echo "$line" | cut -c12-60)" "rc=$rc $(echo "$out" | cut -d: -f2)" "rc=1 7"
 done
+
+# the kernel's own boot, before the guest's /init wrote its marker, does
+# not count; after the marker, and in a file without one, it does
+kasan='[   11.8] BUG: KASAN: wild-memory-access in rcu_is_watching+0x20/0x50'
+{ echo "$kasan"; echo '[   12.0] ktls-test: userspace begins'; cat "$dir/clean"; } >"$dir/boot"
+out=$("$scan" "$dir/boot"); rc=$?
+like "a report before the userspace marker is a note, not a failure" "rc=$rc $out" \
+	"^rc=0 note, during the kernel's own boot, not counted: .*boot:1: .*KASAN"
+{ cat "$dir/boot"; echo "$kasan"; } >"$dir/late"
+is "the same report after the marker counts" "$("$scan" "$dir/late" >/dev/null; echo $?)" 1
+{ echo "$kasan"; cat "$dir/clean"; } >"$dir/nomark"
+is "... and in a file without the marker, even a second file after a marked one" \
+	"$("$scan" "$dir/boot" "$dir/nomark" >/dev/null; echo $?)" 1
