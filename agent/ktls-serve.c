@@ -847,6 +847,8 @@ static void usage(FILE *f)
 "                            or none at all\n"
 "      --idle-timeout SEC    close idle or stalled connections (default 60)\n"
 "      --handshake-timeout SEC  (default 10)\n"
+"      --grace SEC           on SIGTERM, how long responses in flight may take\n"
+"                            to finish (default 10)\n"
 "      --max-connections N   per worker; beyond it new connections wait in the\n"
 "                            kernel's backlog (default 20000)\n"
 "  -v, --verbose             log failed handshakes\n"
@@ -869,7 +871,7 @@ static unsigned int number(const char *opt, const char *v, unsigned int min, uns
 int main(int argc, char **argv)
 {
 	enum { OPT_PLAIN = 256, OPT_PROFILE, OPT_PATH, OPT_SOCKET, OPT_LOG, OPT_SYMLINKS, OPT_IDLE,
-	       OPT_HANDSHAKE, OPT_MAXCONN };
+	       OPT_HANDSHAKE, OPT_GRACE, OPT_MAXCONN };
 	static const struct option opts[] = {
 		{ "address", required_argument, NULL, 'a' },
 		{ "port", required_argument, NULL, 'p' },
@@ -882,6 +884,7 @@ int main(int argc, char **argv)
 		{ "symlinks", required_argument, NULL, OPT_SYMLINKS },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE },
+		{ "grace", required_argument, NULL, OPT_GRACE },
 		{ "max-connections", required_argument, NULL, OPT_MAXCONN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -927,6 +930,7 @@ int main(int argc, char **argv)
 		case OPT_HANDSHAKE:
 			cfg.handshake_ms = 1000 * number("--handshake-timeout", optarg, 1, 300);
 			break;
+		case OPT_GRACE: cfg.grace_ms = 1000 * number("--grace", optarg, 0, 86400); break;
 		case OPT_MAXCONN:
 			cfg.max_conns = number("--max-connections", optarg, 1, 10000000);
 			break;

@@ -60,7 +60,7 @@ insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
 "$agent" -c agent.conf 2>agent.log &
 pids="$pids $!"
 wait_for_line agent.log "ready:" || echo "# the agent did not start"
-"$serve" -p 8443 -w 2 --handshake-timeout 60 --access-log access.log "$www" 2>serve.log &
+"$serve" -p 8443 -w 2 --handshake-timeout 60 --grace 120 --access-log access.log "$www" 2>serve.log &
 serve_pid=$!
 pids="$pids $serve_pid"
 "$serve" -p 9443 -w 2 --handshake-timeout 60 --path socket "$www" 2>serve-socket.log &
@@ -199,6 +199,8 @@ for fd in "${stalled[@]}"; do exec {fd}>&-; done
 # --- plain mode and shutdown ------------------------------------------------
 got=$(curl -sS http://127.0.0.1:8080/1m.bin | sha256sum | cut -d' ' -f1)
 is "plain mode serves the same files" "$got" "$(sha256sum <www/1m.bin | cut -d' ' -f1)"
+# (--grace 120 above: the default 10 s is too short for 64 MiB when the
+# emulated guest runs slowly)
 "${C[@]}" --limit-rate 16M -o slow.bin $U/64m.bin 2>>curl.err &
 slow=$!
 i=0
@@ -211,4 +213,25 @@ rm -f slow.bin
 wait "$serve_pid"
 is "then ktls-serve exits 0" "$?" 0
 fails "and no longer accepts" curl -sS --max-time 5 --cacert ca.pem -o /dev/null $U/a.txt
+
+# --grace 1: a download still going after a second is cut off, and the
+# server exits 0 without waiting for it
+"$serve" -p 8081 -w 1 --plain --grace 1 "$www" 2>serve-grace.log &
+grace_pid=$!
+wait_for_line serve-grace.log "plain HTTP"
+curl -sS --max-time 120 --limit-rate 1M -o cut.bin http://127.0.0.1:8081/64m.bin 2>>curl.err &
+cut=$!
+i=0
+while [ ! -s cut.bin ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+t0=$SECONDS
+kill -TERM "$grace_pid"
+wait "$grace_pid"
+rc=$?
+is "--grace 1: ktls-serve exits 0 with a download in flight" "$rc" 0
+ok "... within a few seconds ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 5
+wait $cut
+like "... and the client sees its download cut short" "rc=$? size=$(stat -c %s cut.bin)" \
+	"^rc=(18|56) size=[0-9]+$"
+ok "... short of the file's 64 MiB" test "$(stat -c %s cut.bin)" -lt $((64 << 20))
+rm -f cut.bin
 plan $_tap_n
