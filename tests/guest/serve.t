@@ -1,5 +1,5 @@
 #!/bin/bash
-# guest-timeout: 600
+# guest-timeout: 900
 # ktls-serve: HTTPS file serving through ktls-agent and kernel TLS, checked
 # with curl and wget (certificates verified against the test CA): HEAD,
 # ranges, conditional requests, 1,000 requests on one keep-alive
