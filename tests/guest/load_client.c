@@ -192,10 +192,19 @@ static int prime(const struct sockaddr_in *sin, gnutls_certificate_credentials_t
 		fprintf(stderr, "load_client: priming handshake failed\n");
 		goto out;
 	}
-	/* the ticket comes after the handshake: read until it is there */
+	/* the ticket comes after the handshake: read until it is there, up to
+	 * 60 s (the emulated guest can be slow on a loaded machine) */
 	gnutls_record_set_timeout(s, 200);
-	for (int i = 0; i < 50 && !(gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET); i++)
-		gnutls_record_recv(s, &b, 1);
+	for (int i = 0; i < 300 && !(gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET); i++) {
+		ret = gnutls_record_recv(s, &b, 1);
+		if (ret < 0 && ret != GNUTLS_E_TIMEDOUT && ret != GNUTLS_E_AGAIN &&
+		    ret != GNUTLS_E_INTERRUPTED) {
+			fprintf(stderr, "load_client: waiting for the session ticket: %s\n",
+				gnutls_strerror(ret));
+			break;
+		}
+	}
+	ret = -1;
 	if (!(gnutls_session_get_flags(s) & GNUTLS_SFLAGS_SESSION_TICKET) &&
 	    gnutls_protocol_get_version(s) == GNUTLS_TLS1_3) {
 		fprintf(stderr, "load_client: the server sent no session ticket\n");
