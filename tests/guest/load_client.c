@@ -12,9 +12,11 @@
  * one connection is made first and its session ticket offered by all N,
  * which then resume (the line ends "resumed R"): no signature and no
  * certificate check per connection, so that many connections cost less
- * under emulation.
+ * under emulation.  With -c MAX at most MAX handshakes are in flight at
+ * a time, and the next connection opens as one finishes (default: all N
+ * at once); every connection stays open to the end either way.
  *
- *   load_client [-r PATH] [-i] [-R] [-t SECONDS] PORT N CA
+ *   load_client [-r PATH] [-i] [-R] [-c MAX] [-t SECONDS] PORT N CA
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,6 +56,14 @@ static double now(void)
 
 static const char *path;
 static int n_ok, n_failed, n_resp, n_resumed;
+
+/* what every connection shares */
+static struct sockaddr_in server = { .sin_family = AF_INET };
+static gnutls_certificate_credentials_t cred;
+static gnutls_datum_t ticket = { NULL, 0 };
+static bool resume;
+static int ep;
+static int n_open_failed;	/* failed in conn_open, not yet counted off */
 
 static void finish(struct conn *c, enum state st)
 {
@@ -158,8 +168,7 @@ static void step(struct conn *c)
 }
 
 /* A client session on @fd that verifies the server as localhost. */
-static gnutls_session_t session_new(int fd, unsigned int flags,
-				    gnutls_certificate_credentials_t cred)
+static gnutls_session_t session_new(int fd, unsigned int flags)
 {
 	gnutls_session_t s;
 
@@ -174,20 +183,19 @@ static gnutls_session_t session_new(int fd, unsigned int flags,
 
 /* One verified handshake; returns its session, with the ticket the server
  * sent after it, for the others to resume. */
-static int prime(const struct sockaddr_in *sin, gnutls_certificate_credentials_t cred,
-		 gnutls_datum_t *data)
+static int prime(gnutls_datum_t *data)
 {
 	gnutls_session_t s;
 	char b;
 	int fd = socket(AF_INET, SOCK_STREAM, 0), ret = -1;
 
-	if (fd < 0 || connect(fd, (const struct sockaddr *)sin, sizeof(*sin))) {
+	if (fd < 0 || connect(fd, (const struct sockaddr *)&server, sizeof(server))) {
 		perror("load_client: connect");
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
-	s = session_new(fd, GNUTLS_CLIENT, cred);
+	s = session_new(fd, GNUTLS_CLIENT);
 	gnutls_handshake_set_timeout(s, 60000);
 	if (gnutls_handshake(s) < 0) {
 		fprintf(stderr, "load_client: priming handshake failed\n");
@@ -218,70 +226,74 @@ out:
 	return ret;
 }
 
+/* Starts @c's connection and handshake. */
+static void conn_open(struct conn *c)
+{
+	/* level-triggered: GnuTLS may return GNUTLS_E_AGAIN after a session
+	 * ticket with more records still in the socket */
+	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
+
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (c->fd < 0 || (connect(c->fd, (struct sockaddr *)&server, sizeof(server)) &&
+			  errno != EINPROGRESS)) {
+		perror("load_client: connect");
+		finish(c, FAILED);
+		n_open_failed++;
+		return;
+	}
+	c->s = session_new(c->fd, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+	if (resume)
+		gnutls_session_set_data(c->s, ticket.data, ticket.size);
+	epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+}
+
 int main(int argc, char **argv)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	gnutls_certificate_credentials_t cred;
 	struct rlimit rl = { 65536, 65536 };
-	int opt, n, ep, idle = 0, left, alive = 0;
+	int opt, n, idle = 0, left, alive = 0, max_inflight = 0, opened;
 	double start, limit = 240;
 	struct conn *conns;
-	gnutls_datum_t ticket = { NULL, 0 };
-	bool resume = false;
 
-	while ((opt = getopt(argc, argv, "r:iRt:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:iRc:t:")) != -1) {
 		switch (opt) {
 		case 'r': path = optarg; break;
 		case 'i': idle = 1; break;
 		case 'R': resume = true; break;
+		case 'c': max_inflight = atoi(optarg); break;
 		case 't': limit = atof(optarg); break;
 		default: return 2;
 		}
 	}
 	if (argc - optind != 3) {
-		fprintf(stderr, "usage: load_client [-r PATH] [-i] [-R] [-t SECONDS] PORT N CA\n");
+		fprintf(stderr, "usage: load_client [-r PATH] [-i] [-R] [-c MAX] [-t SECONDS] PORT N CA\n");
 		return 2;
 	}
 	n = atoi(argv[optind + 1]);
+	if (max_inflight <= 0)
+		max_inflight = n;
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		perror("load_client: setrlimit");
 	/* a connection the server gave up on is a failure to count, not a
 	 * silent death of the whole client (GnuTLS sessions made without
 	 * GNUTLS_NO_SIGNAL can raise SIGPIPE) */
 	signal(SIGPIPE, SIG_IGN);
-	sin.sin_port = htons((uint16_t)atoi(argv[optind]));
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	server.sin_port = htons((uint16_t)atoi(argv[optind]));
+	server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	gnutls_certificate_allocate_credentials(&cred);
 	if (gnutls_certificate_set_x509_trust_file(cred, argv[optind + 2], GNUTLS_X509_FMT_PEM) <= 0) {
 		fprintf(stderr, "load_client: cannot read %s\n", argv[optind + 2]);
 		return 2;
 	}
-	if (resume && prime(&sin, cred, &ticket))
+	if (resume && prime(&ticket))
 		return 1;
 	conns = calloc((size_t)n, sizeof(*conns));
 	ep = epoll_create1(0);
 	if (!conns || ep < 0)
 		return 1;
 	start = now();
-	for (int i = 0; i < n; i++) {
-		struct conn *c = &conns[i];
-		/* level-triggered: GnuTLS may return GNUTLS_E_AGAIN after a
-		 * session ticket with more records still in the socket */
-		struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
-
-		c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-		if (c->fd < 0 || (connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) &&
-				  errno != EINPROGRESS)) {
-			perror("load_client: connect");
-			finish(c, FAILED);
-			continue;
-		}
-		c->s = session_new(c->fd, GNUTLS_CLIENT | GNUTLS_NONBLOCK, cred);
-		if (resume)
-			gnutls_session_set_data(c->s, ticket.data, ticket.size);
-		epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
-	}
-	left = n - n_failed;
+	for (opened = 0; opened < n && opened < max_inflight; opened++)
+		conn_open(&conns[opened]);
+	left = n;
 	while (left > 0 && now() - start < limit) {
 		struct epoll_event evs[256];
 		int k = epoll_wait(ep, evs, 256, 1000);
@@ -301,10 +313,21 @@ int main(int argc, char **argv)
 			if (c->st == DONE || c->st == FAILED) {
 				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 				left--;
+				if (opened < n)
+					conn_open(&conns[opened++]);
 			}
 		}
+		/* connections that failed to open count as finished */
+		while (n_open_failed) {
+			n_open_failed--;
+			left--;
+			if (opened < n)
+				conn_open(&conns[opened++]);
+		}
 	}
-	n_failed += left;	/* unfinished at the time limit */
+	/* unfinished or never opened at the time limit (those that failed to
+	 * open are counted already) */
+	n_failed += left - n_open_failed;
 	printf("handshakes %d/%d failed %d responses %d seconds %.1f", n_ok, n, n_failed,
 	       n_resp, now() - start);
 	if (resume)
