@@ -203,8 +203,7 @@ is "plain mode serves the same files" "$got" "$(sha256sum <www/1m.bin | cut -d' 
 # emulated guest runs slowly)
 "${C[@]}" --limit-rate 16M -o slow.bin $U/64m.bin 2>>curl.err &
 slow=$!
-i=0
-while [ ! -s slow.bin ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+wait_nonempty slow.bin
 kill -TERM "$serve_pid"
 wait $slow
 is "SIGTERM during a download: the response in flight completes" \
@@ -221,8 +220,7 @@ grace_pid=$!
 wait_for_line serve-grace.log "plain HTTP"
 curl -sS --max-time 120 --limit-rate 1M -o cut.bin http://127.0.0.1:8081/64m.bin 2>>curl.err &
 cut=$!
-i=0
-while [ ! -s cut.bin ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+wait_nonempty cut.bin
 t0=$SECONDS
 kill -TERM "$grace_pid"
 wait "$grace_pid"

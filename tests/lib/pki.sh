@@ -49,6 +49,18 @@ wait_for_line() {
 	return 1
 }
 
+# wait_nonempty FILE [SECONDS]: until FILE exists and is not empty (a
+# download has begun)
+wait_nonempty() {
+	_i=0
+	while [ $_i -lt $((${2:-10} * 20)) ]; do
+		[ -s "$1" ] && return 0
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
 # make_cert DIR NAME CN KIND: NAME.pem/NAME.key in DIR (after make_pki), for
 # the CN (also its DNS name).  KIND: good (by the test CA), expired (by the
 # test CA, validity ended in 2021), selfsigned, otherca (by a second CA the
