@@ -114,10 +114,14 @@ wait $sc_pid 2>/dev/null
 # neither, and epoll must not wake it for them
 for mode in et lt; do
 	port=$([ $mode = et ] && echo 8090 || echo 8091)
-	python3 -u "$KTLS_SRC/tests/guest/epoll_accept.py" $port $mode 10 >"epoll-$mode.out" 2>&1 &
+	# (its time limit and its start scale too: under KASAN, python3 took
+	# 11 to 16 s to start, and the steps below 55 s before the TLS
+	# clients, twice that with other guests running)
+	python3 -u "$KTLS_SRC/tests/guest/epoll_accept.py" $port $mode 10 $((120 * scale)) \
+		>"epoll-$mode.out" 2>&1 &
 	ep_pid=$!
 	pids="$pids $ep_pid"
-	wait_for_line "epoll-$mode.out" "listening fd"
+	wait_for_line "epoll-$mode.out" "listening fd" $((10 * scale))
 	ep_fd=$(sed -n 's/^listening fd //p' "epoll-$mode.out")
 	out=$("$ctl" attach --pid $ep_pid --fd "$ep_fd" 2>&1)
 	like "ktlsctl attach --pid --fd attaches one listener ($mode)" "$out" \
