@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/build/bench
 mode=${1:-}
 mkdir -p "$out"
-echo "bench: booting the 6.12 guest; the full run takes about 12 minutes" >&2
+echo "bench: booting the 6.12 guest; the full run takes about 13 minutes" >&2
 KTLS_TEST_TIMEOUT=1500 "$top/tests/vm/run-guest" --no-prove -t 1700 -m 4096 -k 6.12 -o "$out/guest" \
 	bench >/dev/null || { echo "bench: the guest failed (see $out/guest)" >&2; exit 1; }
 # run-guest ran bench.sh without arguments; --quick is for the smoke test
