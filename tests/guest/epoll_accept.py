@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """A plain-TCP server for listener-mode tests of epoll.
 
-epoll_accept.py PORT MODE COUNT [SECONDS]: listens on 127.0.0.1:PORT (non-blocking),
-prints "listening fd N" and its descriptor, then waits for events with
-epoll, MODE "et" (edge-triggered: accepts until EAGAIN per event) or "lt"
-(level-triggered: one accept per event).  Each accepted connection must
-carry the tls ULP; it is answered with a small HTTP response and closed.
+epoll_accept.py PORT MODE COUNT [SECONDS]: listens on 127.0.0.1:PORT
+(non-blocking), prints "listening fd N" and its descriptor, then waits for
+events with epoll, MODE "et" (edge-triggered: accepts until EAGAIN per
+event) or "lt" (level-triggered: one accept per event).  Each accepted
+connection must carry the tls ULP; it is answered with a small HTTP
+response and closed.
 After COUNT connections, or SECONDS (default 120), prints one line
   accepted=N tls=N plain=N spurious=N
 (spurious: events after which accept found nothing) and exits.

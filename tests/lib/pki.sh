@@ -38,28 +38,25 @@ tls_stat() {
 	awk -v n="$1" '$1 == n { print $2 }' /proc/net/tls_stat
 }
 
-# wait_for_line FILE PATTERN [SECONDS]: until FILE has a line matching PATTERN
-wait_for_line() {
+# wait_until SECONDS COMMAND...: until COMMAND succeeds (polled every 50 ms)
+wait_until() {
 	_i=0
-	while [ $_i -lt $((${3:-10} * 20)) ]; do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
+	_wu_n=$(($1 * 20))
+	shift
+	while [ $_i -lt $_wu_n ]; do
+		"$@" 2>/dev/null && return 0
 		sleep 0.05
 		_i=$((_i + 1))
 	done
 	return 1
 }
 
+# wait_for_line FILE PATTERN [SECONDS]: until FILE has a line matching PATTERN
+wait_for_line() { wait_until "${3:-10}" grep -q -- "$2" "$1"; }
+
 # wait_nonempty FILE [SECONDS]: until FILE exists and is not empty (a
 # download has begun)
-wait_nonempty() {
-	_i=0
-	while [ $_i -lt $((${2:-10} * 20)) ]; do
-		[ -s "$1" ] && return 0
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	return 1
-}
+wait_nonempty() { wait_until "${2:-10}" test -s "$1"; }
 
 # make_cert DIR NAME CN KIND: NAME.pem/NAME.key in DIR (after make_pki), for
 # the CN (also its DNS name).  KIND: good (by the test CA), expired (by the
