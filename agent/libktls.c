@@ -397,6 +397,7 @@ static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint3
 	if (p->role != KTLS_ROLE_SERVER && p->role != KTLS_ROLE_CLIENT)
 		return -EINVAL;
 	if (c->path == KTLS_PATH_MODULE) {
+		c->n_early = 0;
 		c->submitting = !flags;
 		ret = ktls_broker_submit(&c->genl, &a, id);
 		c->submitting = false;
@@ -415,12 +416,9 @@ static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint3
 			c->next_seq = 1;
 		ret = sockmsg_send_submit(c->sock, *id, &a, fd);
 	}
-	if (ret) {
-		c->n_early = 0;
+	if (ret)
 		return ret;
-	}
 	if (!flags && tab_add(c, *id, fd, p->cookie)) {
-		c->n_early = 0;
 		ktls_cancel(c, *id);
 		return -ENOMEM;
 	}
@@ -428,7 +426,6 @@ static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint3
 	for (unsigned int i = 0; i < c->n_early; i++)
 		if (c->early[i].id == *id)
 			queue_result(c, &c->early[i]);
-	c->n_early = 0;
 	if (c->lost)
 		module_recover(c);
 	return 0;
