@@ -63,7 +63,9 @@ static gnutls_certificate_credentials_t cred;
 static gnutls_datum_t ticket = { NULL, 0 };
 static bool resume;
 static int ep;
-static int n_open_failed;	/* failed in conn_open, not yet counted off */
+/* the connections, how many are opened so far, and how many not finished */
+static struct conn *conns;
+static int n_conns, opened, left;
 
 static void finish(struct conn *c, enum state st)
 {
@@ -226,8 +228,8 @@ out:
 	return ret;
 }
 
-/* Starts @c's connection and handshake. */
-static void conn_open(struct conn *c)
+/* Starts @c's connection and handshake: 0, or -1 (counted as failed). */
+static int conn_open(struct conn *c)
 {
 	/* level-triggered: GnuTLS may return GNUTLS_E_AGAIN after a session
 	 * ticket with more records still in the socket */
@@ -238,21 +240,31 @@ static void conn_open(struct conn *c)
 			  errno != EINPROGRESS)) {
 		perror("load_client: connect");
 		finish(c, FAILED);
-		n_open_failed++;
-		return;
+		return -1;
 	}
 	c->s = session_new(c->fd, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
 	if (resume)
 		gnutls_session_set_data(c->s, ticket.data, ticket.size);
 	epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+	return 0;
+}
+
+/* Opens the next connection not opened yet; those that fail to open are
+ * finished at once, and the next is tried. */
+static void open_next(void)
+{
+	while (opened < n_conns)
+		if (conn_open(&conns[opened++]))
+			left--;
+		else
+			return;
 }
 
 int main(int argc, char **argv)
 {
 	struct rlimit rl = { 65536, 65536 };
-	int opt, n, idle = 0, left, alive = 0, max_inflight = 0, opened;
+	int opt, idle = 0, alive = 0, max_inflight = 0;
 	double start, limit = 240;
-	struct conn *conns;
 
 	while ((opt = getopt(argc, argv, "r:iRc:t:")) != -1) {
 		switch (opt) {
@@ -268,9 +280,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: load_client [-r PATH] [-i] [-R] [-c MAX] [-t SECONDS] PORT N CA\n");
 		return 2;
 	}
-	n = atoi(argv[optind + 1]);
+	n_conns = atoi(argv[optind + 1]);
 	if (max_inflight <= 0)
-		max_inflight = n;
+		max_inflight = n_conns;
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		perror("load_client: setrlimit");
 	/* a connection the server gave up on is a failure to count, not a
@@ -286,14 +298,14 @@ int main(int argc, char **argv)
 	}
 	if (resume && prime(&ticket))
 		return 1;
-	conns = calloc((size_t)n, sizeof(*conns));
+	conns = calloc((size_t)n_conns, sizeof(*conns));
 	ep = epoll_create1(0);
 	if (!conns || ep < 0)
 		return 1;
 	start = now();
-	for (opened = 0; opened < n && opened < max_inflight; opened++)
-		conn_open(&conns[opened]);
-	left = n;
+	left = n_conns;
+	for (int i = 0; i < max_inflight; i++)
+		open_next();
 	while (left > 0 && now() - start < limit) {
 		struct epoll_event evs[256];
 		int k = epoll_wait(ep, evs, 256, 1000);
@@ -313,22 +325,12 @@ int main(int argc, char **argv)
 			if (c->st == DONE || c->st == FAILED) {
 				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 				left--;
-				if (opened < n)
-					conn_open(&conns[opened++]);
+				open_next();
 			}
 		}
-		/* connections that failed to open count as finished */
-		while (n_open_failed) {
-			n_open_failed--;
-			left--;
-			if (opened < n)
-				conn_open(&conns[opened++]);
-		}
 	}
-	/* unfinished or never opened at the time limit (those that failed to
-	 * open are counted already) */
-	n_failed += left - n_open_failed;
-	printf("handshakes %d/%d failed %d responses %d seconds %.1f", n_ok, n, n_failed,
+	n_failed += left;	/* unfinished or never opened at the time limit */
+	printf("handshakes %d/%d failed %d responses %d seconds %.1f", n_ok, n_conns, n_failed,
 	       n_resp, now() - start);
 	if (resume)
 		printf(" resumed %d", n_resumed);
@@ -342,7 +344,7 @@ int main(int argc, char **argv)
 		while (read(0, &ch, 1) > 0)
 			;
 		/* which connections did the server keep? */
-		for (int i = 0; i < n; i++) {
+		for (int i = 0; i < n_conns; i++) {
 			struct pollfd p = { .fd = conns[i].fd, .events = POLLIN };
 			char b;
 
