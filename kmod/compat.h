@@ -8,37 +8,57 @@
 #include <linux/net.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
+#include <linux/sched/mm.h>
 
-/* Multicast groups got permission flags in 6.6; before, anyone may join. */
+/* Multicast groups got permission flags in 6.6 (Debian's 6.1.192 has them
+ * backported); before, anyone may join. */
 #ifdef GENL_MCAST_CAP_NET_ADMIN
 #define KTLS_MCGRP_ADMIN_FLAGS	GENL_MCAST_CAP_NET_ADMIN
 #else
 #define KTLS_MCGRP_ADMIN_FLAGS	0
 #endif
 
-/* proto_ops.accept takes a struct proto_accept_arg since 6.10. */
+/* proto.accept (the sock-level accept) takes a struct proto_accept_arg
+ * since 6.10. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
-#define KTLS_ACCEPT_ARGS	struct proto_accept_arg *arg
-#define KTLS_ACCEPT_PASS	arg
-#define KTLS_ACCEPT_NONBLOCK	(arg->flags & O_NONBLOCK)
-static inline int ktls_orig_accept_nonblock(const struct proto_ops *ops,
-					    struct socket *lsock,
-					    struct socket *newsock)
+#define KTLS_PROT_ACCEPT_ARGS	struct proto_accept_arg *arg
+#define KTLS_PROT_ACCEPT_PASS	arg
+#define KTLS_PROT_ACCEPT_NONBLOCK (arg->flags & O_NONBLOCK)
+#define KTLS_PROT_ACCEPT_ERR(e)	(arg->err = (e))
+static inline struct sock *ktls_prot_accept_nonblock(struct proto *prot,
+						     struct sock *sk,
+						     struct proto_accept_arg *arg)
 {
-	struct proto_accept_arg arg = { .flags = O_NONBLOCK, .kern = true };
+	struct proto_accept_arg a = *arg;
+	struct sock *nsk;
 
-	return ops->accept(lsock, newsock, &arg);
+	a.flags |= O_NONBLOCK;
+	nsk = prot->accept(sk, &a);
+	arg->err = a.err;
+	arg->is_empty = a.is_empty;
+	return nsk;
 }
 #else
-#define KTLS_ACCEPT_ARGS	int flags, bool kern
-#define KTLS_ACCEPT_PASS	flags, kern
-#define KTLS_ACCEPT_NONBLOCK	(flags & O_NONBLOCK)
-static inline int ktls_orig_accept_nonblock(const struct proto_ops *ops,
-					    struct socket *lsock,
-					    struct socket *newsock)
+#define KTLS_PROT_ACCEPT_ARGS	int flags, int *errp, bool kern
+#define KTLS_PROT_ACCEPT_PASS	flags, errp, kern
+#define KTLS_PROT_ACCEPT_NONBLOCK (flags & O_NONBLOCK)
+#define KTLS_PROT_ACCEPT_ERR(e)	(*errp = (e))
+static inline struct sock *ktls_prot_accept_nonblock(struct proto *prot,
+						     struct sock *sk, int flags,
+						     int *err, bool kern)
 {
-	return ops->accept(lsock, newsock, O_NONBLOCK, true);
+	return prot->accept(sk, flags | O_NONBLOCK, err, kern);
 }
 #endif
+
+/* The memory cgroup a sock is charged to, for allocations on its behalf. */
+static inline struct mem_cgroup *ktls_sk_memcg(const struct sock *sk)
+{
+#ifdef CONFIG_MEMCG
+	return sk->sk_memcg;
+#else
+	return NULL;
+#endif
+}
 
 #endif /* _KTLS_OFFLOAD_COMPAT_H */

@@ -4,124 +4,173 @@
  * connections whose TLS handshake an agent has finished, with kernel TLS
  * installed.
  *
- * ATTACH gives the listening socket a private copy of its proto_ops with
- * accept, poll and release wrapped, and hooks a non-exclusive entry onto
- * the listener's wait queue.  When a connection reaches the accept queue
- * the kernel wakes that queue; the entry schedules the listener's drain
- * work, which accepts from the real queue (the original ops' accept,
- * non-blocking) into a socket and file of the module's own and submits a
- * server-role request, exactly as a SUBMIT would.  Established
- * connections go on the listener's ready list; the wrapped accept() takes
- * one from there and grafts its sock onto the socket the caller's
- * accept() made, with the kTLS proto_ops the socket carries by then; the
- * wrapped poll reports the listener readable only while the ready list is
- * not empty.  A failed handshake is closed by the module.
+ * The hook is a TCP upper layer protocol, "ktls_listen", that ATTACH puts
+ * on the listening sock, as tls, espintcp and mptcp interpose on theirs.
+ * Nothing of the listener's socket (its proto_ops) is touched.  The ULP
+ * gives the sock a copy of its struct proto with accept, close,
+ * disconnect, diag_destroy and setsockopt wrapped, and its own
+ * sk_data_ready; it has a clone operation, so TCP lets it listen, and
+ * every new connection's sock is reset to the plain proto and callbacks
+ * as it is created.
  *
- * Handshakes in flight plus connections ready are bounded per listener;
- * over the bound the drain stops and new connections wait in the kernel's
- * accept queue (the listen() backlog).
+ * Why the teardown cannot be bypassed: the kernel itself calls the ULP's
+ * release when the sock is destroyed, and our sk_destruct when it is
+ * freed; every path that stops a listener (close, shutdown, connect
+ * AF_UNSPEC, SOCK_DESTROY) goes through the wrapped proto, which the sock
+ * keeps until the release; a second ULP ("tls") cannot be set and
+ * IPV6_ADDRFORM refuses a sock whose proto is not tcpv6_prot.
  *
- * DETACH, the listener's close (the wrapped release) and module unload
- * restore the original ops, close the connections the module holds (in
- * flight or ready), and wake blocked accept() calls, which then fail with
- * ECONNABORTED.  A thread already blocked inside the original accept() at
- * ATTACH time is not seen: it may still receive one connection without TLS.
+ * References: the ULP holds the module from init to the sock's
+ * destruction (tcp_cleanup_ulp puts it); the listener holds one more from
+ * init until the sock is freed, because request socks of the listener
+ * point at the proto copy; every connection created from the listener
+ * holds one through its sk_prot_creator (the copy's owner is this module)
+ * for its whole life.  So rmmod fails with EBUSY while any of them exists
+ * and can never leave a sock pointing at freed module memory.
  *
- * The agent must close its copy of a listener connection before it sends
- * DONE: a sock is only moved to the application's socket while the
- * module's reference is the last one (else the connection is closed).
+ * The flow: when TCP queues a connection, the listener's data_ready
+ * schedules the drain instead of waking the application; the drain takes
+ * the connection off the accept queue (keeping its request sock), grafts
+ * it onto a socket of the module's, created with the credentials of the
+ * listening socket's opener, and keeps it in "hello" until the client
+ * sends its first byte, then in "queued" until an agent has room.  Then
+ * it is submitted as a server-role request.  When the agent reports
+ * success, the connection goes back on the listener's accept queue with
+ * its request sock, and the listener's own data_ready wakes accept(),
+ * poll(), select() and epoll exactly as for a new connection.  The
+ * wrapped accept() serves established entries first and diverts raw ones
+ * it meets; it waits as inet_csk_wait_for_connect() does, so shutdown()
+ * wakes it with EINVAL.  The connection reaches the application's socket
+ * through inet_accept()'s graft, and acceptq.c gives that socket the
+ * proto_ops tls set.  Failed handshakes are closed by the module.
+ *
+ * Bounds per listener: max_inflight handshakes with an agent plus
+ * established connections not yet accepted; listen_max_hello connections
+ * waiting for their first byte, each for at most listen_hello_timeout_ms,
+ * the oldest evicted when full (an idle remote connection cannot hold a
+ * handshake slot); queued connections wait at most the handshake timeout.
+ * TCP Fast Open is refused on attached listeners: its children cannot be
+ * put back on the queue.
+ *
+ * DETACH (or the listener's close, shutdown or abort) closes what the
+ * module holds, in flight or established; after DETACH the listener
+ * serves plain connections again, but keeps the ULP until it is closed.
  */
 
+#include <linux/bpf.h>
 #include <linux/file.h>
-#include <linux/hashtable.h>
 #include <linux/in6.h>
+#include <linux/jiffies.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/poll.h>
-#include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/wait_bit.h>
+#include <linux/xarray.h>
+#include <net/inet_connection_sock.h>
 #include <net/inet_sock.h>
 #include <net/ipv6.h>
+#include <net/netns/generic.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 #include <net/tcp_states.h>
 
 #include <linux/ktls_offload.h>
 
+#include "acceptq.h"
 #include "compat.h"
 #include "listen.h"
 #include "request.h"
 
-unsigned int ktls_listen_max_inflight = 128;
-
-#define KTLS_WRAP_SLOTS		4
+#define KTLS_LISTEN_ULP		"ktls_listen"
 #define KTLS_DRAIN_BATCH	64
 
-/* Wrapped copies of the proto_ops of attached listeners, one per original. */
-static struct ktls_wrap {
-	const struct proto_ops *orig;
-	struct proto_ops ops;
-} ktls_wraps[KTLS_WRAP_SLOTS];
+unsigned int ktls_listen_max_inflight = 128;
+unsigned int ktls_listen_max_hello = 1024;
+unsigned int ktls_listen_hello_timeout_ms = 10000;
+unsigned int ktls_listen_max_per_net = 1024;
 
-static DEFINE_MUTEX(ktls_listen_lock);	/* ktls_wraps, ktls_listeners, ids */
-static LIST_HEAD(ktls_listeners);
-static DEFINE_HASHTABLE(ktls_listen_hash, 6);	/* by struct sock, RCU */
-static u32 ktls_listen_next_id;
-static bool ktls_listen_unloading;
+struct ktls_listen_net {
+	struct xarray		ln_listeners;	/* id -> attached listener */
+	u32			ln_next_id;
+	unsigned int		ln_count;	/* under ln_listeners' lock */
+};
+
+/* The listener protos, one per address family, built at the first ATTACH. */
+struct ktls_lproto {
+	struct proto		prot;
+	struct proto		*orig;
+};
+
+static unsigned int ktls_listen_net_id __read_mostly;
 static struct workqueue_struct *ktls_listen_wq;
-/* Calls inside the wrapped ops; unload waits for none. */
-static atomic_t ktls_listen_calls = ATOMIC_INIT(0);
+static struct ktls_lproto ktls_lprotos[2];
+static DEFINE_MUTEX(ktls_lproto_lock);	/* builds ktls_lprotos */
+static DEFINE_MUTEX(ktls_attach_lock);	/* one ULP init at a time */
+static struct ktls_listener *ktls_attaching;	/* whose init may succeed */
+static struct tcp_ulp_ops ktls_listen_ulp;
 
-static void ktls_call_enter(void)
+static struct ktls_listen_net *ktls_listen_net(struct net *net)
 {
-	atomic_inc(&ktls_listen_calls);
+	return net_generic(net, ktls_listen_net_id);
 }
 
-static void ktls_call_exit(void)
+static int ktls_family_idx(const struct sock *sk)
 {
-	if (atomic_dec_and_test(&ktls_listen_calls))
-		wake_up_var(&ktls_listen_calls);
+	return sk->sk_family == AF_INET6;
 }
 
-static const struct proto_ops *ktls_unwrap(const struct proto_ops *ops)
+/* The proto the listener had; the same for every listener of a family. */
+static struct proto *ktls_orig_prot(const struct sock *sk)
 {
-	int i;
-
-	for (i = 0; i < KTLS_WRAP_SLOTS; i++)
-		if (ops == &ktls_wraps[i].ops)
-			return READ_ONCE(ktls_wraps[i].orig);
-	return ops;
+	return smp_load_acquire(&ktls_lprotos[ktls_family_idx(sk)].orig);
 }
 
-static void ktls_listener_free(struct kref *ref)
+/* The listener state of an attached sock, or NULL. */
+static struct ktls_listener *ktls_listener_of(const struct sock *sk)
+{
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+
+	if (READ_ONCE(icsk->icsk_ulp_ops) != &ktls_listen_ulp)
+		return NULL;
+	return rcu_dereference_raw(icsk->icsk_ulp_data);
+}
+
+static void ktls_listener_free_rcu(struct rcu_head *head)
+{
+	struct ktls_listener *l = container_of(head, struct ktls_listener, kl_rcu);
+	bool pinned = l->kl_pinned;
+
+	kfree(l);
+	if (pinned)
+		module_put(THIS_MODULE);
+}
+
+static void ktls_listener_release(struct kref *ref)
 {
 	struct ktls_listener *l = container_of(ref, struct ktls_listener, kl_ref);
 
 	ktls_listen_params_release(&l->kl_params);
 	put_pid(l->kl_pid);
-	kfree_rcu(l, kl_rcu);
+	if (l->kl_cred)
+		put_cred(l->kl_cred);
+	/* After a grace period: data_ready and the clone run under RCU. */
+	call_rcu(&l->kl_rcu, ktls_listener_free_rcu);
 }
 
 static void ktls_listener_put(struct ktls_listener *l)
 {
-	kref_put(&l->kl_ref, ktls_listener_free);
+	kref_put(&l->kl_ref, ktls_listener_release);
 }
 
-/* The listener attached to @sk, with a reference, or NULL. */
-static struct ktls_listener *ktls_listener_lookup(const struct sock *sk)
+/* Runs the drain after @delay; a queued drain holds a reference. */
+static void ktls_listen_kick_drain(struct ktls_listener *l, unsigned long delay)
 {
-	struct ktls_listener *l, *found = NULL;
-
-	rcu_read_lock();
-	hash_for_each_possible_rcu(ktls_listen_hash, l, kl_hnode, (unsigned long)sk) {
-		if (l->kl_sk == sk && kref_get_unless_zero(&l->kl_ref)) {
-			found = l;
-			break;
-		}
-	}
-	rcu_read_unlock();
-	return found;
+	kref_get(&l->kl_ref);
+	if (delay ? !queue_delayed_work(ktls_listen_wq, &l->kl_drain, delay) :
+		    mod_delayed_work(ktls_listen_wq, &l->kl_drain, 0))
+		ktls_listener_put(l);
 }
 
 /**
@@ -141,163 +190,341 @@ static void ktls_lconn_free(struct ktls_lconn *lc)
 	kfree(lc);
 }
 
-/* Queues the drain unless detached.  kl_lock held. */
-static void ktls_listen_queue_drain_locked(struct ktls_listener *l)
+static struct socket *ktls_lconn_socket(const struct ktls_lconn *lc)
 {
-	if (!l->kl_detached)
-		queue_work(ktls_listen_wq, &l->kl_drain);
-}
-
-static void ktls_listen_queue_drain(struct ktls_listener *l)
-{
-	spin_lock_bh(&l->kl_lock);
-	ktls_listen_queue_drain_locked(l);
-	spin_unlock_bh(&l->kl_lock);
-}
-
-/* Wakes accept() and poll() of the listener: a connection is ready. */
-static void ktls_listen_wake_app(struct ktls_listener *l)
-{
-	struct sock *sk = l->kl_sk;
-	struct socket_wq *wq;
-
-	rcu_read_lock();
-	wq = rcu_dereference(sk->sk_wq);
-	if (skwq_has_sleeper(wq))
-		wake_up_interruptible_sync_poll(&wq->wait, EPOLLIN | EPOLLRDNORM);
-	sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_IN);
-	rcu_read_unlock();
+	return sock_from_file(lc->lc_file);
 }
 
 /*
- * On the listener's wait queue: called (softirq, wait queue lock held)
- * when the kernel wakes the listener's readers, i.e. when a connection
- * reached the accept queue.  Our own wakeup of the application carries
- * exactly EPOLLIN | EPOLLRDNORM and is ignored.
+ * Closes a connection the module holds and that no request owns: its
+ * socket goes (TCP closes the connection), and the accept queue's
+ * request sock with it.
  */
-static int ktls_listen_wake(struct wait_queue_entry *wait, unsigned int mode,
-			    int sync, void *key)
+static void ktls_lconn_close(struct ktls_lconn *lc)
 {
-	struct ktls_listener *l = container_of(wait, struct ktls_listener, kl_wait);
-	__poll_t events = key_to_poll(key);
-
-	if (key && (!(events & EPOLLIN) || events == (EPOLLIN | EPOLLRDNORM)))
-		return 0;
-	if (!READ_ONCE(l->kl_detached))
-		queue_work(ktls_listen_wq, &l->kl_drain);
-	return 0;
+	if (lc->lc_wait.func)
+		remove_wait_queue(&ktls_lconn_socket(lc)->wq.wait, &lc->lc_wait);
+	fput(lc->lc_file);
+	if (lc->lc_req)
+		reqsk_put(lc->lc_req);
+	ktls_lconn_free(lc);
 }
 
-/* One connection from the real accept queue, without waiting. */
-static int ktls_listen_accept_one(struct ktls_listener *l, struct socket **res)
+static void ktls_lconn_close_list(struct list_head *list)
 {
-	const struct proto_ops *ops = l->kl_orig_ops;
-	struct socket *lsock = l->kl_sock;
-	struct socket *sock;
-	int ret;
+	struct ktls_lconn *lc, *tmp;
 
-	ret = sock_create_lite(l->kl_sk->sk_family, lsock->type,
-			       l->kl_sk->sk_protocol, &sock);
-	if (ret)
-		return ret;
-	sock->ops = ops;
-	__module_get(ops->owner);
-	ret = ktls_orig_accept_nonblock(ops, lsock, sock);
-	if (ret < 0) {
-		sock_release(sock);
-		return ret;
+	list_for_each_entry_safe(lc, tmp, list, lc_node) {
+		list_del(&lc->lc_node);
+		ktls_lconn_close(lc);
 	}
-	*res = sock;
+}
+
+/* Moves every connection on @from to @to as DOOMED.  kl_lock held. */
+static unsigned int ktls_lconn_doom_all(struct list_head *from, struct list_head *to)
+{
+	struct ktls_lconn *lc;
+	unsigned int n = 0;
+
+	list_for_each_entry(lc, from, lc_node) {
+		lc->lc_state = KTLS_LC_DOOMED;
+		n++;
+	}
+	list_splice_tail_init(from, to);
+	return n;
+}
+
+/*
+ * Disposes of a raw connection we took off the accept queue and could not
+ * give a socket, exactly as inet_csk_listen_stop() does with the ones
+ * left on a closing listener's queue.
+ */
+static void ktls_listen_forget_child(struct request_sock *req, struct sock *child)
+{
+	local_bh_disable();
+	bh_lock_sock(child);
+	sock_hold(child);
+	child->sk_prot->disconnect(child, O_NONBLOCK);
+	sock_orphan(child);
+	this_cpu_inc(*child->sk_prot->orphan_count);
+	if (tcp_rsk(req)->tfo_listener)
+		RCU_INIT_POINTER(tcp_sk(child)->fastopen_rsk, NULL);
+	inet_csk_destroy_sock(child);
+	bh_unlock_sock(child);
+	local_bh_enable();
+	sock_put(child);
+	reqsk_put(req);
+}
+
+/* Wakes the drain when a diverted connection has something to say. */
+static int ktls_lconn_wake(struct wait_queue_entry *wait, unsigned int mode,
+			   int sync, void *key)
+{
+	struct ktls_lconn *lc = container_of(wait, struct ktls_lconn, lc_wait);
+	struct ktls_listener *l = lc->lc_listener;
+	__poll_t events = key_to_poll(key);
+	bool moved = false;
+
+	if (key && !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		return 0;
+	spin_lock(&l->kl_lock);
+	if (lc->lc_state == KTLS_LC_HELLO) {
+		list_move_tail(&lc->lc_node, &l->kl_queued);
+		lc->lc_state = KTLS_LC_QUEUED;
+		lc->lc_deadline = jiffies + msecs_to_jiffies(l->kl_params.timeout_ms);
+		l->kl_nhello--;
+		l->kl_nqueued++;
+		moved = true;
+	}
+	spin_unlock(&l->kl_lock);
+	if (moved)
+		ktls_listen_kick_drain(l, 0);
 	return 0;
 }
 
-static void ktls_listen_undo_inflight(struct ktls_listener *l, bool refused)
+/* A diverted connection has data, a FIN or an error waiting. */
+static bool ktls_child_has_news(const struct sock *child)
 {
-	spin_lock_bh(&l->kl_lock);
-	l->kl_inflight--;
-	if (refused)
-		l->kl_stats.refused++;
-	spin_unlock_bh(&l->kl_lock);
+	return !skb_queue_empty_lockless(&child->sk_receive_queue) ||
+	       (READ_ONCE(child->sk_shutdown) & RCV_SHUTDOWN) ||
+	       READ_ONCE(child->sk_err);
 }
 
-/* Hands the next connection of the accept queue to the agents: 0, or
- * a negative errno when draining should stop for now. */
-static int ktls_listen_submit_one(struct ktls_listener *l)
+/*
+ * Takes one raw connection off the accept queue into the module: a socket
+ * and file of its own, made with the credentials of the listening
+ * socket's opener and charged to the listener's memory cgroup.
+ */
+static void ktls_listen_divert_one(struct ktls_listener *l, struct request_sock *req)
 {
-	struct ktls_submit p = {};
-	struct ktls_lconn *lc;
+	struct sock *lsk = l->kl_sk;	/* req holds it */
+	struct request_sock_queue *queue = &inet_csk(lsk)->icsk_accept_queue;
+	struct sock *child = req->sk;
+	struct ktls_lconn *lc = NULL, *victim = NULL;
+	struct mem_cgroup *old_memcg;
+	const struct cred *old_cred;
 	struct socket *sock;
 	struct file *file;
-	u32 id;
-	int ret;
+	bool refused = true;
 
-	spin_lock_bh(&l->kl_lock);
-	if (l->kl_detached ||
-	    l->kl_inflight + l->kl_nready >= l->kl_params.max_inflight) {
-		spin_unlock_bh(&l->kl_lock);
-		return -EAGAIN;
+	sock_hold(lsk);
+	old_cred = override_creds(l->kl_cred);
+	old_memcg = set_active_memcg(ktls_sk_memcg(lsk));
+	if (sock_create_lite(l->kl_family, SOCK_STREAM, IPPROTO_TCP, &sock)) {
+		ktls_listen_forget_child(req, child);
+		goto out;
 	}
-	l->kl_inflight++;
-	spin_unlock_bh(&l->kl_lock);
-
-	ret = ktls_listen_accept_one(l, &sock);
-	if (ret) {
-		ktls_listen_undo_inflight(l, false);
-		return ret;
+	sock->ops = l->kl_sock_ops;
+	__module_get(sock->ops->owner);
+	if (tcp_rsk(req)->tfo_listener) {
+		/* As inet_csk_accept(): the request stays with Fast Open. */
+		spin_lock_bh(&queue->fastopenq.lock);
+		if (tcp_rsk(req)->tfo_listener) {
+			req->sk = NULL;
+			req = NULL;
+		}
+		spin_unlock_bh(&queue->fastopenq.lock);
 	}
-	lc = kzalloc(sizeof(*lc), GFP_KERNEL);
-	if (!lc) {
+	lock_sock(child);
+	sock_graft(child, sock);
+	sock->state = SS_CONNECTED;
+	release_sock(child);
+	if (!req) {
+		/* Fast Open: no way back onto the queue, so no TLS either */
 		sock_release(sock);
-		ktls_listen_undo_inflight(l, true);
-		return -ENOMEM;
+		goto out;
 	}
-	file = sock_alloc_file(sock, 0, NULL);	/* releases sock on error */
+	file = sock_alloc_file(sock, 0, NULL);	/* releases sock, and child, on error */
 	if (IS_ERR(file)) {
-		kfree(lc);
-		ktls_listen_undo_inflight(l, true);
-		return PTR_ERR(file);
+		reqsk_put(req);
+		goto out;
+	}
+	lc = kzalloc(sizeof(*lc), GFP_KERNEL_ACCOUNT);
+	if (!lc) {
+		fput(file);
+		reqsk_put(req);
+		goto out;
 	}
 	kref_get(&l->kl_ref);
 	lc->lc_listener = l;
+	lc->lc_req = req;
+	lc->lc_sk = child;
+	lc->lc_file = file;
+	INIT_LIST_HEAD(&lc->lc_node);
+	init_waitqueue_func_entry(&lc->lc_wait, ktls_lconn_wake);
+	add_wait_queue(&sock->wq.wait, &lc->lc_wait);
+	refused = false;
 
-	p.sock = sock;			/* its file's only reference */
-	p.role = KTLS_OFFLOAD_ROLE_SERVER;
-	p.timeout_ms = l->kl_params.timeout_ms;
-	p.profile = kstrdup(l->kl_params.profile, GFP_KERNEL);
-	p.alpn = kstrdup(l->kl_params.alpn, GFP_KERNEL);
-	p.lconn = lc;
-	if ((l->kl_params.profile && !p.profile) || (l->kl_params.alpn && !p.alpn))
-		ret = -ENOMEM;
-	else
-		ret = ktls_req_submit(l->kl_net, 0, &p, &id);
-	if (ret) {
-		/* Closes the connection: it is counted, not silently lost. */
-		lc = p.lconn;
+	spin_lock_bh(&l->kl_lock);
+	if (l->kl_detached || l->kl_stopping) {
+		lc->lc_state = KTLS_LC_DOOMED;
+		l->kl_stats.refused++;
+		victim = lc;
+	} else if (ktls_child_has_news(child)) {
+		lc->lc_state = KTLS_LC_QUEUED;
+		lc->lc_deadline = jiffies + msecs_to_jiffies(l->kl_params.timeout_ms);
+		list_add_tail(&lc->lc_node, &l->kl_queued);
+		l->kl_nqueued++;
+	} else {
+		lc->lc_state = KTLS_LC_HELLO;
+		lc->lc_deadline = jiffies +
+			msecs_to_jiffies(READ_ONCE(ktls_listen_hello_timeout_ms));
+		list_add_tail(&lc->lc_node, &l->kl_hello);
+		if (l->kl_nhello >= READ_ONCE(ktls_listen_max_hello)) {
+			/* the oldest idle connection makes room */
+			victim = list_first_entry(&l->kl_hello, struct ktls_lconn, lc_node);
+			list_del_init(&victim->lc_node);
+			victim->lc_state = KTLS_LC_DOOMED;
+			l->kl_stats.refused++;
+		} else {
+			l->kl_nhello++;
+		}
+	}
+	spin_unlock_bh(&l->kl_lock);
+	if (victim)
+		ktls_lconn_close(victim);
+out:
+	set_active_memcg(old_memcg);
+	revert_creds(old_cred);
+	if (refused) {
+		spin_lock_bh(&l->kl_lock);
+		l->kl_stats.refused++;
+		spin_unlock_bh(&l->kl_lock);
+	}
+	sock_put(lsk);
+}
+
+/* Takes the raw connections off the accept queue.  Return: true if more may wait. */
+static bool ktls_listen_divert(struct ktls_listener *l)
+{
+	struct request_sock *req, *next;
+	int n = 0;
+
+	mutex_lock(&l->kl_accept_lock);
+	if (READ_ONCE(l->kl_detached) || READ_ONCE(l->kl_stopping)) {
+		mutex_unlock(&l->kl_accept_lock);
+		return false;
+	}
+	req = ktls_acceptq_unlink(l->kl_sk, false, KTLS_DRAIN_BATCH);
+	mutex_unlock(&l->kl_accept_lock);
+	for (; req; req = next, n++) {
+		next = req->dl_next;
+		req->dl_next = NULL;
+		ktls_listen_divert_one(l, req);
+	}
+	return n == KTLS_DRAIN_BATCH;
+}
+
+/* Moves connections past their deadline to @doomed.  kl_lock held. */
+static void ktls_listen_expire(struct ktls_listener *l, struct list_head *doomed)
+{
+	struct ktls_lconn *lc, *tmp;
+
+	list_for_each_entry_safe(lc, tmp, &l->kl_hello, lc_node) {
+		if (time_before(jiffies, lc->lc_deadline))
+			break;
+		lc->lc_state = KTLS_LC_DOOMED;
+		list_move_tail(&lc->lc_node, doomed);
+		l->kl_nhello--;
+		l->kl_stats.refused++;
+	}
+	list_for_each_entry_safe(lc, tmp, &l->kl_queued, lc_node) {
+		if (time_before(jiffies, lc->lc_deadline))
+			break;
+		lc->lc_state = KTLS_LC_DOOMED;
+		list_move_tail(&lc->lc_node, doomed);
+		l->kl_nqueued--;
+		l->kl_stats.failed++;
+	}
+}
+
+/* Hands queued connections to the agents while there is room. */
+static void ktls_listen_submit(struct ktls_listener *l)
+{
+	struct ktls_submit p;
+	struct ktls_lconn *lc;
+	u32 id;
+	int ret;
+
+	while (ktls_net_has_agent(l->kl_net)) {
+		spin_lock_bh(&l->kl_lock);
+		lc = list_first_entry_or_null(&l->kl_queued, struct ktls_lconn, lc_node);
+		if (!lc || l->kl_detached || l->kl_stopping ||
+		    l->kl_inflight + l->kl_nready >= l->kl_params.max_inflight) {
+			spin_unlock_bh(&l->kl_lock);
+			return;
+		}
+		list_del_init(&lc->lc_node);
+		lc->lc_state = KTLS_LC_INFLIGHT;
+		l->kl_nqueued--;
+		l->kl_inflight++;
+		spin_unlock_bh(&l->kl_lock);
+
+		remove_wait_queue(&ktls_lconn_socket(lc)->wq.wait, &lc->lc_wait);
+		lc->lc_wait.func = NULL;
+
+		memset(&p, 0, sizeof(p));
+		p.sock = ktls_lconn_socket(lc);	/* the request takes lc_file's reference */
+		p.role = KTLS_OFFLOAD_ROLE_SERVER;
+		p.timeout_ms = l->kl_params.timeout_ms;
+		p.owner_pid = get_pid(l->kl_pid);
+		p.owner_uid = l->kl_cred->euid;
+		p.owner_gid = l->kl_cred->egid;
+		p.lconn = lc;
+		p.profile = kstrdup(l->kl_params.profile, GFP_KERNEL_ACCOUNT);
+		p.alpn = kstrdup(l->kl_params.alpn, GFP_KERNEL_ACCOUNT);
+		if ((l->kl_params.profile && !p.profile) || (l->kl_params.alpn && !p.alpn))
+			ret = -ENOMEM;
+		else
+			ret = ktls_req_submit(l->kl_net, 0, &p, &id);
+		if (!ret) {
+			spin_lock_bh(&l->kl_lock);
+			l->kl_stats.handshakes++;
+			spin_unlock_bh(&l->kl_lock);
+			continue;
+		}
+		/* The connection is closed: it is counted, not silently lost. */
+		p.sock = NULL;
 		p.lconn = NULL;
 		ktls_submit_release(&p);
-		ktls_lconn_free(lc);
-		ktls_listen_undo_inflight(l, true);
-		return ret == -ESHUTDOWN ? ret : 0;
+		spin_lock_bh(&l->kl_lock);
+		lc->lc_state = KTLS_LC_DOOMED;
+		l->kl_inflight--;
+		l->kl_stats.refused++;
+		spin_unlock_bh(&l->kl_lock);
+		ktls_lconn_close(lc);
 	}
-	spin_lock_bh(&l->kl_lock);
-	l->kl_stats.handshakes++;
-	spin_unlock_bh(&l->kl_lock);
-	return 0;
 }
 
 static void ktls_listen_drain(struct work_struct *work)
 {
-	struct ktls_listener *l = container_of(work, struct ktls_listener, kl_drain);
-	int i;
+	struct ktls_listener *l = container_of(to_delayed_work(work),
+					       struct ktls_listener, kl_drain);
+	unsigned long next = 0;
+	struct ktls_lconn *lc;
+	LIST_HEAD(doomed);
+	bool more;
 
-	/* Without an agent, connections wait in the accept queue; the
-	 * first ACCEPT of an agent kicks every listener. */
-	if (!ktls_net_has_agent(l->kl_net))
-		return;
-	for (i = 0; i < KTLS_DRAIN_BATCH; i++)
-		if (ktls_listen_submit_one(l))
-			return;
-	ktls_listen_queue_drain(l);	/* more may wait; let others run */
+	more = ktls_listen_divert(l);
+	spin_lock_bh(&l->kl_lock);
+	ktls_listen_expire(l, &doomed);
+	spin_unlock_bh(&l->kl_lock);
+	ktls_lconn_close_list(&doomed);
+	ktls_listen_submit(l);
+
+	spin_lock_bh(&l->kl_lock);
+	lc = list_first_entry_or_null(&l->kl_hello, struct ktls_lconn, lc_node);
+	if (lc)
+		next = lc->lc_deadline;
+	lc = list_first_entry_or_null(&l->kl_queued, struct ktls_lconn, lc_node);
+	if (lc && (!next || time_before(lc->lc_deadline, next)))
+		next = lc->lc_deadline;
+	spin_unlock_bh(&l->kl_lock);
+	if (more)
+		ktls_listen_kick_drain(l, 0);
+	else if (next)
+		ktls_listen_kick_drain(l, max_t(long, (long)(next - jiffies), 0) + 1);
+	ktls_listener_put(l);
 }
 
 /**
@@ -306,246 +533,472 @@ static void ktls_listen_drain(struct work_struct *work)
  * @file: its socket file, with the request's reference; consumed
  * @status: 0 or a positive errno
  *
- * Called with the namespace's request lock held, which keeps a detach
- * from completing meanwhile.
+ * Called once per listener request, without the request lock.  An
+ * established connection goes back on the listener's accept queue; any
+ * other is closed.
  */
 void ktls_listen_conn_end(struct ktls_lconn *lc, struct file *file, u32 status)
 {
 	struct ktls_listener *l = lc->lc_listener;
+	struct sock *lsk = l->kl_sk;	/* lc_req holds it */
 	bool ready = false;
 
+	lc->lc_file = file;
+	sock_hold(lsk);
 	spin_lock_bh(&l->kl_lock);
 	l->kl_inflight--;
 	if (status || file_count(file) != 1) {
 		/* failed, or the agent kept a descriptor of it */
 		l->kl_stats.failed++;
-	} else if (l->kl_detached) {
+	} else if (l->kl_detached || l->kl_stopping) {
 		l->kl_stats.dropped++;
-	} else {
-		lc->lc_file = file;
+	} else if (ktls_acceptq_add(lsk, lc->lc_req, lc->lc_sk)) {
+		lc->lc_state = KTLS_LC_READY;
 		list_add_tail(&lc->lc_node, &l->kl_ready);
 		l->kl_nready++;
 		l->kl_stats.established++;
 		ready = true;
+	} else {
+		l->kl_stats.dropped++;
 	}
-	ktls_listen_queue_drain_locked(l);
+	if (!ready)
+		lc->lc_state = KTLS_LC_DOOMED;
 	spin_unlock_bh(&l->kl_lock);
 
-	if (ready) {
-		ktls_listen_wake_app(l);
-		return;
-	}
-	fput(file);
-	ktls_lconn_free(lc);
+	ktls_listen_kick_drain(l, 0);	/* a slot is free */
+	if (ready)
+		l->kl_orig_data_ready(lsk);	/* wakes accept() and pollers */
+	else
+		ktls_lconn_close(lc);
+	sock_put(lsk);
 }
 
-/* Takes a ready connection, waiting as accept() would. */
-static int ktls_listen_take(struct ktls_listener *l, bool nonblock,
-			    struct ktls_lconn **res)
+/*
+ * Hands an established connection inet_csk_accept() just took to the
+ * caller's accept(): off the module's socket, with the ops tls gave that
+ * socket waiting for the graft.  Return: @child, or NULL if it was closed.
+ */
+static struct sock *ktls_listen_deliver(struct ktls_listener *l, struct sock *child)
 {
-	struct sock *sk = l->kl_sk;
-	long timeo = sock_rcvtimeo(sk, nonblock);
-	struct ktls_lconn *lc;
-	bool detached;
+	struct ktls_lconn *lc = NULL, *it;
+	struct ktls_tramp *tramp;
+	struct socket *isock;
+
+	spin_lock_bh(&l->kl_lock);
+	list_for_each_entry(it, &l->kl_ready, lc_node) {
+		if (it->lc_sk == child) {
+			lc = it;
+			list_del_init(&lc->lc_node);
+			lc->lc_state = KTLS_LC_DOOMED;
+			l->kl_nready--;
+			break;
+		}
+	}
+	spin_unlock_bh(&l->kl_lock);
+	ktls_listen_kick_drain(l, 0);	/* a slot is free */
+	/* Only our entries pass ktls_acceptq_ready_first(). */
+	if (WARN_ON_ONCE(!lc))
+		return NULL;
+	lc->lc_req = NULL;	/* inet_csk_accept() put it */
+
+	isock = ktls_lconn_socket(lc);
+	tramp = ktls_graft_get(READ_ONCE(child->sk_prot), READ_ONCE(isock->ops));
+	if (!tramp) {
+		spin_lock_bh(&l->kl_lock);
+		l->kl_stats.dropped++;
+		spin_unlock_bh(&l->kl_lock);
+		fput(lc->lc_file);	/* tls closes it with the module's socket */
+		ktls_lconn_free(lc);
+		return NULL;
+	}
+	lock_sock(child);
+	write_lock_bh(&child->sk_callback_lock);
+	RCU_INIT_POINTER(child->sk_wq, NULL);
+	sk_set_socket(child, NULL);
+	isock->sk = NULL;
+	write_unlock_bh(&child->sk_callback_lock);
+	ktls_graft_set(child, tramp);
+	release_sock(child);
+	fput(lc->lc_file);	/* an empty socket now */
+	ktls_lconn_free(lc);
+	spin_lock_bh(&l->kl_lock);
+	l->kl_stats.delivered++;
+	spin_unlock_bh(&l->kl_lock);
+	return child;
+}
+
+/* Waits as inet_csk_wait_for_connect() does, for an established entry. */
+static int ktls_listen_wait(struct ktls_listener *l, struct sock *sk, long *timeo)
+{
 	DEFINE_WAIT(wait);
+
+	prepare_to_wait_exclusive(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
+	if (!READ_ONCE(l->kl_nready) && !READ_ONCE(l->kl_detached) &&
+	    READ_ONCE(sk->sk_state) == TCP_LISTEN && *timeo &&
+	    !signal_pending(current))
+		*timeo = schedule_timeout(*timeo);
+	finish_wait(sk_sleep(sk), &wait);
+	if (READ_ONCE(l->kl_nready) || READ_ONCE(l->kl_detached))
+		return 0;
+	if (READ_ONCE(sk->sk_state) != TCP_LISTEN)
+		return -EINVAL;
+	if (signal_pending(current))
+		return sock_intr_errno(*timeo);
+	if (!*timeo)
+		return -EAGAIN;
+	return 0;
+}
+
+static struct sock *ktls_listen_accept(struct sock *sk, KTLS_PROT_ACCEPT_ARGS)
+{
+	struct proto *orig = ktls_orig_prot(sk);
+	struct ktls_listener *l = ktls_listener_of(sk);
+	struct sock *child;
+	long timeo;
+	int err;
+
+	if (!l)
+		return orig->accept(sk, KTLS_PROT_ACCEPT_PASS);
+	timeo = sock_rcvtimeo(sk, KTLS_PROT_ACCEPT_NONBLOCK);
+	for (;;) {
+		bool raw = false;
+
+		mutex_lock(&l->kl_accept_lock);
+		if (READ_ONCE(l->kl_detached)) {
+			mutex_unlock(&l->kl_accept_lock);
+			return orig->accept(sk, KTLS_PROT_ACCEPT_PASS);
+		}
+		if (ktls_acceptq_ready_first(sk, &raw)) {
+			/* the head is ours until we let go of the lock */
+			child = ktls_prot_accept_nonblock(orig, sk, KTLS_PROT_ACCEPT_PASS);
+			mutex_unlock(&l->kl_accept_lock);
+			if (!child)
+				return NULL;	/* not listening any more */
+			child = ktls_listen_deliver(l, child);
+			if (child)
+				return child;
+			continue;
+		}
+		mutex_unlock(&l->kl_accept_lock);
+		if (raw)
+			ktls_listen_kick_drain(l, 0);
+		err = ktls_listen_wait(l, sk, &timeo);
+		if (err) {
+			KTLS_PROT_ACCEPT_ERR(err);
+			return NULL;
+		}
+	}
+}
+
+/*
+ * Ends what the module holds for a listener: connections waiting, those
+ * established but not accepted, handshakes in flight.  @final: for good
+ * (DETACH, close, abort); else for a shutdown(), which the application
+ * may follow with listen().  @unlocked: the caller does not hold the
+ * listener's socket lock (shutdown() does), so the accept lock may be
+ * taken.
+ */
+static void ktls_listener_stop(struct ktls_listener *l, bool final, bool unlocked)
+{
+	struct request_sock *req, *next;
+	struct socket_wq *wq;
+	struct ktls_lconn *lc;
+	LIST_HEAD(doomed);
+
+	if (unlocked)
+		mutex_lock(&l->kl_accept_lock);
+	spin_lock_bh(&l->kl_lock);
+	if (final)
+		l->kl_detached = true;
+	else
+		l->kl_stopping = true;
+	l->kl_nhello -= ktls_lconn_doom_all(&l->kl_hello, &doomed);
+	l->kl_nqueued -= ktls_lconn_doom_all(&l->kl_queued, &doomed);
+	spin_unlock_bh(&l->kl_lock);
+
+	req = ktls_acceptq_unlink(l->kl_sk, true, INT_MAX);
+	spin_lock_bh(&l->kl_lock);
+	for (; req; req = next) {
+		next = req->dl_next;
+		req->dl_next = NULL;
+		list_for_each_entry(lc, &l->kl_ready, lc_node)
+			if (lc->lc_req == req)
+				break;
+		if (WARN_ON_ONCE(list_entry_is_head(lc, &l->kl_ready, lc_node)))
+			continue;
+		list_move_tail(&lc->lc_node, &doomed);
+		lc->lc_state = KTLS_LC_DOOMED;
+		l->kl_nready--;
+		l->kl_stats.dropped++;
+	}
+	spin_unlock_bh(&l->kl_lock);
+	if (unlocked)
+		mutex_unlock(&l->kl_accept_lock);
+
+	ktls_lconn_close_list(&doomed);
+	if (!final)
+		return;	/* handshakes in flight end on their own */
+	ktls_req_end_listener(l->kl_net, l);
+	/* accept() and pollers look again: plain connections after DETACH */
+	rcu_read_lock();
+	wq = rcu_dereference(l->kl_sk->sk_wq);
+	if (wq)
+		wake_up_interruptible_all(&wq->wait);
+	rcu_read_unlock();
+}
+
+/* Takes the listener out of its namespace's table.  Return: true if it was in. */
+static bool ktls_listen_unpublish(struct ktls_listener *l)
+{
+	struct ktls_listen_net *ln = ktls_listen_net(l->kl_net);
+	bool ok = false;
+
+	xa_lock(&ln->ln_listeners);
+	if (l->kl_id && __xa_erase(&ln->ln_listeners, l->kl_id) == l) {
+		WRITE_ONCE(l->kl_id, 0);
+		ln->ln_count--;
+		ok = true;
+	}
+	xa_unlock(&ln->ln_listeners);
+	if (ok)
+		ktls_listener_put(l);	/* the table's */
+	return ok;
+}
+
+static void ktls_listen_close(struct sock *sk, long timeout)
+{
+	struct ktls_listener *l = ktls_listener_of(sk);
+
+	if (l) {
+		ktls_listener_stop(l, true, true);
+		ktls_listen_unpublish(l);
+	}
+	ktls_orig_prot(sk)->close(sk, timeout);
+}
+
+/* Also called by inet_child_forget() on children of the listener. */
+static int ktls_listen_disconnect(struct sock *sk, int flags)
+{
+	struct ktls_listener *l = ktls_listener_of(sk);
+	int ret;
+
+	if (!l || sk->sk_state != TCP_LISTEN)
+		return ktls_orig_prot(sk)->disconnect(sk, flags);
+	/* shutdown() or connect(AF_UNSPEC), with the socket lock held */
+	ktls_listener_stop(l, false, false);
+	ret = ktls_orig_prot(sk)->disconnect(sk, flags);
+	spin_lock_bh(&l->kl_lock);
+	l->kl_stopping = false;
+	spin_unlock_bh(&l->kl_lock);
+	return ret;
+}
+
+/* SOCK_DESTROY (sock_diag, bpf); request socks of the listener come here too. */
+static int ktls_listen_diag_destroy(struct sock *sk, int err)
+{
+	struct ktls_listener *l;
+
+	if (sk_fullsock(sk) && (l = ktls_listener_of(sk)) &&
+	    sk->sk_state == TCP_LISTEN) {
+		/* a BPF program holds the socket lock and cannot wait */
+		if (has_current_bpf_ctx())
+			return -EBUSY;
+		ktls_listener_stop(l, true, true);
+		ktls_listen_unpublish(l);
+	}
+	return ktls_orig_prot(sk)->diag_destroy(sk, err);
+}
+
+static int ktls_listen_setsockopt(struct sock *sk, int level, int optname,
+				  sockptr_t optval, unsigned int optlen)
+{
+	struct ktls_listener *l = ktls_listener_of(sk);
+
+	/* Fast Open children bypass the handshake queue. */
+	if (l && level == SOL_TCP && optname == TCP_FASTOPEN &&
+	    !READ_ONCE(l->kl_detached))
+		return -EBUSY;
+	return ktls_orig_prot(sk)->setsockopt(sk, level, optname, optval, optlen);
+}
+
+/* Not the application: only the drain learns of raw connections. */
+static void ktls_listen_data_ready(struct sock *sk)
+{
+	struct ktls_listener *l = rcu_dereference_raw(inet_csk(sk)->icsk_ulp_data);
+
+	if (READ_ONCE(l->kl_detached) || READ_ONCE(l->kl_stopping))
+		l->kl_orig_data_ready(sk);
+	else
+		ktls_listen_kick_drain(l, 0);
+}
+
+static void ktls_listen_sk_destruct(struct sock *sk)
+{
+	struct ktls_listener *l = rcu_dereference_raw(inet_csk(sk)->icsk_ulp_data);
+
+	l->kl_orig_destruct(sk);
+	ktls_listener_put(l);		/* the sock's */
+}
+
+/*
+ * Puts @l's callbacks and proto on the listening @sk, socket lock held.
+ * @old: the detached listener @sk carried before (re-ATTACH), or NULL.
+ */
+static void ktls_listen_hook(struct sock *sk, struct ktls_listener *l,
+			     struct ktls_listener *old)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+
+	l->kl_orig_prot = sk->sk_prot;
+	l->kl_port = inet_sk(sk)->inet_num;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6)
+		l->kl_addr.v6 = sk->sk_v6_rcv_saddr;
+	else
+#endif
+		l->kl_addr.v4 = inet_sk(sk)->inet_rcv_saddr;
+
+	kref_get(&l->kl_ref);		/* the sock's, until it is freed */
+	__module_get(THIS_MODULE);	/* request socks point at our proto */
+	l->kl_pinned = true;
+	/*
+	 * Children are copied from the listener without its lock: one that
+	 * sees our callbacks or proto must see the ULP too, so that the clone
+	 * resets it (tcp_set_ulp() stores the same pointer again).
+	 */
+	rcu_assign_pointer(icsk->icsk_ulp_data, l);
+	smp_store_release(&icsk->icsk_ulp_ops, &ktls_listen_ulp);
+	write_lock_bh(&sk->sk_callback_lock);
+	l->kl_orig_data_ready = sk->sk_data_ready;
+	if (old) {
+		l->kl_orig_destruct = old->kl_orig_destruct;
+	} else {
+		l->kl_orig_destruct = sk->sk_destruct;
+		sk->sk_destruct = ktls_listen_sk_destruct;
+	}
+	sk->sk_data_ready = ktls_listen_data_ready;
+	write_unlock_bh(&sk->sk_callback_lock);
+	WRITE_ONCE(icsk->icsk_accept_queue.fastopenq.max_qlen, 0);
+	WRITE_ONCE(sk->sk_prot, &ktls_lprotos[ktls_family_idx(sk)].prot);
+}
+
+/*
+ * Gives @sk its own data_ready and proto back (DETACH, destruction); our
+ * sk_destruct stays until the sock is freed.
+ */
+static void ktls_listen_unhook(struct sock *sk, struct ktls_listener *l)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_data_ready == ktls_listen_data_ready)
+		sk->sk_data_ready = l->kl_orig_data_ready;
+	write_unlock_bh(&sk->sk_callback_lock);
+	if (READ_ONCE(sk->sk_prot) == &ktls_lprotos[ktls_family_idx(sk)].prot)
+		WRITE_ONCE(sk->sk_prot, l->kl_orig_prot);
+}
+
+static int ktls_listen_ulp_init(struct sock *sk)
+{
+	struct ktls_listener *l = READ_ONCE(ktls_attaching);
+	int idx = ktls_family_idx(sk);
+
+	/* Only ATTACH puts this ULP on a socket, never setsockopt(). */
+	if (!l || l->kl_sk != sk)
+		return -EPERM;
+	if (sk->sk_state != TCP_LISTEN)
+		return -EINVAL;
+	if (sk->sk_prot != sk->sk_prot_creator ||
+	    sk->sk_prot != ktls_lprotos[idx].orig)
+		return -EBUSY;
+	ktls_listen_hook(sk, l, NULL);
+	return 0;
+}
+
+/* The sock is being destroyed (after close): its own callbacks back. */
+static void ktls_listen_ulp_release(struct sock *sk)
+{
+	struct ktls_listener *l = rcu_dereference_raw(inet_csk(sk)->icsk_ulp_data);
+
+	spin_lock_bh(&l->kl_lock);
+	l->kl_detached = true;
+	spin_unlock_bh(&l->kl_lock);
+	ktls_listen_unpublish(l);
+	ktls_listen_unhook(sk, l);
+}
+
+/* A new connection of the listener: a plain TCP sock, no ULP. */
+static void ktls_listen_ulp_clone(const struct request_sock *req,
+				  struct sock *newsk, const gfp_t priority)
+{
+	struct inet_connection_sock *icsk = inet_csk(newsk);
+	struct ktls_listener *l = rcu_dereference_raw(icsk->icsk_ulp_data);
+
+	icsk->icsk_ulp_ops = NULL;
+	RCU_INIT_POINTER(icsk->icsk_ulp_data, NULL);
+	WRITE_ONCE(newsk->sk_prot, l->kl_orig_prot);
+	/* the proto it is freed through, too: nothing of ours stays on it */
+	newsk->sk_prot_creator = l->kl_orig_prot;
+	newsk->sk_data_ready = l->kl_orig_data_ready;
+	newsk->sk_destruct = l->kl_orig_destruct;
+}
+
+static struct tcp_ulp_ops ktls_listen_ulp = {
+	.name	 = KTLS_LISTEN_ULP,
+	.owner	 = THIS_MODULE,
+	.init	 = ktls_listen_ulp_init,
+	.release = ktls_listen_ulp_release,
+	.clone	 = ktls_listen_ulp_clone,
+};
+
+/* Builds the family's listener proto from @sk's on first use. */
+static int ktls_lproto_prepare(struct sock *sk)
+{
+	struct ktls_lproto *lp = &ktls_lprotos[ktls_family_idx(sk)];
+	struct proto *prot = READ_ONCE(sk->sk_prot);
 	int ret = 0;
 
-	for (;;) {
-		prepare_to_wait_exclusive(sk_sleep(sk), &wait, TASK_INTERRUPTIBLE);
-		spin_lock_bh(&l->kl_lock);
-		lc = list_first_entry_or_null(&l->kl_ready, struct ktls_lconn, lc_node);
-		if (lc) {
-			list_del(&lc->lc_node);
-			l->kl_nready--;
-			l->kl_stats.delivered++;
-			ktls_listen_queue_drain_locked(l);	/* room again */
+	mutex_lock(&ktls_lproto_lock);
+	if (!lp->orig) {
+		if (prot != sk->sk_prot_creator || !prot->accept || !prot->diag_destroy) {
+			ret = -EBUSY;
+			goto out;
 		}
-		detached = l->kl_detached;
-		spin_unlock_bh(&l->kl_lock);
-		if (lc)
-			break;
-		if (detached) {
-			ret = -ECONNABORTED;
-			break;
-		}
-		if (!timeo) {
-			ret = -EAGAIN;
-			break;
-		}
-		if (signal_pending(current)) {
-			ret = sock_intr_errno(timeo);
-			break;
-		}
-		timeo = schedule_timeout(timeo);
+		lp->prot = *prot;
+		lp->prot.accept = ktls_listen_accept;
+		lp->prot.close = ktls_listen_close;
+		lp->prot.disconnect = ktls_listen_disconnect;
+		lp->prot.diag_destroy = ktls_listen_diag_destroy;
+		lp->prot.setsockopt = ktls_listen_setsockopt;
+		smp_store_release(&lp->orig, prot);
+	} else if (lp->orig != prot) {
+		ret = -EBUSY;	/* sockmap or another layer owns its proto */
 	}
-	finish_wait(sk_sleep(sk), &wait);
-	*res = lc;
+out:
+	mutex_unlock(&ktls_lproto_lock);
 	return ret;
 }
 
 /*
- * Moves an established connection's sock from the module's socket to
- * @newsock, the one the caller's accept() made, with the socket ops kTLS
- * gave it.  The module's socket is then released empty.
+ * ATTACH of a listener that was detached: it still carries the ULP, which
+ * cannot come off a socket.  @l takes the place of the old listener state.
  */
-static void ktls_listen_graft(struct ktls_lconn *lc, struct socket *newsock)
+static int ktls_listen_rearm(struct sock *sk, struct ktls_listener *l)
 {
-	struct file *file = lc->lc_file;
-	struct socket *isock = sock_from_file(file);
-	struct sock *sk = isock->sk;
-	const struct proto_ops *ops = READ_ONCE(isock->ops);
-	struct module *old_owner = newsock->ops->owner;
+	struct ktls_listener *old;
+	int ret = 0;
 
 	lock_sock(sk);
-	if (ops->owner != old_owner) {
-		__module_get(ops->owner);
-		module_put(old_owner);
-	}
-	WRITE_ONCE(newsock->ops, ops);
-	isock->sk = NULL;
-	sock_graft(sk, newsock);
-	newsock->state = SS_CONNECTED;
+	old = ktls_listener_of(sk);
+	if (!old || !READ_ONCE(old->kl_detached) ||
+	    READ_ONCE(sk->sk_prot) != old->kl_orig_prot)
+		ret = -EBUSY;
+	else if (sk->sk_state != TCP_LISTEN)
+		ret = -EINVAL;
+	else
+		ktls_listen_hook(sk, l, old);
 	release_sock(sk);
-
-	fput(file);
-	ktls_lconn_free(lc);
-}
-
-static int ktls_listen_accept(struct socket *sock, struct socket *newsock,
-			      KTLS_ACCEPT_ARGS)
-{
-	const struct proto_ops *orig = ktls_unwrap(READ_ONCE(sock->ops));
-	struct ktls_listener *l;
-	struct ktls_lconn *lc;
-	int ret;
-
-	ktls_call_enter();
-	l = ktls_listener_lookup(sock->sk);
-	if (!l) {
-		/* detached meanwhile */
-		ret = READ_ONCE(ktls_listen_unloading) ? -ECONNABORTED :
-			orig->accept(sock, newsock, KTLS_ACCEPT_PASS);
-		goto out;
-	}
-	ret = ktls_listen_take(l, KTLS_ACCEPT_NONBLOCK, &lc);
 	if (!ret)
-		ktls_listen_graft(lc, newsock);
-	ktls_listener_put(l);
-out:
-	ktls_call_exit();
+		ktls_listener_put(old);	/* the sock's, now @l's */
 	return ret;
-}
-
-static __poll_t ktls_listen_poll(struct file *file, struct socket *sock,
-				 struct poll_table_struct *wait)
-{
-	const struct proto_ops *orig = ktls_unwrap(READ_ONCE(sock->ops));
-	struct ktls_listener *l;
-	__poll_t mask;
-
-	ktls_call_enter();
-	mask = orig->poll(file, sock, wait);
-	l = ktls_listener_lookup(sock->sk);
-	if (l) {
-		if (!READ_ONCE(l->kl_detached) &&
-		    READ_ONCE(sock->sk->sk_state) == TCP_LISTEN) {
-			mask &= ~(EPOLLIN | EPOLLRDNORM);
-			if (READ_ONCE(l->kl_nready))
-				mask |= EPOLLIN | EPOLLRDNORM;
-		}
-		ktls_listener_put(l);
-	}
-	ktls_call_exit();
-	return mask;
-}
-
-static void ktls_listener_detach(struct ktls_listener *l);
-
-/* Also the release of a socket whose accept() on a listener failed:
- * it never got a sock. */
-static int ktls_listen_release(struct socket *sock)
-{
-	const struct proto_ops *orig = ktls_unwrap(READ_ONCE(sock->ops));
-	struct ktls_listener *l;
-	int ret;
-
-	ktls_call_enter();
-	l = sock->sk ? ktls_listener_lookup(sock->sk) : NULL;
-	if (l) {
-		ktls_listener_detach(l);
-		ktls_listener_put(l);
-	}
-	ret = orig->release(sock);
-	ktls_call_exit();
-	return ret;
-}
-
-/* The wrapped copy of @orig, made on first use.  ktls_listen_lock held. */
-static const struct proto_ops *ktls_wrap_get(const struct proto_ops *orig)
-{
-	struct ktls_wrap *w;
-	int i;
-
-	lockdep_assert_held(&ktls_listen_lock);
-	for (i = 0; i < KTLS_WRAP_SLOTS; i++) {
-		w = &ktls_wraps[i];
-		if (w->orig == orig)
-			return &w->ops;
-		if (w->orig)
-			continue;
-		w->ops = *orig;
-		w->ops.accept = ktls_listen_accept;
-		w->ops.poll = ktls_listen_poll;
-		w->ops.release = ktls_listen_release;
-		smp_store_release(&w->orig, orig);
-		return &w->ops;
-	}
-	return NULL;
-}
-
-/*
- * Ends the attachment: restores the socket, closes what the module holds.
- * The listener stays findable until the end, so that a concurrent release
- * waits here rather than freeing the socket under us.
- */
-static void ktls_listener_detach(struct ktls_listener *l)
-{
-	struct socket *sock = l->kl_sock;
-	struct sock *sk = l->kl_sk;
-	struct ktls_lconn *lc, *tmp;
-	LIST_HEAD(ready);
-
-	mutex_lock(&l->kl_detach_lock);
-	spin_lock_bh(&l->kl_lock);
-	if (l->kl_detached) {
-		spin_unlock_bh(&l->kl_lock);
-		mutex_unlock(&l->kl_detach_lock);
-		return;
-	}
-	l->kl_detached = true;
-	list_splice_init(&l->kl_ready, &ready);
-	l->kl_stats.dropped += l->kl_nready;
-	l->kl_nready = 0;
-	spin_unlock_bh(&l->kl_lock);
-
-	WRITE_ONCE(sock->ops, l->kl_orig_ops);
-	remove_wait_queue(sk_sleep(sk), &l->kl_wait);
-	cancel_work_sync(&l->kl_drain);
-	ktls_req_end_listener(l->kl_net, l);
-	list_for_each_entry_safe(lc, tmp, &ready, lc_node) {
-		fput(lc->lc_file);
-		ktls_lconn_free(lc);
-	}
-	/* Blocked accept() calls return; pollers look again, with the
-	 * original ops, at the accept queue. */
-	wake_up_interruptible_all(sk_sleep(sk));
-
-	mutex_lock(&ktls_listen_lock);
-	hash_del_rcu(&l->kl_hnode);
-	list_del_init(&l->kl_node);
-	mutex_unlock(&ktls_listen_lock);
-	mutex_unlock(&l->kl_detach_lock);
-	ktls_listener_put(l);		/* the attachment's reference */
 }
 
 /**
@@ -556,15 +1009,18 @@ static void ktls_listener_detach(struct ktls_listener *l)
  * @id: the new listener's id
  *
  * Return: 0; -EPROTONOSUPPORT not TCP over IPv4/IPv6; -EINVAL not
- * listening, or another namespace; -EBUSY attached already, or its
- * socket ops are not ones we can wrap; -ESHUTDOWN unloading; -ENOMEM.
+ * listening, or another namespace; -EBUSY attached already (or detached
+ * and not yet closed), or another layer owns the socket; -ENOSPC the
+ * namespace's limit of listeners; -ESHUTDOWN unloading; -ENOMEM.
  */
 int ktls_listen_attach(struct net *net, struct socket *sock,
 		       struct ktls_listen_params *p, u32 *id)
 {
+	char ulp[] = KTLS_LISTEN_ULP;
+	struct ktls_listen_net *ln = ktls_listen_net(net);
+	const struct tcp_ulp_ops *ulp_ops;
 	struct sock *sk = sock->sk;
-	const struct proto_ops *wrapped;
-	struct ktls_listener *l, *old;
+	struct ktls_listener *l;
 	int ret;
 
 	if (!sk || sock->type != SOCK_STREAM || sk->sk_protocol != IPPROTO_TCP ||
@@ -572,94 +1028,112 @@ int ktls_listen_attach(struct net *net, struct socket *sock,
 		return -EPROTONOSUPPORT;
 	if (!net_eq(sock_net(sk), net))
 		return -EINVAL;
+	ulp_ops = READ_ONCE(inet_csk(sk)->icsk_ulp_ops);
+	if (ulp_ops && ulp_ops != &ktls_listen_ulp)
+		return -EBUSY;
+	ret = ktls_lproto_prepare(sk);
+	if (ret)
+		return ret;
 
-	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	l = kzalloc(sizeof(*l), GFP_KERNEL_ACCOUNT);
 	if (!l)
 		return -ENOMEM;
-	kref_init(&l->kl_ref);
-	INIT_LIST_HEAD(&l->kl_node);
-	INIT_LIST_HEAD(&l->kl_ready);
-	INIT_WORK(&l->kl_drain, ktls_listen_drain);
-	init_waitqueue_func_entry(&l->kl_wait, ktls_listen_wake);
-	mutex_init(&l->kl_detach_lock);
+	kref_init(&l->kl_ref);		/* the table's */
+	INIT_DELAYED_WORK(&l->kl_drain, ktls_listen_drain);
+	mutex_init(&l->kl_accept_lock);
 	spin_lock_init(&l->kl_lock);
+	INIT_LIST_HEAD(&l->kl_hello);
+	INIT_LIST_HEAD(&l->kl_queued);
+	INIT_LIST_HEAD(&l->kl_ready);
 	l->kl_net = net;
-	l->kl_sock = sock;
 	l->kl_sk = sk;
+	l->kl_cred = get_cred(sock->file->f_cred);
 	l->kl_pid = get_pid(task_tgid(current));
-	l->kl_uid = current_euid();
-	l->kl_gid = current_egid();
 	l->kl_family = sk->sk_family;
+	l->kl_sock_ops = sock->ops;
 	l->kl_ino = SOCK_INODE(sock)->i_ino;
 
-	mutex_lock(&ktls_listen_lock);
-	lock_sock(sk);
-	if (READ_ONCE(ktls_listen_unloading))
-		ret = -ESHUTDOWN;
-	else if (sk->sk_state != TCP_LISTEN)
-		ret = -EINVAL;
-	else if ((old = ktls_listener_lookup(sk))) {
-		ktls_listener_put(old);
-		ret = -EBUSY;
-	} else if (!(wrapped = ktls_wrap_get(READ_ONCE(sock->ops))))
-		ret = -EBUSY;
+	xa_lock(&ln->ln_listeners);
+	if (ln->ln_count >= READ_ONCE(ktls_listen_max_per_net))
+		ret = -ENOSPC;
 	else
-		ret = 0;
-	if (ret) {
-		release_sock(sk);
-		mutex_unlock(&ktls_listen_lock);
-		put_pid(l->kl_pid);
-		kfree(l);
-		return ret;
+		ln->ln_count++;
+	xa_unlock(&ln->ln_listeners);
+	if (ret)
+		goto err_free;
+	/* reserve the id; the listener shows only once attached */
+	ret = xa_alloc_cyclic(&ln->ln_listeners, &l->kl_id, NULL,
+			      XA_LIMIT(1, INT_MAX), &ln->ln_next_id,
+			      GFP_KERNEL_ACCOUNT);
+	if (ret < 0)
+		goto err_count;
+
+	if (ulp_ops) {
+		ret = ktls_listen_rearm(sk, l);
+	} else {
+		mutex_lock(&ktls_attach_lock);
+		WRITE_ONCE(ktls_attaching, l);
+		ret = sock->ops->setsockopt(sock, SOL_TCP, TCP_ULP,
+					    KERNEL_SOCKPTR(ulp), sizeof(ulp) - 1);
+		WRITE_ONCE(ktls_attaching, NULL);
+		mutex_unlock(&ktls_attach_lock);
 	}
-	l->kl_port = inet_sk(sk)->inet_num;
-#if IS_ENABLED(CONFIG_IPV6)
-	if (sk->sk_family == AF_INET6)
-		l->kl_addr.v6 = sk->sk_v6_rcv_saddr;
-	else
-#endif
-		l->kl_addr.v4 = inet_sk(sk)->inet_rcv_saddr;
+	if (ret) {
+		/* EEXIST: another ULP; ENOENT: ours is going away */
+		ret = ret == -EEXIST ? -EBUSY : ret == -ENOENT ? -ESHUTDOWN : ret;
+		xa_erase(&ln->ln_listeners, l->kl_id);
+		goto err_count;
+	}
 	l->kl_params = *p;
 	memset(p, 0, sizeof(*p));
-	l->kl_orig_ops = READ_ONCE(sock->ops);
-	l->kl_id = ++ktls_listen_next_id ?: ++ktls_listen_next_id;
+	xa_store(&ln->ln_listeners, l->kl_id, l, GFP_KERNEL);
 	*id = l->kl_id;
-	hash_add_rcu(ktls_listen_hash, &l->kl_hnode, (unsigned long)sk);
-	list_add_tail(&l->kl_node, &ktls_listeners);
-	add_wait_queue(sk_sleep(sk), &l->kl_wait);
-	WRITE_ONCE(sock->ops, wrapped);
-	release_sock(sk);
-	mutex_unlock(&ktls_listen_lock);
-
-	/* Connections may be queued already. */
-	ktls_listen_queue_drain(l);
+	ktls_listen_kick_drain(l, 0);	/* connections may be queued already */
 	return 0;
+
+err_count:
+	xa_lock(&ln->ln_listeners);
+	ln->ln_count--;
+	xa_unlock(&ln->ln_listeners);
+err_free:
+	l->kl_id = 0;
+	ktls_listener_put(l);
+	return ret;
 }
 
-/* The attached listener of @net with @sock or, without @sock, @id. */
-static struct ktls_listener *ktls_listen_find(struct net *net,
-					      struct socket *sock, u32 id)
+/*
+ * The attached listener of @net with @sock or, without @sock, @id, with a
+ * reference on it and on its sock (*@skp).
+ */
+static struct ktls_listener *ktls_listen_find(struct net *net, struct socket *sock,
+					      u32 id, struct sock **skp)
 {
+	struct ktls_listen_net *ln = ktls_listen_net(net);
 	struct ktls_listener *l;
 
 	if (sock) {
-		l = ktls_listener_lookup(sock->sk);
-		if (l && !net_eq(l->kl_net, net)) {
-			ktls_listener_put(l);
-			l = NULL;
-		}
-		return l;
+		if (!sock->sk || sock->sk->sk_protocol != IPPROTO_TCP ||
+		    (sock->sk->sk_family != AF_INET && sock->sk->sk_family != AF_INET6))
+			return NULL;
+		id = 0;
+		l = ktls_listener_of(sock->sk);
+		if (l)
+			id = READ_ONCE(l->kl_id);
+		if (!id)
+			return NULL;
 	}
-	mutex_lock(&ktls_listen_lock);
-	list_for_each_entry(l, &ktls_listeners, kl_node) {
-		if (l->kl_id == id && net_eq(l->kl_net, net)) {
-			kref_get(&l->kl_ref);
-			mutex_unlock(&ktls_listen_lock);
-			return l;
-		}
+	/* In the table, the listener's sock has not been closed yet. */
+	xa_lock(&ln->ln_listeners);
+	l = xa_load(&ln->ln_listeners, id);
+	if (l && (!sock || l->kl_sk == sock->sk) &&
+	    refcount_inc_not_zero(&l->kl_sk->sk_refcnt)) {
+		kref_get(&l->kl_ref);
+		*skp = l->kl_sk;
+	} else {
+		l = NULL;
 	}
-	mutex_unlock(&ktls_listen_lock);
-	return NULL;
+	xa_unlock(&ln->ln_listeners);
+	return l;
 }
 
 /**
@@ -668,21 +1142,31 @@ static struct ktls_listener *ktls_listen_find(struct net *net,
  * @sock: the listening socket, or NULL to go by @id
  * @id: the listener's id (when @sock is NULL)
  *
+ * The connections the module holds for it are closed; the listener then
+ * serves plain connections.
+ *
  * Return: 0, or -ENOENT if no such listener is attached in @net.
  */
 int ktls_listen_detach(struct net *net, struct socket *sock, u32 id)
 {
-	struct ktls_listener *l = ktls_listen_find(net, sock, id);
-	bool was_attached;
+	struct ktls_listener *l;
+	struct sock *sk;
+	int ret = -ENOENT;
 
+	l = ktls_listen_find(net, sock, id, &sk);
 	if (!l)
 		return -ENOENT;
-	spin_lock_bh(&l->kl_lock);
-	was_attached = !l->kl_detached;
-	spin_unlock_bh(&l->kl_lock);
-	ktls_listener_detach(l);
+	if (ktls_listen_unpublish(l)) {
+		ktls_listener_stop(l, true, true);
+		lock_sock(sk);
+		if (ktls_listener_of(sk) == l)
+			ktls_listen_unhook(sk, l);
+		release_sock(sk);
+		ret = 0;
+	}
+	sock_put(sk);
 	ktls_listener_put(l);
-	return was_attached ? 0 : -ENOENT;
+	return ret;
 }
 
 /**
@@ -695,37 +1179,35 @@ int ktls_listen_detach(struct net *net, struct socket *sock, u32 id)
  */
 int ktls_listen_info(struct net *net, u32 *pos, struct ktls_listener_info *info)
 {
-	struct ktls_listener *l, *best = NULL;
+	struct ktls_listen_net *ln = ktls_listen_net(net);
+	unsigned long idx = *pos;
+	struct ktls_listener *l;
 
-	mutex_lock(&ktls_listen_lock);
-	list_for_each_entry(l, &ktls_listeners, kl_node)
-		if (net_eq(l->kl_net, net) && l->kl_id >= *pos &&
-		    (!best || l->kl_id < best->kl_id))
-			best = l;
-	if (!best) {
-		mutex_unlock(&ktls_listen_lock);
+	xa_lock(&ln->ln_listeners);
+	l = xa_find(&ln->ln_listeners, &idx, UINT_MAX, XA_PRESENT);
+	if (!l) {
+		xa_unlock(&ln->ln_listeners);
 		return -ENOENT;
 	}
-	l = best;
 	memset(info, 0, sizeof(*info));
-	info->id = l->kl_id;
+	info->id = idx;
 	info->family = l->kl_family;
 	info->port = l->kl_port;
 	memcpy(info->addr, &l->kl_addr, l->kl_family == AF_INET6 ? 16 : 4);
 	info->ino = l->kl_ino;
 	info->pid = get_pid(l->kl_pid);
-	info->uid = l->kl_uid;
+	info->uid = l->kl_cred->euid;
 	strscpy(info->profile, l->kl_params.profile ?: "", sizeof(info->profile));
 	strscpy(info->alpn, l->kl_params.alpn ?: "", sizeof(info->alpn));
 	info->max_inflight = l->kl_params.max_inflight;
 	info->timeout_ms = l->kl_params.timeout_ms;
 	spin_lock_bh(&l->kl_lock);
-	info->inflight = l->kl_inflight;
+	info->inflight = l->kl_inflight + l->kl_nqueued;
 	info->nready = l->kl_nready;
 	info->stats = l->kl_stats;
 	spin_unlock_bh(&l->kl_lock);
-	mutex_unlock(&ktls_listen_lock);
-	*pos = info->id + 1;
+	xa_unlock(&ln->ln_listeners);
+	*pos = idx + 1;
 	return 0;
 }
 
@@ -735,56 +1217,76 @@ int ktls_listen_info(struct net *net, u32 *pos, struct ktls_listener_info *info)
  */
 void ktls_listen_kick(struct net *net)
 {
+	struct ktls_listen_net *ln = ktls_listen_net(net);
 	struct ktls_listener *l;
+	unsigned long idx;
 
-	mutex_lock(&ktls_listen_lock);
-	list_for_each_entry(l, &ktls_listeners, kl_node)
-		if (net_eq(l->kl_net, net))
-			ktls_listen_queue_drain(l);
-	mutex_unlock(&ktls_listen_lock);
+	xa_lock(&ln->ln_listeners);
+	xa_for_each(&ln->ln_listeners, idx, l)
+		ktls_listen_kick_drain(l, 0);
+	xa_unlock(&ln->ln_listeners);
 }
+
+static int __net_init ktls_listen_net_init(struct net *net)
+{
+	struct ktls_listen_net *ln = ktls_listen_net(net);
+
+	xa_init_flags(&ln->ln_listeners, XA_FLAGS_ALLOC1);
+	return 0;
+}
+
+static void __net_exit ktls_listen_net_exit(struct net *net)
+{
+	struct ktls_listen_net *ln = ktls_listen_net(net);
+
+	/* Every listener's socket pinned the namespace. */
+	WARN_ON_ONCE(!xa_empty(&ln->ln_listeners));
+	xa_destroy(&ln->ln_listeners);
+}
+
+static struct pernet_operations ktls_listen_net_ops = {
+	.init	= ktls_listen_net_init,
+	.exit	= ktls_listen_net_exit,
+	.id	= &ktls_listen_net_id,
+	.size	= sizeof(struct ktls_listen_net),
+};
 
 /**
  * ktls_listen_init - set up listener mode
  *
- * Return: 0 or -ENOMEM.
+ * Return: 0 or a negative errno.
  */
 int __init ktls_listen_init(void)
 {
+	int ret;
+
 	ktls_listen_wq = alloc_workqueue("ktls_listen", WQ_UNBOUND, 0);
-	return ktls_listen_wq ? 0 : -ENOMEM;
+	if (!ktls_listen_wq)
+		return -ENOMEM;
+	ret = register_pernet_subsys(&ktls_listen_net_ops);
+	if (ret)
+		goto err_wq;
+	ret = tcp_register_ulp(&ktls_listen_ulp);
+	if (ret)
+		goto err_pernet;
+	return 0;
+
+err_pernet:
+	unregister_pernet_subsys(&ktls_listen_net_ops);
+err_wq:
+	destroy_workqueue(ktls_listen_wq);
+	return ret;
 }
 
 /**
- * ktls_listen_shutdown - detach every listener and wait for the wrapped ops
+ * ktls_listen_shutdown - stop taking listeners (module unload)
  *
- * Called at unload, before requests are shut down.  No listener can be
- * attached afterwards.
+ * Nothing can be attached here: every attached listener, and every
+ * connection made through one, holds the module.
  */
 void ktls_listen_shutdown(void)
 {
-	struct ktls_listener *l;
-
-	mutex_lock(&ktls_listen_lock);
-	WRITE_ONCE(ktls_listen_unloading, true);
-	mutex_unlock(&ktls_listen_lock);
-	for (;;) {
-		mutex_lock(&ktls_listen_lock);
-		l = list_first_entry_or_null(&ktls_listeners, struct ktls_listener,
-					     kl_node);
-		if (l)
-			kref_get(&l->kl_ref);
-		mutex_unlock(&ktls_listen_lock);
-		if (!l)
-			break;
-		ktls_listener_detach(l);
-		ktls_listener_put(l);
-	}
-	/* A caller that loaded a wrapped op just before the restore is
-	 * inside it, or about to be: wait for the count and a grace period. */
-	wait_var_event(&ktls_listen_calls, !atomic_read(&ktls_listen_calls));
-	synchronize_rcu();
-	wait_var_event(&ktls_listen_calls, !atomic_read(&ktls_listen_calls));
+	tcp_unregister_ulp(&ktls_listen_ulp);
 }
 
 /**
@@ -792,6 +1294,8 @@ void ktls_listen_shutdown(void)
  */
 void ktls_listen_uninit(void)
 {
+	unregister_pernet_subsys(&ktls_listen_net_ops);
 	destroy_workqueue(ktls_listen_wq);
-	rcu_barrier();
+	rcu_barrier();		/* ktls_listener_free_rcu() */
+	ktls_graft_uninit();
 }

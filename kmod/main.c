@@ -24,6 +24,14 @@ MODULE_PARM_DESC(default_timeout_ms, "Handshake timeout when SUBMIT gives none")
 module_param_named(listen_max_inflight, ktls_listen_max_inflight, uint, 0644);
 MODULE_PARM_DESC(listen_max_inflight,
 		 "Handshakes in flight plus connections ready, per attached listener, when ATTACH gives no bound");
+module_param_named(listen_max_hello, ktls_listen_max_hello, uint, 0644);
+MODULE_PARM_DESC(listen_max_hello,
+		 "Connections per attached listener waiting for their first byte; the oldest is closed when full");
+module_param_named(listen_hello_timeout_ms, ktls_listen_hello_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(listen_hello_timeout_ms,
+		 "How long a listener connection may wait for its first byte");
+module_param_named(listen_max_per_net, ktls_listen_max_per_net, uint, 0644);
+MODULE_PARM_DESC(listen_max_per_net, "Attached listeners allowed per network namespace");
 
 static int __init ktls_mod_init(void)
 {
@@ -52,9 +60,8 @@ err_req:
 
 static void __exit ktls_mod_exit(void)
 {
-	/* Give every listener back first (that ends their requests), then
-	 * end every request: a sleeping WAIT must return before the family
-	 * can go. */
+	/* No listener is attached (each holds the module): stop taking
+	 * new ones, then end every request before the family goes. */
 	ktls_listen_shutdown();
 	ktls_req_shutdown();
 	ktls_genl_uninit();

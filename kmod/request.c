@@ -48,6 +48,8 @@ void ktls_submit_release(struct ktls_submit *p)
 	if (p->sock)
 		sockfd_put(p->sock);
 	p->sock = NULL;
+	put_pid(p->owner_pid);
+	p->owner_pid = NULL;
 	kfree(p->profile);
 	kfree(p->peername);
 	kfree(p->alpn);
@@ -235,10 +237,10 @@ int ktls_req_submit(struct net *net, u32 portid, struct ktls_submit *p, u32 *id)
 	init_waitqueue_head(&req->kr_wq);
 	req->kr_req_portid = portid;
 	if (p->lconn) {
-		/* on behalf of whoever attached the listener */
-		req->kr_pid = get_pid(p->lconn->lc_listener->kl_pid);
-		req->kr_uid = p->lconn->lc_listener->kl_uid;
-		req->kr_gid = p->lconn->lc_listener->kl_gid;
+		/* on behalf of the listening socket's owner */
+		req->kr_pid = get_pid(p->owner_pid);
+		req->kr_uid = p->owner_uid;
+		req->kr_gid = p->owner_gid;
 	} else {
 		req->kr_pid = get_pid(task_tgid(current));
 		req->kr_uid = current_euid();
@@ -252,7 +254,8 @@ int ktls_req_submit(struct net *net, u32 portid, struct ktls_submit *p, u32 *id)
 		ret = -EBUSY;
 	else if (kn->kn_nr_live >= ktls_max_pending)
 		ret = -ENOBUFS;
-	else if (ktls_uid_live(kn, req->kr_uid) >= ktls_max_pending_per_uid)
+	else if (!p->lconn &&
+		 ktls_uid_live(kn, req->kr_uid) >= ktls_max_pending_per_uid)
 		ret = -EAGAIN;
 	else
 		ret = xa_alloc_cyclic(&kn->kn_reqs, &req->kr_id, req,

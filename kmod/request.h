@@ -49,6 +49,10 @@ struct ktls_submit {
 	char *peername;
 	char *alpn;
 	struct ktls_lconn *lconn;	/* a listener's connection, or NULL */
+	/* for a listener's connection: on whose behalf (owner_pid referenced) */
+	struct pid *owner_pid;
+	kuid_t owner_uid;
+	kgid_t owner_gid;
 };
 
 struct ktls_req {
