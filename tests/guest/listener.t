@@ -9,7 +9,8 @@
 # server noticing; `ktlsctl detach` under load gives the server back its
 # plain HTTP.  A bare epoll server, edge- and level-triggered and attached
 # by pid and descriptor, is woken only for established TLS connections.
-# Finally `rmmod` under load restores the last listener and leaks nothing.
+# Finally `rmmod` is refused while listeners are attached (or detached but
+# still open), and succeeds once they are closed, leaking nothing.
 # guest-timeout: 900
 . "$KTLS_SRC/tests/lib/tap.sh"
 . "$KTLS_SRC/tests/lib/pki.sh"
@@ -28,7 +29,7 @@ big_sha=$(sha256sum <www/64m.bin | cut -d' ' -f1)
 scale=${KTLS_TIME_SCALE:-1}
 agent_conf $((30000 * scale)) 'alpn = http/1.1'
 
-plan 57
+plan 61
 
 insmod "$KTLS_MODULE" default_timeout_ms=$((10000 * scale)) || { echo "Bail out! insmod failed"; exit 1; }
 "$agent" -c agent.conf >/dev/null 2>agent.log &
@@ -79,12 +80,14 @@ is "python3 http.server holds as many descriptors as before" "$(nfds $py_pid)" "
 
 # --- lighttpd --------------------------------------------------------------
 start_lighttpd 8081
-check lighttpd 8081 $server_pid
+lt_pid=$server_pid
+check lighttpd 8081 $lt_pid
 
 # --- nginx, 2 workers, shared listener, then SO_REUSEPORT -----------------
 start_nginx 8082
 ng_pid=$server_pid
 start_nginx 8083 reuseport
+ng2_pid=$server_pid
 check "nginx (2 workers)" 8082 $ng_pid
 out=$("$ctl" attach --port 8083 --max-inflight 8 2>&1)
 is "ktlsctl attach finds both SO_REUSEPORT listeners of nginx" \
@@ -165,10 +168,26 @@ load 8083
 load2_pid=$load_pid
 load 8080
 sleep 3
-ok "rmmod under load succeeds" rmmod ktls_offload
+# Every attached listener holds the module (its ULP), as every kTLS
+# socket holds tls.ko: rmmod is refused, never half done.
+out=$(rmmod ktls_offload 2>&1); rc=$?
+ok "rmmod under load is refused while listeners are attached" test "$rc" -ne 0
+like "... because the module is in use" "$out" "in use"
+ok "python3 http.server still serves HTTPS after the refused rmmod" https_ok 8080
 touch stop-load; wait "$load_pid" "$load2_pid" 2>/dev/null
-ok "python3 http.server serves plain HTTP after rmmod" http_ok 8080
-ok "nginx's SO_REUSEPORT listeners serve plain HTTP after rmmod" http_ok 8083
-ok "lighttpd still serves plain HTTP" http_ok 8081
+"$ctl" detach --port 8080 >/dev/null 2>&1
+"$ctl" detach --port 8083 >/dev/null 2>&1
+ok "python3 http.server serves plain HTTP after the detach" http_ok 8080
+ok "nginx's SO_REUSEPORT listeners serve plain HTTP after the detach" http_ok 8083
 is "python3 http.server holds as many descriptors as before it all" "$(nfds $py_pid)" "$py_fds"
+fails "rmmod is refused while a detached listener is still open" rmmod ktls_offload
+ok "lighttpd still serves plain HTTP" http_ok 8081
+stop_server "$py_pid" 8080
+stop_server "$lt_pid" 8081
+stop_server "$ng2_pid" 8083
+for _ in $(seq 50); do
+	rmmod ktls_offload 2>/dev/null && break
+	sleep 0.2
+done
+ok "rmmod succeeds once the listeners are closed" sh -c "! grep -q '^ktls_offload ' /proc/modules"
 ok "no kTLS socket is left open once the clients are done" no_stray_tls
