@@ -4,9 +4,9 @@
  * established connection to the socket accept() makes.
  *
  * An attached listener's accept queue holds two kinds of entries: raw
- * connections the kernel queued (their sock has no socket yet) and
- * connections whose handshake is done, which listen.c put back (their
- * sock still hangs off the module's socket the agent worked on).  The
+ * connections the kernel queued and connections whose handshake is done,
+ * which listen.c put back.  Neither has a socket; the established ones
+ * carry the tls ULP, raw ones no ULP (the listener's clone removed ours).  The
  * kernel's accept() path, tcp_poll() and listen_stop all work on this
  * queue; these helpers let listen.c take entries of one kind off it and
  * put established ones back, under the queue's own lock, exactly as
@@ -16,11 +16,14 @@
  * listener's; a kTLS connection needs the ops tls gave the module's
  * socket (splice_read, poll, read_sock go through them).  There is no
  * hook between the graft and the return to userspace except the
- * release_sock() that ends inet_accept(), so for the duration of that one
- * accept() call the sock's proto is a copy of its own (a "trampoline")
- * whose release_cb sets the new socket's ops and puts the sock's own proto
- * back.  The caller of accept() holds the listener, and with it the
- * module, for all that time.
+ * release_sock() that ends inet_accept(), so while an established
+ * connection waits on the queue its proto is a copy of its own (a
+ * "trampoline") whose release_cb, once a graft has given it a socket,
+ * sets that socket's ops and puts the sock's own proto back.  Whatever
+ * accept() takes it (ours, or one that was already asleep in
+ * inet_csk_accept() when the listener was attached) and whatever socket
+ * listen.c grafts it onto to close it, the fix-up happens.  An attached
+ * listener holds the module while such connections wait on its queue.
  */
 
 #include <linux/module.h>
@@ -46,12 +49,12 @@ static DEFINE_MUTEX(ktls_tramp_lock);	/* adds to ktls_tramps */
  * ktls_acceptq_is_ready - is this accept queue entry an established one?
  * @req: an entry of an attached listener's accept queue
  *
- * Return: true if its sock hangs off a socket (listen.c's), false for a
- * raw connection the kernel queued.
+ * Return: true if its sock carries a ULP (tls), false for a raw
+ * connection the kernel queued.
  */
 bool ktls_acceptq_is_ready(const struct request_sock *req)
 {
-	return req->sk && READ_ONCE(req->sk->sk_socket);
+	return req->sk && READ_ONCE(inet_csk(req->sk)->icsk_ulp_ops);
 }
 
 /**
@@ -94,18 +97,19 @@ struct request_sock *ktls_acceptq_unlink(struct sock *lsk, bool ready, int max)
 /**
  * ktls_acceptq_ready_first - move the first established entry to the head
  * @lsk: the listening sock
- * @raw_seen: set if a raw entry was passed over
+ * @raw_seen: set if a raw entry is on the queue
  *
  * The caller holds the listener's accept lock, so that the head stays
  * what this left it until the caller's inet_csk_accept() takes it.
  *
- * Return: true if the head is now an established entry.
+ * Return: how many established entries the queue holds; if any, the
+ * first of them is now its head.
  */
-bool ktls_acceptq_ready_first(struct sock *lsk, bool *raw_seen)
+unsigned int ktls_acceptq_ready_first(struct sock *lsk, bool *raw_seen)
 {
 	struct request_sock_queue *queue = &inet_csk(lsk)->icsk_accept_queue;
-	struct request_sock *req, *prev = NULL;
-	bool found = false;
+	struct request_sock *req, *prev = NULL, *first = NULL, *first_prev = NULL;
+	unsigned int n = 0;
 
 	spin_lock_bh(&queue->rskq_lock);
 	for (req = queue->rskq_accept_head; req; prev = req, req = req->dl_next) {
@@ -113,18 +117,20 @@ bool ktls_acceptq_ready_first(struct sock *lsk, bool *raw_seen)
 			*raw_seen = true;
 			continue;
 		}
-		found = true;
-		if (!prev)
-			break;
-		prev->dl_next = req->dl_next;
-		if (queue->rskq_accept_tail == req)
-			queue->rskq_accept_tail = prev;
-		req->dl_next = queue->rskq_accept_head;
-		WRITE_ONCE(queue->rskq_accept_head, req);
-		break;
+		if (!n++) {
+			first = req;
+			first_prev = prev;
+		}
+	}
+	if (first && first_prev) {
+		first_prev->dl_next = first->dl_next;
+		if (queue->rskq_accept_tail == first)
+			queue->rskq_accept_tail = first_prev;
+		first->dl_next = queue->rskq_accept_head;
+		WRITE_ONCE(queue->rskq_accept_head, first);
 	}
 	spin_unlock_bh(&queue->rskq_lock);
-	return found;
+	return n;
 }
 
 /**

@@ -35,14 +35,20 @@
  * listening socket's opener, and keeps it in "hello" until the client
  * sends its first byte, then in "queued" until an agent has room.  Then
  * it is submitted as a server-role request.  When the agent reports
- * success, the connection goes back on the listener's accept queue with
- * its request sock, and the listener's own data_ready wakes accept(),
- * poll(), select() and epoll exactly as for a new connection.  The
- * wrapped accept() serves established entries first and diverts raw ones
- * it meets; it waits as inet_csk_wait_for_connect() does, so shutdown()
- * wakes it with EINVAL.  The connection reaches the application's socket
- * through inet_accept()'s graft, and acceptq.c gives that socket the
- * proto_ops tls set.  Failed handshakes are closed by the module.
+ * success, the connection comes off the module's socket and goes back on
+ * the listener's accept queue with its request sock, and the listener's
+ * own data_ready wakes accept(), poll(), select() and epoll exactly as
+ * for a new connection.  The wrapped accept() serves established entries
+ * first and leaves raw ones to the drain; it waits as
+ * inet_csk_wait_for_connect() does, so shutdown() wakes it with EINVAL.
+ * The connection reaches the application's socket through inet_accept()'s
+ * graft, and acceptq.c gives that socket the proto_ops tls set.  Failed
+ * handshakes are closed by the module.
+ *
+ * An accept() that was already asleep in the kernel's own code when the
+ * listener was attached takes whatever heads the queue when it wakes: a
+ * raw connection (without TLS, once), or an established one, which is
+ * safe (the graft fix-up does not depend on our wrapper).
  *
  * Bounds per listener: max_inflight handshakes with an agent plus
  * established connections not yet accepted; listen_max_hello connections
@@ -527,32 +533,70 @@ static void ktls_listen_drain(struct work_struct *work)
 	ktls_listener_put(l);
 }
 
+/* Takes @child off the module's socket @isock (child's lock held). */
+static void ktls_ungraft(struct sock *child, struct socket *isock)
+{
+	write_lock_bh(&child->sk_callback_lock);
+	RCU_INIT_POINTER(child->sk_wq, NULL);
+	sk_set_socket(child, NULL);
+	isock->sk = NULL;
+	write_unlock_bh(&child->sk_callback_lock);
+}
+
+/*
+ * Closes an established connection that has no socket (off the queue, or
+ * never put on it) through the module's socket it came from.
+ */
+static void ktls_lconn_close_ready(struct ktls_lconn *lc, struct sock *child)
+{
+	struct socket *isock = ktls_lconn_socket(lc);
+
+	lock_sock(child);
+	sock_graft(child, isock);	/* the trampoline restores tls's proto */
+	release_sock(child);
+	ktls_lconn_close(lc);
+}
+
 /**
  * ktls_listen_conn_end - a listener connection's handshake ended
  * @lc: the connection; consumed
  * @file: its socket file, with the request's reference; consumed
  * @status: 0 or a positive errno
  *
- * Called once per listener request, without the request lock.  An
- * established connection goes back on the listener's accept queue; any
- * other is closed.
+ * Called once per listener request, without the request lock; may sleep.
+ * An established connection goes back on the listener's accept queue,
+ * without a socket, ready for the graft; any other is closed.
  */
 void ktls_listen_conn_end(struct ktls_lconn *lc, struct file *file, u32 status)
 {
 	struct ktls_listener *l = lc->lc_listener;
 	struct sock *lsk = l->kl_sk;	/* lc_req holds it */
+	struct sock *child = lc->lc_sk;
+	struct socket *isock = sock_from_file(file);
+	struct ktls_tramp *tramp = NULL;
 	bool ready = false;
 
 	lc->lc_file = file;
 	sock_hold(lsk);
+	if (!status && file_count(file) == 1 && !READ_ONCE(l->kl_detached))
+		tramp = ktls_graft_get(READ_ONCE(child->sk_prot), READ_ONCE(isock->ops));
+	if (tramp) {
+		lock_sock(child);
+		ktls_ungraft(child, isock);
+		ktls_graft_set(child, tramp);
+		release_sock(child);
+	}
+
 	spin_lock_bh(&l->kl_lock);
 	l->kl_inflight--;
 	if (status || file_count(file) != 1) {
 		/* failed, or the agent kept a descriptor of it */
 		l->kl_stats.failed++;
-	} else if (l->kl_detached || l->kl_stopping) {
+	} else if (!tramp || l->kl_detached || l->kl_stopping) {
 		l->kl_stats.dropped++;
-	} else if (ktls_acceptq_add(lsk, lc->lc_req, lc->lc_sk)) {
+	} else if (ktls_acceptq_add(lsk, lc->lc_req, child)) {
+		/* the queue owns the request sock now */
+		lc->lc_req = NULL;
 		lc->lc_state = KTLS_LC_READY;
 		list_add_tail(&lc->lc_node, &l->kl_ready);
 		l->kl_nready++;
@@ -568,21 +612,21 @@ void ktls_listen_conn_end(struct ktls_lconn *lc, struct file *file, u32 status)
 	ktls_listen_kick_drain(l, 0);	/* a slot is free */
 	if (ready)
 		l->kl_orig_data_ready(lsk);	/* wakes accept() and pollers */
+	else if (tramp)
+		ktls_lconn_close_ready(lc, child);
 	else
 		ktls_lconn_close(lc);
 	sock_put(lsk);
 }
 
 /*
- * Hands an established connection inet_csk_accept() just took to the
- * caller's accept(): off the module's socket, with the ops tls gave that
- * socket waiting for the graft.  Return: @child, or NULL if it was closed.
+ * Bookkeeping for an established connection inet_csk_accept() just took:
+ * the module's (empty) socket it came from goes.  The graft that follows
+ * gives the new socket its ops (acceptq.c).
  */
-static struct sock *ktls_listen_deliver(struct ktls_listener *l, struct sock *child)
+static void ktls_listen_delivered(struct ktls_listener *l, struct sock *child)
 {
 	struct ktls_lconn *lc = NULL, *it;
-	struct ktls_tramp *tramp;
-	struct socket *isock;
 
 	spin_lock_bh(&l->kl_lock);
 	list_for_each_entry(it, &l->kl_ready, lc_node) {
@@ -590,41 +634,17 @@ static struct sock *ktls_listen_deliver(struct ktls_listener *l, struct sock *ch
 			lc = it;
 			list_del_init(&lc->lc_node);
 			lc->lc_state = KTLS_LC_DOOMED;
-			l->kl_nready--;
 			break;
 		}
 	}
-	spin_unlock_bh(&l->kl_lock);
-	ktls_listen_kick_drain(l, 0);	/* a slot is free */
-	/* Only our entries pass ktls_acceptq_ready_first(). */
-	if (WARN_ON_ONCE(!lc))
-		return NULL;
-	lc->lc_req = NULL;	/* inet_csk_accept() put it */
-
-	isock = ktls_lconn_socket(lc);
-	tramp = ktls_graft_get(READ_ONCE(child->sk_prot), READ_ONCE(isock->ops));
-	if (!tramp) {
-		spin_lock_bh(&l->kl_lock);
-		l->kl_stats.dropped++;
-		spin_unlock_bh(&l->kl_lock);
-		fput(lc->lc_file);	/* tls closes it with the module's socket */
-		ktls_lconn_free(lc);
-		return NULL;
-	}
-	lock_sock(child);
-	write_lock_bh(&child->sk_callback_lock);
-	RCU_INIT_POINTER(child->sk_wq, NULL);
-	sk_set_socket(child, NULL);
-	isock->sk = NULL;
-	write_unlock_bh(&child->sk_callback_lock);
-	ktls_graft_set(child, tramp);
-	release_sock(child);
-	fput(lc->lc_file);	/* an empty socket now */
-	ktls_lconn_free(lc);
-	spin_lock_bh(&l->kl_lock);
+	if (l->kl_nready)
+		l->kl_nready--;
 	l->kl_stats.delivered++;
 	spin_unlock_bh(&l->kl_lock);
-	return child;
+	ktls_listen_kick_drain(l, 0);	/* a slot is free */
+	/* (a DETACH may have taken its record already) */
+	if (lc)
+		ktls_lconn_close(lc);
 }
 
 /* Waits as inet_csk_wait_for_connect() does, for an established entry. */
@@ -654,6 +674,7 @@ static struct sock *ktls_listen_accept(struct sock *sk, KTLS_PROT_ACCEPT_ARGS)
 	struct proto *orig = ktls_orig_prot(sk);
 	struct ktls_listener *l = ktls_listener_of(sk);
 	struct sock *child;
+	unsigned int n;
 	long timeo;
 	int err;
 
@@ -668,16 +689,17 @@ static struct sock *ktls_listen_accept(struct sock *sk, KTLS_PROT_ACCEPT_ARGS)
 			mutex_unlock(&l->kl_accept_lock);
 			return orig->accept(sk, KTLS_PROT_ACCEPT_PASS);
 		}
-		if (ktls_acceptq_ready_first(sk, &raw)) {
+		spin_lock_bh(&l->kl_lock);
+		n = ktls_acceptq_ready_first(sk, &raw);
+		l->kl_nready = n;	/* exact: conn_end adds under kl_lock */
+		spin_unlock_bh(&l->kl_lock);
+		if (n) {
 			/* the head is ours until we let go of the lock */
 			child = ktls_prot_accept_nonblock(orig, sk, KTLS_PROT_ACCEPT_PASS);
 			mutex_unlock(&l->kl_accept_lock);
-			if (!child)
-				return NULL;	/* not listening any more */
-			child = ktls_listen_deliver(l, child);
 			if (child)
-				return child;
-			continue;
+				ktls_listen_delivered(l, child);
+			return child;	/* NULL: not listening any more */
 		}
 		mutex_unlock(&l->kl_accept_lock);
 		if (raw)
@@ -701,9 +723,10 @@ static struct sock *ktls_listen_accept(struct sock *sk, KTLS_PROT_ACCEPT_ARGS)
 static void ktls_listener_stop(struct ktls_listener *l, bool final, bool unlocked)
 {
 	struct request_sock *req, *next;
+	struct ktls_lconn *lc, *tmp;
 	struct socket_wq *wq;
-	struct ktls_lconn *lc;
 	LIST_HEAD(doomed);
+	LIST_HEAD(pulled);
 
 	if (unlocked)
 		mutex_lock(&l->kl_accept_lock);
@@ -722,19 +745,32 @@ static void ktls_listener_stop(struct ktls_listener *l, bool final, bool unlocke
 		next = req->dl_next;
 		req->dl_next = NULL;
 		list_for_each_entry(lc, &l->kl_ready, lc_node)
-			if (lc->lc_req == req)
+			if (lc->lc_sk == req->sk)
 				break;
 		if (WARN_ON_ONCE(list_entry_is_head(lc, &l->kl_ready, lc_node)))
-			continue;
-		list_move_tail(&lc->lc_node, &doomed);
+			continue;	/* cannot be: only conn_end queues them */
+		list_move_tail(&lc->lc_node, &pulled);
 		lc->lc_state = KTLS_LC_DOOMED;
-		l->kl_nready--;
+		lc->lc_req = req;	/* ours again */
+		if (l->kl_nready)
+			l->kl_nready--;
 		l->kl_stats.dropped++;
+	}
+	/* Records of connections an accept() took outside our wrapper. */
+	if (final) {
+		list_for_each_entry(lc, &l->kl_ready, lc_node)
+			lc->lc_state = KTLS_LC_DOOMED;
+		list_splice_tail_init(&l->kl_ready, &doomed);
+		l->kl_nready = 0;
 	}
 	spin_unlock_bh(&l->kl_lock);
 	if (unlocked)
 		mutex_unlock(&l->kl_accept_lock);
 
+	list_for_each_entry_safe(lc, tmp, &pulled, lc_node) {
+		list_del(&lc->lc_node);
+		ktls_lconn_close_ready(lc, lc->lc_sk);
+	}
 	ktls_lconn_close_list(&doomed);
 	if (!final)
 		return;	/* handshakes in flight end on their own */

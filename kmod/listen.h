@@ -95,9 +95,11 @@ enum ktls_lconn_state {
 struct ktls_lconn {
 	struct list_head	lc_node;	/* on a kl_ list, per lc_state */
 	struct ktls_listener	*lc_listener;	/* holds a reference */
-	struct request_sock	*lc_req;	/* the accept queue's entry */
+	struct request_sock	*lc_req;	/* its accept queue entry, while
+						 * off the queue (NULL in READY) */
 	struct sock		*lc_sk;		/* the connection (req->sk) */
-	struct file		*lc_file;	/* the module's socket holding lc_sk */
+	struct file		*lc_file;	/* the module's socket for lc_sk
+						 * (empty in READY) */
 	struct wait_queue_entry	lc_wait;	/* on lc_file's queue, in HELLO */
 	unsigned long		lc_deadline;	/* jiffies, in HELLO and QUEUED */
 	enum ktls_lconn_state	lc_state;	/* under kl_lock */
