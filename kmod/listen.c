@@ -266,10 +266,13 @@ static int ktls_listen_submit_one(struct ktls_listener *l)
 	p.profile = kstrdup(l->kl_params.profile, GFP_KERNEL);
 	p.alpn = kstrdup(l->kl_params.alpn, GFP_KERNEL);
 	p.lconn = lc;
+	p.owner_pid = get_pid(l->kl_pid);
+	p.owner_uid = l->kl_uid;
+	p.owner_gid = l->kl_gid;
 	if ((l->kl_params.profile && !p.profile) || (l->kl_params.alpn && !p.alpn))
 		ret = -ENOMEM;
 	else
-		ret = ktls_req_submit(l->kl_net, 0, &p, &id);
+		ret = ktls_req_submit(l->kl_net, NULL, 0, &p, &id);
 	if (ret) {
 		/* Closes the connection: it is counted, not silently lost. */
 		lc = p.lconn;
@@ -306,8 +309,8 @@ static void ktls_listen_drain(struct work_struct *work)
  * @file: its socket file, with the request's reference; consumed
  * @status: 0 or a positive errno
  *
- * Called with the namespace's request lock held, which keeps a detach
- * from completing meanwhile.
+ * Called exactly once per connection, without the broker's locks held;
+ * ktls_req_end_listener() returns only after it has returned.
  */
 void ktls_listen_conn_end(struct ktls_lconn *lc, struct file *file, u32 status)
 {

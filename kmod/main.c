@@ -53,8 +53,7 @@ err_req:
 static void __exit ktls_mod_exit(void)
 {
 	/* Give every listener back first (that ends their requests), then
-	 * end every request: a sleeping WAIT must return before the family
-	 * can go. */
+	 * end every request: requesters are told while the family is there. */
 	ktls_listen_shutdown();
 	ktls_req_shutdown();
 	ktls_genl_uninit();
