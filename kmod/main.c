@@ -53,7 +53,8 @@ err_req:
 static void __exit ktls_mod_exit(void)
 {
 	/* Give every listener back first (that ends their requests), then
-	 * end every request: requesters are told while the family is there. */
+	 * end every request: requesters are told while the family is there.
+	 */
 	ktls_listen_shutdown();
 	ktls_req_shutdown();
 	ktls_genl_uninit();

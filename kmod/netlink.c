@@ -835,7 +835,8 @@ static struct genl_family ktls_genl_family __ro_after_init = {
 	.module		= THIS_MODULE,
 	.netnsok	= true,
 	/* No handler sleeps on anything but memory; request state has its
-	 * own lock. */
+	 * own lock.
+	 */
 	.parallel_ops	= true,
 	.ops		= ktls_genl_ops,
 	.n_ops		= ARRAY_SIZE(ktls_genl_ops),

@@ -195,7 +195,8 @@ static void ktls_req_forget(struct ktls_net *kn, struct ktls_req *req)
 }
 
 /* Can the requester still be told?  Its socket holds its port id until
- * netlink_release(), which marks it dead just after freeing the id. */
+ * netlink_release(), which marks it dead just after freeing the id.
+ */
 static bool ktls_requester_alive(const struct ktls_req *req)
 {
 	return req->kr_req_nlsk && !sock_flag(req->kr_req_nlsk, SOCK_DEAD);
@@ -427,7 +428,8 @@ err_unlock:
 }
 
 /* Registers @nlsk as an agent of @kn until it closes.  kn_lock held.
- * Return: true if it was not registered before. */
+ * Return: true if it was not registered before.
+ */
 static bool ktls_agent_register(struct ktls_net *kn, struct sock *nlsk, u32 portid)
 {
 	struct sock *old = xa_load(&kn->kn_agents, portid);
@@ -835,7 +837,8 @@ void ktls_net_stats(struct net *net, struct ktls_stats *st, unsigned int *live)
 }
 
 /* Ends every live request of @kn with @status; with @silent nobody is
- * told and kept results are forgotten too. */
+ * told and kept results are forgotten too.
+ */
 static void ktls_net_fail_all(struct ktls_net *kn, u32 status, bool silent)
 {
 	struct ktls_req *req;
@@ -889,7 +892,8 @@ static void __net_exit ktls_net_exit(struct net *net)
 	mutex_unlock(&ktls_nets_lock);
 
 	/* Every netlink socket of the namespace is closed by now; a timeout
-	 * that ended its own request may still be finishing it. */
+	 * that ended its own request may still be finishing it.
+	 */
 	ktls_net_fail_all(kn, ESHUTDOWN, true);
 	wait_var_event(&kn->kn_timers, !atomic_read(&kn->kn_timers));
 	WARN_ON_ONCE(!xa_empty(&kn->kn_reqs));

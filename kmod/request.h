@@ -18,7 +18,8 @@
 #include <linux/ktls_offload.h>
 
 /* Errno values a request can end with (0 to EHWPOISON, the last errno);
- * the per-errno counters and the DONE policy use this. */
+ * the per-errno counters and the DONE policy use this.
+ */
 #define KTLS_ERRNO_MAX	(EHWPOISON + 1)
 
 struct ktls_stats {
@@ -53,7 +54,8 @@ struct ktls_submit {
 	char *alpn;
 	struct ktls_lconn *lconn;	/* a listener's connection, or NULL */
 	/* With @lconn: on whose behalf (listen.c fills them in; the pid is a
-	 * reference, which the request takes over).  Without, the caller. */
+	 * reference, which the request takes over).  Without, the caller.
+	 */
 	struct pid *owner_pid;
 	kuid_t owner_uid;
 	kgid_t owner_gid;
@@ -68,14 +70,11 @@ struct ktls_req {
 	/* protected by kr_kn->kn_lock */
 	enum ktls_offload_state	kr_state;
 	struct list_head	kr_pending;	/* on kn_pending while PENDING */
-	struct hlist_node	kr_sock_node;	/* in kn_socks while live, but
-						 * for a listener's connection */
-	struct hlist_node	kr_req_node;	/* in kn_requesters while
-						 * kr_req_nlsk is set */
+	struct hlist_node	kr_sock_node;	/* in kn_socks while live (not lconn) */
+	struct hlist_node	kr_req_node;	/* in kn_requesters with kr_req_nlsk */
 	struct hlist_node	kr_agent_node;	/* in kn_agent_reqs while ACCEPTED */
 	struct file		*kr_file;	/* the socket, until ended */
-	struct sock		*kr_req_nlsk;	/* the requester's netlink sock,
-						 * held; NULL once it is gone */
+	struct sock		*kr_req_nlsk;	/* requester's, held; NULL: gone */
 	u32			kr_req_portid;
 	struct sock		*kr_agent_nlsk;	/* the agent's, held while ACCEPTED */
 	u32			kr_agent_portid;
@@ -103,16 +102,15 @@ struct ktls_req {
 #define KTLS_PORT_HASH_BITS	6
 
 struct ktls_net {
-	struct mutex		kn_lock;	/* protects next 11 fields and
-						 * every request's state */
+	/* kn_lock protects the fields up to kn_stats and every request's state */
+	struct mutex		kn_lock;
 	struct list_head	kn_pending;	/* FIFO of PENDING requests */
 	struct xarray		kn_reqs;	/* id -> request, live or kept */
 	u32			kn_next_id;
 	unsigned int		kn_nr_live;
 	bool			kn_ready_armed;	/* the next queued request READYs */
 	struct xarray		kn_uid_live;	/* uid -> live requests (value) */
-	struct xarray		kn_agents;	/* portid -> an agent's netlink
-						 * sock (held) */
+	struct xarray		kn_agents;	/* portid -> agent's nlsk (held) */
 	DECLARE_HASHTABLE(kn_socks, KTLS_SOCK_HASH_BITS);	 /* by kr_sk */
 	DECLARE_HASHTABLE(kn_requesters, KTLS_PORT_HASH_BITS); /* by portid */
 	DECLARE_HASHTABLE(kn_agent_reqs, KTLS_PORT_HASH_BITS); /* by portid */
