@@ -131,9 +131,9 @@ static int parse_result(struct nlattr **attrs, struct nlmsghdr *nlh, void *arg)
 	return ktls_result_parse(attrs, arg);
 }
 
-int ktls_broker_wait(struct ktls_genl *g, uint32_t id, struct ktls_result_msg *r)
+int ktls_broker_collect(struct ktls_genl *g, uint32_t id, struct ktls_result_msg *r)
 {
-	struct nl_msg *msg = ktls_genl_msg(g, KTLS_OFFLOAD_CMD_WAIT, 0);
+	struct nl_msg *msg = ktls_genl_msg(g, KTLS_OFFLOAD_CMD_COLLECT, 0);
 
 	if (!msg)
 		return -ENOMEM;

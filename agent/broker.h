@@ -20,7 +20,7 @@ struct ktls_submit_args {
 	const char *alpn;	/* NULL: none */
 	uint32_t timeout_ms;	/* 0: the module's default */
 	uint64_t cookie;
-	uint32_t flags;		/* KTLS_OFFLOAD_SUBMIT_FLAGS_* */
+	uint32_t flags;		/* reserved: 0 (any bit is EINVAL) */
 };
 
 struct ktls_result_msg {
@@ -61,7 +61,12 @@ struct ktls_stats_msg {
 
 int ktls_broker_submit(struct ktls_genl *g, const struct ktls_submit_args *a,
 		       uint32_t *id);
-int ktls_broker_wait(struct ktls_genl *g, uint32_t id, struct ktls_result_msg *r);
+/*
+ * The result of a request whose COMPLETE was dropped (the socket read
+ * ENOBUFS); never waits: -EAGAIN while the request is live, -ENOENT if the
+ * kernel does not have it (delivered, collected, or the module went).
+ */
+int ktls_broker_collect(struct ktls_genl *g, uint32_t id, struct ktls_result_msg *r);
 int ktls_broker_cancel(struct ktls_genl *g, uint32_t id);
 int ktls_broker_accept(struct ktls_genl *g, struct ktls_accepted *a);
 int ktls_broker_done(struct ktls_genl *g, const struct ktls_result_msg *r);
@@ -104,7 +109,7 @@ int ktls_request_put(struct nl_msg *msg, const struct ktls_submit_args *a);
 /* Appends the attributes of a DONE or COMPLETE; -EMSGSIZE if full. */
 int ktls_result_put(struct nl_msg *msg, const struct ktls_result_msg *r);
 
-/* Fills @r from the attributes of a COMPLETE notification or WAIT reply. */
+/* Fills @r from the attributes of a COMPLETE notification or COLLECT reply. */
 int ktls_result_parse(struct nlattr **attrs, struct ktls_result_msg *r);
 
 #endif

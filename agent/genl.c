@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
@@ -203,12 +205,24 @@ static struct nl_cb *make_cb(struct call_state *st)
 	return cb;
 }
 
+/* O_NONBLOCK on or off; returns the old setting, or -1. */
+static int set_nonblock(int fd, int on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK) < 0)
+		return -1;
+	return (fl & O_NONBLOCK) != 0;
+}
+
 int ktls_genl_call(struct ktls_genl *g, struct nl_msg *msg, int maxattr,
 		   struct nla_policy *policy, ktls_genl_reply_fn fn, void *arg)
 {
 	struct call_state st = {
 		.g = g, .maxattr = maxattr, .policy = policy, .fn = fn, .arg = arg,
 	};
+	int fd = nl_socket_get_fd(g->sock), was_nonblock = -1;
+	bool overrun = false;
 	struct nl_cb *cb;
 	int ret;
 
@@ -224,16 +238,23 @@ int ktls_genl_call(struct ktls_genl *g, struct nl_msg *msg, int maxattr,
 	while (!st.done) {
 		ret = nl_recvmsgs(g->sock, cb);
 		if (ret == -NLE_NOMEM) {
-			/* ENOBUFS: notifications were dropped; the reply is
-			 * still coming */
+			/* ENOBUFS: messages were dropped, maybe our reply.  The
+			 * kernel answers a request while it is sent, so what is
+			 * not queued now never comes: stop waiting once the
+			 * socket is empty. */
 			g->dropped = 1;
+			if (!overrun)
+				was_nonblock = set_nonblock(fd, 1);
+			overrun = true;
 			continue;
 		}
 		if (ret < 0 && !st.done) {
-			st.err = nlerr_to_errno(ret);
+			st.err = overrun && ret == -NLE_AGAIN ? -ENOBUFS : nlerr_to_errno(ret);
 			break;
 		}
 	}
+	if (was_nonblock == 0)
+		set_nonblock(fd, 0);
 	nl_cb_put(cb);
 	return st.err;
 }

@@ -61,7 +61,9 @@ struct nl_msg *ktls_genl_msg(const struct ktls_genl *g, int cmd, int flags);
  * Sends @msg (and frees it), then reads replies until the kernel's ack.
  * Attributes of each reply are validated against @policy (may be NULL)
  * and passed to @fn.  Notifications that arrive meanwhile go to the
- * event callback.  Returns the kernel's errno from the ack unchanged.
+ * event callback.  Returns the kernel's errno from the ack unchanged, or
+ * -ENOBUFS if the socket overflowed and the ack never came (the reply was
+ * dropped; the command may or may not have taken effect).
  */
 int ktls_genl_call(struct ktls_genl *g, struct nl_msg *msg, int maxattr,
 		   struct nla_policy *policy, ktls_genl_reply_fn fn, void *arg);

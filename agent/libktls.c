@@ -4,6 +4,7 @@
  * module (generic netlink, broker.c) or the agent's UNIX socket (sockmsg.c).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -44,7 +45,7 @@ struct ktls_ctx {
 	struct ktls_genl genl;	/* KTLS_PATH_MODULE */
 	int sock;		/* KTLS_PATH_SOCKET */
 	uint32_t next_seq;
-	bool lost;		/* a COMPLETE was dropped (ENOBUFS): look with WAIT */
+	bool lost;		/* a COMPLETE was dropped (ENOBUFS): COLLECT */
 	bool broken;		/* the agent's socket hung up */
 	struct pending *tab;	/* open addressing on id */
 	unsigned int cap, used, n;
@@ -169,7 +170,7 @@ static void queue_result(struct ktls_ctx *c, const struct ktls_result_msg *r)
 	}
 	d = malloc(sizeof(*d));
 	if (!d) {
-		/* keep it pending: a later WAIT (module) can still fetch it */
+		/* keep it pending: a later COLLECT (module) can still fetch it */
 		tab_add(c, p.id, p.fd, p.cookie);
 		c->lost = true;
 		return;
@@ -249,19 +250,35 @@ static int sock_read(struct ktls_ctx *c, bool block)
 	return got ? 0 : n;
 }
 
-/* After a dropped COMPLETE, the module keeps results for WAIT. */
+/*
+ * After a dropped COMPLETE, the module keeps the result for COLLECT, which
+ * never waits: -EAGAIN means the request is live and its COMPLETE will
+ * come.  A COMPLETE queued before the COLLECT reply is read during the call
+ * (and takes the id out of the table), so -ENOENT for an id still pending
+ * means the kernel lost it (the module was unloaded).
+ */
 static void module_recover(struct ktls_ctx *c)
 {
 	do {
 		c->lost = false;
 		for (unsigned int i = 0; i < c->cap; i++) {
 			struct ktls_result_msg r;
+			uint32_t id = c->tab[i].id;
+			int ret;
 
-			if (c->tab[i].fd >= 0 &&
-			    ktls_broker_wait(&c->genl, c->tab[i].id, &r) == 0)
+			if (c->tab[i].fd < 0)
+				continue;
+			ret = ktls_broker_collect(&c->genl, id, &r);
+			if (ret == -ENOENT && c->tab[i].fd >= 0 && c->tab[i].id == id) {
+				memset(&r, 0, sizeof(r));
+				r.id = id;
+				r.status = ESHUTDOWN;
+				ret = 0;
+			}
+			if (ret == 0)
 				queue_result(c, &r);
 		}
-		/* more dropped while these WAITs ran: look again */
+		/* more dropped while these calls ran: look again */
 		if (c->genl.dropped) {
 			c->genl.dropped = 0;
 			c->lost = true;
@@ -382,13 +399,12 @@ API unsigned int ktls_pending(const struct ktls_ctx *c)
 	return n;
 }
 
-static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint32_t flags,
-		  uint32_t *id)
+static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint32_t *id)
 {
 	struct ktls_submit_args a = {
 		.fd = fd, .role = (uint32_t)p->role, .profile = p->profile,
 		.peername = p->peername, .alpn = p->alpn, .timeout_ms = p->timeout_ms,
-		.cookie = p->cookie, .flags = flags,
+		.cookie = p->cookie,
 	};
 	int ret;
 
@@ -398,7 +414,7 @@ static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint3
 		return -EINVAL;
 	if (c->path == KTLS_PATH_MODULE) {
 		c->n_early = 0;
-		c->submitting = !flags;
+		c->submitting = true;
 		ret = ktls_broker_submit(&c->genl, &a, id);
 		c->submitting = false;
 		/* COMPLETEs dropped while the call waited for its reply: the
@@ -418,7 +434,7 @@ static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint3
 	}
 	if (ret)
 		return ret;
-	if (!flags && tab_add(c, *id, fd, p->cookie)) {
+	if (tab_add(c, *id, fd, p->cookie)) {
 		ktls_cancel(c, *id);
 		return -ENOMEM;
 	}
@@ -433,34 +449,39 @@ static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint3
 
 API int ktls_submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint32_t *id)
 {
-	return submit(c, fd, p, 0, id);
+	return submit(c, fd, p, id);
+}
+
+/* Waits until the module's socket has something to read; 0 or -errno. */
+static int module_poll(struct ktls_ctx *c)
+{
+	struct pollfd pfd = { .fd = ktls_genl_fd(&c->genl), .events = POLLIN };
+
+	if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+		return -errno;
+	return 0;
 }
 
 API int ktls_handshake(struct ktls_ctx *c, int fd, const struct ktls_params *p,
 		       struct ktls_result *res)
 {
-	struct ktls_result_msg r;
 	uint32_t id;
 	int ret;
 
-	if (c->path == KTLS_PATH_MODULE) {
-		/* WAIT keeps the result in the kernel: nothing to match up */
-		ret = submit(c, fd, p, KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT, &id);
-		if (ret)
-			return ret;
-		do
-			ret = ktls_broker_wait(&c->genl, id, &r);
-		while (ret == -EINTR);
-		if (ret)
-			return ret;
-		fill_result(res, &r, fd, p->cookie);
-		return 0;
-	}
-	ret = submit(c, fd, p, 0, &id);
+	/* The result comes as a notification (module) or a message (agent's
+	 * socket) like any other; results of other requests read meanwhile
+	 * are kept for ktls_collect().  The kernel's timeout bounds the wait. */
+	ret = submit(c, fd, p, &id);
 	while (!ret) {
 		if (unqueue(c, id, res))
 			return 0;
-		ret = sock_read(c, true);
+		if (c->path == KTLS_PATH_MODULE) {
+			ret = module_read(c);
+			if (ret == -EAGAIN)
+				ret = module_poll(c);
+		} else {
+			ret = sock_read(c, true);
+		}
 	}
 	if (ret == -EPIPE && unqueue(c, id, res))
 		return 0;	/* its ECONNABORTED */

@@ -54,7 +54,10 @@ struct worker {
 	struct agent *agent;
 	int index;
 	pthread_t thread;
-	struct ktls_genl genl;	/* .sock NULL: no module */
+	struct ktls_genl genl;	/* commands; .sock NULL: no module */
+	/* the "agents" group, on a socket of its own: READYs never crowd
+	 * out the replies to ACCEPT and DONE (nor they the READYs) */
+	struct ktls_genl mcast;
 	int epfd;
 	int wakefd;
 	bool ready;		/* a READY arrived */
@@ -407,7 +410,12 @@ static void on_event(int cmd, struct nlattr **attrs, void *arg)
 		w->ready = true;
 }
 
-/* Takes every pending request; READYs read meanwhile mean: look again. */
+/*
+ * Takes every pending request: ACCEPT until EAGAIN.  The module sends the
+ * next READY only once an ACCEPT has found the queue empty, so a drain must
+ * not stop early.  An ACCEPT whose reply was dropped (-ENOBUFS) put its
+ * request back: look again.
+ */
 static void drain(struct worker *w)
 {
 	struct ktls_accepted a;
@@ -418,10 +426,13 @@ static void drain(struct worker *w)
 		while (!atomic_load(&w->agent->stopping) &&
 		       (ret = ktls_broker_accept(&w->genl, &a)) == 0)
 			job_start(w, NULL, &a, 0, 0);
-		if (ret != -EAGAIN && ret != 0)
+		if (ret == -ENOBUFS)
+			w->ready = true;
+		else if (ret != -EAGAIN && ret != 0)
 			agent_log(LOG_WARNING, "worker %d: ACCEPT failed: %s", w->index,
 				  strerror(-ret));
 	} while (w->ready && !atomic_load(&w->agent->stopping));
+	w->genl.dropped = 0;
 }
 
 static void expire(struct worker *w, double t, int err, const char *why)
@@ -484,7 +495,7 @@ static void *worker_main(void *arg)
 			case EV_WAKE:
 				break;
 			case EV_GENL:
-				ret = ktls_genl_read_events(&w->genl);
+				ret = ktls_genl_read_events(&w->mcast);
 				if (ret == -ENOBUFS)
 					w->ready = true;	/* READYs were dropped: look */
 				else if (ret && ret != -EAGAIN)
@@ -506,11 +517,9 @@ static void *worker_main(void *arg)
 			}
 		}
 		expire(w, now(), ETIMEDOUT, "handshake timed out");
-		/* READYs that a call outside drain() (DONE, when a handshake
-		 * ends) read while it waited for its reply, or that were
-		 * dropped meanwhile: no event will tell, so look for requests
-		 * now.  (Missing this left a request queued until its timeout
-		 * when it arrived while handshakes were ending.) */
+		/* Replies dropped on the command socket (an ACCEPT's reply
+		 * among them puts its request back), or a READY seen outside
+		 * drain(): no event will tell, so look for requests now. */
 		if (w->genl.sock && (w->ready || w->genl.dropped)) {
 			w->genl.dropped = 0;
 			drain(w);
@@ -547,16 +556,19 @@ int worker_start(struct agent *a, int index, struct worker **out)
 	if (a->use_module) {
 		ret = ktls_genl_open(&w->genl);
 		if (!ret)
-			ret = ktls_genl_join(&w->genl, KTLS_OFFLOAD_MCGRP_AGENTS);
+			ret = ktls_genl_open(&w->mcast);
+		if (!ret)
+			ret = ktls_genl_join(&w->mcast, KTLS_OFFLOAD_MCGRP_AGENTS);
 		if (ret)
 			goto err;
-		w->genl.event_fn = on_event;
-		w->genl.event_arg = w;
-		w->genl.event_policy = ktls_result_policy;
+		w->mcast.event_fn = on_event;
+		w->mcast.event_arg = w;
+		w->mcast.event_policy = ktls_result_policy;
+		nl_socket_set_nonblocking(w->mcast.sock);
 		nl_socket_set_nonblocking(w->genl.sock);
 		ktls_genl_set_rcvbuf(&w->genl, 1 << 20);
 		ev.data.ptr = (void *)&tag_genl;
-		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ktls_genl_fd(&w->genl), &ev))
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ktls_genl_fd(&w->mcast), &ev))
 			goto err_errno;
 	}
 	if (a->listen_fd >= 0) {
@@ -577,6 +589,8 @@ err_errno:
 err:
 	if (w->genl.sock)
 		ktls_genl_close(&w->genl);
+	if (w->mcast.sock)
+		ktls_genl_close(&w->mcast);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	if (w->wakefd >= 0)
@@ -598,6 +612,8 @@ void worker_join(struct worker *w)
 	pthread_join(w->thread, NULL);
 	if (w->genl.sock)
 		ktls_genl_close(&w->genl);
+	if (w->mcast.sock)
+		ktls_genl_close(&w->mcast);
 	close(w->epfd);
 	close(w->wakefd);
 	free(w);

@@ -10,8 +10,12 @@
 #include <net/sock.h>
 #include <linux/sched/mm.h>
 
-/* Multicast groups got permission flags in 6.6 (Debian's 6.1.192 has them
- * backported); before, anyone may join. */
+/*
+ * Multicast groups got permission flags in 6.6; Debian's 6.1.192 has them
+ * backported.  Where they are missing anyone may join "agents"; that gives
+ * nothing but empty READY notifications, since ACCEPT itself needs
+ * CAP_NET_ADMIN in the initial user namespace.
+ */
 #ifdef GENL_MCAST_CAP_NET_ADMIN
 #define KTLS_MCGRP_ADMIN_FLAGS	GENL_MCAST_CAP_NET_ADMIN
 #else

@@ -482,7 +482,7 @@ static void ktls_listen_submit(struct ktls_listener *l)
 		if ((l->kl_params.profile && !p.profile) || (l->kl_params.alpn && !p.alpn))
 			ret = -ENOMEM;
 		else
-			ret = ktls_req_submit(l->kl_net, 0, &p, &id);
+			ret = ktls_req_submit(l->kl_net, NULL, 0, &p, &id);
 		if (!ret) {
 			spin_lock_bh(&l->kl_lock);
 			l->kl_stats.handshakes++;
@@ -563,7 +563,9 @@ static void ktls_lconn_close_ready(struct ktls_lconn *lc, struct sock *child)
  * @file: its socket file, with the request's reference; consumed
  * @status: 0 or a positive errno
  *
- * Called once per listener request, without the request lock; may sleep.
+ * Called exactly once per listener request, without the broker's locks
+ * held (ktls_req_end_listener() returns only after it has returned); may
+ * sleep.
  * An established connection goes back on the listener's accept queue,
  * without a socket, ready for the graft; any other is closed.
  */

@@ -5,8 +5,10 @@
  * include/uapi/linux/ktls_offload.h and specified in include/ktls_offload.yaml.
  */
 
+#include <linux/build_bug.h>
 #include <linux/file.h>
 #include <linux/kernel.h>
+#include <linux/pid_namespace.h>
 #include <linux/net.h>
 #include <linux/netlink.h>
 #include <linux/slab.h>
@@ -27,6 +29,9 @@
 #define KTLS_NAME_MAX		255
 #define KTLS_IDENTITY_MAX	1023
 #define KTLS_TIMEOUT_MAX_MS	300000
+
+/* The UAPI documents statuses 0..133. */
+static_assert(KTLS_ERRNO_MAX == 134);
 
 static const struct nla_policy ktls_version_policy[KTLS_OFFLOAD_A_VERSION_MAX + 1] = {
 };
@@ -58,8 +63,8 @@ static const struct nla_policy ktls_request_policy[KTLS_OFFLOAD_A_REQUEST_MAX + 
 	[KTLS_OFFLOAD_A_REQUEST_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32,
 						&ktls_timeout_range),
 	[KTLS_OFFLOAD_A_REQUEST_COOKIE]	    = { .type = NLA_U64 },
-	[KTLS_OFFLOAD_A_REQUEST_FLAGS]	    = NLA_POLICY_MASK(NLA_U32,
-						KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT),
+	/* reserved: no flag is defined */
+	[KTLS_OFFLOAD_A_REQUEST_FLAGS]	    = NLA_POLICY_MASK(NLA_U32, 0),
 };
 
 static const struct nla_policy ktls_result_policy[KTLS_OFFLOAD_A_RESULT_MAX + 1] = {
@@ -140,6 +145,9 @@ static size_t ktls_result_size(const struct ktls_result *res)
  * @cookie: the requester's cookie
  * @res: the result
  *
+ * The caller has checked that the socket that submitted the request is
+ * still the one with @portid.
+ *
  * Return: 0 if the message was queued on the requester's socket, else a
  * negative errno (a full receive buffer, a closed socket, no memory).
  */
@@ -165,6 +173,8 @@ int ktls_nl_notify_complete(struct net *net, u32 portid, u32 id, u64 cookie,
 /**
  * ktls_nl_notify_ready - multicast READY to the namespace's agents
  * @net: the namespace where a request was queued
+ *
+ * The caller coalesces: one READY until an agent has drained the queue.
  */
 void ktls_nl_notify_ready(struct net *net)
 {
@@ -220,9 +230,10 @@ static int ktls_reply_id(struct sk_buff *msg, struct genl_info *info, u8 cmd,
 	return genlmsg_reply(msg, info);
 }
 
+/* Strings a user's request brings along are charged to the user. */
 static char *ktls_nla_strdup(const struct nlattr *nla)
 {
-	return nla ? nla_strdup(nla, GFP_KERNEL) : NULL;
+	return nla ? nla_strdup(nla, GFP_KERNEL_ACCOUNT) : NULL;
 }
 
 static int ktls_nl_submit_doit(struct sk_buff *skb, struct genl_info *info)
@@ -247,7 +258,7 @@ static int ktls_nl_submit_doit(struct sk_buff *skb, struct genl_info *info)
 	p.sock = sockfd_lookup(nla_get_u32(attrs[KTLS_OFFLOAD_A_REQUEST_SOCKFD]), &ret);
 	if (!p.sock)
 		return ret;
-	ret = ktls_sock_check_submit(p.sock);
+	ret = ktls_sock_check_submit(p.sock, genl_info_net(info));
 	if (ret)
 		goto out;
 	if (!ktls_net_has_agent(genl_info_net(info)) ||
@@ -259,11 +270,9 @@ static int ktls_nl_submit_doit(struct sk_buff *skb, struct genl_info *info)
 
 	p.timeout_ms = attrs[KTLS_OFFLOAD_A_REQUEST_TIMEOUT_MS] ?
 		nla_get_u32(attrs[KTLS_OFFLOAD_A_REQUEST_TIMEOUT_MS]) :
-		clamp_val(ktls_default_timeout_ms, 1, KTLS_TIMEOUT_MAX_MS);
+		clamp_val(READ_ONCE(ktls_default_timeout_ms), 1, KTLS_TIMEOUT_MAX_MS);
 	if (attrs[KTLS_OFFLOAD_A_REQUEST_COOKIE])
 		p.cookie = nla_get_u64(attrs[KTLS_OFFLOAD_A_REQUEST_COOKIE]);
-	if (attrs[KTLS_OFFLOAD_A_REQUEST_FLAGS])
-		p.flags = nla_get_u32(attrs[KTLS_OFFLOAD_A_REQUEST_FLAGS]);
 	p.profile = ktls_nla_strdup(attrs[KTLS_OFFLOAD_A_REQUEST_PROFILE]);
 	p.peername = ktls_nla_strdup(attrs[KTLS_OFFLOAD_A_REQUEST_PEERNAME]);
 	p.alpn = ktls_nla_strdup(attrs[KTLS_OFFLOAD_A_REQUEST_ALPN]);
@@ -279,7 +288,8 @@ static int ktls_nl_submit_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = ktls_req_submit(genl_info_net(info), info->snd_portid, &p, &id);
+	ret = ktls_req_submit(genl_info_net(info), NETLINK_CB(skb).sk,
+			      info->snd_portid, &p, &id);
 	if (ret) {
 		nlmsg_free(msg);
 		goto out;
@@ -297,9 +307,14 @@ static int ktls_put_str(struct sk_buff *msg, int type, const char *s)
 	return s ? nla_put_string(msg, type, s) : 0;
 }
 
+/*
+ * The socket goes into the agent's fd table only once the reply that names
+ * it is queued: a reply lost to a full receive buffer must not leave a
+ * descriptor the agent never learns of (as net/handshake does it).
+ */
 static int ktls_nl_accept_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct user_namespace *uns = current_user_ns();
+	struct user_namespace *uns = sk_user_ns(NETLINK_CB(skb).sk);
 	struct ktls_submit *p;
 	struct ktls_req *req;
 	struct sk_buff *msg;
@@ -307,7 +322,8 @@ static int ktls_nl_accept_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int fd, ret;
 
-	req = ktls_req_accept(genl_info_net(info), info->snd_portid, &file);
+	req = ktls_req_accept(genl_info_net(info), NETLINK_CB(skb).sk,
+			      info->snd_portid, &file);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	p = &req->kr_params;
@@ -337,16 +353,19 @@ static int ktls_nl_accept_doit(struct sk_buff *skb, struct genl_info *info)
 			from_kgid_munged(uns, req->kr_gid)) ||
 	    ktls_put_str(msg, KTLS_OFFLOAD_A_REQUEST_PROFILE, p->profile) ||
 	    ktls_put_str(msg, KTLS_OFFLOAD_A_REQUEST_PEERNAME, p->peername) ||
-	    ktls_put_str(msg, KTLS_OFFLOAD_A_REQUEST_ALPN, p->alpn))
-		goto err_msg;
+	    ktls_put_str(msg, KTLS_OFFLOAD_A_REQUEST_ALPN, p->alpn)) {
+		nlmsg_free(msg);
+		goto err_fd;
+	}
 	genlmsg_end(msg, hdr);
 
+	ret = genlmsg_reply(msg, info);		/* consumes msg */
+	if (ret < 0)
+		goto err_fd;
 	fd_install(fd, file);
 	ktls_req_put(req);
-	return genlmsg_reply(msg, info);
+	return 0;
 
-err_msg:
-	nlmsg_free(msg);
 err_fd:
 	put_unused_fd(fd);
 err_unaccept:
@@ -382,13 +401,13 @@ static int ktls_nl_done_doit(struct sk_buff *skb, struct genl_info *info)
 			return -ENOMEM;
 		}
 	}
-	ret = ktls_req_done(genl_info_net(info), info->snd_portid,
+	ret = ktls_req_done(genl_info_net(info), NETLINK_CB(skb).sk,
 			    nla_get_u32(attrs[KTLS_OFFLOAD_A_RESULT_ID]), &res);
 	ktls_result_release(&res);
 	return ret;
 }
 
-static int ktls_nl_wait_doit(struct sk_buff *skb, struct genl_info *info)
+static int ktls_nl_collect_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ktls_result res = {};
 	struct sk_buff *msg;
@@ -400,7 +419,8 @@ static int ktls_nl_wait_doit(struct sk_buff *skb, struct genl_info *info)
 	if (GENL_REQ_ATTR_CHECK(info, KTLS_OFFLOAD_A_RESULT_ID))
 		return -EINVAL;
 	id = nla_get_u32(info->attrs[KTLS_OFFLOAD_A_RESULT_ID]);
-	ret = ktls_req_wait(genl_info_net(info), info->snd_portid, id, &res, &cookie);
+	ret = ktls_req_collect(genl_info_net(info), NETLINK_CB(skb).sk, id, &res,
+			       &cookie);
 	if (ret)
 		return ret;
 
@@ -409,7 +429,8 @@ static int ktls_nl_wait_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		goto out;
 	ret = -EMSGSIZE;
-	hdr = genlmsg_put_reply(msg, info, &ktls_genl_family, 0, KTLS_OFFLOAD_CMD_WAIT);
+	hdr = genlmsg_put_reply(msg, info, &ktls_genl_family, 0,
+				KTLS_OFFLOAD_CMD_COLLECT);
 	if (!hdr || ktls_put_result(msg, id, cookie, &res)) {
 		nlmsg_free(msg);
 		goto out;
@@ -425,8 +446,40 @@ static int ktls_nl_cancel_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	if (GENL_REQ_ATTR_CHECK(info, KTLS_OFFLOAD_A_REQUEST_ID))
 		return -EINVAL;
-	return ktls_req_cancel(genl_info_net(info), info->snd_portid,
+	return ktls_req_cancel(genl_info_net(info), NETLINK_CB(skb).sk,
 			       nla_get_u32(info->attrs[KTLS_OFFLOAD_A_REQUEST_ID]));
+}
+
+/*
+ * Dumps: cb->args[0] is where to resume, [1] the pid namespace of whoever
+ * asked for the dump and [2] whether that was a CAP_NET_ADMIN holder, both
+ * fixed at the start: a dump continues in the context of whoever calls
+ * recvmsg() next.  Uids are in the user namespace of the dump's socket.
+ */
+enum { KTLS_DUMP_POS, KTLS_DUMP_PIDNS, KTLS_DUMP_ADMIN };
+
+static int ktls_dump_start(struct netlink_callback *cb)
+{
+	cb->args[KTLS_DUMP_PIDNS] =
+		(long)get_pid_ns(task_active_pid_ns(current));
+	cb->args[KTLS_DUMP_ADMIN] = netlink_capable(cb->skb, CAP_NET_ADMIN);
+	return 0;
+}
+
+static int ktls_dump_done(struct netlink_callback *cb)
+{
+	put_pid_ns((struct pid_namespace *)cb->args[KTLS_DUMP_PIDNS]);
+	return 0;
+}
+
+static struct pid_namespace *ktls_dump_pidns(const struct netlink_callback *cb)
+{
+	return (struct pid_namespace *)cb->args[KTLS_DUMP_PIDNS];
+}
+
+static struct user_namespace *ktls_dump_userns(const struct netlink_callback *cb)
+{
+	return sk_user_ns(NETLINK_CB(cb->skb).sk);
 }
 
 struct ktls_dump_ctx {
@@ -437,7 +490,7 @@ struct ktls_dump_ctx {
 static int ktls_dump_one(struct ktls_req *req, void *arg)
 {
 	struct ktls_dump_ctx *ctx = arg;
-	struct user_namespace *uns = current_user_ns();
+	struct user_namespace *uns = ktls_dump_userns(ctx->cb);
 	const struct ktls_submit *p = &req->kr_params;
 	void *hdr;
 
@@ -451,7 +504,8 @@ static int ktls_dump_one(struct ktls_req *req, void *arg)
 	    nla_put_u32(ctx->skb, KTLS_OFFLOAD_A_REQUEST_ROLE, p->role) ||
 	    nla_put_u32(ctx->skb, KTLS_OFFLOAD_A_REQUEST_TIMEOUT_MS,
 			ktls_req_time_left_ms(req)) ||
-	    nla_put_u32(ctx->skb, KTLS_OFFLOAD_A_REQUEST_PID, pid_vnr(req->kr_pid)) ||
+	    nla_put_u32(ctx->skb, KTLS_OFFLOAD_A_REQUEST_PID,
+			pid_nr_ns(req->kr_pid, ktls_dump_pidns(ctx->cb))) ||
 	    nla_put_u32(ctx->skb, KTLS_OFFLOAD_A_REQUEST_UID,
 			from_kuid_munged(uns, req->kr_uid)) ||
 	    ktls_put_str(ctx->skb, KTLS_OFFLOAD_A_REQUEST_PROFILE, p->profile) ||
@@ -469,11 +523,11 @@ static int ktls_dump_one(struct ktls_req *req, void *arg)
 static int ktls_nl_get_request_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct ktls_dump_ctx ctx = { .skb = skb, .cb = cb };
-	unsigned long pos = cb->args[0];
+	unsigned long pos = cb->args[KTLS_DUMP_POS];
 	int ret;
 
 	ret = ktls_req_for_each(sock_net(skb->sk), &pos, ktls_dump_one, &ctx);
-	cb->args[0] = pos;
+	cb->args[KTLS_DUMP_POS] = pos;
 	/* A full message means "come back for more", unless nothing fit. */
 	if (ret == -EMSGSIZE && skb->len)
 		return skb->len;
@@ -486,16 +540,29 @@ static int ktls_nl_get_stats_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	struct nlattr *nest;
 	unsigned int live, i;
+	size_t size;
 	void *hdr;
 	int ret = -EMSGSIZE;
 
 	st = kmalloc(sizeof(*st), GFP_KERNEL);
-	msg = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
-	if (!st || !msg) {
-		ret = -ENOMEM;
-		goto err;
-	}
+	if (!st)
+		return -ENOMEM;
 	ktls_net_stats(genl_info_net(info), st, &live);
+	/*
+	 * 7 u64 and 2 u32 counters, and a nest per errno seen: up to 133 of
+	 * 24 bytes (28 where u64 need a pad), i.e. up to about 3.9 KB, which
+	 * is close to GENLMSG_DEFAULT_SIZE: size the message exactly.
+	 */
+	size = 7 * nla_total_size_64bit(sizeof(u64)) + 2 * nla_total_size(sizeof(u32));
+	for (i = 1; i < KTLS_ERRNO_MAX; i++)
+		if (st->by_errno[i])
+			size += nla_total_size(0) + nla_total_size(sizeof(u32)) +
+				nla_total_size_64bit(sizeof(u64));
+	msg = genlmsg_new(size, GFP_KERNEL);
+	if (!msg) {
+		kfree(st);
+		return -ENOMEM;
+	}
 
 	hdr = genlmsg_put_reply(msg, info, &ktls_genl_family, 0,
 				KTLS_OFFLOAD_CMD_GET_STATS);
@@ -550,10 +617,10 @@ static int ktls_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	p.max_inflight = attrs[KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT] ?
 		nla_get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT]) :
-		clamp_val(ktls_listen_max_inflight, 1, 65535);
+		clamp_val(READ_ONCE(ktls_listen_max_inflight), 1, 65535);
 	p.timeout_ms = attrs[KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS] ?
 		nla_get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS]) :
-		clamp_val(ktls_default_timeout_ms, 1, KTLS_TIMEOUT_MAX_MS);
+		clamp_val(READ_ONCE(ktls_default_timeout_ms), 1, KTLS_TIMEOUT_MAX_MS);
 	p.profile = ktls_nla_strdup(attrs[KTLS_OFFLOAD_A_LISTENER_PROFILE]);
 	p.alpn = ktls_nla_strdup(attrs[KTLS_OFFLOAD_A_LISTENER_ALPN]);
 	if ((attrs[KTLS_OFFLOAD_A_LISTENER_PROFILE] && !p.profile) ||
@@ -605,13 +672,17 @@ static int ktls_nl_detach_doit(struct sk_buff *skb, struct genl_info *info)
 				  nla_get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_ID]));
 }
 
-static int ktls_put_listener(struct sk_buff *msg, const struct ktls_listener_info *li)
+/* The profile names which keys the agent uses: administrators only. */
+static int ktls_put_listener(struct sk_buff *msg, const struct ktls_listener_info *li,
+			     struct netlink_callback *cb)
 {
-	struct user_namespace *uns = current_user_ns();
+	struct user_namespace *uns = ktls_dump_userns(cb);
 	const struct ktls_listener_stats *st = &li->stats;
+	bool admin = cb->args[KTLS_DUMP_ADMIN];
 
 	if (nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_ID, li->id) ||
-	    nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_PID, pid_vnr(li->pid)) ||
+	    nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_PID,
+			pid_nr_ns(li->pid, ktls_dump_pidns(cb))) ||
 	    nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_UID,
 			from_kuid_munged(uns, li->uid)) ||
 	    nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_FAMILY, li->family) ||
@@ -620,7 +691,7 @@ static int ktls_put_listener(struct sk_buff *msg, const struct ktls_listener_inf
 	    nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_LOCAL_PORT, li->port) ||
 	    nla_put_u64_64bit(msg, KTLS_OFFLOAD_A_LISTENER_INODE, li->ino,
 			      KTLS_OFFLOAD_A_LISTENER_PAD) ||
-	    (li->profile[0] &&
+	    (admin && li->profile[0] &&
 	     nla_put_string(msg, KTLS_OFFLOAD_A_LISTENER_PROFILE, li->profile)) ||
 	    (li->alpn[0] &&
 	     nla_put_string(msg, KTLS_OFFLOAD_A_LISTENER_ALPN, li->alpn)) ||
@@ -647,7 +718,7 @@ static int ktls_put_listener(struct sk_buff *msg, const struct ktls_listener_inf
 static int ktls_nl_get_listener_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct ktls_listener_info *li;
-	u32 pos = cb->args[0];
+	u32 pos = cb->args[KTLS_DUMP_POS];
 	void *hdr;
 	int ret = 0;
 
@@ -662,7 +733,7 @@ static int ktls_nl_get_listener_dumpit(struct sk_buff *skb, struct netlink_callb
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 				  &ktls_genl_family, NLM_F_MULTI,
 				  KTLS_OFFLOAD_CMD_GET_LISTENER);
-		ret = hdr ? ktls_put_listener(skb, li) : -EMSGSIZE;
+		ret = hdr ? ktls_put_listener(skb, li, cb) : -EMSGSIZE;
 		put_pid(li->pid);
 		if (ret) {
 			if (hdr)
@@ -673,7 +744,7 @@ static int ktls_nl_get_listener_dumpit(struct sk_buff *skb, struct netlink_callb
 		pos = next;
 	}
 	kfree(li);
-	cb->args[0] = pos;
+	cb->args[KTLS_DUMP_POS] = pos;
 	/* A full message means "come back for more", unless nothing fit. */
 	if (ret == -EMSGSIZE && skb->len)
 		return skb->len;
@@ -698,18 +769,18 @@ static const struct genl_ops ktls_genl_ops[] = {
 		.doit	 = ktls_nl_accept_doit,
 		.policy	 = ktls_version_policy,	/* no attributes */
 		.maxattr = KTLS_OFFLOAD_A_VERSION_MAX,
-		.flags	 = GENL_UNS_ADMIN_PERM,
+		.flags	 = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd	 = KTLS_OFFLOAD_CMD_DONE,
 		.doit	 = ktls_nl_done_doit,
 		.policy	 = ktls_result_policy,
 		.maxattr = KTLS_OFFLOAD_A_RESULT_MAX,
-		.flags	 = GENL_UNS_ADMIN_PERM,
+		.flags	 = GENL_ADMIN_PERM,
 	},
 	{
-		.cmd	 = KTLS_OFFLOAD_CMD_WAIT,
-		.doit	 = ktls_nl_wait_doit,
+		.cmd	 = KTLS_OFFLOAD_CMD_COLLECT,
+		.doit	 = ktls_nl_collect_doit,
 		.policy	 = ktls_result_policy,
 		.maxattr = KTLS_OFFLOAD_A_RESULT_MAX,
 	},
@@ -721,10 +792,12 @@ static const struct genl_ops ktls_genl_ops[] = {
 	},
 	{
 		.cmd	 = KTLS_OFFLOAD_CMD_GET_REQUEST,
+		.start	 = ktls_dump_start,
 		.dumpit	 = ktls_nl_get_request_dumpit,
+		.done	 = ktls_dump_done,
 		.policy	 = ktls_version_policy,	/* no attributes */
 		.maxattr = KTLS_OFFLOAD_A_VERSION_MAX,
-		.flags	 = GENL_UNS_ADMIN_PERM,
+		.flags	 = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd	 = KTLS_OFFLOAD_CMD_GET_STATS,
@@ -737,18 +810,20 @@ static const struct genl_ops ktls_genl_ops[] = {
 		.doit	 = ktls_nl_attach_doit,
 		.policy	 = ktls_listener_policy,
 		.maxattr = KTLS_OFFLOAD_A_LISTENER_MAX,
-		.flags	 = GENL_UNS_ADMIN_PERM,
+		.flags	 = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd	 = KTLS_OFFLOAD_CMD_DETACH,
 		.doit	 = ktls_nl_detach_doit,
 		.policy	 = ktls_listener_policy,
 		.maxattr = KTLS_OFFLOAD_A_LISTENER_MAX,
-		.flags	 = GENL_UNS_ADMIN_PERM,
+		.flags	 = GENL_ADMIN_PERM,
 	},
 	{
 		.cmd	 = KTLS_OFFLOAD_CMD_GET_LISTENER,
+		.start	 = ktls_dump_start,
 		.dumpit	 = ktls_nl_get_listener_dumpit,
+		.done	 = ktls_dump_done,
 		.policy	 = ktls_version_policy,	/* no attributes */
 		.maxattr = KTLS_OFFLOAD_A_VERSION_MAX,
 	},
@@ -759,7 +834,9 @@ static struct genl_family ktls_genl_family __ro_after_init = {
 	.version	= KTLS_OFFLOAD_FAMILY_VERSION,
 	.module		= THIS_MODULE,
 	.netnsok	= true,
-	/* WAIT sleeps; request state has its own lock. */
+	/* No handler sleeps on anything but memory; request state has its
+	 * own lock.
+	 */
 	.parallel_ops	= true,
 	.ops		= ktls_genl_ops,
 	.n_ops		= ARRAY_SIZE(ktls_genl_ops),

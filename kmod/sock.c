@@ -12,12 +12,14 @@
 /**
  * ktls_sock_check_submit - may this socket be handed to an agent?
  * @sock: the socket a requester submitted
+ * @net: the requester's network namespace
  *
- * Return: 0 for an established TCP socket over IPv4 or IPv6 without a ULP;
- * -EPROTONOSUPPORT if it is not TCP, -EINVAL if it is listening,
- * -ENOTCONN if it is not established, -EBUSY if a ULP is attached.
+ * Return: 0 for an established TCP socket of @net over IPv4 or IPv6
+ * without a ULP; -EPROTONOSUPPORT if it is not TCP, -EXDEV if it belongs to
+ * another network namespace, -EINVAL if it is listening, -ENOTCONN if it
+ * is not established, -EBUSY if a ULP is attached.
  */
-int ktls_sock_check_submit(struct socket *sock)
+int ktls_sock_check_submit(struct socket *sock, const struct net *net)
 {
 	struct sock *sk = sock->sk;
 	int ret = 0;
@@ -25,6 +27,9 @@ int ktls_sock_check_submit(struct socket *sock)
 	if (!sk || sock->type != SOCK_STREAM || sk->sk_protocol != IPPROTO_TCP ||
 	    (sk->sk_family != AF_INET && sk->sk_family != AF_INET6))
 		return -EPROTONOSUPPORT;
+	/* Its namespace's agents, limits and routes are the ones that apply. */
+	if (!net_eq(sock_net(sk), net))
+		return -EXDEV;
 
 	lock_sock(sk);
 	if (sk->sk_state == TCP_LISTEN)
@@ -38,25 +43,38 @@ int ktls_sock_check_submit(struct socket *sock)
 }
 
 /**
- * ktls_sock_has_ktls - does the socket run kernel TLS in both directions?
- * @sock: a TCP socket
+ * ktls_sock_tls_info - the kernel TLS a socket runs, as the kernel has it
+ * @sk: a TCP sock, referenced by the caller
+ * @version: receives TLS_1_2_VERSION or TLS_1_3_VERSION
+ * @cipher: receives the TLS_CIPHER_* of both directions
  *
- * Return: true if the tls ULP is attached and both TX and RX are
- * configured (in software or on the NIC).
+ * Takes the socket lock: never call it under a lock the socket's owner
+ * can make us wait for.
+ *
+ * Return: 0 if the tls ULP is attached and both TX and RX are configured
+ * (in software or on the NIC), with the same version and cipher;
+ * -EPROTO otherwise.
  */
-bool ktls_sock_has_ktls(struct socket *sock)
+int ktls_sock_tls_info(struct sock *sk, u16 *version, u16 *cipher)
 {
-	struct sock *sk = sock->sk;
+	const struct inet_connection_sock *icsk = inet_csk(sk);
+	const struct tls_crypto_info *tx, *rx;
 	const struct tls_context *ctx;
-	bool ret = false;
+	int ret = -EPROTO;
 
-	if (!sk || sk->sk_protocol != IPPROTO_TCP)
-		return false;
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return -EPROTO;
 	lock_sock(sk);
-	if (inet_csk(sk)->icsk_ulp_ops &&
-	    !strcmp(inet_csk(sk)->icsk_ulp_ops->name, "tls")) {
+	if (icsk->icsk_ulp_ops && !strcmp(icsk->icsk_ulp_ops->name, "tls")) {
 		ctx = tls_get_ctx(sk);
-		ret = ctx && ctx->tx_conf != TLS_BASE && ctx->rx_conf != TLS_BASE;
+		tx = ctx ? &ctx->crypto_send.info : NULL;
+		rx = ctx ? &ctx->crypto_recv.info : NULL;
+		if (ctx && ctx->tx_conf != TLS_BASE && ctx->rx_conf != TLS_BASE &&
+		    tx->version == rx->version && tx->cipher_type == rx->cipher_type) {
+			*version = tx->version;
+			*cipher = tx->cipher_type;
+			ret = 0;
+		}
 	}
 	release_sock(sk);
 	return ret;

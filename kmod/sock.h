@@ -3,8 +3,11 @@
 #define _KTLS_OFFLOAD_SOCK_H
 
 #include <linux/net.h>
+#include <net/net_namespace.h>
 
-int ktls_sock_check_submit(struct socket *sock);
-bool ktls_sock_has_ktls(struct socket *sock);
+struct sock;
+
+int ktls_sock_check_submit(struct socket *sock, const struct net *net);
+int ktls_sock_tls_info(struct sock *sk, u16 *version, u16 *cipher);
 
 #endif /* _KTLS_OFFLOAD_SOCK_H */

@@ -17,7 +17,7 @@ dst=$out/$krel
 mkdir -p "$dst"
 # -p keeps mtimes so Kbuild rebuilds only what changed.
 cp -Rp "$top/Kbuild" "$top/kmod" "$top/include" "$dst/"
-if ! make -s -C "$kdir" M="$(cd "$dst" && pwd)" modules >"$dst/build.log" 2>&1; then
+if ! make -s -C "$kdir" M="$(cd "$dst" && pwd)" KTLS_WERROR=y modules >"$dst/build.log" 2>&1; then
 	cat "$dst/build.log" >&2
 	echo "build-kmod: module build failed for $krel" >&2
 	exit 1

@@ -4,7 +4,11 @@ spec implies exists in the header with the value the spec gives it, and the
 header defines no attribute, command or enum entry the spec lacks.  It does
 so by compiling static assertions against the header with the C compiler.
 
-Usage: check-uapi.py SPEC.yaml HEADER.h   (exit 0 when they agree)
+With a third argument, the kernel's netlink.c, it also checks that each
+operation's permission flags in the spec (admin-perm, uns-admin-perm) are
+the GENL_* flags of that command's entry in the kernel's ops table.
+
+Usage: check-uapi.py SPEC.yaml HEADER.h [NETLINK.c]   (exit 0 when they agree)
 """
 import os
 import re
@@ -48,6 +52,36 @@ def expected(spec):
     return names, strings
 
 
+PERM_FLAGS = {"admin-perm": "GENL_ADMIN_PERM",
+              "uns-admin-perm": "GENL_UNS_ADMIN_PERM"}
+
+
+def check_perms(spec, kernel_c):
+    """The spec's permission flags against the kernel's genl_ops table."""
+    with open(kernel_c) as f:
+        text = f.read()
+    prefix = c_name(spec["name"], "cmd") + "_"
+    entries = {}
+    for m in re.finditer(r"\{([^{}]*\.cmd\s*=\s*(" + prefix + r"[A-Z0-9_]+)[^{}]*)\}",
+                         text):
+        entries[m.group(2)] = set(re.findall(r"\bGENL_[A-Z_]*PERM\b", m.group(1)))
+    bad = 0
+    for op in spec["operations"]["list"]:
+        if "do" not in op and "dump" not in op:
+            continue        # notifications have no handler
+        cmd = c_name(spec["name"], "cmd", op["name"])
+        want = set(PERM_FLAGS[f] for f in op.get("flags", []) if f in PERM_FLAGS)
+        if cmd not in entries:
+            print("%s has no entry in %s" % (cmd, kernel_c))
+            bad = 1
+        elif entries[cmd] != want:
+            print("%s: the spec says %s, %s has %s" % (
+                cmd, sorted(want) or "no permission flag", kernel_c,
+                sorted(entries[cmd]) or "none"))
+            bad = 1
+    return bad
+
+
 def main():
     spec_path, header = sys.argv[1], sys.argv[2]
     with open(spec_path) as f:
@@ -86,6 +120,10 @@ def main():
         return 1
     print("%s agrees with %s: %d names" % (header, spec_path,
                                            len(names) + len(strings)))
+    if len(sys.argv) > 3:
+        if check_perms(spec, sys.argv[3]):
+            return 1
+        print("%s's permissions agree with %s" % (sys.argv[3], spec_path))
     return 0
 
 

@@ -18,9 +18,10 @@
  * thread; the agent spreads the contexts' handshakes over its workers.
  *
  * While a request is in flight the socket belongs to the agent: do not
- * read, write, poll or close it until its result is collected.  On a
- * failed handshake the socket is left as it was handed over (closed by
- * nobody); close it.
+ * read, write, poll or close it until its result is collected.  After a
+ * failed handshake the socket is dead: it may hold half a handshake, and
+ * when the module ended a request the agent was working on (timeout,
+ * cancel, the agent gone) the kernel has shut it down.  Close it.
  */
 #ifndef KTLS_OFFLOAD_KTLS_H
 #define KTLS_OFFLOAD_KTLS_H
@@ -84,7 +85,8 @@ enum ktls_path ktls_get_path(const struct ktls_ctx *ctx);
 
 /*
  * Blocking: hands @fd (an established TCP socket) to the agent and waits
- * for the handshake's result in @res.  Returns 0 when a result is in @res
+ * (in poll(), never inside the kernel's netlink code) for the handshake's
+ * result in @res.  Returns 0 when a result is in @res
  * (check res->status), or a negative errno if the request could not be
  * made (-EBADF, -ENOTSOCK, -ENOTCONN, -EINVAL, -EBUSY, -ESRCH no agent,
  * -EAGAIN too many pending, -EPIPE the agent went away, -EINTR).

@@ -9,7 +9,7 @@ import struct
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAMILY = 0x1d                       # fuzz_netlink.c's FUZZ_FAMILY
 CMD = dict(GET_VERSION=1, SUBMIT=2, READY=3, ACCEPT=4, DONE=5, COMPLETE=6,
-           WAIT=7, CANCEL=8, GET_REQUEST=9, GET_STATS=10)
+           COLLECT=7, CANCEL=8, GET_REQUEST=9, GET_STATS=10)
 REQ = dict(ID=1, SOCKFD=2, ROLE=3, PROFILE=4, PEERNAME=5, ALPN=6, TIMEOUT_MS=7,
            COOKIE=8, FLAGS=9, PID=10, UID=11, GID=12, STATE=13, AGENT_PORTID=14)
 RES = dict(ID=1, STATUS=2, COOKIE=3, TLS_VERSION=4, CIPHER=5, ALPN=6,
@@ -35,7 +35,7 @@ def nlmsg(typ, seq, body, flags=0):
 
 
 def genl(cmd, seq, attrs, flags=0):
-    return nlmsg(FAMILY, seq, struct.pack('<BBH', cmd, 1, 0) + b''.join(attrs), flags)
+    return nlmsg(FAMILY, seq, struct.pack('<BBH', cmd, 2, 0) + b''.join(attrs), flags)
 
 
 def ack(seq, err=0):
@@ -55,7 +55,7 @@ accepted = genl(CMD['ACCEPT'], 1, [u32(REQ['ID'], 7), u32(REQ['SOCKFD'], 12),
                                    s(REQ['ALPN'], 'h2,http/1.1'),
                                    u32(REQ['TIMEOUT_MS'], 9000), u32(REQ['PID'], 100),
                                    u32(REQ['UID'], 0), u32(REQ['GID'], 0)])
-result = genl(CMD['WAIT'], 1, [u32(RES['ID'], 7), u32(RES['STATUS'], 0),
+result = genl(CMD['COLLECT'], 1, [u32(RES['ID'], 7), u32(RES['STATUS'], 0),
                                u64(RES['COOKIE'], 0xfeed), u32(RES['TLS_VERSION'], 0x0304),
                                u32(RES['CIPHER'], 52), s(RES['ALPN'], 'http/1.1'),
                                s(RES['PEER_IDENTITY'], 'CN=client'),

@@ -14,13 +14,13 @@ ok "/proc/modules lists ktls_offload" grep -q '^ktls_offload ' /proc/modules
 
 ctrl=$(genl ctrl get name ktls_offload 2>&1)
 like "genl controller resolves family ktls_offload" "$ctrl" 'Name: ktls_offload'
-like "family version is 1" "$ctrl" 'Version: 0x1 '
+like "family version is 2" "$ctrl" 'Version: 0x2 '
 like "family offers the GET_VERSION command (1)" "$ctrl" '#1: +ID-0x1'
 
 out=$("$ctl" version 2>&1); rc=$?
 want=$(modinfo -F version "$KTLS_MODULE")
 is "ktlsctl version exits 0" "$rc" 0
-like "the module reports the release it was built as ($want)" "$out" "^module $want \(protocol 1\)\$"
+like "the module reports the release it was built as ($want)" "$out" "^module $want \(protocol 2\)\$"
 
 ok "rmmod ktls_offload" rmmod ktls_offload
 fails "family is gone after rmmod" genl ctrl get name ktls_offload

@@ -7,7 +7,7 @@ spec=$KTLS_SRC/include/ktls_offload.yaml
 hdr=$KTLS_SRC/include/uapi/linux/ktls_offload.h
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-plan 4
+plan 6
 
 ok "include/uapi/linux/ktls_offload.h agrees with include/ktls_offload.yaml" "$check" "$spec" "$hdr"
 sed 's/KTLS_OFFLOAD_CMD_SUBMIT,/KTLS_OFFLOAD_CMD_SUBMIT = 7,/' "$hdr" >"$tmp/renumbered.h"
@@ -16,3 +16,8 @@ sed 's/KTLS_OFFLOAD_A_REQUEST_PAD,/KTLS_OFFLOAD_A_REQUEST_PAD, KTLS_OFFLOAD_A_RE
 fails "an attribute missing from the spec is caught" "$check" "$spec" "$tmp/extra.h"
 sed 's/"agents"/"agent"/' "$hdr" >"$tmp/group.h"
 fails "a renamed multicast group is caught" "$check" "$spec" "$tmp/group.h"
+ok "kmod/netlink.c gives every command the permission the spec names" \
+	"$check" "$spec" "$hdr" "$KTLS_SRC/kmod/netlink.c"
+sed 's/GENL_ADMIN_PERM/GENL_UNS_ADMIN_PERM/' "$KTLS_SRC/kmod/netlink.c" >"$tmp/netlink.c"
+fails "a command with a weaker permission than the spec's is caught" \
+	"$check" "$spec" "$hdr" "$tmp/netlink.c"

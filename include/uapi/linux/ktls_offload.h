@@ -8,13 +8,34 @@
  * runs the handshake, installs kernel TLS on the socket and reports DONE;
  * the requester gets the result back.  The family is network-namespace
  * aware: requests, agents, limits and counters are per namespace.  Errors
- * come back as a negative errno in the netlink ack.
+ * come back as a negative errno in the netlink ack.  No command sleeps in
+ * the kernel: a requester waits for COMPLETE with poll() on its socket.
+ *
+ * Permissions, per command:
+ *   anyone: GET_VERSION, SUBMIT, CANCEL, COLLECT, GET_STATS, GET_LISTENER
+ *     (which leaves out the profiles unless the reader has CAP_NET_ADMIN
+ *     in the initial user namespace)
+ *   CAP_NET_ADMIN in the initial user namespace, else EPERM: ACCEPT, DONE,
+ *     GET_REQUEST, ATTACH, DETACH (they hand out or act on other
+ *     processes' sockets).  Owning a network namespace through a user
+ *     namespace is not enough.
+ *   the "agents" multicast group: CAP_NET_ADMIN in the user namespace of
+ *     the socket's network namespace (the kernel offers no stricter check
+ *     for groups).  Joining it yields nothing but READY notifications,
+ *     which carry no attributes; an agent registers by ACCEPT.
+ *
+ * Requests are bound to netlink sockets, not port ids: CANCEL and COLLECT
+ * are accepted only from the socket that submitted, DONE only from the
+ * socket that accepted, and COMPLETE goes only to the submitting socket
+ * while it is open.  A port id that a closed socket left behind, bound
+ * again by anyone, gets nothing.
  *
  * Requester commands (anyone):
  *
  * KTLS_OFFLOAD_CMD_SUBMIT
  *	KTLS_OFFLOAD_A_REQUEST_SOCKFD      NLA_U32, required: an established TCP
- *	                                   socket in the caller's fd table
+ *	                                   socket in the caller's fd table, of
+ *	                                   the caller's network namespace
  *	KTLS_OFFLOAD_A_REQUEST_ROLE        NLA_U32, required: ROLE_SERVER or
  *	                                   ROLE_CLIENT, the agent's side
  *	KTLS_OFFLOAD_A_REQUEST_PROFILE     NLA_NUL_STRING, < 64 bytes, optional
@@ -27,58 +48,81 @@
  *	                                   module parameter default_timeout_ms)
  *	KTLS_OFFLOAD_A_REQUEST_COOKIE      NLA_U64, optional, returned with the
  *	                                   result
- *	KTLS_OFFLOAD_A_REQUEST_FLAGS       NLA_U32, optional: SUBMIT_FLAGS_WAIT
- *	                                   keeps the result for WAIT instead of
- *	                                   sending COMPLETE; other bits: EINVAL
- *	Reply: KTLS_OFFLOAD_A_REQUEST_ID (NLA_U32).
+ *	KTLS_OFFLOAD_A_REQUEST_FLAGS       NLA_U32, optional, reserved: any bit
+ *	                                   set is EINVAL (version 1's WAIT flag
+ *	                                   is gone)
+ *	Reply: KTLS_OFFLOAD_A_REQUEST_ID (NLA_U32).  The result comes as a
+ *	COMPLETE notification to the submitting socket.
+ *	The agent receives the requester's open file description itself, not
+ *	a copy: file status flags (O_NONBLOCK via F_SETFL) and socket options
+ *	either side sets are seen by the other.
  *	Errors: EBADF no such fd; ENOTSOCK not a socket; EPROTONOSUPPORT not
- *	TCP over IPv4/IPv6; EINVAL listening socket, bad role, client role
- *	without peername; ENOTCONN not established; EBUSY a ULP is attached
- *	or a request for the socket is alive; ESRCH no agent in the namespace
- *	(a registered agent socket that is subscribed to the "agents" group); EAGAIN the caller's uid has max_pending_per_uid
- *	requests alive; ENOBUFS the namespace has max_pending alive.
+ *	TCP over IPv4/IPv6; EXDEV the socket belongs to another network
+ *	namespace; EINVAL listening socket, bad role, client role without
+ *	peername, a flag bit; ENOTCONN not established; EBUSY a ULP is
+ *	attached or a request for the socket is alive; ESRCH no agent in the
+ *	namespace (a socket registered by ACCEPT, and a member of the "agents"
+ *	group); EAGAIN the caller's uid has max_pending_per_uid requests
+ *	alive; ENOBUFS the namespace has max_pending alive.
  *
  * KTLS_OFFLOAD_CMD_COMPLETE (notification, unicast to the submitter)
- *	Sent when a request without SUBMIT_FLAGS_WAIT ends.  Attributes as in
- *	the WAIT reply.  If it cannot be queued (the receive buffer is full;
- *	the socket then reads ENOBUFS), the result is kept for WAIT instead.  Status: 0, or the agent's errno, ETIMEDOUT (timeout
- *	in the kernel), ECONNABORTED (the agent's netlink socket closed),
- *	ECANCELED (CANCEL), EPROTO (agent claimed success without kTLS),
- *	ESHUTDOWN (module unloaded or namespace gone).
- *
- * KTLS_OFFLOAD_CMD_WAIT
- *	KTLS_OFFLOAD_A_RESULT_ID           NLA_U32, required
- *	Blocks until a SUBMIT_FLAGS_WAIT request of the calling netlink socket
- *	ends (or collects a result whose COMPLETE could not be delivered),
- *	replies with its result and forgets the request:
+ *	Sent when a request ends:
  *	  KTLS_OFFLOAD_A_RESULT_ID, _STATUS (NLA_U32, 0 or positive errno),
  *	  _COOKIE (NLA_U64), and on success _TLS_VERSION (NLA_U32,
- *	  TLS_1_x_VERSION), _CIPHER (NLA_U32, TLS_CIPHER_*), _ALPN and
- *	  _PEER_IDENTITY (NLA_NUL_STRING, if any), _RESUMED (NLA_FLAG).
- *	Errors: ENOENT unknown id, or not a wait request of this socket;
- *	EINTR a signal arrived (the request lives on; WAIT again).
+ *	  TLS_1_x_VERSION) and _CIPHER (NLA_U32, TLS_CIPHER_*) as the kernel
+ *	  has them on the socket, _ALPN and _PEER_IDENTITY (NLA_NUL_STRING,
+ *	  if any), _RESUMED (NLA_FLAG).
+ *	If it cannot be queued (the receive buffer is full; the socket then
+ *	reads ENOBUFS), the result is kept for COLLECT instead.  Status: 0, or
+ *	the agent's errno, ETIMEDOUT (timeout in the kernel), ECONNABORTED (the
+ *	agent's netlink socket closed), ECANCELED (CANCEL), EPROTO (the agent
+ *	claimed success without kTLS, or with another version or cipher than
+ *	the socket has), ESHUTDOWN (module unloaded or namespace gone).
+ *	After any status but 0 the requester must treat the socket as dead:
+ *	if an agent had accepted the request and the kernel ended it
+ *	(ETIMEDOUT, ECANCELED, ECONNABORTED, EPROTO, ESHUTDOWN), the kernel has
+ *	shut the socket down (SHUT_RDWR) so that the agent's work on it stops;
+ *	after the agent's own errno the socket holds an unfinished handshake.
+ *	A request that no agent had accepted yet leaves the socket untouched.
+ *
+ * KTLS_OFFLOAD_CMD_COLLECT
+ *	KTLS_OFFLOAD_A_RESULT_ID           NLA_U32, required
+ *	Takes the result of a request of the calling netlink socket whose
+ *	COMPLETE could not be queued, and forgets the request.  Never waits.
+ *	Reply: as COMPLETE.
+ *	Errors: EAGAIN the request is still live (its COMPLETE will come);
+ *	ENOENT unknown id, not this socket's, or its result was delivered or
+ *	collected already.
  *
  * KTLS_OFFLOAD_CMD_CANCEL
  *	KTLS_OFFLOAD_A_REQUEST_ID          NLA_U32, required
- *	Ends a request of the calling netlink socket with ECANCELED.
+ *	Ends a request of the calling netlink socket with ECANCELED (and a
+ *	COMPLETE); if an agent had accepted it, its socket is shut down.
  *	Errors: ENOENT unknown, finished, or not this socket's.
  *
- * Agent commands (CAP_NET_ADMIN in the namespace's user namespace, else
- * EPERM):
+ * Agent commands (CAP_NET_ADMIN in the initial user namespace, else EPERM):
  *
  * KTLS_OFFLOAD_CMD_READY (notification, multicast group "agents")
- *	No attributes.  A request was queued: ACCEPT until EAGAIN.
+ *	No attributes.  Requests are pending: ACCEPT until EAGAIN.  It is
+ *	coalesced: after one READY the next comes only once an ACCEPT has
+ *	found the queue empty (or failed), so an agent that drains on READY,
+ *	and on ENOBUFS from its socket, never misses a request.
  *
  * KTLS_OFFLOAD_CMD_ACCEPT
  *	No attributes.  Takes the oldest pending request and installs its
- *	socket in the caller's fd table, close-on-exec.  The first ACCEPT on a
- *	netlink socket, even one answered EAGAIN, registers it as an agent of
- *	the namespace until it closes: an agent joins the "agents" group and
- *	issues ACCEPT once before requesters can SUBMIT.  Reply:
+ *	socket in the caller's fd table, close-on-exec, once the reply is
+ *	queued on the caller's socket (if it cannot be, the request goes back
+ *	to the queue's head and no descriptor is installed).  The first ACCEPT
+ *	on a netlink socket, even one answered EAGAIN, registers it as an
+ *	agent of the namespace until it closes: an agent joins the "agents"
+ *	group and issues ACCEPT once before requesters can SUBMIT.  Reply:
  *	  KTLS_OFFLOAD_A_REQUEST_ID, _SOCKFD, _ROLE, _TIMEOUT_MS (left),
  *	  _PID, _UID, _GID (NLA_U32, in the caller's namespaces), and
  *	  _PROFILE, _PEERNAME, _ALPN if the requester gave them.
- *	Errors: EAGAIN nothing pending; EMFILE no free fd.
+ *	The descriptor refers to the requester's open file description (see
+ *	SUBMIT).
+ *	Errors: EAGAIN nothing pending; EMFILE no free fd; ENOBUFS, EAGAIN
+ *	the reply could not be queued.
  *
  * KTLS_OFFLOAD_CMD_DONE
  *	KTLS_OFFLOAD_A_RESULT_ID           NLA_U32, required
@@ -89,10 +133,11 @@
  *	KTLS_OFFLOAD_A_RESULT_PEER_IDENTITY NLA_NUL_STRING, < 1024 bytes
  *	KTLS_OFFLOAD_A_RESULT_RESUMED      NLA_FLAG
  *	Only from the netlink socket that accepted the request.  With status 0
- *	the socket must have the tls ULP with TX and RX configured; if not,
- *	the request fails with EPROTO and so does DONE.
+ *	the socket must have the tls ULP with TX and RX configured, with the
+ *	version and cipher claimed; if not, the request fails with EPROTO
+ *	(its socket is shut down) and so does DONE.
  *	Errors: ENOENT unknown, finished or expired id; EPERM accepted by
- *	another socket; EPROTO success claimed without kernel TLS.
+ *	another socket; EPROTO success claimed without that kernel TLS.
  *
  * KTLS_OFFLOAD_CMD_GET_REQUEST (dump)
  *	One message per live request: _ID, _STATE (STATE_*), _ROLE,
@@ -112,7 +157,8 @@
  *	and one nested _ERRNO per errno that ended a request, holding
  *	KTLS_OFFLOAD_A_ERRNO_COUNT_ERRNO (NLA_U32) and _COUNT (NLA_U64).
  *
- * Listener mode (CAP_NET_ADMIN):
+ * Listener mode (ATTACH, DETACH: CAP_NET_ADMIN in the initial user
+ * namespace):
  *
  * KTLS_OFFLOAD_CMD_ATTACH
  *	KTLS_OFFLOAD_A_LISTENER_SOCKFD       NLA_U32, required: a listening TCP
@@ -125,16 +171,17 @@
  *	KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS   NLA_U32, 1..300000, optional
  *	From then on every connection on the listener goes to an agent for a
  *	server-role handshake with the profile first, on behalf of the caller
- *	(its pid, uid and gid, which also count against max_pending_per_uid);
- *	accept() returns only connections with kernel TLS installed, and
- *	poll() reports the listener readable only when one is waiting.  Failed
- *	handshakes are closed.  Handshakes in flight plus connections waiting
- *	for accept() are bounded by MAX_INFLIGHT; beyond it new connections
- *	wait in the listen() backlog.  With no agent in the namespace they wait
- *	there too.  The attachment ends with DETACH, the listener's close, or
- *	module unload; connections the module holds then are closed, and
- *	accept() calls blocked on the listener fail with ECONNABORTED.  An
- *	agent closes its descriptor of a listener's connection before DONE.
+ *	(its pid, uid and gid; they do not count against max_pending_per_uid,
+ *	MAX_INFLIGHT bounds them); accept() returns only connections with
+ *	kernel TLS installed, and poll() reports the listener readable only
+ *	when one is waiting.  Failed handshakes are closed.  Handshakes in
+ *	flight plus connections waiting for accept() are bounded by
+ *	MAX_INFLIGHT; beyond it new connections wait in the listen() backlog.
+ *	With no agent in the namespace they wait there too.  The attachment
+ *	ends with DETACH, the listener's close, or module unload; connections
+ *	the module holds then are closed, and accept() calls blocked on the
+ *	listener fail with ECONNABORTED.  An agent closes its descriptor of a
+ *	listener's connection before DONE.
  *	Reply: KTLS_OFFLOAD_A_LISTENER_ID (NLA_U32).
  *	Errors: EBADF, ENOTSOCK; EPROTONOSUPPORT not TCP over IPv4/IPv6;
  *	EINVAL not listening; EBUSY attached already; ESHUTDOWN unloading.
@@ -147,15 +194,18 @@
  * KTLS_OFFLOAD_CMD_GET_LISTENER (dump; anyone)
  *	One message per attached listener of the namespace: _ID, _PID, _UID,
  *	_FAMILY (AF_INET/AF_INET6), _LOCAL_ADDR (4 or 16 bytes), _LOCAL_PORT,
- *	_INODE (NLA_U64, of the socket), _PROFILE/_ALPN if given,
+ *	_INODE (NLA_U64, of the socket), _PROFILE if given (only to a reader
+ *	with CAP_NET_ADMIN in the initial user namespace), _ALPN if given,
  *	_MAX_INFLIGHT, _TIMEOUT_MS, _INFLIGHT and _READY (NLA_U32, now), and
  *	the NLA_U64 counters _HANDSHAKES (handed to an agent), _ESTABLISHED,
  *	_FAILED, _REFUSED (closed before a handshake: a limit or no memory),
  *	_DELIVERED (returned by accept()) and _DROPPED (established, closed
- *	undelivered at detach).
+ *	undelivered at detach).  Pids and uids are in the namespaces of the
+ *	process that asked for the dump and of the socket it asked on.
  *
- * Closing the submitting netlink socket cancels its pending requests and
- * forgets its uncollected results; accepted ones end silently.
+ * Closing the submitting netlink socket ends its live requests with
+ * ECANCELED, untold (an accepted one's socket is shut down), and forgets
+ * its uncollected results.
  *
  * Commands that take no attributes reject any (EINVAL).  The policies
  * reject unknown attribute types and malformed strings with EINVAL and
@@ -165,7 +215,7 @@
 #define _UAPI_LINUX_KTLS_OFFLOAD_H
 
 #define KTLS_OFFLOAD_FAMILY_NAME	"ktls_offload"
-#define KTLS_OFFLOAD_FAMILY_VERSION	1
+#define KTLS_OFFLOAD_FAMILY_VERSION	2
 
 #define KTLS_OFFLOAD_MCGRP_AGENTS	"agents"
 
@@ -179,10 +229,6 @@ enum ktls_offload_state {
 	KTLS_OFFLOAD_STATE_PENDING,
 	KTLS_OFFLOAD_STATE_ACCEPTED,
 	KTLS_OFFLOAD_STATE_COMPLETED
-};
-
-enum ktls_offload_submit_flags {
-	KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT = 1
 };
 
 enum {
@@ -289,7 +335,7 @@ enum {
 	KTLS_OFFLOAD_CMD_ACCEPT,
 	KTLS_OFFLOAD_CMD_DONE,
 	KTLS_OFFLOAD_CMD_COMPLETE,
-	KTLS_OFFLOAD_CMD_WAIT,
+	KTLS_OFFLOAD_CMD_COLLECT,
 	KTLS_OFFLOAD_CMD_CANCEL,
 	KTLS_OFFLOAD_CMD_GET_REQUEST,
 	KTLS_OFFLOAD_CMD_GET_STATS,
