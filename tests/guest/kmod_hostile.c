@@ -671,6 +671,8 @@ static void test_race(void)
 		}
 		if (c >= 0)
 			close(c);
+		if (i % 50 == 0)
+			printf("# %d rounds\n", i);
 	}
 	race.stop = 1;
 	if (!hung)
