@@ -218,7 +218,9 @@ static struct shared {
 	uint64_t fails[N_FAIL];
 	volatile int msg_lock;
 	int nmsg;
-	char msgs[48][200];
+	char msgs[48][160];
+	int msg_kind[48];
+	unsigned int msg_count[48];
 } *sh;
 
 static double scale = 1, hang_limit = 30, rmmod_limit = 60;
@@ -254,6 +256,7 @@ static void fail(int kind, const char *fmt, ...)
 	char msg[160];
 	va_list ap;
 	uint64_t n;
+	int i;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -261,10 +264,20 @@ static void fail(int kind, const char *fmt, ...)
 	n = __atomic_fetch_add(&sh->fails[kind], 1, __ATOMIC_SEQ_CST);
 	if (n < 5)
 		say("# FAIL (%s): %s", fail_names[kind], msg);
+	/* the distinct messages, counted, for the summary */
 	while (__atomic_exchange_n(&sh->msg_lock, 1, __ATOMIC_ACQUIRE))
 		sched_yield();
-	if (sh->nmsg < 48)
-		snprintf(sh->msgs[sh->nmsg++], sizeof(sh->msgs[0]), "%s: %s", fail_names[kind], msg);
+	for (i = 0; i < sh->nmsg; i++)
+		if (sh->msg_kind[i] == kind && !strcmp(sh->msgs[i], msg))
+			break;
+	if (i < sh->nmsg) {
+		sh->msg_count[i]++;
+	} else if (sh->nmsg < 48) {
+		snprintf(sh->msgs[i], sizeof(sh->msgs[i]), "%s", msg);
+		sh->msg_kind[i] = kind;
+		sh->msg_count[i] = 1;
+		sh->nmsg++;
+	}
 	__atomic_store_n(&sh->msg_lock, 0, __ATOMIC_RELEASE);
 }
 
@@ -1126,6 +1139,17 @@ static int lis_pick(struct ctx *c, int *port, int *family)
 	return n;
 }
 
+/* "KS" and 30 lower-case hex digits, as serve_conn() sends */
+static int is_token(const char *buf)
+{
+	if (buf[0] != 'K' || buf[1] != 'S')
+		return 0;
+	for (int i = 2; i < 32; i++)
+		if (!strchr("0123456789abcdef", buf[i]) || !buf[i])
+			return 0;
+	return 1;
+}
+
 static void *client(void *arg)
 {
 	struct ctx *c = arg;
@@ -1179,8 +1203,7 @@ static void *client(void *arg)
 					fail(F_CORRUPT, "a record from the server did not decrypt");
 				else
 					outcome(OP_CLI_DATA, ret);
-				if (!ret && (buf[0] != 'K' || buf[1] != 'S' ||
-					     strspn(buf + 2, "0123456789abcdef") < 30))
+				if (!ret && !is_token(buf))
 					fail(F_CORRUPT, "the server's token arrived garbled");
 				else if (!ret)
 					sockop(OP_CLI_DATA, SYS(write(fd, buf, sizeof(buf))));
@@ -1692,8 +1715,10 @@ static void report(int hung)
 	}
 	say("# operations and outcomes:");
 	print_counts();
+	if (sh->nmsg)
+		say("# failures (times seen):");
 	for (int i = 0; i < sh->nmsg; i++)
-		say("# %s", sh->msgs[i]);
+		say("# %8u %s: %s", sh->msg_count[i], fail_names[sh->msg_kind[i]], sh->msgs[i]);
 	for (int e = 0; e < NERR; e++)
 		priv += sh->counts[OP_USERNS_PRIV][e];
 	unloads = sh->counts[OP_RMMOD][0];
