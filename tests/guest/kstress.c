@@ -211,7 +211,7 @@ struct slot {
 
 /* In memory shared with the controller and namespace processes. */
 static struct shared {
-	volatile int stop, quiesce, loaded, rmmod_busy, nattached;
+	volatile int stop, quiesce, loaded, rmmod_busy, nattached, rmmod_hung;
 	volatile unsigned int gen, unloads;
 	struct slot slots[NSLOTS];
 	uint64_t counts[N_OPS][NERR];
@@ -483,13 +483,13 @@ static void req_finish(struct ctx *c, struct oreq *r, uint32_t st)
 
 	outcome(OP_COMPLETE, -(int)st);
 	if (st == 0 && !strchr("ks", r->prof)) {
-		fail(F_CORRUPT, "request %u with profile %c succeeded", r->id, r->prof);
+		fail(F_CORRUPT, "a request with profile %c succeeded", r->prof);
 		bad = 1;
 	} else if (st == EACCES && r->prof != 'f') {
-		fail(F_ERRNO, "request %u with profile %c: EACCES", r->id, r->prof);
+		fail(F_ERRNO, "a request with profile %c: EACCES", r->prof);
 		bad = 1;
 	} else if ((st == EPROTO || st == EIO) && !r->messed && r->prof != 'x') {
-		fail(F_ERRNO, "request %u with profile %c: %s", r->id, r->prof, kt_errname(st));
+		fail(F_ERRNO, "a request with profile %c: %s", r->prof, kt_errname(st));
 		bad = 1;
 	}
 	if (!bad && st == 0 && !r->messed)
@@ -666,8 +666,8 @@ static void *requester(void *arg)
 				r[i].lost = 1;	/* its COMPLETE may be among the dropped */
 			if (kt_now() > r[i].deadline) {
 				if (!r[i].lost && c->gen == sh->gen && !sh->rmmod_busy)
-					fail(F_LIFETIME, "request %u (profile %c) had no COMPLETE "
-					     "%.0f s past its timeout", r[i].id, r[i].prof, 10 * scale);
+					fail(F_LIFETIME, "a request (profile %c) had no COMPLETE "
+					     "%.0f s past its timeout", r[i].prof, 10 * scale);
 				req_close(&r[i]);
 			}
 		}
@@ -696,7 +696,7 @@ static void agent_done(struct ctx *c, uint32_t id, uint32_t status, int stale, i
 		return;
 	ret = NLOP(c, op, kg_done(&c->g, id, status));
 	if (fake && ret == 0)
-		fail(F_CORRUPT, "DONE 0 without kTLS on the socket was accepted (request %u)", id);
+		fail(F_CORRUPT, "DONE 0 without kTLS on the socket was accepted");
 }
 
 /* kTLS with zero keys, then DONE; a listener's connection closes first. */
@@ -838,8 +838,8 @@ static void serve_conn(struct ctx *c, int fd, struct lent *e)
 	kt_ulp(fd, ulp, sizeof(ulp));
 	if (strcmp(ulp, "tls")) {
 		if (surely)
-			fail(F_CORRUPT, "attached listener %u delivered a connection without kTLS "
-			     "(ULP '%s')", e->id, ulp);
+			fail(F_CORRUPT, "an attached listener delivered a connection without kTLS "
+			     "(ULP '%s')", ulp);
 		else
 			sockop(OP_SRV_PLAIN, 0);
 		close(fd);
@@ -934,8 +934,7 @@ static void listener_sockopt(struct ctx *c, int l, struct lent *e)
 		if (surely_attached(e))
 			outcome(OP_LIS_ULP, strcmp(ulp, "ktls_listen") ? -ENOENT : 0);
 		if (surely_attached(e) && strcmp(ulp, "ktls_listen"))
-			fail(F_ERRNO, "attached listener %u: TCP_ULP is '%s', not ktls_listen",
-			     e->id, ulp);
+			fail(F_ERRNO, "an attached listener's TCP_ULP is '%s', not ktls_listen", ulp);
 		break;
 	case 3:
 		v = SYS(setsockopt(l, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")));
@@ -1239,8 +1238,8 @@ static void check_listed(const struct nlattr *const *tb, const struct nlmsghdr *
 	for (int i = 0; i < 64 && i < nclosed; i++)
 		if (closed_ids[i].id == id && closed_ids[i].unloads == d->unloads &&
 		    d->now - closed_ids[i].at > 3 * scale) {
-			fail(F_LIFETIME, "GET_LISTENER lists listener %u %.1f s after its close",
-			     id, d->now - closed_ids[i].at);
+			fail(F_LIFETIME, "GET_LISTENER lists a listener over %.0f s after its close",
+			     3 * scale);
 			closed_ids[i].id = 0;
 		}
 	pthread_mutex_unlock(&lis_lock);
@@ -1621,6 +1620,8 @@ static void hang_report(int i, double secs)
 
 	fail(F_HANG, "'%s' (task %d) has not returned after %.0f s (limit %.0f s)", s->what,
 	     (int)s->tid, secs, s->limit);
+	if (strstr(s->what, "rmmod") || strstr(s->what, "insmod"))
+		sh->rmmod_hung = 1;
 	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)s->tid);
 	print_file(path, "wchan: ");
 	snprintf(path, sizeof(path), "/proc/%d/stack", (int)s->tid);
@@ -1737,10 +1738,12 @@ static void report(int hung)
 	    "listed after its close (%llu)", (unsigned long long)sh->fails[F_LIFETIME]);
 	tap(!sh->fails[F_SETUP], "the test's own setup worked (%llu)",
 	    (unsigned long long)sh->fails[F_SETUP]);
-	tap(!sh->fails[F_HANG], "rmmod and insmod at random moments: %llu unloads, %llu "
-	    "refusals, none hung", (unsigned long long)unloads, (unsigned long long)refusals);
+	tap(!sh->rmmod_hung, "rmmod and insmod at random moments: %llu unloads, %llu "
+	    "refusals, %s", (unsigned long long)unloads, (unsigned long long)refusals,
+	    sh->rmmod_hung ? "and one hung" : "none hung");
 	if (hung) {
-		say("Bail out! a hang: the kernel log has every blocked task's stack");
+		/* (the rest cannot be judged with a task stuck) */
+		say("# stopped at the hang; the kernel log has every blocked task's stack");
 		say("1..%d", tap_n);
 		_exit(1);
 	}
