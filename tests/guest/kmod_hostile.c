@@ -449,7 +449,8 @@ static void test_userns(void)
 	ok(r.c1.dump == 0 && r.c1.listed == 0,
 	   "GET_LISTENER in that namespace answers and lists nothing (%s, %d listed)",
 	   kt_errname(r.c1.dump), r.c1.listed);
-	ret = mod_unload(60 * scale, &took);
+	/* (the namespace's sockets go with it, asynchronously) */
+	ret = mod_unload_eventually(30 * scale, &took);
 	ok(ret == 0, "root's rmmod afterwards succeeds (%s, %.1f s)", unload_name(ret), took);
 	if (ret == MOD_HUNG)
 		bail("rmmod hung");
@@ -501,7 +502,7 @@ static void test_c1_root(void)
 	ok(r.dump == 0 && r.listed == 0, "GET_LISTENER no longer lists it (%s, %d)",
 	   kt_errname(r.dump), r.listed);
 	kg_close(&g);
-	ret = mod_unload_eventually(10 * scale, &took);
+	ret = mod_unload_eventually(30 * scale, &took);
 	ok(ret == 0, "rmmod succeeds once it is closed (%s, %.1f s)", unload_name(ret), took);
 	if (ret == MOD_HUNG)
 		bail("rmmod hung");
@@ -686,7 +687,7 @@ static void test_race(void)
 	kg_close(&g);
 	if (hung)
 		bail("DETACH hung");
-	ret = mod_unload_eventually(10 * scale, &took);
+	ret = mod_unload_eventually(30 * scale, &took);
 	ok(ret == 0, "rmmod succeeds afterwards (%s, %.1f s)", unload_name(ret), took);
 	if (ret == MOD_HUNG)
 		bail("rmmod hung");
@@ -890,7 +891,7 @@ static void test_rmmod_inflight(void)
 	}
 	if (client >= 0)
 		close(client);
-	ret = mod_unload_eventually(10 * scale, &took);
+	ret = mod_unload_eventually(30 * scale, &took);
 	/* (ENOENT: it was unloaded already, which an earlier check reported) */
 	ok(ret == 0 || ret == -ENOENT, "rmmod succeeds once everything is closed (%s, %.1f s)",
 	   unload_name(ret), took);

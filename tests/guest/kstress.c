@@ -1858,7 +1858,8 @@ int main(void)
 	/* everything of ours is closed: nothing may pin the module now */
 	close(sink);
 	{
-		double until = kt_now() + 10 * scale;
+		/* (closed sockets that pin it finish closing first) */
+		double until = kt_now() + 30 * scale;
 		struct ctx c;
 
 		ctx_init(&c, 0);
