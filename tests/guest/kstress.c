@@ -186,9 +186,8 @@ static const struct opdef {
 				  ENOBUFS } },
 };
 
-/* Never a legitimate answer, for the operations without a list of their own
- * that matter (a bad fd of our own, a bad address). */
-#define NERR 135	/* errno 0..133, then 134: other */
+/* outcomes counted per operation: errno 0..133, then 134 for any other */
+#define NERR 135
 
 enum fail_kind { F_HANG, F_ERRNO, F_CORRUPT, F_PRIV, F_LIFETIME, F_LEAK, F_SETUP, N_FAIL };
 
