@@ -29,7 +29,8 @@ LIBS	:= $(BUILD)/lib/libktls.so $(BUILD)/lib/libktls.a $(BUILD)/lib/pkgconfig/kt
 GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test \
 	       $(BUILD)/tests/handoff_server $(BUILD)/tests/handoff_client \
 	       $(BUILD)/tests/flight_client $(BUILD)/tests/aead_speed $(BUILD)/tests/idle_client \
-	       $(BUILD)/tests/inproc_serve $(BUILD)/tests/load_client
+	       $(BUILD)/tests/inproc_serve $(BUILD)/tests/load_client \
+	       $(BUILD)/tests/kmod_hostile $(BUILD)/tests/kstress
 # (defined before "all", whose prerequisites are expanded where it stands)
 FUZZERS	   := $(addprefix $(BUILD)/fuzz/,fuzz_http fuzz_config fuzz_netlink fuzz_sockmsg)
 UNIT_TESTS := $(BUILD)/tests/unit_keyinstall $(BUILD)/tests/unit_http $(BUILD)/tests/unit_sockmsg \
@@ -117,6 +118,14 @@ $(BUILD)/tests/ktls_sendfile: $(BUILD)/tests/ktls_sendfile.o $(BUILD)/agent/loop
 
 $(BUILD)/tests/broker_test: $(BUILD)/tests/broker_test.o $(BUILD)/agent/loopback.o $(addprefix $(BUILD)/agent/,broker.o genl.o keyinstall.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/kmod_hostile: $(BUILD)/tests/kmod_hostile.o $(BUILD)/tests/kgenl.o $(BUILD)/tests/ktest.o \
+			     $(BUILD)/agent/keyinstall.o
+	$(CC) $(CFLAGS) -o $@ $^ -lpthread
+
+$(BUILD)/tests/kstress: $(BUILD)/tests/kstress.o $(BUILD)/tests/kgenl.o $(BUILD)/tests/ktest.o \
+			$(BUILD)/agent/keyinstall.o
+	$(CC) $(CFLAGS) -o $@ $^ -lpthread
 
 $(BUILD)/tests/handoff_server: $(BUILD)/tests/handoff_server.o $(BUILD)/lib/libktls.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -213,13 +222,17 @@ check-host: all
 # The module's guest tests on a debug kernel (KASAN, kmemleak, lockdep,
 # DEBUG_OBJECTS, UBSAN), built once by scripts/debug-kernel.sh and cached
 # outside the checkout.  Not part of make check (see README); run before
-# resolving any change to kmod/.
+# resolving any change to kmod/.  kstress runs KSTRESS_DEBUG_SECONDS there
+# (default 600; make check's pass is its default of 60).
+KSTRESS_DEBUG_SECONDS ?= 600
 check-debug-kernel: all
 	@kdir=$$(scripts/debug-kernel.sh) && \
 	scripts/build-kmod.sh "$$kdir/src" "$(BUILD)/kmod" && \
 	KTLS_TEST_TIMEOUT=3600 KTLS_BROKER_CYCLES=1000 KTLS_TIME_SCALE=5 KTLS_BIG_MIB=4 \
+	KSTRESS_SECONDS=$(KSTRESS_DEBUG_SECONDS) \
 		tests/vm/run-guest -K "$$kdir" -m 3072 \
-		-o "$(BUILD)/results/debug-kernel" module_load broker agent ktls_sendfile listener
+		-o "$(BUILD)/results/debug-kernel" module_load broker agent ktls_sendfile listener \
+		kmod_hostile kstress
 
 demo: all kmods
 	@tests/demo.sh
