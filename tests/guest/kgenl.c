@@ -430,7 +430,8 @@ int kg_wait(struct kg *g, uint32_t id, uint32_t *status)
 	struct kg_msg m;
 
 	*status = 0;
-	kg_msg_init(&m, g, KTLS_OFFLOAD_CMD_WAIT, 0);
+	/* version 2: COLLECT, which never waits (EAGAIN while live) */
+	kg_msg_init(&m, g, KTLS_OFFLOAD_CMD_COLLECT, 0);
 	kg_put_u32(&m, KTLS_OFFLOAD_A_RESULT_ID, id);
 	return kg_call(g, &m, kg_get_status, status, NULL, NULL);
 }

@@ -78,6 +78,11 @@ uint64_t kg_u64(const struct nlattr *a);
 /* The attribute as a string, "" if absent or not terminated. */
 const char *kg_str(const struct nlattr *a);
 
+/* Version 1's SUBMIT flag for WAIT; version 2 refuses it (EINVAL). */
+#ifndef KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT
+#define KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT 1
+#endif
+
 /* The family's commands (include/uapi/linux/ktls_offload.h). */
 struct kg_accepted {
 	uint32_t id, role, pid, uid;
