@@ -817,6 +817,10 @@ static void test_rmmod_inflight(void)
 	/* a connection through the EAGAIN loop's listener, with a handshake */
 	client = connect_to(kt_port(inf.l2));
 	ret = client < 0 ? -errno : kt_zero_ktls(client);
+	/* the module hands a connection to an agent once its client has
+	 * said something (an idle one waits in "hello") */
+	if (!ret && send(client, "x", 1, MSG_NOSIGNAL) != 1)
+		ret = -errno;
 	end = kt_now() + 20 * scale;
 	while (__atomic_load_n(&inf.t2_conn, __ATOMIC_SEQ_CST) < 0 && kt_now() < end)
 		poll(NULL, 0, 10);
