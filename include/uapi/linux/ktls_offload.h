@@ -169,26 +169,37 @@
  *	KTLS_OFFLOAD_A_LISTENER_MAX_INFLIGHT NLA_U32, 1..65535, optional (default:
  *	                                     module parameter listen_max_inflight)
  *	KTLS_OFFLOAD_A_LISTENER_TIMEOUT_MS   NLA_U32, 1..300000, optional
- *	From then on every connection on the listener goes to an agent for a
- *	server-role handshake with the profile first, on behalf of the caller
- *	(its pid, uid and gid; they do not count against max_pending_per_uid,
- *	MAX_INFLIGHT bounds them); accept() returns only connections with
- *	kernel TLS installed, and poll() reports the listener readable only
- *	when one is waiting.  Failed handshakes are closed.  Handshakes in
- *	flight plus connections waiting for accept() are bounded by
- *	MAX_INFLIGHT; beyond it new connections wait in the listen() backlog.
- *	With no agent in the namespace they wait there too.  The attachment
- *	ends with DETACH, the listener's close, or module unload; connections
- *	the module holds then are closed, and accept() calls blocked on the
- *	listener fail with ECONNABORTED.  An agent closes its descriptor of a
- *	listener's connection before DONE.
+ *	The listener gets the TCP ULP "ktls_listen" (never its proto_ops
+ *	replaced).  From then on every connection on the listener goes to an
+ *	agent for a server-role handshake with the profile first, on behalf
+ *	of the listening socket's opener (uid and gid of the socket's
+ *	credentials, pid of the caller; they do not count against
+ *	max_pending_per_uid, MAX_INFLIGHT bounds them); accept() returns only
+ *	connections with kernel TLS installed, and poll() reports the
+ *	listener readable when one is waiting.  Failed handshakes are closed.
+ *	A connection reaches an agent once its client has sent a byte (module
+ *	parameters listen_max_hello, the oldest closed when full, and
+ *	listen_hello_timeout_ms bound those waiting); handshakes in flight
+ *	plus connections waiting for accept() are bounded by MAX_INFLIGHT,
+ *	and connections waiting for an agent slot, or for an agent at all,
+ *	give up after TIMEOUT_MS.  TCP Fast Open is refused on the listener
+ *	(setsockopt TCP_FASTOPEN: EBUSY).  The attachment ends with DETACH,
+ *	the listener's close or its shutdown(); connections the module holds
+ *	then are closed; blocked accept() calls behave as on a plain listener
+ *	(shutdown() wakes them with EINVAL).  A listener that was ever
+ *	attached holds the module until it is closed (rmmod: EBUSY).  An
+ *	agent closes its descriptor of a listener's connection before DONE.
  *	Reply: KTLS_OFFLOAD_A_LISTENER_ID (NLA_U32).
  *	Errors: EBADF, ENOTSOCK; EPROTONOSUPPORT not TCP over IPv4/IPv6;
- *	EINVAL not listening; EBUSY attached already; ESHUTDOWN unloading.
+ *	EINVAL not listening, or of another namespace; EBUSY attached
+ *	already, or another ULP or layer (sockmap) owns the socket; ENOSPC
+ *	the namespace has listen_max_per_net listeners; ESHUTDOWN unloading.
  *
  * KTLS_OFFLOAD_CMD_DETACH
  *	KTLS_OFFLOAD_A_LISTENER_SOCKFD or KTLS_OFFLOAD_A_LISTENER_ID
- *	Ends an attachment; accept() is the kernel's plain one again.
+ *	Ends an attachment; accept() is the kernel's plain one again.  The
+ *	socket keeps the (inert) ULP until it is closed, and can be attached
+ *	again.
  *	Errors: ENOENT no such attached listener in the namespace.
  *
  * KTLS_OFFLOAD_CMD_GET_LISTENER (dump; anyone)
