@@ -170,6 +170,22 @@ static void ktls_listener_put(struct ktls_listener *l)
 	kref_put(&l->kl_ref, ktls_listener_release);
 }
 
+/*
+ * The listener state of an attached sock, with a reference: a DETACH and
+ * re-ATTACH may replace it while the caller sleeps.
+ */
+static struct ktls_listener *ktls_listener_get(const struct sock *sk)
+{
+	struct ktls_listener *l;
+
+	rcu_read_lock();
+	l = ktls_listener_of(sk);
+	if (l && !kref_get_unless_zero(&l->kl_ref))
+		l = NULL;
+	rcu_read_unlock();
+	return l;
+}
+
 /* Runs the drain after @delay; a queued drain holds a reference. */
 static void ktls_listen_kick_drain(struct ktls_listener *l, unsigned long delay)
 {
@@ -357,6 +373,8 @@ static void ktls_listen_divert_one(struct ktls_listener *l, struct request_sock 
 	lc->lc_sk = child;
 	lc->lc_file = file;
 	INIT_LIST_HEAD(&lc->lc_node);
+	/* ignored by the wakeup until it is on a list (news checked below) */
+	lc->lc_state = KTLS_LC_DOOMED;
 	init_waitqueue_func_entry(&lc->lc_wait, ktls_lconn_wake);
 	add_wait_queue(&sock->wq.wait, &lc->lc_wait);
 	refused = false;
@@ -452,11 +470,13 @@ static void ktls_listen_submit(struct ktls_listener *l)
 	u32 id;
 	int ret;
 
-	while (ktls_net_has_agent(l->kl_net)) {
+	for (;;) {
 		spin_lock_bh(&l->kl_lock);
 		lc = list_first_entry_or_null(&l->kl_queued, struct ktls_lconn, lc_node);
+		/* (a queued connection holds the namespace: its sock is of it) */
 		if (!lc || l->kl_detached || l->kl_stopping ||
-		    l->kl_inflight + l->kl_nready >= l->kl_params.max_inflight) {
+		    l->kl_inflight + l->kl_nready >= l->kl_params.max_inflight ||
+		    !ktls_net_has_agent(l->kl_net)) {
 			spin_unlock_bh(&l->kl_lock);
 			return;
 		}
@@ -551,7 +571,8 @@ static void ktls_lconn_close_ready(struct ktls_lconn *lc, struct sock *child)
 {
 	struct socket *isock = ktls_lconn_socket(lc);
 
-	lock_sock(child);
+	/* (shutdown() holds the listener's lock: a child nests under it) */
+	lock_sock_nested(child, SINGLE_DEPTH_NESTING);
 	sock_graft(child, isock);	/* the trampoline restores tls's proto */
 	release_sock(child);
 	ktls_lconn_close(lc);
@@ -674,7 +695,7 @@ static int ktls_listen_wait(struct ktls_listener *l, struct sock *sk, long *time
 static struct sock *ktls_listen_accept(struct sock *sk, KTLS_PROT_ACCEPT_ARGS)
 {
 	struct proto *orig = ktls_orig_prot(sk);
-	struct ktls_listener *l = ktls_listener_of(sk);
+	struct ktls_listener *l = ktls_listener_get(sk);
 	struct sock *child;
 	unsigned int n;
 	long timeo;
@@ -689,6 +710,7 @@ static struct sock *ktls_listen_accept(struct sock *sk, KTLS_PROT_ACCEPT_ARGS)
 		mutex_lock(&l->kl_accept_lock);
 		if (READ_ONCE(l->kl_detached)) {
 			mutex_unlock(&l->kl_accept_lock);
+			ktls_listener_put(l);
 			return orig->accept(sk, KTLS_PROT_ACCEPT_PASS);
 		}
 		spin_lock_bh(&l->kl_lock);
@@ -701,6 +723,7 @@ static struct sock *ktls_listen_accept(struct sock *sk, KTLS_PROT_ACCEPT_ARGS)
 			mutex_unlock(&l->kl_accept_lock);
 			if (child)
 				ktls_listen_delivered(l, child);
+			ktls_listener_put(l);
 			return child;	/* NULL: not listening any more */
 		}
 		mutex_unlock(&l->kl_accept_lock);
@@ -708,6 +731,7 @@ static struct sock *ktls_listen_accept(struct sock *sk, KTLS_PROT_ACCEPT_ARGS)
 			ktls_listen_kick_drain(l, 0);
 		err = ktls_listen_wait(l, sk, &timeo);
 		if (err) {
+			ktls_listener_put(l);
 			KTLS_PROT_ACCEPT_ERR(err);
 			return NULL;
 		}
@@ -805,11 +829,12 @@ static bool ktls_listen_unpublish(struct ktls_listener *l)
 
 static void ktls_listen_close(struct sock *sk, long timeout)
 {
-	struct ktls_listener *l = ktls_listener_of(sk);
+	struct ktls_listener *l = ktls_listener_get(sk);
 
 	if (l) {
 		ktls_listener_stop(l, true, true);
 		ktls_listen_unpublish(l);
+		ktls_listener_put(l);
 	}
 	ktls_orig_prot(sk)->close(sk, timeout);
 }
@@ -822,7 +847,8 @@ static int ktls_listen_disconnect(struct sock *sk, int flags)
 
 	if (!l || sk->sk_state != TCP_LISTEN)
 		return ktls_orig_prot(sk)->disconnect(sk, flags);
-	/* shutdown() or connect(AF_UNSPEC), with the socket lock held */
+	/* shutdown() or connect(AF_UNSPEC), with the socket lock held (a
+	 * re-ATTACH, which replaces @l, needs it too) */
 	ktls_listener_stop(l, false, false);
 	ret = ktls_orig_prot(sk)->disconnect(sk, flags);
 	spin_lock_bh(&l->kl_lock);
@@ -836,13 +862,16 @@ static int ktls_listen_diag_destroy(struct sock *sk, int err)
 {
 	struct ktls_listener *l;
 
-	if (sk_fullsock(sk) && (l = ktls_listener_of(sk)) &&
-	    sk->sk_state == TCP_LISTEN) {
+	if (sk_fullsock(sk) && sk->sk_state == TCP_LISTEN &&
+	    (l = ktls_listener_get(sk))) {
 		/* a BPF program holds the socket lock and cannot wait */
-		if (has_current_bpf_ctx())
+		if (has_current_bpf_ctx()) {
+			ktls_listener_put(l);
 			return -EBUSY;
+		}
 		ktls_listener_stop(l, true, true);
 		ktls_listen_unpublish(l);
+		ktls_listener_put(l);
 	}
 	return ktls_orig_prot(sk)->diag_destroy(sk, err);
 }
@@ -850,11 +879,17 @@ static int ktls_listen_diag_destroy(struct sock *sk, int err)
 static int ktls_listen_setsockopt(struct sock *sk, int level, int optname,
 				  sockptr_t optval, unsigned int optlen)
 {
-	struct ktls_listener *l = ktls_listener_of(sk);
+	struct ktls_listener *l;
+	bool refuse = false;
 
 	/* Fast Open children bypass the handshake queue. */
-	if (l && level == SOL_TCP && optname == TCP_FASTOPEN &&
-	    !READ_ONCE(l->kl_detached))
+	if (level == SOL_TCP && optname == TCP_FASTOPEN) {
+		rcu_read_lock();
+		l = ktls_listener_of(sk);
+		refuse = l && !READ_ONCE(l->kl_detached);
+		rcu_read_unlock();
+	}
+	if (refuse)
 		return -EBUSY;
 	return ktls_orig_prot(sk)->setsockopt(sk, level, optname, optval, optlen);
 }
@@ -899,6 +934,11 @@ static void ktls_listen_hook(struct sock *sk, struct ktls_listener *l,
 	kref_get(&l->kl_ref);		/* the sock's, until it is freed */
 	__module_get(THIS_MODULE);	/* request socks point at our proto */
 	l->kl_pinned = true;
+	/* what the clone gives children back, before the ULP is visible */
+	write_lock_bh(&sk->sk_callback_lock);
+	l->kl_orig_data_ready = sk->sk_data_ready;
+	l->kl_orig_destruct = old ? old->kl_orig_destruct : sk->sk_destruct;
+	write_unlock_bh(&sk->sk_callback_lock);
 	/*
 	 * Children are copied from the listener without its lock: one that
 	 * sees our callbacks or proto must see the ULP too, so that the clone
@@ -907,13 +947,8 @@ static void ktls_listen_hook(struct sock *sk, struct ktls_listener *l,
 	rcu_assign_pointer(icsk->icsk_ulp_data, l);
 	smp_store_release(&icsk->icsk_ulp_ops, &ktls_listen_ulp);
 	write_lock_bh(&sk->sk_callback_lock);
-	l->kl_orig_data_ready = sk->sk_data_ready;
-	if (old) {
-		l->kl_orig_destruct = old->kl_orig_destruct;
-	} else {
-		l->kl_orig_destruct = sk->sk_destruct;
+	if (!old)
 		sk->sk_destruct = ktls_listen_sk_destruct;
-	}
 	sk->sk_data_ready = ktls_listen_data_ready;
 	write_unlock_bh(&sk->sk_callback_lock);
 	WRITE_ONCE(icsk->icsk_accept_queue.fastopenq.max_qlen, 0);
@@ -970,13 +1005,22 @@ static void ktls_listen_ulp_clone(const struct request_sock *req,
 	struct inet_connection_sock *icsk = inet_csk(newsk);
 	struct ktls_listener *l = rcu_dereference_raw(icsk->icsk_ulp_data);
 
+	int i;
+
 	icsk->icsk_ulp_ops = NULL;
 	RCU_INIT_POINTER(icsk->icsk_ulp_data, NULL);
-	WRITE_ONCE(newsk->sk_prot, l->kl_orig_prot);
-	/* the proto it is freed through, too: nothing of ours stays on it */
-	newsk->sk_prot_creator = l->kl_orig_prot;
-	newsk->sk_data_ready = l->kl_orig_data_ready;
-	newsk->sk_destruct = l->kl_orig_destruct;
+	/* (a detached listener has its own proto and data_ready again) */
+	for (i = 0; i < ARRAY_SIZE(ktls_lprotos); i++) {
+		if (newsk->sk_prot != &ktls_lprotos[i].prot)
+			continue;
+		WRITE_ONCE(newsk->sk_prot, ktls_lprotos[i].orig);
+		/* the proto it is freed through, too: nothing of ours stays */
+		newsk->sk_prot_creator = ktls_lprotos[i].orig;
+	}
+	if (newsk->sk_data_ready == ktls_listen_data_ready)
+		newsk->sk_data_ready = l->kl_orig_data_ready;
+	if (newsk->sk_destruct == ktls_listen_sk_destruct)
+		newsk->sk_destruct = l->kl_orig_destruct;
 }
 
 static struct tcp_ulp_ops ktls_listen_ulp = {
@@ -1106,6 +1150,9 @@ int ktls_listen_attach(struct net *net, struct socket *sock,
 	if (ret < 0)
 		goto err_count;
 
+	/* the drain may run as soon as the ULP is live */
+	l->kl_params = *p;
+	memset(p, 0, sizeof(*p));
 	if (ulp_ops) {
 		ret = ktls_listen_rearm(sk, l);
 	} else {
@@ -1122,8 +1169,6 @@ int ktls_listen_attach(struct net *net, struct socket *sock,
 		xa_erase(&ln->ln_listeners, l->kl_id);
 		goto err_count;
 	}
-	l->kl_params = *p;
-	memset(p, 0, sizeof(*p));
 	xa_store(&ln->ln_listeners, l->kl_id, l, GFP_KERNEL);
 	*id = l->kl_id;
 	ktls_listen_kick_drain(l, 0);	/* connections may be queued already */

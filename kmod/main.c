@@ -51,6 +51,7 @@ static int __init ktls_mod_init(void)
 	return 0;
 
 err_genl:
+	ktls_listen_shutdown();
 	ktls_listen_uninit();
 err_listen:
 	ktls_req_uninit();
