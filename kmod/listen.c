@@ -815,13 +815,13 @@ static bool ktls_listen_unpublish(struct ktls_listener *l)
 	struct ktls_listen_net *ln = ktls_listen_net(l->kl_net);
 	bool ok = false;
 
-	xa_lock(&ln->ln_listeners);
+	xa_lock_bh(&ln->ln_listeners);
 	if (l->kl_id && __xa_erase(&ln->ln_listeners, l->kl_id) == l) {
 		WRITE_ONCE(l->kl_id, 0);
 		ln->ln_count--;
 		ok = true;
 	}
-	xa_unlock(&ln->ln_listeners);
+	xa_unlock_bh(&ln->ln_listeners);
 	if (ok)
 		ktls_listener_put(l);	/* the table's */
 	return ok;
@@ -899,7 +899,9 @@ static void ktls_listen_data_ready(struct sock *sk)
 {
 	struct ktls_listener *l = rcu_dereference_raw(inet_csk(sk)->icsk_ulp_data);
 
-	if (READ_ONCE(l->kl_detached) || READ_ONCE(l->kl_stopping))
+	/* (after shutdown() and connect() it is an ordinary connection) */
+	if (READ_ONCE(l->kl_detached) || READ_ONCE(l->kl_stopping) ||
+	    READ_ONCE(sk->sk_state) != TCP_LISTEN)
 		l->kl_orig_data_ready(sk);
 	else
 		ktls_listen_kick_drain(l, 0);
@@ -1135,16 +1137,16 @@ int ktls_listen_attach(struct net *net, struct socket *sock,
 	l->kl_sock_ops = sock->ops;
 	l->kl_ino = SOCK_INODE(sock)->i_ino;
 
-	xa_lock(&ln->ln_listeners);
+	xa_lock_bh(&ln->ln_listeners);
 	if (ln->ln_count >= READ_ONCE(ktls_listen_max_per_net))
 		ret = -ENOSPC;
 	else
 		ln->ln_count++;
-	xa_unlock(&ln->ln_listeners);
+	xa_unlock_bh(&ln->ln_listeners);
 	if (ret)
 		goto err_free;
 	/* reserve the id; the listener shows only once attached */
-	ret = xa_alloc_cyclic(&ln->ln_listeners, &l->kl_id, NULL,
+	ret = xa_alloc_cyclic_bh(&ln->ln_listeners, &l->kl_id, NULL,
 			      XA_LIMIT(1, INT_MAX), &ln->ln_next_id,
 			      GFP_KERNEL_ACCOUNT);
 	if (ret < 0)
@@ -1166,18 +1168,18 @@ int ktls_listen_attach(struct net *net, struct socket *sock,
 	if (ret) {
 		/* EEXIST: another ULP; ENOENT: ours is going away */
 		ret = ret == -EEXIST ? -EBUSY : ret == -ENOENT ? -ESHUTDOWN : ret;
-		xa_erase(&ln->ln_listeners, l->kl_id);
+		xa_erase_bh(&ln->ln_listeners, l->kl_id);
 		goto err_count;
 	}
-	xa_store(&ln->ln_listeners, l->kl_id, l, GFP_KERNEL);
+	xa_store_bh(&ln->ln_listeners, l->kl_id, l, GFP_KERNEL);
 	*id = l->kl_id;
 	ktls_listen_kick_drain(l, 0);	/* connections may be queued already */
 	return 0;
 
 err_count:
-	xa_lock(&ln->ln_listeners);
+	xa_lock_bh(&ln->ln_listeners);
 	ln->ln_count--;
-	xa_unlock(&ln->ln_listeners);
+	xa_unlock_bh(&ln->ln_listeners);
 err_free:
 	l->kl_id = 0;
 	ktls_listener_put(l);
@@ -1206,7 +1208,7 @@ static struct ktls_listener *ktls_listen_find(struct net *net, struct socket *so
 			return NULL;
 	}
 	/* In the table, the listener's sock has not been closed yet. */
-	xa_lock(&ln->ln_listeners);
+	xa_lock_bh(&ln->ln_listeners);
 	l = xa_load(&ln->ln_listeners, id);
 	if (l && (!sock || l->kl_sk == sock->sk) &&
 	    refcount_inc_not_zero(&l->kl_sk->sk_refcnt)) {
@@ -1215,7 +1217,7 @@ static struct ktls_listener *ktls_listen_find(struct net *net, struct socket *so
 	} else {
 		l = NULL;
 	}
-	xa_unlock(&ln->ln_listeners);
+	xa_unlock_bh(&ln->ln_listeners);
 	return l;
 }
 
@@ -1266,10 +1268,10 @@ int ktls_listen_info(struct net *net, u32 *pos, struct ktls_listener_info *info)
 	unsigned long idx = *pos;
 	struct ktls_listener *l;
 
-	xa_lock(&ln->ln_listeners);
+	xa_lock_bh(&ln->ln_listeners);
 	l = xa_find(&ln->ln_listeners, &idx, UINT_MAX, XA_PRESENT);
 	if (!l) {
-		xa_unlock(&ln->ln_listeners);
+		xa_unlock_bh(&ln->ln_listeners);
 		return -ENOENT;
 	}
 	memset(info, 0, sizeof(*info));
@@ -1289,7 +1291,7 @@ int ktls_listen_info(struct net *net, u32 *pos, struct ktls_listener_info *info)
 	info->nready = l->kl_nready;
 	info->stats = l->kl_stats;
 	spin_unlock_bh(&l->kl_lock);
-	xa_unlock(&ln->ln_listeners);
+	xa_unlock_bh(&ln->ln_listeners);
 	*pos = idx + 1;
 	return 0;
 }
@@ -1304,17 +1306,19 @@ void ktls_listen_kick(struct net *net)
 	struct ktls_listener *l;
 	unsigned long idx;
 
-	xa_lock(&ln->ln_listeners);
+	xa_lock_bh(&ln->ln_listeners);
 	xa_for_each(&ln->ln_listeners, idx, l)
 		ktls_listen_kick_drain(l, 0);
-	xa_unlock(&ln->ln_listeners);
+	xa_unlock_bh(&ln->ln_listeners);
 }
 
 static int __net_init ktls_listen_net_init(struct net *net)
 {
 	struct ktls_listen_net *ln = ktls_listen_net(net);
 
-	xa_init_flags(&ln->ln_listeners, XA_FLAGS_ALLOC1);
+	/* (a listener turned client by shutdown()+connect() may be
+	 * destroyed in softirq, where its release unpublishes it) */
+	xa_init_flags(&ln->ln_listeners, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_BH);
 	return 0;
 }
 
