@@ -278,6 +278,36 @@ static void ktls_listen_forget_child(struct request_sock *req, struct sock *chil
 	reqsk_put(req);
 }
 
+/*
+ * Closes a raw connection that accept() took off the queue (so without
+ * its request sock): through a socket of its own, as a server would.
+ */
+static void ktls_listen_close_raw(struct ktls_listener *l, struct sock *child)
+{
+	struct socket *sock;
+
+	if (sock_create_lite(l->kl_family, SOCK_STREAM, IPPROTO_TCP, &sock)) {
+		/* as inet_child_forget(), less the request sock we do not have */
+		local_bh_disable();
+		bh_lock_sock(child);
+		sock_hold(child);
+		child->sk_prot->disconnect(child, O_NONBLOCK);
+		sock_orphan(child);
+		this_cpu_inc(*child->sk_prot->orphan_count);
+		inet_csk_destroy_sock(child);
+		bh_unlock_sock(child);
+		local_bh_enable();
+		sock_put(child);
+		return;
+	}
+	sock->ops = l->kl_sock_ops;
+	__module_get(sock->ops->owner);
+	lock_sock(child);
+	sock_graft(child, sock);
+	release_sock(child);
+	sock_release(sock);
+}
+
 /* Wakes the drain when a diverted connection has something to say. */
 static int ktls_lconn_wake(struct wait_queue_entry *wait, unsigned int mode,
 			   int sync, void *key)
@@ -721,6 +751,18 @@ static struct sock *ktls_listen_accept(struct sock *sk, KTLS_PROT_ACCEPT_ARGS)
 			/* the head is ours until we let go of the lock */
 			child = ktls_prot_accept_nonblock(orig, sk, KTLS_PROT_ACCEPT_PASS);
 			mutex_unlock(&l->kl_accept_lock);
+			if (child && !READ_ONCE(inet_csk(child)->icsk_ulp_ops)) {
+				/*
+				 * An accept() asleep in the kernel's own code
+				 * since before the ATTACH took our head: this
+				 * one is raw.  Never hand it out as TLS.
+				 */
+				ktls_listen_close_raw(l, child);
+				spin_lock_bh(&l->kl_lock);
+				l->kl_stats.refused++;
+				spin_unlock_bh(&l->kl_lock);
+				continue;
+			}
 			if (child)
 				ktls_listen_delivered(l, child);
 			ktls_listener_put(l);

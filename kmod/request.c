@@ -368,7 +368,9 @@ int ktls_req_submit(struct net *net, struct sock *nlsk, u32 portid,
 		ret = -ESHUTDOWN;
 	else if (!p->lconn && ktls_sock_in_use(kn, req->kr_sk))
 		ret = -EBUSY;
-	else if (kn->kn_nr_live >= READ_ONCE(ktls_max_pending))
+	/* (a listener's connections are bounded per listener instead, so
+	 * that local requesters cannot starve attached listeners) */
+	else if (!p->lconn && kn->kn_nr_live >= READ_ONCE(ktls_max_pending))
 		ret = -ENOBUFS;
 	else if (req->kr_uid_counted &&
 		 ktls_uid_live(kn, req->kr_uid) >= READ_ONCE(ktls_max_pending_per_uid))
