@@ -414,23 +414,36 @@ static void ktls_listen_divert_one(struct ktls_listener *l, struct request_sock 
 		lc->lc_state = KTLS_LC_DOOMED;
 		l->kl_stats.refused++;
 		victim = lc;
-	} else if (ktls_child_has_news(child)) {
-		lc->lc_state = KTLS_LC_QUEUED;
-		lc->lc_deadline = jiffies + msecs_to_jiffies(l->kl_params.timeout_ms);
-		list_add_tail(&lc->lc_node, &l->kl_queued);
-		l->kl_nqueued++;
 	} else {
-		lc->lc_state = KTLS_LC_HELLO;
-		lc->lc_deadline = jiffies +
-			msecs_to_jiffies(READ_ONCE(ktls_listen_hello_timeout_ms));
-		list_add_tail(&lc->lc_node, &l->kl_hello);
-		if (l->kl_nhello >= READ_ONCE(ktls_listen_max_hello)) {
-			/* the oldest idle connection makes room */
-			victim = list_first_entry(&l->kl_hello, struct ktls_lconn, lc_node);
+		/*
+		 * Connections waiting, idle or for an agent, are bounded: the
+		 * oldest idle one, else the oldest waiting one, makes room.
+		 */
+		if (l->kl_nhello + l->kl_nqueued >= READ_ONCE(ktls_listen_max_hello)) {
+			if (l->kl_nhello) {
+				victim = list_first_entry(&l->kl_hello, struct ktls_lconn,
+							  lc_node);
+				l->kl_nhello--;
+			} else {
+				victim = list_first_entry(&l->kl_queued, struct ktls_lconn,
+							  lc_node);
+				l->kl_nqueued--;
+			}
 			list_del_init(&victim->lc_node);
 			victim->lc_state = KTLS_LC_DOOMED;
 			l->kl_stats.refused++;
+		}
+		if (ktls_child_has_news(child)) {
+			lc->lc_state = KTLS_LC_QUEUED;
+			lc->lc_deadline = jiffies +
+				msecs_to_jiffies(l->kl_params.timeout_ms);
+			list_add_tail(&lc->lc_node, &l->kl_queued);
+			l->kl_nqueued++;
 		} else {
+			lc->lc_state = KTLS_LC_HELLO;
+			lc->lc_deadline = jiffies +
+				msecs_to_jiffies(READ_ONCE(ktls_listen_hello_timeout_ms));
+			list_add_tail(&lc->lc_node, &l->kl_hello);
 			l->kl_nhello++;
 		}
 	}

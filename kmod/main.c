@@ -26,7 +26,7 @@ MODULE_PARM_DESC(listen_max_inflight,
 		 "Handshakes in flight plus connections ready, per attached listener, when ATTACH gives no bound");
 module_param_named(listen_max_hello, ktls_listen_max_hello, uint, 0644);
 MODULE_PARM_DESC(listen_max_hello,
-		 "Connections per attached listener waiting for their first byte; the oldest is closed when full");
+		 "Connections per attached listener waiting for their first byte or for an agent; the oldest is closed when full");
 module_param_named(listen_hello_timeout_ms, ktls_listen_hello_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(listen_hello_timeout_ms,
 		 "How long a listener connection may wait for its first byte");

@@ -178,8 +178,9 @@
  *	connections with kernel TLS installed, and poll() reports the
  *	listener readable when one is waiting.  Failed handshakes are closed.
  *	A connection reaches an agent once its client has sent a byte (module
- *	parameters listen_max_hello, the oldest closed when full, and
- *	listen_hello_timeout_ms bound those waiting); handshakes in flight
+ *	parameters listen_max_hello bounds those waiting for it or for an
+ *	agent, the oldest idle one closed when full; listen_hello_timeout_ms
+ *	bounds the wait for the byte); handshakes in flight
  *	plus connections waiting for accept() are bounded by MAX_INFLIGHT,
  *	and connections waiting for an agent slot, or for an agent at all,
  *	give up after TIMEOUT_MS.  TCP Fast Open is refused on the listener
