@@ -22,11 +22,14 @@
  *
  * References: the ULP holds the module from init to the sock's
  * destruction (tcp_cleanup_ulp puts it); the listener holds one more from
- * init until the sock is freed, because request socks of the listener
- * point at the proto copy; every connection created from the listener
- * holds one through its sk_prot_creator (the copy's owner is this module)
- * for its whole life.  So rmmod fails with EBUSY while any of them exists
- * and can never leave a sock pointing at freed module memory.
+ * init until the sock is freed, because its request socks point at the
+ * proto copy.  The clone leaves nothing of ours on a new connection (its
+ * proto, sk_prot_creator and callbacks are TCP's), so delivered
+ * connections do not hold the module.  Request socks that a reuseport
+ * migration moved to another listener may outlive the module: the proto
+ * copies are never freed, and unload points their functions back at
+ * TCP's.  So rmmod fails with EBUSY while a listener that was ever
+ * attached is open, and leaves nothing pointing at freed module memory.
  *
  * The flow: when TCP queues a connection, the listener's data_ready
  * schedules the drain instead of waking the application; the drain takes
@@ -67,6 +70,7 @@
 #include <linux/file.h>
 #include <linux/in6.h>
 #include <linux/jiffies.h>
+#include <linux/kmemleak.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/poll.h>
@@ -111,7 +115,13 @@ struct ktls_lproto {
 
 static unsigned int ktls_listen_net_id __read_mostly;
 static struct workqueue_struct *ktls_listen_wq;
-static struct ktls_lproto ktls_lprotos[2];
+/*
+ * Allocated, and on unload deliberately not freed: request socks copy
+ * their listener's proto pointer, and one that a reuseport migration moved
+ * to another listener can outlive the module.  Unload points the copies'
+ * functions back at TCP's (ktls_listen_uninit()).
+ */
+static struct ktls_lproto *ktls_lprotos[2];
 static DEFINE_MUTEX(ktls_lproto_lock);	/* builds ktls_lprotos */
 static DEFINE_MUTEX(ktls_attach_lock);	/* one ULP init at a time */
 static struct ktls_listener *ktls_attaching;	/* whose init may succeed */
@@ -130,7 +140,7 @@ static int ktls_family_idx(const struct sock *sk)
 /* The proto the listener had; the same for every listener of a family. */
 static struct proto *ktls_orig_prot(const struct sock *sk)
 {
-	return smp_load_acquire(&ktls_lprotos[ktls_family_idx(sk)].orig);
+	return smp_load_acquire(&ktls_lprotos[ktls_family_idx(sk)])->orig;
 }
 
 /* The listener state of an attached sock, or NULL. */
@@ -1009,7 +1019,7 @@ static void ktls_listen_hook(struct sock *sk, struct ktls_listener *l,
 	sk->sk_data_ready = ktls_listen_data_ready;
 	write_unlock_bh(&sk->sk_callback_lock);
 	WRITE_ONCE(icsk->icsk_accept_queue.fastopenq.max_qlen, 0);
-	WRITE_ONCE(sk->sk_prot, &ktls_lprotos[ktls_family_idx(sk)].prot);
+	WRITE_ONCE(sk->sk_prot, &ktls_lprotos[ktls_family_idx(sk)]->prot);
 }
 
 /*
@@ -1022,7 +1032,7 @@ static void ktls_listen_unhook(struct sock *sk, struct ktls_listener *l)
 	if (sk->sk_data_ready == ktls_listen_data_ready)
 		sk->sk_data_ready = l->kl_orig_data_ready;
 	write_unlock_bh(&sk->sk_callback_lock);
-	if (READ_ONCE(sk->sk_prot) == &ktls_lprotos[ktls_family_idx(sk)].prot)
+	if (READ_ONCE(sk->sk_prot) == &ktls_lprotos[ktls_family_idx(sk)]->prot)
 		WRITE_ONCE(sk->sk_prot, l->kl_orig_prot);
 }
 
@@ -1037,7 +1047,7 @@ static int ktls_listen_ulp_init(struct sock *sk)
 	if (sk->sk_state != TCP_LISTEN)
 		return -EINVAL;
 	if (sk->sk_prot != sk->sk_prot_creator ||
-	    sk->sk_prot != ktls_lprotos[idx].orig)
+	    !ktls_lprotos[idx] || sk->sk_prot != ktls_lprotos[idx]->orig)
 		return -EBUSY;
 	ktls_listen_hook(sk, l, NULL);
 	return 0;
@@ -1068,11 +1078,13 @@ static void ktls_listen_ulp_clone(const struct request_sock *req,
 	RCU_INIT_POINTER(icsk->icsk_ulp_data, NULL);
 	/* (a detached listener has its own proto and data_ready again) */
 	for (i = 0; i < ARRAY_SIZE(ktls_lprotos); i++) {
-		if (newsk->sk_prot != &ktls_lprotos[i].prot)
+		struct ktls_lproto *lp = smp_load_acquire(&ktls_lprotos[i]);
+
+		if (!lp || newsk->sk_prot != &lp->prot)
 			continue;
-		WRITE_ONCE(newsk->sk_prot, ktls_lprotos[i].orig);
+		WRITE_ONCE(newsk->sk_prot, lp->orig);
 		/* the proto it is freed through, too: nothing of ours stays */
-		newsk->sk_prot_creator = ktls_lprotos[i].orig;
+		newsk->sk_prot_creator = lp->orig;
 	}
 	if (newsk->sk_data_ready == ktls_listen_data_ready)
 		newsk->sk_data_ready = l->kl_orig_data_ready;
@@ -1091,14 +1103,21 @@ static struct tcp_ulp_ops ktls_listen_ulp = {
 /* Builds the family's listener proto from @sk's on first use. */
 static int ktls_lproto_prepare(struct sock *sk)
 {
-	struct ktls_lproto *lp = &ktls_lprotos[ktls_family_idx(sk)];
+	struct ktls_lproto **lpp = &ktls_lprotos[ktls_family_idx(sk)];
 	struct proto *prot = READ_ONCE(sk->sk_prot);
+	struct ktls_lproto *lp;
 	int ret = 0;
 
 	mutex_lock(&ktls_lproto_lock);
-	if (!lp->orig) {
+	lp = *lpp;
+	if (!lp) {
 		if (prot != sk->sk_prot_creator || !prot->accept || !prot->diag_destroy) {
 			ret = -EBUSY;
+			goto out;
+		}
+		lp = kmalloc(sizeof(*lp), GFP_KERNEL);
+		if (!lp) {
+			ret = -ENOMEM;
 			goto out;
 		}
 		lp->prot = *prot;
@@ -1107,7 +1126,8 @@ static int ktls_lproto_prepare(struct sock *sk)
 		lp->prot.disconnect = ktls_listen_disconnect;
 		lp->prot.diag_destroy = ktls_listen_diag_destroy;
 		lp->prot.setsockopt = ktls_listen_setsockopt;
-		smp_store_release(&lp->orig, prot);
+		lp->orig = prot;
+		smp_store_release(lpp, lp);
 	} else if (lp->orig != prot) {
 		ret = -EBUSY;	/* sockmap or another layer owns its proto */
 	}
@@ -1436,8 +1456,25 @@ void ktls_listen_shutdown(void)
  */
 void ktls_listen_uninit(void)
 {
+	struct ktls_lproto *lp;
+	int i;
+
 	unregister_pernet_subsys(&ktls_listen_net_ops);
 	destroy_workqueue(ktls_listen_wq);
 	rcu_barrier();		/* ktls_listener_free_rcu() */
 	ktls_graft_uninit();
+	/* Only request socks can still point at a listener proto: give them
+	 * TCP's functions, and leave the memory (see ktls_lprotos). */
+	for (i = 0; i < ARRAY_SIZE(ktls_lprotos); i++) {
+		lp = ktls_lprotos[i];
+		if (!lp)
+			continue;
+		WRITE_ONCE(lp->prot.accept, lp->orig->accept);
+		WRITE_ONCE(lp->prot.close, lp->orig->close);
+		WRITE_ONCE(lp->prot.disconnect, lp->orig->disconnect);
+		WRITE_ONCE(lp->prot.diag_destroy, lp->orig->diag_destroy);
+		WRITE_ONCE(lp->prot.setsockopt, lp->orig->setsockopt);
+		kmemleak_not_leak(lp);
+		ktls_lprotos[i] = NULL;
+	}
 }
