@@ -482,14 +482,20 @@ static bool ktls_listen_divert(struct ktls_listener *l)
 		mutex_unlock(&l->kl_accept_lock);
 		return false;
 	}
-	req = ktls_acceptq_unlink(l->kl_sk, false, KTLS_DRAIN_BATCH);
+	spin_lock_bh(&l->kl_lock);
+	req = l->kl_raw;
+	l->kl_raw = NULL;
+	l->kl_raw_tail = &l->kl_raw;
+	spin_unlock_bh(&l->kl_lock);
+	if (!req)	/* (those data_ready was not called for) */
+		req = ktls_acceptq_unlink(l->kl_sk, false, KTLS_DRAIN_BATCH);
 	mutex_unlock(&l->kl_accept_lock);
 	for (; req; req = next, n++) {
 		next = req->dl_next;
 		req->dl_next = NULL;
 		ktls_listen_divert_one(l, req);
 	}
-	return n == KTLS_DRAIN_BATCH;
+	return n >= KTLS_DRAIN_BATCH;
 }
 
 /* Moves connections past their deadline to @doomed.  kl_lock held. */
@@ -813,7 +819,7 @@ static struct sock *ktls_listen_accept(struct sock *sk, KTLS_PROT_ACCEPT_ARGS)
  */
 static void ktls_listener_stop(struct ktls_listener *l, bool final, bool unlocked)
 {
-	struct request_sock *req, *next;
+	struct request_sock *req, *next, *raw;
 	struct ktls_lconn *lc, *tmp;
 	struct socket_wq *wq;
 	LIST_HEAD(doomed);
@@ -828,7 +834,15 @@ static void ktls_listener_stop(struct ktls_listener *l, bool final, bool unlocke
 		l->kl_stopping = true;
 	l->kl_nhello -= ktls_lconn_doom_all(&l->kl_hello, &doomed);
 	l->kl_nqueued -= ktls_lconn_doom_all(&l->kl_queued, &doomed);
+	raw = l->kl_raw;
+	l->kl_raw = NULL;
+	l->kl_raw_tail = &l->kl_raw;
 	spin_unlock_bh(&l->kl_lock);
+	for (; raw; raw = next) {
+		next = raw->dl_next;
+		raw->dl_next = NULL;
+		ktls_listen_forget_child(raw, raw->sk);
+	}
 
 	req = ktls_acceptq_unlink(l->kl_sk, true, INT_MAX);
 	spin_lock_bh(&l->kl_lock);
@@ -965,11 +979,27 @@ static void ktls_listen_data_ready(struct sock *sk)
 	struct ktls_listener *l = rcu_dereference_raw(inet_csk(sk)->icsk_ulp_data);
 
 	/* (after shutdown() and connect() it is an ordinary connection) */
+	struct request_sock *req, *last;
+
 	if (READ_ONCE(l->kl_detached) || READ_ONCE(l->kl_stopping) ||
-	    READ_ONCE(sk->sk_state) != TCP_LISTEN)
+	    READ_ONCE(sk->sk_state) != TCP_LISTEN) {
 		l->kl_orig_data_ready(sk);
-	else
-		ktls_listen_kick_drain(l, 0);
+		return;
+	}
+	/*
+	 * Off the accept queue at once, so that poll() does not report the
+	 * listener readable for it (a level-triggered loop would spin).
+	 */
+	req = ktls_acceptq_unlink(sk, false, INT_MAX);
+	if (req) {
+		for (last = req; last->dl_next; last = last->dl_next)
+			;
+		spin_lock_bh(&l->kl_lock);
+		*l->kl_raw_tail = req;
+		l->kl_raw_tail = &last->dl_next;
+		spin_unlock_bh(&l->kl_lock);
+	}
+	ktls_listen_kick_drain(l, 0);
 }
 
 static void ktls_listen_sk_destruct(struct sock *sk)
@@ -1201,6 +1231,7 @@ int ktls_listen_attach(struct net *net, struct socket *sock,
 	INIT_DELAYED_WORK(&l->kl_drain, ktls_listen_drain);
 	mutex_init(&l->kl_accept_lock);
 	spin_lock_init(&l->kl_lock);
+	l->kl_raw_tail = &l->kl_raw;
 	INIT_LIST_HEAD(&l->kl_hello);
 	INIT_LIST_HEAD(&l->kl_queued);
 	INIT_LIST_HEAD(&l->kl_ready);

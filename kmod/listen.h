@@ -77,6 +77,8 @@ struct ktls_listener {
 	unsigned int		kl_nqueued;	/* ... for an agent */
 	unsigned int		kl_inflight;	/* handshakes with an agent */
 	unsigned int		kl_nready;	/* established, in the accept queue */
+	struct request_sock	*kl_raw;	/* taken off the queue in softirq, */
+	struct request_sock	**kl_raw_tail;	/* for the drain (dl_next chain) */
 	struct list_head	kl_hello;
 	struct list_head	kl_queued;
 	struct list_head	kl_ready;
