@@ -475,27 +475,29 @@ out:
 static bool ktls_listen_divert(struct ktls_listener *l)
 {
 	struct request_sock *req, *next;
+	bool stopped;
 	int n = 0;
 
 	mutex_lock(&l->kl_accept_lock);
-	if (READ_ONCE(l->kl_detached) || READ_ONCE(l->kl_stopping)) {
-		mutex_unlock(&l->kl_accept_lock);
-		return false;
-	}
 	spin_lock_bh(&l->kl_lock);
 	req = l->kl_raw;
 	l->kl_raw = NULL;
 	l->kl_raw_tail = &l->kl_raw;
+	stopped = l->kl_detached || l->kl_stopping;
 	spin_unlock_bh(&l->kl_lock);
-	if (!req)	/* (those data_ready was not called for) */
+	if (!req && !stopped)	/* (those data_ready was not called for) */
 		req = ktls_acceptq_unlink(l->kl_sk, false, KTLS_DRAIN_BATCH);
 	mutex_unlock(&l->kl_accept_lock);
 	for (; req; req = next, n++) {
 		next = req->dl_next;
 		req->dl_next = NULL;
-		ktls_listen_divert_one(l, req);
+		/* (a data_ready that raced the stop took these) */
+		if (stopped)
+			ktls_listen_forget_child(req, req->sk);
+		else
+			ktls_listen_divert_one(l, req);
 	}
-	return n >= KTLS_DRAIN_BATCH;
+	return !stopped && n >= KTLS_DRAIN_BATCH;
 }
 
 /* Moves connections past their deadline to @doomed.  kl_lock held. */
@@ -977,10 +979,9 @@ static int ktls_listen_setsockopt(struct sock *sk, int level, int optname,
 static void ktls_listen_data_ready(struct sock *sk)
 {
 	struct ktls_listener *l = rcu_dereference_raw(inet_csk(sk)->icsk_ulp_data);
-
-	/* (after shutdown() and connect() it is an ordinary connection) */
 	struct request_sock *req, *last;
 
+	/* (after shutdown() and connect() it is an ordinary connection) */
 	if (READ_ONCE(l->kl_detached) || READ_ONCE(l->kl_stopping) ||
 	    READ_ONCE(sk->sk_state) != TCP_LISTEN) {
 		l->kl_orig_data_ready(sk);
