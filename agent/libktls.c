@@ -264,12 +264,15 @@ static void module_recover(struct ktls_ctx *c)
 		for (unsigned int i = 0; i < c->cap; i++) {
 			struct ktls_result_msg r;
 			uint32_t id = c->tab[i].id;
+			struct pending *pend;
 			int ret;
 
 			if (c->tab[i].fd < 0)
 				continue;
 			ret = ktls_broker_collect(&c->genl, id, &r);
-			if (ret == -ENOENT && c->tab[i].fd >= 0 && c->tab[i].id == id) {
+			/* (events read during the call may have moved the table) */
+			pend = tab_slot(c, id, false);
+			if (ret == -ENOENT && pend && pend->fd >= 0) {
 				memset(&r, 0, sizeof(r));
 				r.id = id;
 				r.status = ESHUTDOWN;
