@@ -7,11 +7,15 @@
  * Ending has two halves.  Under kn_lock the request becomes COMPLETED,
  * leaves every index and its requester is told (a COMPLETE notification,
  * or the result is kept for COLLECT when that cannot be queued).  Then,
- * with no lock held, the ender shuts the socket down if the kernel ended a
- * request an agent was working on, cancels the timeout, and drops the
+ * with no lock held, the ender cancels the timeout, shuts the socket down
+ * if the kernel ended a request an agent was working on, and drops the
  * socket reference (a listener's connection goes to ktls_listen_conn_end()).
- * Nothing that takes a socket lock or sleeps on another task runs under
- * kn_lock: a requester that stalls its own socket cannot wedge the broker.
+ * Nothing that takes a socket lock runs under kn_lock, and no netlink
+ * handler, timeout or NETLINK_URELEASE waits for one: the shutdown, which
+ * takes the lock of a socket its requester may hold for as long as it
+ * likes, runs in a work item of its own (kr_end_work on ktls_end_wq).  A
+ * requester that stalls its own socket can wedge neither the broker nor
+ * genetlink.
  *
  * Who is who: a requester and an agent are netlink sockets, held by the
  * request, not port ids, which a closing socket frees for anyone to bind
@@ -46,7 +50,8 @@ unsigned int ktls_max_pending_per_uid = 1024;
 unsigned int ktls_default_timeout_ms = 10000;
 
 static unsigned int ktls_net_id __read_mostly;
-static struct workqueue_struct *ktls_wq;
+static struct workqueue_struct *ktls_wq;	/* timeouts */
+static struct workqueue_struct *ktls_end_wq;	/* shutdowns */
 static LIST_HEAD(ktls_nets);
 static DEFINE_MUTEX(ktls_nets_lock);	/* protects ktls_nets */
 static bool ktls_shutting_down;
@@ -249,39 +254,64 @@ static void ktls_req_end(struct ktls_net *kn, struct ktls_req *req, u32 status,
 }
 
 /*
- * The second half, without kn_lock: shuts down what must stop, cancels the
- * timeouts (but that of @running, whose timeout is the caller) and hands
- * each socket back (fput) or to its listener.  Consumes @ended.
+ * Hands the socket of an ended request back (shut down first if asked)
+ * and drops the ender's reference.  No lock held.
+ */
+static void ktls_req_hand_back(struct ktls_net *kn, struct ktls_req *req)
+{
+	struct ktls_lconn *lconn = req->kr_params.lconn;
+	struct file *file = req->kr_file;
+
+	req->kr_file = NULL;
+	req->kr_params.lconn = NULL;
+	/* An agent may still be at work on it: stop it. */
+	if (req->kr_end_shutdown && file)
+		kernel_sock_shutdown(sock_from_file(file), SHUT_RDWR);
+	if (lconn) {
+		ktls_listen_conn_end(lconn, file, req->kr_result.status);
+		mutex_lock(&kn->kn_lock);
+		list_del(&req->kr_ending);
+		kn->kn_ending_seq++;
+		mutex_unlock(&kn->kn_lock);
+		wake_up_all(&kn->kn_end_wq);
+	} else if (file) {
+		fput(file);
+	}
+	ktls_req_put(req);
+}
+
+static void ktls_req_end_work(struct work_struct *work)
+{
+	struct ktls_req *req = container_of(work, struct ktls_req, kr_end_work);
+	struct ktls_net *kn = req->kr_kn;
+
+	ktls_req_hand_back(kn, req);
+	if (atomic_dec_and_test(&kn->kn_end_works))
+		wake_up_var(&kn->kn_end_works);
+}
+
+/*
+ * The second half, without kn_lock: cancels the timeouts (but that of
+ * @running, whose timeout is the caller) and hands each socket back, or
+ * with @defer leaves that to kr_end_work where a socket must be shut down
+ * (the caller must not wait for a socket lock).  Consumes @ended.
  */
 static void ktls_req_end_finish(struct ktls_net *kn, struct list_head *ended,
-				struct ktls_req *running)
+				struct ktls_req *running, bool defer)
 {
 	struct ktls_req *req, *tmp;
 
 	lockdep_assert_not_held(&kn->kn_lock);
 	list_for_each_entry_safe(req, tmp, ended, kr_end_node) {
-		struct ktls_lconn *lconn = req->kr_params.lconn;
-		struct file *file = req->kr_file;
-
 		list_del(&req->kr_end_node);
-		req->kr_file = NULL;
-		req->kr_params.lconn = NULL;
 		if (req != running && cancel_delayed_work_sync(&req->kr_timeout))
 			ktls_req_timer_put(req);
-		/* An agent may still be at work on it: stop it. */
-		if (req->kr_end_shutdown && file)
-			kernel_sock_shutdown(sock_from_file(file), SHUT_RDWR);
-		if (lconn) {
-			ktls_listen_conn_end(lconn, file, req->kr_result.status);
-			mutex_lock(&kn->kn_lock);
-			list_del(&req->kr_ending);
-			kn->kn_ending_seq++;
-			mutex_unlock(&kn->kn_lock);
-			wake_up_all(&kn->kn_end_wq);
-		} else if (file) {
-			fput(file);
+		if (defer && req->kr_end_shutdown && req->kr_file) {
+			atomic_inc(&kn->kn_end_works);
+			queue_work(ktls_end_wq, &req->kr_end_work);
+			continue;
 		}
-		ktls_req_put(req);
+		ktls_req_hand_back(kn, req);
 	}
 }
 
@@ -299,7 +329,7 @@ static void ktls_req_timeout(struct work_struct *work)
 			     req->kr_state == KTLS_OFFLOAD_STATE_ACCEPTED, &ended);
 	}
 	mutex_unlock(&kn->kn_lock);
-	ktls_req_end_finish(kn, &ended, req);
+	ktls_req_end_finish(kn, &ended, req, true);
 	ktls_req_timer_put(req);
 }
 
@@ -353,6 +383,7 @@ int ktls_req_submit(struct net *net, struct sock *nlsk, u32 portid,
 	INIT_LIST_HEAD(&req->kr_pending);
 	INIT_LIST_HEAD(&req->kr_ending);
 	INIT_DELAYED_WORK(&req->kr_timeout, ktls_req_timeout);
+	INIT_WORK(&req->kr_end_work, ktls_req_end_work);
 	req->kr_sk = p->sock->sk;
 	if (p->lconn) {
 		req->kr_uid = p->owner_uid;
@@ -531,7 +562,7 @@ static bool ktls_req_accepted_by(const struct ktls_req *req, const struct sock *
  *
  * For status 0 the socket must run kernel TLS in both directions with the
  * version and cipher @res claims; the result reports what the kernel has.
- * The socket lock is taken with no broker lock held.
+ * Never waits for the socket's lock.
  *
  * Return: 0; -ENOENT for an unknown or ended request; -EPERM if another
  * socket accepted it (or nobody did); -EPROTO if status 0 was claimed for a
@@ -563,7 +594,6 @@ int ktls_req_done(struct net *net, struct sock *nlsk, u32 id, struct ktls_result
 	sock_hold(sk);
 	mutex_unlock(&kn->kn_lock);
 
-	/* lock_sock() may wait on the requester: no broker lock here. */
 	if (!status && (ktls_sock_tls_info(sk, &version, &cipher) ||
 			version != res->tls_version || cipher != res->cipher)) {
 		status = EPROTO;
@@ -584,7 +614,7 @@ int ktls_req_done(struct net *net, struct sock *nlsk, u32 id, struct ktls_result
 		ktls_req_end(kn, req, status, status == EPROTO, &ended);
 	}
 	mutex_unlock(&kn->kn_lock);
-	ktls_req_end_finish(kn, &ended, NULL);
+	ktls_req_end_finish(kn, &ended, NULL, true);
 	ktls_req_put(req);
 	return ret;
 }
@@ -595,8 +625,9 @@ int ktls_req_done(struct net *net, struct sock *nlsk, u32 id, struct ktls_result
  * @nlsk: the requester's netlink socket, which must have submitted it
  * @id: the request
  *
- * A request an agent has accepted is ended and its socket shut down, so
- * that the agent stops; a pending one leaves the socket as it was.
+ * A request an agent has accepted is ended and its socket shut down (soon
+ * after: in a work item), so that the agent stops; a pending one leaves the
+ * socket as it was.
  *
  * Return: 0, or -ENOENT if there is no such live request of @nlsk.
  */
@@ -617,7 +648,7 @@ int ktls_req_cancel(struct net *net, struct sock *nlsk, u32 id)
 		ret = 0;
 	}
 	mutex_unlock(&kn->kn_lock);
-	ktls_req_end_finish(kn, &ended, NULL);
+	ktls_req_end_finish(kn, &ended, NULL, true);
 	return ret;
 }
 
@@ -717,7 +748,7 @@ void ktls_req_portid_gone(struct net *net, u32 portid)
 	if (lost)
 		kn->kn_stats.agent_losses++;
 	mutex_unlock(&kn->kn_lock);
-	ktls_req_end_finish(kn, &ended, NULL);
+	ktls_req_end_finish(kn, &ended, NULL, true);
 }
 
 /* Is a connection of @l between the two halves of its end?  kn_lock held. */
@@ -761,9 +792,11 @@ void ktls_req_end_listener(struct net *net, struct ktls_listener *l)
 		ktls_req_end(kn, req, ECANCELED, true, &ended);
 	}
 	mutex_unlock(&kn->kn_lock);
-	ktls_req_end_finish(kn, &ended, NULL);
+	ktls_req_end_finish(kn, &ended, NULL, false);
 
-	/* Others (a timeout) may be between the halves of ending one. */
+	/* Others (a timeout, kr_end_work) may be between the halves of
+	 * ending one.
+	 */
 	for (;;) {
 		mutex_lock(&kn->kn_lock);
 		busy = ktls_listener_ending(kn, l);
@@ -838,8 +871,11 @@ void ktls_net_stats(struct net *net, struct ktls_stats *st, unsigned int *live)
 	mutex_unlock(&kn->kn_lock);
 }
 
-/* Ends every live request of @kn with @status; with @silent nobody is
- * told and kept results are forgotten too.
+/*
+ * Ends every live request of @kn with @status; with @silent nobody is told
+ * and kept results are forgotten too.  Unload must not wait on a socket
+ * lock a requester may hold forever, so the sockets are not shut down:
+ * the agents lose the module with them.
  */
 static void ktls_net_fail_all(struct ktls_net *kn, u32 status, bool silent)
 {
@@ -852,13 +888,12 @@ static void ktls_net_fail_all(struct ktls_net *kn, u32 status, bool silent)
 		if (silent)
 			ktls_req_drop_requester(req);
 		if (req->kr_state != KTLS_OFFLOAD_STATE_COMPLETED)
-			ktls_req_end(kn, req, status,
-				     req->kr_state == KTLS_OFFLOAD_STATE_ACCEPTED, &ended);
+			ktls_req_end(kn, req, status, false, &ended);
 		else if (silent)
 			ktls_req_forget(kn, req);
 	}
 	mutex_unlock(&kn->kn_lock);
-	ktls_req_end_finish(kn, &ended, NULL);
+	ktls_req_end_finish(kn, &ended, NULL, false);
 }
 
 static int __net_init ktls_net_init(struct net *net)
@@ -876,6 +911,7 @@ static int __net_init ktls_net_init(struct net *net)
 	INIT_LIST_HEAD(&kn->kn_ending);
 	init_waitqueue_head(&kn->kn_end_wq);
 	atomic_set(&kn->kn_timers, 0);
+	atomic_set(&kn->kn_end_works, 0);
 	kn->kn_ready_armed = true;
 	mutex_lock(&ktls_nets_lock);
 	list_add(&kn->kn_node, &ktls_nets);
@@ -898,6 +934,7 @@ static void __net_exit ktls_net_exit(struct net *net)
 	 */
 	ktls_net_fail_all(kn, ESHUTDOWN, true);
 	wait_var_event(&kn->kn_timers, !atomic_read(&kn->kn_timers));
+	wait_var_event(&kn->kn_end_works, !atomic_read(&kn->kn_end_works));
 	WARN_ON_ONCE(!xa_empty(&kn->kn_reqs));
 	xa_for_each(&kn->kn_agents, idx, sk)
 		sock_put(sk);
@@ -925,9 +962,21 @@ int __init ktls_req_init(void)
 	ktls_wq = alloc_workqueue("ktls_offload", WQ_UNBOUND, 0);
 	if (!ktls_wq)
 		return -ENOMEM;
+	/* apart, so that stalled shutdowns cannot hold up the timeouts */
+	ktls_end_wq = alloc_workqueue("ktls_offload_end", WQ_UNBOUND, 0);
+	if (!ktls_end_wq) {
+		ret = -ENOMEM;
+		goto err_end_wq;
+	}
 	ret = register_pernet_subsys(&ktls_net_ops);
 	if (ret)
-		destroy_workqueue(ktls_wq);
+		goto err_pernet;
+	return 0;
+
+err_pernet:
+	destroy_workqueue(ktls_end_wq);
+err_end_wq:
+	destroy_workqueue(ktls_wq);
 	return ret;
 }
 
@@ -954,5 +1003,6 @@ void ktls_req_shutdown(void)
 void ktls_req_uninit(void)
 {
 	unregister_pernet_subsys(&ktls_net_ops);
+	destroy_workqueue(ktls_end_wq);
 	destroy_workqueue(ktls_wq);
 }

@@ -96,6 +96,7 @@ struct ktls_req {
 	bool			kr_uid_counted;	/* against max_pending_per_uid */
 
 	struct delayed_work	kr_timeout;
+	struct work_struct	kr_end_work;	/* the shutdown, off the caller */
 };
 
 #define KTLS_SOCK_HASH_BITS	7
@@ -119,6 +120,7 @@ struct ktls_net {
 	struct ktls_stats	kn_stats;
 	wait_queue_head_t	kn_end_wq;	/* waits for kn_ending_seq */
 	atomic_t		kn_timers;	/* timeouts queued or running */
+	atomic_t		kn_end_works;	/* kr_end_works queued or running */
 	struct list_head	kn_node;	/* on ktls_nets */
 };
 

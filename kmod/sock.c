@@ -48,8 +48,10 @@ int ktls_sock_check_submit(struct socket *sock, const struct net *net)
  * @version: receives TLS_1_2_VERSION or TLS_1_3_VERSION
  * @cipher: receives the TLS_CIPHER_* of both directions
  *
- * Takes the socket lock: never call it under a lock the socket's owner
- * can make us wait for.
+ * Reads the tls context under RCU, as tls_get_info() does for sock_diag,
+ * and never takes the socket lock: the requester owns the socket and may
+ * hold its lock for as long as it likes, and a netlink handler must not
+ * wait for it.  A direction's configuration does not change once set.
  *
  * Return: 0 if the tls ULP is attached and both TX and RX are configured
  * (in software or on the NIC), with the same version and cipher;
@@ -58,24 +60,28 @@ int ktls_sock_check_submit(struct socket *sock, const struct net *net)
 int ktls_sock_tls_info(struct sock *sk, u16 *version, u16 *cipher)
 {
 	const struct inet_connection_sock *icsk = inet_csk(sk);
-	const struct tls_crypto_info *tx, *rx;
+	const struct tcp_ulp_ops *ulp;
 	const struct tls_context *ctx;
 	int ret = -EPROTO;
 
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return -EPROTO;
-	lock_sock(sk);
-	if (icsk->icsk_ulp_ops && !strcmp(icsk->icsk_ulp_ops->name, "tls")) {
-		ctx = tls_get_ctx(sk);
-		tx = ctx ? &ctx->crypto_send.info : NULL;
-		rx = ctx ? &ctx->crypto_recv.info : NULL;
-		if (ctx && ctx->tx_conf != TLS_BASE && ctx->rx_conf != TLS_BASE &&
-		    tx->version == rx->version && tx->cipher_type == rx->cipher_type) {
+	rcu_read_lock();
+	ulp = READ_ONCE(icsk->icsk_ulp_ops);
+	ctx = rcu_dereference(icsk->icsk_ulp_data);
+	if (ulp && ctx && !strcmp(ulp->name, "tls") &&
+	    ctx->tx_conf != TLS_BASE && ctx->rx_conf != TLS_BASE) {
+		const struct tls_crypto_info *tx = &ctx->crypto_send.info;
+		const struct tls_crypto_info *rx = &ctx->crypto_recv.info;
+
+		if (tx->version == rx->version && tx->cipher_type == rx->cipher_type &&
+		    tx->version == ctx->prot_info.version &&
+		    tx->cipher_type == ctx->prot_info.cipher_type) {
 			*version = tx->version;
 			*cipher = tx->cipher_type;
 			ret = 0;
 		}
 	}
-	release_sock(sk);
+	rcu_read_unlock();
 	return ret;
 }

@@ -1691,7 +1691,7 @@ static void test_listener_profile(struct ktls_genl *g)
 
 static void test_rmmod(struct ktls_genl *g, struct events *ev)
 {
-	int a[20], b[20], ret, shut = 0, eof = 0;
+	int a[20], b[20], ret, shut = 0;
 	double t0;
 	uint32_t id;
 
@@ -1710,9 +1710,6 @@ static void test_rmmod(struct ktls_genl *g, struct events *ev)
 	for (int i = 0; i < ev->n; i++)
 		shut += ev->r[i].status == ESHUTDOWN;
 	ok(shut == 20, "every requester is told ESHUTDOWN (%d of 20)", shut);
-	for (int i = 0; i < 20; i++)
-		eof += peer_sees_eof(b[i], 2000 * time_scale);
-	ok(eof == 20, "and every socket the agent held is shut down (%d of 20)", eof);
 	for (int i = 0; i < 20; i++) {
 		close(a[i]);
 		close(b[i]);

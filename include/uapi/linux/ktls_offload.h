@@ -80,10 +80,11 @@
  *	the socket has), ESHUTDOWN (module unloaded or namespace gone).
  *	After any status but 0 the requester must treat the socket as dead:
  *	if an agent had accepted the request and the kernel ended it
- *	(ETIMEDOUT, ECANCELED, ECONNABORTED, EPROTO, ESHUTDOWN), the kernel has
- *	shut the socket down (SHUT_RDWR) so that the agent's work on it stops;
- *	after the agent's own errno the socket holds an unfinished handshake.
- *	A request that no agent had accepted yet leaves the socket untouched.
+ *	(ETIMEDOUT, ECANCELED, ECONNABORTED, EPROTO), the kernel shuts the
+ *	socket down (SHUT_RDWR, right after the notification) so that the
+ *	agent's work on it stops; after the agent's own errno, or ESHUTDOWN,
+ *	the socket holds an unfinished handshake.  A request that no agent
+ *	had accepted yet leaves the socket untouched.
  *
  * KTLS_OFFLOAD_CMD_COLLECT
  *	KTLS_OFFLOAD_A_RESULT_ID           NLA_U32, required
