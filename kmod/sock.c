@@ -14,6 +14,10 @@
  * @sock: the socket a requester submitted
  * @net: the requester's network namespace
  *
+ * Looks without the socket lock, which the requester may hold for as long
+ * as it likes (a netlink handler must not wait for it): a snapshot, as
+ * good as any, since the state may change the moment after either way.
+ *
  * Return: 0 for an established TCP socket of @net over IPv4 or IPv6
  * without a ULP; -EPROTONOSUPPORT if it is not TCP, -EXDEV if it belongs to
  * another network namespace, -EINVAL if it is listening, -ENOTCONN if it
@@ -22,7 +26,7 @@
 int ktls_sock_check_submit(struct socket *sock, const struct net *net)
 {
 	struct sock *sk = sock->sk;
-	int ret = 0;
+	int state;
 
 	if (!sk || sock->type != SOCK_STREAM || sk->sk_protocol != IPPROTO_TCP ||
 	    (sk->sk_family != AF_INET && sk->sk_family != AF_INET6))
@@ -31,15 +35,14 @@ int ktls_sock_check_submit(struct socket *sock, const struct net *net)
 	if (!net_eq(sock_net(sk), net))
 		return -EXDEV;
 
-	lock_sock(sk);
-	if (sk->sk_state == TCP_LISTEN)
-		ret = -EINVAL;
-	else if (sk->sk_state != TCP_ESTABLISHED)
-		ret = -ENOTCONN;
-	else if (inet_csk(sk)->icsk_ulp_ops)
-		ret = -EBUSY;
-	release_sock(sk);
-	return ret;
+	state = READ_ONCE(sk->sk_state);
+	if (state == TCP_LISTEN)
+		return -EINVAL;
+	if (state != TCP_ESTABLISHED)
+		return -ENOTCONN;
+	if (READ_ONCE(inet_csk(sk)->icsk_ulp_ops))
+		return -EBUSY;
+	return 0;
 }
 
 /**

@@ -15,6 +15,7 @@
  *   slow   like ktls after 300 ms
  *   slowfail  like fail after 300 ms
  *   late   wait until the request has timed out, then DONE 0 with kTLS
+ *   fakewait  like fake once the test writes a byte to the trigger pipe
  *   liar   install AES-128-GCM, claim AES-256-GCM in DONE
  *   drop   close the fd at once, never DONE
  * It reports each ACCEPT ("A ...") and DONE result ("D id errno") on a pipe.
@@ -45,6 +46,9 @@
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <linux/userfaultfd.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
@@ -135,6 +139,7 @@ static int has_ulp(int fd)
 /* ---- the test agent ---- */
 
 static int report_fd = -1;
+static int trigger[2] = { -1, -1 };	/* test -> agent, for "fakewait" */
 
 static void report(const char *fmt, ...)
 {
@@ -171,6 +176,12 @@ static void agent_handle(struct ktls_genl *g, struct ktls_accepted *a)
 		usleep(300 * 1000);
 	if (!strcmp(mode, "late"))
 		usleep((a->timeout_ms + 300) * 1000);
+	if (!strcmp(mode, "fakewait")) {
+		char c;
+
+		if (read(trigger[0], &c, 1) != 1)
+			_exit(4);
+	}
 
 	if (!strcmp(mode, "fail") || !strcmp(mode, "slowfail")) {
 		r.status = EACCES;
@@ -180,7 +191,7 @@ static void agent_handle(struct ktls_genl *g, struct ktls_accepted *a)
 			TLS_CIPHER_AES_GCM_256;
 		strcpy(r.alpn, "h2");
 		strcpy(r.peer_identity, "CN=agent-test");
-		if (strcmp(mode, "fake") && install_test_keys(a->fd) < 0)
+		if (strncmp(mode, "fake", 4) && install_test_keys(a->fd) < 0)
 			r.status = EIO;
 	}
 	ret = ktls_broker_done(g, &r);
@@ -1689,6 +1700,172 @@ static void test_listener_profile(struct ktls_genl *g)
 	close(l);
 }
 
+struct stall {
+	int fd, uffd;
+	void *page;
+	pthread_t thr;
+	ssize_t sent;
+};
+
+static void *stall_send(void *arg)
+{
+	struct stall *st = arg;
+
+	st->sent = send(st->fd, st->page, 4096, MSG_NOSIGNAL);
+	return NULL;
+}
+
+static void stall_release(struct stall *st)
+{
+	struct uffdio_zeropage zp = {
+		.range = { .start = (unsigned long)st->page, .len = 4096 },
+	};
+
+	ioctl(st->uffd, UFFDIO_ZEROPAGE, &zp);
+	pthread_join(st->thr, NULL);
+	munmap(st->page, 4096);
+	close(st->uffd);
+}
+
+/*
+ * Holds the lock of @fd's socket as a hostile requester can: a send() from
+ * memory whose page fault nobody serves (userfaultfd here, root only; FUSE
+ * for an unprivileged user) sleeps in the copy with the socket locked.
+ * 0 once the sender is seen stuck in the fault.
+ */
+static int stall_lock(struct stall *st, int fd, int ms)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct pollfd pfd;
+	struct uffd_msg msg;
+
+	st->fd = fd;
+	st->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (st->uffd < 0 || ioctl(st->uffd, UFFDIO_API, &api))
+		return -1;
+	st->page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+	reg.range.start = (unsigned long)st->page;
+	reg.range.len = 4096;
+	if (st->page == MAP_FAILED || ioctl(st->uffd, UFFDIO_REGISTER, &reg) ||
+	    pthread_create(&st->thr, NULL, stall_send, st))
+		return -1;
+	pfd.fd = st->uffd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, ms) == 1 && read(st->uffd, &msg, sizeof(msg)) == sizeof(msg) &&
+	    msg.event == UFFD_EVENT_PAGEFAULT)
+		return 0;
+	stall_release(st);
+	return -1;
+}
+
+/* Runs @fn in a child; its @n ints, or -1 if it did not report within @ms. */
+static int in_child_timed(void (*fn)(int *res), int *res, size_t n, int ms, pid_t *pidp)
+{
+	ssize_t len = (ssize_t)(n * sizeof(*res));
+	struct pollfd pfd;
+	int p[2], ret;
+
+	if (pipe(p))
+		return -1;
+	fflush(stdout);
+	*pidp = fork();
+	if (*pidp == 0) {
+		close(p[0]);
+		fn(res);
+		_exit(write(p[1], res, len) == len ? 0 : 1);
+	}
+	close(p[1]);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	ret = poll(&pfd, 1, ms) == 1 && read(p[0], res, len) == len ? 0 : -1;
+	close(p[0]);
+	return ret;
+}
+
+static void stats_child(int *res)
+{
+	struct ktls_stats_msg st;
+	struct ktls_genl g;
+
+	res[0] = ktls_genl_open(&g);
+	if (!res[0])
+		res[0] = ktls_broker_stats(&g, &st);
+}
+
+static int stalled_fd = -1;
+
+static void submit_stalled_child(int *res)
+{
+	struct ktls_genl g;
+	uint32_t id;
+
+	res[0] = ktls_genl_open(&g);
+	if (!res[0])
+		res[0] = submit(&g, stalled_fd, "drop", 0, 30000, &id);
+}
+
+/*
+ * H4, and H3 by another door: a requester holds its socket's lock
+ * indefinitely.  Neither the agent's DONE on that socket, nor the broker's
+ * lock (GET_STATS), nor a SUBMIT of it may wait for that lock.
+ */
+static void test_stalled_socket_lock(struct ktls_genl *g)
+{
+	int a, b, a2, b2, stats[1] = { 1 }, sub[1] = { 1 }, rs, rsub, done = 0;
+	struct ktls_result_msg r = { 0 };
+	struct stall st1, st2;
+	pid_t p1 = -1, p2 = -1;
+	const char *rep;
+	char want[64];
+	uint32_t id;
+
+	loopback_tcp_pair(&a, &b);
+	loopback_tcp_pair(&a2, &b2);
+	is_err(submit(g, a, "fakewait", 0, 30000, &id), 0,
+	       "SUBMIT for an agent that will claim success without kTLS");
+	agent_report(5000);
+	if (stall_lock(&st1, a, 5000 * time_scale) ||
+	    stall_lock(&st2, a2, 5000 * time_scale)) {
+		ok(0, "H4: the requester holds its sockets' locks (userfaultfd)");
+		goto out;
+	}
+	ok(1, "the requester holds two sockets' locks (send() stuck in a userfaultfd fault)");
+	if (write(trigger[1], "x", 1) != 1)
+		printf("# cannot trigger the agent\n");
+	rs = in_child_timed(stats_child, stats, 1, 3000 * time_scale, &p1);
+	stalled_fd = a2;
+	rsub = in_child_timed(submit_stalled_child, sub, 1, 3000 * time_scale, &p2);
+	snprintf(want, sizeof(want), "D %u %d", id, EPROTO);
+	rep = agent_report(3000 * time_scale);
+	done = !strcmp(rep, want);
+	stall_release(&st1);
+	stall_release(&st2);
+	ok(done, "H4: the agent's DONE for the locked socket is answered at once (%s)", rep);
+	ok(rs == 0 && stats[0] == 0, "H4: the broker's lock is free meanwhile (GET_STATS %d)",
+	   rs ? -ETIMEDOUT : stats[0]);
+	ok(rsub == 0 && sub[0] == 0, "H3: a SUBMIT of a locked socket is answered at once (%d)",
+	   rsub ? -ETIMEDOUT : sub[0]);
+	is_err(wait_result(g, id, &r, 5000 * time_scale), 0, "the request's COMPLETE arrives");
+	ok(r.status == EPROTO, "with EPROTO (%u)", r.status);
+	ok(peer_sees_eof(b, 5000 * time_scale),
+	   "M6: its socket is shut down once its lock is free");
+	if (!done)	/* the old module answered late */
+		agent_report(5000);
+	if (rsub == 0 || p2 > 0)
+		agent_report(rsub == 0 ? 5000 : 100);	/* the "drop" ACCEPT */
+out:
+	if (p1 > 0)
+		waitpid(p1, NULL, 0);
+	if (p2 > 0)
+		waitpid(p2, NULL, 0);
+	close(a);
+	close(b);
+	close(a2);
+	close(b2);
+}
+
 static void test_rmmod(struct ktls_genl *g, struct events *ev)
 {
 	int a[20], b[20], ret, shut = 0;
@@ -1750,6 +1927,8 @@ int main(void)
 	close(a);
 	close(b);
 
+	if (pipe(trigger))
+		printf("# no trigger pipe\n");
 	ok(agent_start() == 0, "the test agent joins the agents group");
 	test_errors(&g);
 	test_handoff(&g);
@@ -1770,6 +1949,7 @@ int main(void)
 	test_ready_flood();
 	test_portid_reuse();
 	test_listener_profile(&g);
+	test_stalled_socket_lock(&g);
 
 	ktls_broker_stats(&g, &st1);
 	ok(st1.submitted > st0.submitted && st1.timed_out >= 1 && st1.cancelled >= 1 &&
