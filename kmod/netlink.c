@@ -175,23 +175,27 @@ int ktls_nl_notify_complete(struct net *net, u32 portid, u32 id, u64 cookie,
  * @net: the namespace where a request was queued
  *
  * The caller coalesces: one READY until an agent has drained the queue.
+ * A READY that a member's full socket drops is reported to it as ENOBUFS.
+ *
+ * Return: 0, or -ENOMEM if no READY could be made (nobody was told).
  */
-void ktls_nl_notify_ready(struct net *net)
+int ktls_nl_notify_ready(struct net *net)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
 	msg = genlmsg_new(0, GFP_KERNEL);
 	if (!msg)
-		return;
+		return -ENOMEM;
 	hdr = genlmsg_put(msg, 0, 0, &ktls_genl_family, 0, KTLS_OFFLOAD_CMD_READY);
 	if (!hdr) {
 		nlmsg_free(msg);
-		return;
+		return -ENOMEM;
 	}
 	genlmsg_end(msg, hdr);
 	genlmsg_multicast_netns(&ktls_genl_family, net, msg, 0,
 				KTLS_MCGRP_AGENTS, GFP_KERNEL);
+	return 0;
 }
 
 static int ktls_nl_get_version_doit(struct sk_buff *skb, struct genl_info *info)

@@ -9,7 +9,7 @@ struct ktls_result;
 int ktls_genl_init(void);
 void ktls_genl_uninit(void);
 
-void ktls_nl_notify_ready(struct net *net);
+int ktls_nl_notify_ready(struct net *net);
 int ktls_nl_notify_complete(struct net *net, u32 portid, u32 id, u64 cookie,
 			    const struct ktls_result *res);
 

@@ -450,8 +450,11 @@ int ktls_req_submit(struct net *net, struct sock *nlsk, u32 portid,
 	*id = req->kr_id;
 	mutex_unlock(&kn->kn_lock);
 
-	if (ready)
-		ktls_nl_notify_ready(net);
+	if (ready && ktls_nl_notify_ready(net)) {
+		mutex_lock(&kn->kn_lock);
+		kn->kn_ready_armed = true;	/* the next request tries again */
+		mutex_unlock(&kn->kn_lock);
+	}
 	return 0;
 
 err_unlock:
