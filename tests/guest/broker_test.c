@@ -448,13 +448,24 @@ static int read_all(struct ktls_genl *g)
 	return overruns;
 }
 
-/* The peer of a shut-down (or closed) socket reads end of file. */
+/* The peer of a shut-down (or closed) socket reads end of file, after
+ * whatever data was sent before. */
 static int peer_sees_eof(int fd, int ms)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char c;
+	double end = now() + ms / 1000.0;
+	char buf[4096];
 
-	return poll(&pfd, 1, ms) == 1 && read(fd, &c, 1) == 0;
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int left = (int)((end - now()) * 1000);
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, left) != 1)
+			return 0;
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return n == 0;
+	}
 }
 
 static int lo_up(void)
