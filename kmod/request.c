@@ -34,6 +34,7 @@
 
 #include <linux/file.h>
 #include <linux/jiffies.h>
+#include <linux/module.h>
 #include <linux/net.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -280,6 +281,11 @@ static void ktls_req_hand_back(struct ktls_net *kn, struct ktls_req *req)
 	ktls_req_put(req);
 }
 
+/*
+ * Each queued kr_end_work holds a module reference: while a shutdown waits
+ * for a socket lock, rmmod refuses (EBUSY) rather than hang.  The module's
+ * exit still drains ktls_end_wq, so the return after module_put() is safe.
+ */
 static void ktls_req_end_work(struct work_struct *work)
 {
 	struct ktls_req *req = container_of(work, struct ktls_req, kr_end_work);
@@ -288,6 +294,7 @@ static void ktls_req_end_work(struct work_struct *work)
 	ktls_req_hand_back(kn, req);
 	if (atomic_dec_and_test(&kn->kn_end_works))
 		wake_up_var(&kn->kn_end_works);
+	module_put(THIS_MODULE);
 }
 
 /*
@@ -307,6 +314,7 @@ static void ktls_req_end_finish(struct ktls_net *kn, struct list_head *ended,
 		if (req != running && cancel_delayed_work_sync(&req->kr_timeout))
 			ktls_req_timer_put(req);
 		if (defer && req->kr_end_shutdown && req->kr_file) {
+			__module_get(THIS_MODULE);
 			atomic_inc(&kn->kn_end_works);
 			queue_work(ktls_end_wq, &req->kr_end_work);
 			continue;
