@@ -34,7 +34,7 @@ GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test \
 # (defined before "all", whose prerequisites are expanded where it stands)
 FUZZERS	   := $(addprefix $(BUILD)/fuzz/,fuzz_http fuzz_config fuzz_netlink fuzz_sockmsg)
 UNIT_TESTS := $(BUILD)/tests/unit_keyinstall $(BUILD)/tests/unit_http $(BUILD)/tests/unit_sockmsg \
-	      $(BUILD)/tests/unit_tls
+	      $(BUILD)/tests/unit_tls $(BUILD)/tests/unit_access
 
 ktlsctl_OBJS := ktlsctl.o ktlsctl_version.o ktlsctl_listen.o ktlsctl_sockets.o sockdiag.o \
 		broker.o genl.o
@@ -42,7 +42,7 @@ ktlsctl_OBJS := ktlsctl.o ktlsctl_version.o ktlsctl_listen.o ktlsctl_sockets.o s
 libktls_OBJS := libktls.o sockmsg.o broker.o genl.o keyinstall.o
 LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
 agent_OBJS := ktls-agent.o worker.o tls.o handoff.o config.o log.o broker.o genl.o \
-	      keyinstall.o loopback.o sockmsg.o usock.o
+	      keyinstall.o loopback.o sockmsg.o usock.o access.o
 
 .PHONY: soak asan asan-build check-debug-kernel all deps kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install
 all: deps $(PROGS) $(LIBS) $(GUEST_PROGS) $(UNIT_TESTS) $(FUZZERS)
@@ -156,6 +156,10 @@ $(BUILD)/tests/unit_sockmsg: $(BUILD)/tests/unit_sockmsg.o $(BUILD)/lib/libktls.
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit_keyinstall: $(BUILD)/tests/unit_keyinstall.o $(BUILD)/agent/keyinstall.o
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/unit_access: $(BUILD)/tests/unit_access.o $(addprefix $(BUILD)/agent/,access.o \
+			     config.o loopback.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit_tls: $(BUILD)/tests/unit_tls.o $(addprefix $(BUILD)/agent/,tls.o handoff.o \

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +135,128 @@ static int global_key(struct parse_ctx *c, const char *name, const char *v)
 	return 1;
 }
 
+/* The items of a list "a, b c": separated by commas and/or blanks. */
+#define LIST_SEP ", \t"
+
+_Static_assert(sizeof(uid_t) == sizeof(unsigned int) && sizeof(gid_t) == sizeof(unsigned int),
+	       "uid_t and gid_t are stored as unsigned int");
+
+/* A user or group: its name, or a number. */
+static int lookup_id(const char *tok, bool group, unsigned int *out)
+{
+	unsigned int n;
+
+	if (parse_uint(tok, 0, UINT_MAX - 1, &n)) {
+		*out = n;
+		return 1;
+	}
+	if (group) {
+		struct group *gr = getgrnam(tok);
+
+		if (gr)
+			*out = gr->gr_gid;
+		return gr != NULL;
+	} else {
+		struct passwd *pw = getpwnam(tok);
+
+		if (pw)
+			*out = pw->pw_uid;
+		return pw != NULL;
+	}
+}
+
+/* allow_users, allow_groups: appended to what earlier lines said. */
+static int parse_ids(struct parse_ctx *c, const char *key, const char *v, bool group,
+		     unsigned int **ids, int *n)
+{
+	char *copy = strdup(v), *save = NULL, *tok;
+	int ret = 1;
+
+	if (!copy)
+		return 0;
+	for (tok = strtok_r(copy, LIST_SEP, &save); tok; tok = strtok_r(NULL, LIST_SEP, &save)) {
+		unsigned int id, *grown;
+
+		if (!lookup_id(tok, group, &id)) {
+			ret = fail(c, "%s: no %s '%s'", key, group ? "group" : "user", tok);
+			break;
+		}
+		grown = realloc(*ids, (size_t)(*n + 1) * sizeof(**ids));
+		if (!grown) {
+			ret = 0;
+			break;
+		}
+		*ids = grown;
+		(*ids)[(*n)++] = id;
+	}
+	free(copy);
+	return ret;
+}
+
+/* allow_local_ports: "443, 8443, 9000-9009" */
+static int parse_ports(struct parse_ctx *c, const char *v, struct agent_acl *acl)
+{
+	char *copy = strdup(v), *save = NULL, *tok;
+	int ret = 1;
+
+	if (!copy)
+		return 0;
+	for (tok = strtok_r(copy, LIST_SEP, &save); tok; tok = strtok_r(NULL, LIST_SEP, &save)) {
+		struct agent_port_range r, *grown;
+		char *dash = strchr(tok, '-');
+		unsigned int lo, hi;
+
+		if (dash)
+			*dash = '\0';
+		if (!parse_uint(tok, 1, 65535, &lo) ||
+		    !parse_uint(dash ? dash + 1 : tok, 1, 65535, &hi) || hi < lo) {
+			if (dash)
+				*dash = '-';
+			ret = fail(c, "allow_local_ports: '%s' is not a port (1-65535) or a "
+				   "range LOW-HIGH", tok);
+			break;
+		}
+		r.lo = (uint16_t)lo;
+		r.hi = (uint16_t)hi;
+		grown = realloc(acl->ports, (size_t)(acl->n_ports + 1) * sizeof(*grown));
+		if (!grown) {
+			ret = 0;
+			break;
+		}
+		acl->ports = grown;
+		acl->ports[acl->n_ports++] = r;
+	}
+	free(copy);
+	return ret;
+}
+
+/* roles: "server", "client" or both */
+static int parse_roles(struct parse_ctx *c, const char *v, unsigned int *roles)
+{
+	char *copy = strdup(v), *save = NULL, *tok;
+	unsigned int r = 0;
+	int ret = 1;
+
+	if (!copy)
+		return 0;
+	for (tok = strtok_r(copy, LIST_SEP, &save); tok; tok = strtok_r(NULL, LIST_SEP, &save)) {
+		if (!strcmp(tok, "server")) {
+			r |= AGENT_ROLE_SERVER;
+		} else if (!strcmp(tok, "client")) {
+			r |= AGENT_ROLE_CLIENT;
+		} else {
+			ret = fail(c, "roles: '%s' is neither server nor client", tok);
+			break;
+		}
+	}
+	free(copy);
+	if (ret && !r)
+		ret = fail(c, "roles must name server, client or both");
+	if (ret && r)
+		*roles = r;
+	return ret;
+}
+
 static int profile_key(struct parse_ctx *c, const char *name, const char *v)
 {
 	struct agent_profile *p = c->cur;
@@ -175,6 +299,14 @@ static int profile_key(struct parse_ctx *c, const char *name, const char *v)
 	} else if (!strcmp(name, "handshake_timeout")) {
 		if (!parse_uint(v, 1, 300000, &p->handshake_timeout_ms))
 			return fail(c, "handshake_timeout must be 1 to 300000 ms, not '%s'", v);
+	} else if (!strcmp(name, "allow_users")) {
+		return parse_ids(c, name, v, false, (unsigned int **)&p->acl.uids, &p->acl.n_uids);
+	} else if (!strcmp(name, "allow_groups")) {
+		return parse_ids(c, name, v, true, (unsigned int **)&p->acl.gids, &p->acl.n_gids);
+	} else if (!strcmp(name, "allow_local_ports")) {
+		return parse_ports(c, v, &p->acl);
+	} else if (!strcmp(name, "roles")) {
+		return parse_roles(c, v, &p->acl.roles);
 	} else {
 		return fail(c, "unknown key '%s' in [profile %s]", name, p->name);
 	}
@@ -217,6 +349,7 @@ static int new_section(struct parse_ctx *c, const char *section)
 	p->tickets = true;
 	p->ticket_rotation_s = 3600;
 	p->handshake_timeout_ms = 10000;
+	p->acl.roles = AGENT_ROLE_SERVER;
 	if (!set_str(&p->name, name))
 		return 0;
 	c->cur = p;
@@ -308,6 +441,9 @@ void agent_config_free(struct agent_config *cfg)
 		free(p->ca);
 		free(p->priority);
 		free(p->alpn);
+		free(p->acl.uids);
+		free(p->acl.gids);
+		free(p->acl.ports);
 	}
 	free(cfg->profiles);
 	free(cfg->path);

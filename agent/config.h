@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #define AGENT_MAX_KEYPAIRS 8
 #define AGENT_DEFAULT_CONFIG "/etc/ktls-offload/ktls-agent.conf"
@@ -22,6 +24,31 @@ enum module_use {
 	MODULE_AUTO,	/* the module when it is loaded, else only the socket */
 	MODULE_YES,	/* refuse to start without the module */
 	MODULE_NO,	/* UNIX socket only */
+};
+
+/* The roles a profile may be used in (bits). */
+enum agent_role_bits {
+	AGENT_ROLE_SERVER = 1,
+	AGENT_ROLE_CLIENT = 2,
+};
+
+struct agent_port_range {
+	uint16_t lo, hi;
+};
+
+/*
+ * Who may use a profile.  Root may always; others only when their uid is
+ * in @uids or their (effective) gid in @gids.  With @n_ports, the server
+ * role only on sockets whose local port is in one of @ports.
+ */
+struct agent_acl {
+	uid_t *uids;
+	int n_uids;
+	gid_t *gids;
+	int n_gids;
+	struct agent_port_range *ports;
+	int n_ports;
+	unsigned int roles;		/* AGENT_ROLE_*; default server only */
 };
 
 struct agent_keypair {
@@ -40,6 +67,7 @@ struct agent_profile {
 	bool tickets;
 	unsigned int ticket_rotation_s;
 	unsigned int handshake_timeout_ms;
+	struct agent_acl acl;
 };
 
 struct agent_config {

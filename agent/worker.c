@@ -15,6 +15,7 @@
 
 #include <ktls-offload/agent-socket.h>
 
+#include "access.h"
 #include "broker.h"
 #include "log.h"
 #include "sockmsg.h"
@@ -32,6 +33,7 @@ struct conn {
 	int n_jobs;
 	pid_t pid;
 	uid_t uid;
+	gid_t gid;
 };
 
 struct job {
@@ -41,6 +43,7 @@ struct job {
 	struct conn *conn;	/* NULL: from the module */
 	bool conn_gone;		/* the requester hung up: no reply */
 	bool finished;		/* on the worker's dead list */
+	bool refused;		/* not authorised: logged as such already */
 	uint64_t cookie;
 	ino_t ino;		/* of the socket, to refuse a second request */
 	int fd;
@@ -136,7 +139,7 @@ static void job_finish(struct worker *w, struct job *j, struct tls_result *res)
 			  j->id, j->peer, res->tls_version == 0x0304 ? 3 : 2, res->cipher,
 			  res->resumed ? ", resumed" : "", res->alpn[0] ? ", ALPN " : "",
 			  res->alpn);
-	} else {
+	} else if (!j->refused) {
 		agent_log(LOG_NOTICE, "request %u: handshake with %s failed: %s (%s)",
 			  j->id, j->peer, res->reason[0] ? res->reason : strerror(res->err),
 			  strerror(res->err));
@@ -200,6 +203,23 @@ static void refuse(struct worker *w, struct conn *c, uint32_t id, uint64_t cooki
 		shutdown(c->fd, SHUT_RDWR);
 }
 
+/* The requester's command name, escaped, for the log ("?" if gone). */
+static void requester_comm(pid_t pid, char *out, size_t len)
+{
+	char path[64], comm[32] = "?";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = pid > 0 ? fopen(path, "re") : NULL;
+	if (f) {
+		if (!fgets(comm, sizeof(comm), f))
+			snprintf(comm, sizeof(comm), "?");
+		comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	agent_escape(comm, out, len);
+}
+
 /* Starts the handshake of request @a, from the module (@c NULL) or from
  * UNIX-socket connection @c.  Takes @a->fd. */
 static void job_start(struct worker *w, struct conn *c, const struct ktls_accepted *a,
@@ -209,6 +229,10 @@ static void job_start(struct worker *w, struct conn *c, const struct ktls_accept
 	struct epoll_event ev = { .events = EPOLLIN };
 	const struct tls_profile *p;
 	struct tls_result res = { 0 };
+	struct agent_requester req = { .pid = (pid_t)a->pid, .uid = a->uid, .gid = a->gid };
+	unsigned int role = a->role == KTLS_OFFLOAD_ROLE_CLIENT ? AGENT_ROLE_CLIENT :
+			    AGENT_ROLE_SERVER;
+	char name[4 * sizeof(a->profile)], why[256], comm[128];
 	unsigned int ms;
 
 	if (!j) {
@@ -236,7 +260,21 @@ static void job_start(struct worker *w, struct conn *c, const struct ktls_accept
 	if (!p) {
 		res.err = ENOENT;
 		snprintf(res.reason, sizeof(res.reason), "no profile '%s'",
-			 a->profile[0] ? a->profile : "default");
+			 agent_escape(a->profile[0] ? a->profile : "default", name, sizeof(name)));
+		job_finish(w, j, &res);
+		return;
+	}
+	/* Who may use these keys, before a byte of the handshake. */
+	res.err = agent_access_check(p->conf, &req, role, a->fd, why, sizeof(why));
+	if (res.err) {
+		requester_comm(req.pid, comm, sizeof(comm));
+		agent_log(LOG_NOTICE, "request %u from pid %d (%s) uid %u gid %u%s refused, "
+			  "%s role, peer %s: %s", a->id, (int)req.pid, comm,
+			  (unsigned int)req.uid, (unsigned int)req.gid,
+			  c ? " via the agent socket" : "",
+			  role == AGENT_ROLE_CLIENT ? "client" : "server", j->peer, why);
+		snprintf(res.reason, sizeof(res.reason), "%s", why);
+		j->refused = true;
 		job_finish(w, j, &res);
 		return;
 	}
@@ -244,8 +282,8 @@ static void job_start(struct worker *w, struct conn *c, const struct ktls_accept
 		p->conf->handshake_timeout_ms;
 	j->deadline = now() + ms / 1000.0;
 	j->h = tls_handshake_new(p, a->fd,
-				 a->role == KTLS_OFFLOAD_ROLE_CLIENT ? TLS_ROLE_CLIENT :
-				 TLS_ROLE_SERVER, a->peername, a->alpn, &res);
+				 role == AGENT_ROLE_CLIENT ? TLS_ROLE_CLIENT : TLS_ROLE_SERVER,
+				 a->peername, a->alpn, &res);
 	ev.data.ptr = j;
 	if (!j->h || epoll_ctl(w->epfd, EPOLL_CTL_ADD, a->fd, &ev) < 0) {
 		if (!res.err) {
@@ -299,6 +337,7 @@ static void conn_submit(struct worker *w, struct conn *c, struct sockmsg_in *m)
 	a.timeout_ms = s.timeout_ms;
 	a.pid = (uint32_t)c->pid;
 	a.uid = c->uid;
+	a.gid = c->gid;
 	snprintf(a.profile, sizeof(a.profile), "%s", s.profile ? s.profile : "");
 	snprintf(a.peername, sizeof(a.peername), "%s", s.peername ? s.peername : "");
 	snprintf(a.alpn, sizeof(a.alpn), "%s", s.alpn ? s.alpn : "");
@@ -388,6 +427,7 @@ static void conn_accept(struct worker *w)
 	c->fd = fd;
 	c->pid = cred.pid;
 	c->uid = cred.uid;
+	c->gid = cred.gid;
 	ev.data.ptr = c;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		free(c);

@@ -4,7 +4,11 @@
 # without the module), a client sending its request in the same flight as
 # its Finished, SNI with two certificates, client certificates, the client
 # role against gnutls-serv and openssl s_server with its failures, SIGHUP
-# reload with a handshake in flight, and the privilege drop.
+# reload with a handshake in flight, and the privilege drop.  Access
+# control from the hostile side: another user (setpriv) refused by a
+# profile on both paths, then admitted by allow_users or allow_groups; a
+# socket on a port outside allow_local_ports refused; the client role off
+# unless a profile enables it.
 . "$KTLS_SRC/tests/lib/tap.sh"
 . "$KTLS_SRC/tests/lib/pki.sh"
 agent=$KTLS_BUILD/bin/ktls-agent
@@ -32,6 +36,7 @@ write_conf() {	# write_conf FILE [EXTRA-PROFILE-LINES]
 [global]
 workers = 2
 socket = $dir/run/agent.sock
+socket_group = nogroup
 log_level = debug
 
 [profile default]
@@ -55,9 +60,25 @@ ca = $dir/ca.pem
 client_cert = optional
 
 [profile client]
+roles = client
 ca = $dir/ca.pem
 cert = $dir/client.pem
 key = $dir/client.key
+
+[profile for-nobody]
+cert = $dir/server.pem
+key = $dir/server.key
+allow_users = nobody
+
+[profile for-nogroup]
+cert = $dir/server.pem
+key = $dir/server.key
+allow_groups = nogroup
+
+[profile ports]
+cert = $dir/server.pem
+key = $dir/server.key
+allow_local_ports = 8462, 9000-9001
 $2
 EOF
 }
@@ -195,6 +216,57 @@ out=$(HANDOFF_PATH=socket timeout 60 "$client" 127.0.0.1 9502 localhost client 2
 like "a self-signed certificate (UNIX socket path): EKEYREJECTED" "$out" "status 129 "
 ok "the agent logs why, with the peer address" \
 	grep -q "handshake with 127.0.0.1:9502 failed: .*" agent.log
+
+# --- access control -----------------------------------------------------------
+# Servers run as another user: uid 65534 (nobody) or 4242, group nogroup.
+: >results-other.log
+chmod 666 results-other.log
+other_server() {	# other_server UID PORT [PATH [PROFILE]]
+	HANDOFF_PATH=${3:-module} HANDOFF_PROFILE=${4:-} start other-$2 \
+		setpriv --reuid "$1" --regid 65534 --clear-groups \
+		"$server" "$2" http big.bin results-other.log
+	wait_for_line other-$2.out ready || echo "# the server on $2 did not start"
+}
+code() {	# code PORT: the HTTP status curl got (000: none)
+	curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
+		"https://localhost:$1/head/1024" 2>>curl.err
+}
+other_server 65534 8460
+other_server 65534 9460 socket
+other_server 65534 8461 module for-nobody
+other_server 65534 9461 socket for-nobody
+other_server 4242 8464 module for-nogroup
+is "nobody, module path, profile default: no TLS" "$(code 8460)" 000
+like "the requester gets EACCES" "$(tail -n 1 results-other.log)" "status 13 "
+ok "the agent logs the refusal with the requester" wait_for_line agent.log \
+	"refused, server role, peer 127.0.0.1:[0-9]*: uid 65534 gid 65534 may not use profile 'default'"
+like "naming its pid and command" "$(grep 'refused, server role' agent.log | tail -n 1)" \
+	"from pid [0-9]+ \(handoff_server\) uid 65534 gid 65534 refused"
+is "nobody, agent socket, profile default: no TLS" "$(code 9460)" 000
+like "the requester gets EACCES" "$(tail -n 1 results-other.log)" "status 13 .*path socket"
+ok "the agent logs that refusal too" wait_for_line agent.log \
+	"uid 65534 gid 65534 via the agent socket refused"
+is "allow_users = nobody admits it on the module path" "$(code 8461)" 200
+is "and on the socket path" "$(code 9461)" 200
+is "allow_groups = nogroup admits uid 4242 with group nogroup" "$(code 8464)" 200
+like "over kernel TLS" "$(tail -n 1 results-other.log)" "status 0 version 0x30"
+HANDOFF_PROFILE=ports start ports-8462 "$server" 8462 http big.bin results.log
+HANDOFF_PROFILE=ports start ports-8463 "$server" 8463 http big.bin results.log
+wait_for_line ports-8462.out ready && wait_for_line ports-8463.out ready
+is "allow_local_ports = 8462: a socket on port 8463 is refused, even for root" \
+	"$(code 8463)" 000
+like "with EACCES" "$(last_result)" "status 13 "
+ok "the log says why" grep -q "profile 'ports' may not serve local port 8463" agent.log
+is "a socket on port 8462 is served" "$(code 8462)" 200
+out=$(timeout 60 "$client" 127.0.0.1 9500 localhost default 2>&1 | tr '\n' ' ')
+like "the client role with a profile that does not enable it: EACCES" "$out" "status 13 "
+ok "logged as such" grep -q "profile 'default' is not enabled for the client role" agent.log
+out=$(HANDOFF_PATH=socket timeout 60 "$client" 127.0.0.1 9500 localhost default 2>&1 | tr '\n' ' ')
+like "the same on the socket path" "$out" "status 13 "
+out=$(timeout 60 "$client" 127.0.0.1 9500 localhost \
+	"$(printf 'bad\nname')" 2>&1 | tr '\n' ' ')
+like "a profile name with a newline: ENOENT" "$out" "status 2 "
+ok "escaped in the log" grep -q "no profile 'bad\\\\x0aname'" agent.log
 
 # --- SIGHUP -----------------------------------------------------------------
 timeout 60 curl -sS --cacert ca.pem -o /dev/null https://localhost:8446/head/1024 2>/dev/null
