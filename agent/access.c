@@ -46,9 +46,9 @@ int agent_access_check(const struct agent_profile *p, const struct agent_request
 		return EACCES;
 	}
 	if (!user_allowed(acl, r)) {
-		snprintf(why, whylen, "uid %u gid %u may not use profile '%s' "
-			 "(allow_users, allow_groups)", (unsigned int)r->uid,
-			 (unsigned int)r->gid, p->name);
+		snprintf(why, whylen, "profile '%s' does not allow uid %u gid %u "
+			 "(allow_users, allow_groups)", p->name, (unsigned int)r->uid,
+			 (unsigned int)r->gid);
 		return EACCES;
 	}
 	if (role != AGENT_ROLE_SERVER || !acl->n_ports)

@@ -271,13 +271,24 @@ static int profile_key(struct parse_ctx *c, const char *name, const char *v)
 		if (!p->n_pairs || p->pairs[p->n_pairs - 1].key)
 			return fail(c, "key '%s' without a cert line before it", v);
 		return set_str(&p->pairs[p->n_pairs - 1].key, v);
+	} else if (!strcmp(name, "ocsp_response")) {
+		if (!p->n_pairs || !p->pairs[p->n_pairs - 1].key)
+			return fail(c, "ocsp_response '%s' must follow the cert and key lines "
+				    "of its certificate", v);
+		if (p->pairs[p->n_pairs - 1].ocsp)
+			return fail(c, "a second ocsp_response for cert '%s'",
+				    p->pairs[p->n_pairs - 1].cert);
+		return set_str(&p->pairs[p->n_pairs - 1].ocsp, v);
 	} else if (!strcmp(name, "ca")) {
-		if (!strcmp(v, "system")) {
+		p->ca_system = !strcmp(v, "system");
+		if (p->ca_system) {
 			free(p->ca);
 			p->ca = NULL;
 			return 1;
 		}
 		return set_str(&p->ca, v);
+	} else if (!strcmp(name, "crl")) {
+		return set_str(&p->crl, v);
 	} else if (!strcmp(name, "client_cert")) {
 		int i = CHOICE(v, client_cert_modes);
 
@@ -413,9 +424,27 @@ int agent_config_load(const char *path, struct agent_config *cfg,
 	for (int i = 0; i < cfg->n_profiles; i++) {
 		struct agent_profile *p = &cfg->profiles[i];
 
+		const char *why = NULL;
+
 		if (p->n_pairs && !p->pairs[p->n_pairs - 1].key) {
 			snprintf(err, errlen, "%s: profile '%s': cert '%s' has no key line",
 				 path, p->name, p->pairs[p->n_pairs - 1].cert);
+			return -EINVAL;
+		}
+		/* Nothing is trusted by omission: peers are verified against
+		 * the CAs the profile names. */
+		if (p->client_cert != CLIENT_CERT_NONE && !p->ca)
+			why = p->ca_system ?
+			      "client_cert with ca = system would accept a certificate that "
+			      "any public CA issued for any site: name the CAs of your "
+			      "clients (ca = FILE)" :
+			      "client_cert needs ca = FILE, the CAs that issue client certificates";
+		else if ((p->acl.roles & AGENT_ROLE_CLIENT) && !p->ca && !p->ca_system)
+			why = "the client role needs ca = FILE (or ca = system) to verify servers";
+		else if (p->crl && !p->ca && !p->ca_system)
+			why = "crl needs ca: a CRL is checked against the CA that signed it";
+		if (why) {
+			snprintf(err, errlen, "%s: profile '%s': %s", path, p->name, why);
 			return -EINVAL;
 		}
 	}
@@ -436,9 +465,11 @@ void agent_config_free(struct agent_config *cfg)
 		for (int j = 0; j < p->n_pairs; j++) {
 			free(p->pairs[j].cert);
 			free(p->pairs[j].key);
+			free(p->pairs[j].ocsp);
 		}
 		free(p->name);
 		free(p->ca);
+		free(p->crl);
 		free(p->priority);
 		free(p->alpn);
 		free(p->acl.uids);

@@ -54,13 +54,16 @@ struct agent_acl {
 struct agent_keypair {
 	char *cert;
 	char *key;
+	char *ocsp;			/* DER OCSP response to staple, or NULL */
 };
 
 struct agent_profile {
 	char *name;
 	struct agent_keypair pairs[AGENT_MAX_KEYPAIRS];
 	int n_pairs;
-	char *ca;			/* CA bundle; NULL: the system store */
+	char *ca;			/* CA bundle, or NULL */
+	bool ca_system;			/* ca = system: the system trust store */
+	char *crl;			/* PEM CRLs, or NULL */
 	enum client_cert_mode client_cert;
 	char *priority;			/* GnuTLS priority string */
 	char *alpn;			/* comma-separated, server preference */

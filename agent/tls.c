@@ -26,6 +26,8 @@ struct tls_handshake {
 	gnutls_datum_t alpn[16];
 	char alpn_buf[256];
 	char peername[256];		/* GnuTLS keeps a pointer to it */
+	gnutls_typed_vdata_st vdata[2];	/* what the peer's certificate must match */
+	unsigned int n_vdata;
 	/* record-bounded reads (tls_pull) */
 	unsigned char hdr[5];		/* the current record's header */
 	unsigned int hdr_have;		/* bytes of it read from the socket */
@@ -93,6 +95,10 @@ static int profile_load(struct tls_profile *tp, const struct agent_profile *p,
 	tp->conf = p;
 	if (gnutls_certificate_allocate_credentials(&tp->creds) < 0)
 		return -ENOMEM;
+	/* key files return their index (for OCSP responses); CRLs must be
+	 * signed by a trusted CA, or loading fails */
+	gnutls_certificate_set_flags(tp->creds, GNUTLS_CERTIFICATE_API_V2 |
+				     GNUTLS_CERTIFICATE_VERIFY_CRLS);
 	for (int i = 0; i < p->n_pairs; i++) {
 		ret = key_file_private(p->pairs[i].key, err, errlen);
 		if (ret)
@@ -106,17 +112,41 @@ static int profile_load(struct tls_profile *tp, const struct agent_profile *p,
 				 gnutls_strerror(ret));
 			return -EINVAL;
 		}
+		if (!p->pairs[i].ocsp)
+			continue;
+		ret = gnutls_certificate_set_ocsp_status_request_file(tp->creds,
+								      p->pairs[i].ocsp,
+								      (unsigned int)ret);
+		if (ret < 0) {
+			snprintf(err, errlen, "profile %s: OCSP response %s for %s: %s",
+				 p->name, p->pairs[i].ocsp, p->pairs[i].cert,
+				 gnutls_strerror(ret));
+			return -EINVAL;
+		}
 	}
+	/* No CA lines, no trust: nothing is verified against the system
+	 * store unless the profile says ca = system (config.c refuses the
+	 * uses that need a CA without one). */
+	ret = 1;
 	if (p->ca)
 		ret = gnutls_certificate_set_x509_trust_file(tp->creds, p->ca,
 							     GNUTLS_X509_FMT_PEM);
-	else
+	else if (p->ca_system)
 		ret = gnutls_certificate_set_x509_system_trust(tp->creds);
 	if (ret <= 0) {
 		snprintf(err, errlen, "profile %s: CA %s: %s", p->name,
 			 p->ca ? p->ca : "(system trust store)",
 			 ret < 0 ? gnutls_strerror(ret) : "no certificates in it");
 		return -EINVAL;
+	}
+	if (p->crl) {
+		ret = gnutls_certificate_set_x509_crl_file(tp->creds, p->crl,
+							   GNUTLS_X509_FMT_PEM);
+		if (ret <= 0) {
+			snprintf(err, errlen, "profile %s: CRL %s: %s", p->name, p->crl,
+				 ret < 0 ? gnutls_strerror(ret) : "no CRL in it");
+			return -EINVAL;
+		}
 	}
 
 	ret = tls_priority_string(p->priority, cipher_mask, prio, sizeof(prio));
@@ -371,8 +401,12 @@ struct tls_handshake *tls_handshake_new(const struct tls_profile *p, int fd,
 		};
 
 		gnutls_certificate_server_set_request(h->s, req[p->conf->client_cert]);
+		/* a client certificate must be one for TLS clients (EKU) */
+		h->vdata[0].type = GNUTLS_DT_KEY_PURPOSE_OID;
+		h->vdata[0].data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT;
+		h->n_vdata = 1;
 		if (p->conf->client_cert == CLIENT_CERT_REQUIRED)
-			gnutls_session_set_verify_cert(h->s, NULL, 0);
+			gnutls_session_set_verify_cert2(h->s, h->vdata, h->n_vdata, 0);
 		if (p->conf->tickets) {
 			gnutls_session_ticket_enable_server(h->s, &p->ticket_key);
 			gnutls_db_set_cache_expiration(h->s, (int)p->conf->ticket_rotation_s);
@@ -382,9 +416,15 @@ struct tls_handshake *tls_handshake_new(const struct tls_profile *p, int fd,
 		if (!is_ip_address(h->peername))
 			gnutls_server_name_set(h->s, GNUTLS_NAME_DNS, h->peername,
 					       strlen(h->peername));
-		/* Chain, validity period and name (DNS or IP) against the CAs;
-		 * GnuTLS keeps the pointer, so it is the session's own copy. */
-		gnutls_session_set_verify_cert(h->s, h->peername, 0);
+		/* Chain, validity period, name (DNS or IP) and purpose (a
+		 * certificate for TLS servers) against the CAs; GnuTLS keeps
+		 * the pointers, so they are the session's own. */
+		h->vdata[0].type = GNUTLS_DT_DNS_HOSTNAME;
+		h->vdata[0].data = (unsigned char *)h->peername;
+		h->vdata[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
+		h->vdata[1].data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
+		h->n_vdata = 2;
+		gnutls_session_set_verify_cert2(h->s, h->vdata, h->n_vdata, 0);
 	}
 
 	if (alpn && alpn[0]) {
@@ -428,7 +468,7 @@ static int verify_optional_client_cert(struct tls_handshake *h, unsigned int *st
 	if (h->role != TLS_ROLE_SERVER || h->p->conf->client_cert != CLIENT_CERT_OPTIONAL ||
 	    !gnutls_certificate_get_peers(h->s, &n) || !n)
 		return 0;
-	if (gnutls_certificate_verify_peers3(h->s, NULL, status) < 0 || *status)
+	if (gnutls_certificate_verify_peers(h->s, h->vdata, h->n_vdata, status) < 0 || *status)
 		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
 	return 0;
 }

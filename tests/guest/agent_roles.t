@@ -4,7 +4,9 @@
 # without the module), a client sending its request in the same flight as
 # its Finished, SNI with two certificates, client certificates, the client
 # role against gnutls-serv and openssl s_server with its failures, SIGHUP
-# reload with a handshake in flight, and the privilege drop.  Access
+# reload with a handshake in flight, and the privilege drop.  Trust: the
+# purpose (EKU) of peer certificates in both roles, CRLs in both roles
+# (and reloaded on SIGHUP), an OCSP response stapled.  Access
 # control from the hostile side: another user (setpriv) refused by a
 # profile on both paths, then admitted by allow_users or allow_groups; a
 # socket on a port outside allow_local_ports refused; the client role off
@@ -28,6 +30,11 @@ make_cert "$dir" self localhost selfsigned
 make_cert "$dir" untrusted localhost otherca
 make_cert "$dir" client "test client" client
 make_cert "$dir" rogue "rogue client" otherca
+make_cert "$dir" revoked "revoked client" client
+make_cert "$dir" revoked-srv localhost good
+make_cert "$dir" clientonly localhost clientonly
+make_crl "$dir" crl.pem revoked revoked-srv
+make_ocsp "$dir" server
 head -c 8388608 /dev/urandom >big.bin
 big_sha=$(sha256sum <big.bin | cut -d' ' -f1)
 
@@ -42,6 +49,7 @@ log_level = debug
 [profile default]
 cert = $dir/server.pem
 key = $dir/server.key
+ocsp_response = $dir/server.ocsp
 cert = $dir/other.pem
 key = $dir/other.key
 ca = $dir/ca.pem
@@ -51,6 +59,7 @@ alpn = http/1.1
 cert = $dir/server.pem
 key = $dir/server.key
 ca = $dir/ca.pem
+crl = $dir/crl.pem
 client_cert = required
 
 [profile mtls-optional]
@@ -62,6 +71,7 @@ client_cert = optional
 [profile client]
 roles = client
 ca = $dir/ca.pem
+crl = $dir/crl.pem
 cert = $dir/client.pem
 key = $dir/client.key
 
@@ -217,6 +227,51 @@ like "a self-signed certificate (UNIX socket path): EKEYREJECTED" "$out" "status
 ok "the agent logs why, with the peer address" \
 	grep -q "handshake with 127.0.0.1:9502 failed: .*" agent.log
 
+# --- trust: EKU, CRL, OCSP -------------------------------------------------------
+got=$(curl -sS --max-time 60 --cacert ca.pem --cert other.pem --key other.key \
+	-o /dev/null -w '%{http_code}' https://localhost:9444/head/1024 2>>curl.err)
+is "client_cert = required: a certificate for TLS servers only (EKU) is refused" "$got" 000
+like "with EKEYREJECTED" "$(last_result)" "status 129 "
+got=$(curl -sS --max-time 60 --cacert ca.pem --cert other.pem --key other.key \
+	-o /dev/null -w '%{http_code}' https://localhost:8445/head/1024 2>>curl.err)
+is "client_cert = optional: the same certificate is refused too" "$got" 000
+got=$(curl -sS --max-time 60 --cacert ca.pem --cert revoked.pem --key revoked.key \
+	-o /dev/null -w '%{http_code}' https://localhost:9444/head/1024 2>>curl.err)
+is "a client certificate the CRL revokes is refused" "$got" 000
+like "with EKEYREVOKED" "$(last_result)" "status 128 "
+serve_gnutls 9505 clientonly
+serve_gnutls 9506 revoked-srv
+for p in 9505 9506; do
+	wait_until 10 sh -c "ss -Hltn 'sport = :$p' | grep -q ." || echo "# nothing listens on $p"
+done
+out=$(timeout 60 "$client" 127.0.0.1 9505 localhost client 2>&1 | tr '\n' ' ')
+like "client role: a server certificate for TLS clients only (EKU) is refused" "$out" \
+	"status 129 "
+ok "the agent logs the purpose mismatch" grep -q "handshake with 127.0.0.1:9505 failed: .*purpose" \
+	agent.log
+out=$(timeout 60 "$client" 127.0.0.1 9506 localhost client 2>&1 | tr '\n' ' ')
+like "client role: a server certificate the CRL revokes is refused (EKEYREVOKED)" "$out" \
+	"status 128 "
+for v in 1_3 1_2; do
+	out=$(timeout 30 openssl s_client -status -tls$v -connect 127.0.0.1:8443 \
+		-servername localhost </dev/null 2>&1)
+	like "TLS ${v%_*}.${v#*_}: the OCSP response is stapled (openssl s_client -status)" \
+		"$out" "OCSP Response Status: successful"
+	like "TLS ${v%_*}.${v#*_}: and says good" "$out" "Cert Status: good"
+done
+make_crl "$dir" crl.pem revoked revoked-srv client
+kill -HUP "$agent_pid"
+wait_until 20 sh -c '[ "$(grep -c "configuration reloaded" agent.log)" -ge 1 ]'
+got=$(curl -sS --max-time 60 --cacert ca.pem --cert client.pem --key client.key \
+	-o /dev/null -w '%{http_code}' https://localhost:9444/head/1024 2>>curl.err)
+is "SIGHUP rereads the CRL: the client certificate it now revokes is refused" "$got" 000
+make_crl "$dir" crl.pem revoked revoked-srv
+kill -HUP "$agent_pid"
+wait_until 20 sh -c '[ "$(grep -c "configuration reloaded" agent.log)" -ge 2 ]'
+got=$(curl -sS --max-time 60 --cacert ca.pem --cert client.pem --key client.key \
+	-o /dev/null -w '%{http_code}' https://localhost:9444/head/1024 2>>curl.err)
+is "and, revoked no more after the next SIGHUP, accepted again" "$got" 200
+
 # --- access control -----------------------------------------------------------
 # Servers run as another user: uid 65534 (nobody) or 4242, group nogroup.
 : >results-other.log
@@ -239,7 +294,7 @@ other_server 4242 8464 module for-nogroup
 is "nobody, module path, profile default: no TLS" "$(code 8460)" 000
 like "the requester gets EACCES" "$(tail -n 1 results-other.log)" "status 13 "
 ok "the agent logs the refusal with the requester" wait_for_line agent.log \
-	"refused, server role, peer 127.0.0.1:[0-9]*: uid 65534 gid 65534 may not use profile 'default'"
+	"refused, server role, peer 127.0.0.1:[0-9]*: profile 'default' does not allow uid 65534 gid 65534"
 like "naming its pid and command" "$(grep 'refused, server role' agent.log | tail -n 1)" \
 	"from pid [0-9]+ \(handoff_server\) uid 65534 gid 65534 refused"
 is "nobody, agent socket, profile default: no TLS" "$(code 9460)" 000
@@ -279,7 +334,8 @@ write_conf agent.conf "
 cert = $dir/server.pem
 key = $dir/server.key"
 kill -HUP "$agent_pid"
-ok "SIGHUP: the agent reloads" wait_for_line agent.log "configuration reloaded"
+ok "SIGHUP: the agent reloads" \
+	wait_until 20 sh -c '[ "$(grep -c "configuration reloaded" agent.log)" -ge 3 ]'
 got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
 	https://localhost:8446/head/1024 2>>curl.err)
 is "the new profile serves" "$got" 200

@@ -12,6 +12,7 @@ make_pki() {
 cn = "ktls-offload test CA"
 ca
 cert_signing_key
+crl_signing_key
 expiration_days = 30
 T
 	cat >server.tmpl <<T
@@ -61,7 +62,9 @@ wait_nonempty() { wait_until "${2:-10}" test -s "$1"; }
 # make_cert DIR NAME CN KIND: NAME.pem/NAME.key in DIR (after make_pki), for
 # the CN (also its DNS name).  KIND: good (by the test CA), expired (by the
 # test CA, validity ended in 2021), selfsigned, otherca (by a second CA the
-# peers do not trust), client (a client certificate by the test CA).
+# peers do not trust), client (a client certificate by the test CA),
+# clientonly (by the test CA, with the DNS name but only the TLS client
+# purpose: a server presenting it fails an EKU check).
 make_cert() {
 	(
 	set -e
@@ -71,6 +74,7 @@ make_cert() {
 		echo "cn = \"$3\""
 		case $4 in
 		client) echo tls_www_client ;;
+		clientonly) echo "dns_name = \"$3\""; echo tls_www_client ;;
 		*) echo "dns_name = \"$3\""; echo tls_www_server ;;
 		esac
 		echo signing_key
@@ -104,5 +108,44 @@ make_cert() {
 			2>/dev/null ;;
 	esac
 	chmod 600 ./*.key
+	)
+}
+
+# make_crl DIR OUT [NAME...]: OUT, a PEM CRL by the test CA revoking the
+# certificates NAME.pem (none: an empty CRL), valid 30 days.
+make_crl() {
+	(
+	set -e
+	cd "$1"
+	out=$2
+	shift 2
+	printf 'crl_next_update = 30\ncrl_number = %s\n' "$(date +%s)" >crl.tmpl
+	for n in "$@"; do cat "$n.pem"; done >crl-revoke.pem
+	if [ -s crl-revoke.pem ]; then
+		certtool -q --generate-crl --load-ca-privkey ca.key --load-ca-certificate ca.pem \
+			--load-certificate crl-revoke.pem --template crl.tmpl --outfile "$out" 2>/dev/null
+	else
+		certtool -q --generate-crl --load-ca-privkey ca.key --load-ca-certificate ca.pem \
+			--template crl.tmpl --outfile "$out" 2>/dev/null
+	fi
+	)
+}
+
+# make_ocsp DIR NAME [STATUS]: NAME.ocsp, a DER OCSP response by the test
+# CA for NAME.pem, valid 7 days; STATUS good (default) or revoked.
+make_ocsp() {
+	(
+	set -e
+	cd "$1"
+	serial=$(openssl x509 -noout -serial -in "$2.pem" | cut -d= -f2)
+	subj=$(openssl x509 -noout -subject -nameopt compat -in "$2.pem" | sed 's/^subject=//')
+	case ${3:-good} in
+	good) printf 'V\t301231235959Z\t\t%s\tunknown\t%s\n' "$serial" "$subj" ;;
+	revoked) printf 'R\t301231235959Z\t%s\t%s\tunknown\t%s\n' \
+		"$(date -u +%y%m%d%H%M%SZ)" "$serial" "$subj" ;;
+	esac >"$2.ocsp-index"
+	openssl ocsp -issuer ca.pem -cert "$2.pem" -no_nonce -reqout "$2.ocsp-req" >/dev/null 2>&1
+	openssl ocsp -index "$2.ocsp-index" -rsigner ca.pem -rkey ca.key -CA ca.pem \
+		-reqin "$2.ocsp-req" -respout "$2.ocsp" -ndays 7 >/dev/null 2>&1
 	)
 }

@@ -122,12 +122,12 @@ int main(void)
 	check(ret == -EINVAL, "a range upside down is refused");
 	agent_config_free(&cfg);
 
-	ret = load("roles = client\nallow_users = 1000", &cfg, err, sizeof(err));
+	ret = load("roles = client\nca = system\nallow_users = 1000", &cfg, err, sizeof(err));
 	check(ret == 0 && allowed(&cfg, 1000, 1000, AGENT_ROLE_CLIENT, b),
 	      "roles = client enables the client role");
 	check(!allowed(&cfg, 1000, 1000, AGENT_ROLE_SERVER, b), "and only it");
 	agent_config_free(&cfg);
-	ret = load("roles = server, client\nallow_local_ports = 1", &cfg, err, sizeof(err));
+	ret = load("roles = server, client\nca = system\nallow_local_ports = 1", &cfg, err, sizeof(err));
 	check(ret == 0 && allowed(&cfg, 0, 0, AGENT_ROLE_CLIENT, b),
 	      "roles = server, client: allow_local_ports does not apply to the client role");
 	agent_config_free(&cfg);

@@ -1,0 +1,56 @@
+#!/bin/bash
+# ktls-agent --check on the host: the configuration rules that keep trust
+# explicit (client_cert and the client role need a CA; a CRL needs its CA
+# and must be signed by it; an OCSP response must belong to its
+# certificate), with the test PKI of tests/lib/pki.sh.
+. "$KTLS_SRC/tests/lib/tap.sh"
+. "$KTLS_SRC/tests/lib/pki.sh"
+agent=$KTLS_BUILD/bin/ktls-agent
+dir=$(mktemp -d /tmp/agent_config.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir" || exit 1
+make_pki "$dir"
+make_cert "$dir" other other.example good
+make_cert "$dir" untrusted localhost otherca
+make_crl "$dir" crl.pem other
+make_ocsp "$dir" server
+make_ocsp "$dir" other
+
+# check NAME EXTRA-LINES...: ktls-agent -t on a profile with the server key
+check() {
+	_n=$1
+	shift
+	{
+		printf '[profile p]\ncert = %s/server.pem\nkey = %s/server.key\n' "$dir" "$dir"
+		printf '%s\n' "$@"
+	} >"$_n.conf"
+	out=$("$agent" -t -c "$_n.conf" 2>&1)
+	echo "rc=$? $out"
+}
+
+like "client_cert = required without ca: refused" "$(check a 'client_cert = required')" \
+	"^rc=1 .*profile 'p': client_cert needs ca = FILE"
+like "client_cert = optional without ca: refused" "$(check b 'client_cert = optional')" \
+	"^rc=1 .*client_cert needs ca = FILE"
+like "client_cert with ca = system: refused, saying why" \
+	"$(check c 'client_cert = required' 'ca = system')" "^rc=1 .*ca = system would accept"
+like "client_cert with ca = FILE: accepted" \
+	"$(check d 'client_cert = required' "ca = $dir/ca.pem")" "^rc=0 "
+like "the client role without ca: refused" "$(check e 'roles = client')" \
+	"^rc=1 .*the client role needs ca = FILE"
+like "the client role with ca = system: accepted" \
+	"$(check f 'roles = server, client' 'ca = system')" "^rc=0 "
+like "crl without ca: refused" "$(check g "crl = $dir/crl.pem")" "^rc=1 .*crl needs ca"
+like "crl with its CA: accepted" "$(check h "ca = $dir/ca.pem" "crl = $dir/crl.pem")" "^rc=0 "
+like "a CRL the CA did not sign: refused" \
+	"$(check i "ca = $dir/other-ca.pem" "crl = $dir/crl.pem")" "^rc=1 .*CRL $dir/crl.pem"
+like "a CRL file that is not one: refused" \
+	"$(check j "ca = $dir/ca.pem" "crl = $dir/ca.pem")" "^rc=1 .*CRL $dir/ca.pem"
+like "ocsp_response for its certificate: accepted" \
+	"$(check k "ocsp_response = $dir/server.ocsp")" "^rc=0 "
+like "ocsp_response of another certificate: refused" \
+	"$(check l "ocsp_response = $dir/other.ocsp")" "^rc=1 .*OCSP response $dir/other.ocsp for"
+like "ocsp_response before any cert: refused" \
+	"$(printf '[profile p]\nocsp_response = x\n' >m.conf; "$agent" -t -c m.conf 2>&1; echo "rc=$?")" \
+	"must follow the cert and key lines"
+plan $_tap_n
