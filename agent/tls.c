@@ -37,18 +37,126 @@ struct tls_handshake {
 	bool v2_refused;		/* the peer's hello was SSLv2-framed */
 };
 
-int tls_priority_string(const char *base, unsigned int cipher_mask,
-			char *out, size_t len)
+/* Does the running kernel's TLS carry GnuTLS cipher @id? */
+static bool kernel_carries(gnutls_cipher_algorithm_t id, unsigned int cipher_mask)
 {
+	const char *name = gnutls_cipher_get_name(id);
 	const struct ktls_cipher *c;
-	size_t n;
 
-	n = (size_t)snprintf(out, len, "%s:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL",
-			     base && base[0] ? base : "NORMAL");
-	for (unsigned int i = 0; (c = ktls_cipher_at(i)); i++)
-		if (cipher_mask & (1u << i) && n < len)
-			n += (size_t)snprintf(out + n, len - n, ":+%s", c->name);
-	return n < len ? 0 : -ENAMETOOLONG;
+	for (unsigned int i = 0; name && (c = ktls_cipher_at(i)); i++)
+		if ((cipher_mask & (1u << i)) && !strcmp(c->name, name))
+			return true;
+	return false;
+}
+
+/* Appends @prefix and @item to @out, of which *@n bytes are used. */
+static void append(char *out, size_t len, size_t *n, const char *prefix, const char *item)
+{
+	if (*n < len)
+		*n += (size_t)snprintf(out + *n, len - *n, "%s%s", prefix, item);
+}
+
+int tls_priority_resolve(const char *admin, unsigned int cipher_mask, char *out, size_t len,
+			 unsigned int *flags, char *err, size_t errlen)
+{
+	static const char def_system[] = "@SYSTEM:-RSA:%SERVER_PRECEDENCE";
+	static const char def_library[] = "-RSA:%SERVER_PRECEDENCE";
+	gnutls_priority_t p = NULL;
+	const char *where = NULL;
+	const unsigned int *list;
+	char removed[512] = "", kept[512] = "", old_versions[256] = "";
+	size_t n, nr = 0, nk = 0, nv = 0;
+	int count, versions, ciphers, ciphers_kept = 0, ret;
+
+	*flags = 0;
+	if (admin && admin[0]) {
+		n = (size_t)snprintf(out, len, "%s", admin);
+		while (n && n < len && out[n - 1] == ':')
+			out[--n] = '\0';	/* "X:" + ":-Y" would be an empty item */
+	} else if (gnutls_priority_init2(&p, def_system, NULL, 0) == 0) {
+		/* the system's policy, where one is configured */
+		n = (size_t)snprintf(out, len, "%s", def_system);
+	} else {
+		/* else the library's default, which is that policy's stand-in */
+		n = (size_t)snprintf(out, len, "%s", def_library);
+		*flags = GNUTLS_PRIORITY_INIT_DEF_APPEND;
+	}
+	if (p)
+		gnutls_priority_deinit(p);
+	p = NULL;
+	if (n >= len) {
+		snprintf(err, errlen, "priority string longer than %zu bytes", len - 1);
+		return -ENAMETOOLONG;
+	}
+	ret = gnutls_priority_init2(&p, out, &where, *flags);
+	if (ret < 0) {
+		snprintf(err, errlen, "priority '%s' is not valid near '%s'", out,
+			 where ? where : "");
+		return -EINVAL;
+	}
+
+	/* Only ever remove: versions other than TLS 1.2 and 1.3, ciphers the
+	 * kernel cannot carry.  What the administrator removed stays removed;
+	 * the order of what is left is theirs.  Every older version goes,
+	 * listed or not: GnuTLS leaves TLS 1.3 out of "NORMAL:-VERS-TLS1.2"
+	 * while TLS 1.1 is still in (no gaps), and means TLS 1.3 only once
+	 * the older ones are gone too. */
+	for (const gnutls_protocol_t *v = gnutls_protocol_list(); *v; v++)
+		if (*v != GNUTLS_TLS1_2 && *v != GNUTLS_TLS1_3 && gnutls_protocol_get_name(*v))
+			append(out, len, &n, ":-VERS-", gnutls_protocol_get_name(*v));
+	count = gnutls_priority_cipher_list(p, &list);
+	for (int i = 0; i < count; i++) {
+		const char *name = gnutls_cipher_get_name((gnutls_cipher_algorithm_t)list[i]);
+
+		if (!name)
+			continue;
+		if (kernel_carries((gnutls_cipher_algorithm_t)list[i], cipher_mask)) {
+			ciphers_kept++;
+		} else {
+			append(out, len, &n, ":-", name);
+			append(removed, sizeof(removed), &nr, " ", name);
+		}
+	}
+	count = gnutls_priority_protocol_list(p, &list);
+	for (int i = 0; i < count; i++)
+		if (gnutls_protocol_get_name((gnutls_protocol_t)list[i]))
+			append(old_versions, sizeof(old_versions), &nv, " ",
+			       gnutls_protocol_get_name((gnutls_protocol_t)list[i]));
+	gnutls_priority_deinit(p);
+	p = NULL;
+	if (n >= len) {
+		snprintf(err, errlen, "priority string longer than %zu bytes", len - 1);
+		return -ENAMETOOLONG;
+	}
+
+	/* What is left must be something the kernel can carry (GnuTLS
+	 * refuses a string that leaves no version or no cipher at all). */
+	if (gnutls_priority_init2(&p, out, NULL, *flags) < 0) {
+		ciphers = ciphers_kept;
+		versions = !ciphers_kept;
+	} else {
+		versions = gnutls_priority_protocol_list(p, &list);
+		ciphers = gnutls_priority_cipher_list(p, &list);
+		gnutls_priority_deinit(p);
+	}
+	for (unsigned int i = 0; ktls_cipher_at(i); i++)
+		if (cipher_mask & (1u << i))
+			append(kept, sizeof(kept), &nk, " ", ktls_cipher_at(i)->name);
+	if (versions <= 0) {
+		snprintf(err, errlen, "priority '%s' leaves no TLS version that kernel TLS "
+			 "carries (TLS1.2, TLS1.3); it allows only:%s",
+			 admin && admin[0] ? admin : "(default)",
+			 old_versions[0] ? old_versions : " none");
+		return -EPROTONOSUPPORT;
+	}
+	if (ciphers <= 0) {
+		snprintf(err, errlen, "priority '%s' leaves no cipher that this kernel's TLS "
+			 "carries (%s); it allows only:%s",
+			 admin && admin[0] ? admin : "(default)", kept[0] ? kept + 1 : "none",
+			 removed[0] ? removed : " none");
+		return -EPROTONOSUPPORT;
+	}
+	return 0;
 }
 
 /* Splits "a,b,c" into datums pointing into @buf (a copy of @list). */
@@ -88,8 +196,8 @@ static int key_file_private(const char *path, char *err, size_t errlen)
 static int profile_load(struct tls_profile *tp, const struct agent_profile *p,
 			unsigned int cipher_mask, char *err, size_t errlen)
 {
-	char prio[512];
-	const char *where = NULL;
+	char prio[4096];
+	unsigned int prio_flags;
 	int ret;
 
 	tp->conf = p;
@@ -149,13 +257,16 @@ static int profile_load(struct tls_profile *tp, const struct agent_profile *p,
 		}
 	}
 
-	ret = tls_priority_string(p->priority, cipher_mask, prio, sizeof(prio));
-	if (!ret)
-		ret = gnutls_priority_init2(&tp->prio, prio, &where, 0);
-	if (ret < 0) {
-		snprintf(err, errlen, "profile %s: priority '%s' is not valid near '%s'",
-			 p->name, p->priority ? p->priority : "NORMAL", where ? where : "");
-		return -EINVAL;
+	ret = tls_priority_resolve(p->priority, cipher_mask, prio, sizeof(prio), &prio_flags,
+				   err, errlen);
+	if (!ret && gnutls_priority_init2(&tp->prio, prio, NULL, prio_flags) < 0)
+		ret = -EINVAL;	/* what was parsed once, minus items, parses */
+	if (ret) {
+		char why[400];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "profile %s: %s", p->name, why);
+		return ret;
 	}
 	if (p->tickets && gnutls_session_ticket_key_generate(&tp->ticket_key) < 0)
 		return -ENOMEM;

@@ -41,9 +41,18 @@ void tls_runtime_free(struct tls_runtime *rt);
 const struct tls_profile *tls_runtime_profile(const struct tls_runtime *rt,
 					      const char *name);
 
-/* The priority string used for a profile, given the kernel's ciphers. */
-int tls_priority_string(const char *base, unsigned int cipher_mask,
-			char *out, size_t len);
+/*
+ * The GnuTLS priority string of a profile: the administrator's @admin (or,
+ * if NULL, the system's policy "@SYSTEM" where configured, else the
+ * library's default, minus static-RSA key exchange, with server
+ * precedence), with only removals appended: TLS versions other than 1.2
+ * and 1.3, and ciphers this kernel's TLS cannot carry (@cipher_mask).  Into
+ * @out, with the flags for gnutls_priority_init2() in @flags.  Returns 0,
+ * or a negative errno with the reason in @err: not valid, too long, or
+ * nothing left that the kernel can carry (-EPROTONOSUPPORT).
+ */
+int tls_priority_resolve(const char *admin, unsigned int cipher_mask, char *out, size_t len,
+			 unsigned int *flags, char *err, size_t errlen);
 
 enum tls_role { TLS_ROLE_SERVER = 1, TLS_ROLE_CLIENT = 2 };
 

@@ -53,4 +53,20 @@ like "ocsp_response of another certificate: refused" \
 like "ocsp_response before any cert: refused" \
 	"$(printf '[profile p]\nocsp_response = x\n' >m.conf; "$agent" -t -c m.conf 2>&1; echo "rc=$?")" \
 	"must follow the cert and key lines"
+
+# Priority strings (more in unit_tls): the default follows the system's
+# policy (@SYSTEM, GNUTLS_SYSTEM_PRIORITY_FILE here), and what leaves
+# nothing kernel TLS can carry is refused, naming why.
+printf '[priorities]\nSYSTEM = NORMAL:-CIPHER-ALL:+AES-256-CBC\n' >system-cbc.cfg
+like "the default priority is the system's: a CBC-only policy leaves nothing, and says so" \
+	"$(GNUTLS_SYSTEM_PRIORITY_FILE=$dir/system-cbc.cfg check n)" \
+	"^rc=1 .*priority '\(default\)' leaves no cipher that this kernel's TLS carries"
+printf '[priorities]\nSYSTEM = NORMAL:-VERS-TLS1.3\n' >system-12.cfg
+like "a system policy the kernel can carry is accepted" \
+	"$(GNUTLS_SYSTEM_PRIORITY_FILE=$dir/system-12.cfg check o)" "^rc=0 "
+like "priority = NORMAL:-VERS-ALL:+VERS-TLS1.1: refused, naming the versions left" \
+	"$(check p 'priority = NORMAL:-VERS-ALL:+VERS-TLS1.1')" \
+	"^rc=1 .*leaves no TLS version that kernel TLS carries \(TLS1.2, TLS1.3\); it allows only: TLS1.1"
+like "a priority string that does not parse: refused, naming where" \
+	"$(check q 'priority = NORMAL:+BOGUS')" "^rc=1 .*not valid near '\+BOGUS'"
 plan $_tap_n

@@ -4,8 +4,12 @@
  * loopback TCP pair, against a GnuTLS client in a child process: the
  * server's records leave in one write per flush of GnuTLS (its vectored
  * push), not one segment per record, for TLS 1.3 and TLS 1.2; a client
- * offering only TLS 1.0 and 1.1 is refused with a reason.  Kernel TLS itself is not needed: on a kernel
- * without it the handshake completes and only the key installation fails.
+ * offering only TLS 1.0 and 1.1 is refused with a reason.  Priority
+ * strings: the administrator's exclusions hold (versions, ciphers), only
+ * removals are added, the default has no static RSA, and a string that
+ * leaves nothing kernel TLS can carry is refused with the reason.  Kernel
+ * TLS itself is not needed: on a kernel without it the handshake completes
+ * and only the key installation fails.
  */
 #include <errno.h>
 #include <linux/tcp.h>
@@ -173,6 +177,98 @@ static int handshake_ok(const struct tls_result *res)
 	return res->err == 0 || !strncmp(res->reason, "kernel TLS:", 11);
 }
 
+static int has(const unsigned int *list, int len, unsigned int v)
+{
+	for (int i = 0; i < len; i++)
+		if (list[i] == v)
+			return 1;
+	return 0;
+}
+
+/* Resolves @admin and reports on the result; 0 or the resolve error. */
+static int resolve(const char *admin, unsigned int mask, gnutls_priority_t *p, char *err,
+		   size_t errlen)
+{
+	char out[4096];
+	unsigned int flags;
+	int ret;
+
+	*p = NULL;
+	err[0] = '\0';
+	ret = tls_priority_resolve(admin, mask, out, sizeof(out), &flags, err, errlen);
+	if (ret)
+		return ret;
+	if (gnutls_priority_init2(p, out, NULL, flags) < 0)
+		return -EINVAL;
+	printf("# %s -> %s%s\n", admin ? admin : "(default)",
+	       flags ? "(library default):" : "", out);
+	return 0;
+}
+
+static void priority_tests(unsigned int mask)
+{
+	gnutls_priority_t p;
+	const unsigned int *list;
+	char err[512];
+	int k, ret;
+
+	ret = resolve(NULL, mask, &p, err, sizeof(err));
+	check(ret == 0, "the default priority resolves");
+	if (!ret) {
+		k = gnutls_priority_kx_list(p, &list);
+		check(k > 0 && !has(list, k, GNUTLS_KX_RSA), "the default has no static-RSA key exchange");
+		k = gnutls_priority_protocol_list(p, &list);
+		check(k == 2 && has(list, k, GNUTLS_TLS1_3) && has(list, k, GNUTLS_TLS1_2),
+		      "the default allows TLS 1.3 and 1.2 only");
+		k = gnutls_priority_cipher_list(p, &list);
+		check(k > 0 && !has(list, k, GNUTLS_CIPHER_AES_128_CBC) &&
+		      !has(list, k, GNUTLS_CIPHER_AES_128_CCM_8),
+		      "the default allows ciphers kernel TLS carries only");
+		gnutls_priority_deinit(p);
+	}
+	ret = resolve("NORMAL:-VERS-TLS1.2", mask, &p, err, sizeof(err));
+	if (!ret) {
+		k = gnutls_priority_protocol_list(p, &list);
+		check(k == 1 && list[0] == GNUTLS_TLS1_3, "NORMAL:-VERS-TLS1.2 stays TLS 1.3 only");
+		gnutls_priority_deinit(p);
+	} else {
+		check(0, "NORMAL:-VERS-TLS1.2 resolves");
+	}
+	ret = resolve("SECURE256", mask, &p, err, sizeof(err));
+	if (!ret) {
+		k = gnutls_priority_cipher_list(p, &list);
+		check(k > 0 && !has(list, k, GNUTLS_CIPHER_AES_128_GCM) &&
+		      !has(list, k, GNUTLS_CIPHER_AES_128_CCM),
+		      "SECURE256 keeps AES-128 out");
+		gnutls_priority_deinit(p);
+	} else {
+		check(0, "SECURE256 resolves");
+	}
+	ret = resolve("NORMAL:-CHACHA20-POLY1305", mask, &p, err, sizeof(err));
+	if (!ret) {
+		k = gnutls_priority_cipher_list(p, &list);
+		check(!has(list, k, GNUTLS_CIPHER_CHACHA20_POLY1305) &&
+		      has(list, k, GNUTLS_CIPHER_AES_256_GCM),
+		      "a cipher the administrator removed stays removed");
+		gnutls_priority_deinit(p);
+	} else {
+		check(0, "NORMAL:-CHACHA20-POLY1305 resolves");
+	}
+	ret = resolve("NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0", mask, &p, err, sizeof(err));
+	check(ret == -EPROTONOSUPPORT && strstr(err, "leaves no TLS version") &&
+	      strstr(err, "TLS1.1"), "TLS 1.0/1.1 only: refused, naming why");
+	printf("# %s\n", err);
+	ret = resolve("NORMAL:-CIPHER-ALL:+AES-256-CBC:+AES-128-CBC", mask, &p, err, sizeof(err));
+	check(ret == -EPROTONOSUPPORT && strstr(err, "leaves no cipher") &&
+	      strstr(err, "AES-256-CBC"), "CBC ciphers only: refused, naming why");
+	printf("# %s\n", err);
+	ret = resolve("NORMAL:-CIPHER-ALL:+AES-128-GCM", mask & ~1u, &p, err, sizeof(err));
+	check(ret == -EPROTONOSUPPORT, "a cipher this kernel lacks only: refused");
+	ret = resolve("NORMAL:+NO-SUCH-THING", mask, &p, err, sizeof(err));
+	check(ret == -EINVAL && strstr(err, "not valid near"), "a bad string: refused, naming where");
+	printf("# %s\n", err);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/unit_tls.XXXXXX", cert[64], key[64], err[256];
@@ -233,6 +329,23 @@ int main(void)
 	 * it waits (the worker's handshake timeout ends it) */
 	st = handshake(&rt.profiles[0], "raw:1603010200010001fc0303", &res, &segs, 1000);
 	check(st == -2, "a TLS record header with its body still to come is waited for");
+
+	priority_tests(mask);
+	/* the review's case: TLS 1.2 and AES-128 removed by the administrator */
+	tls_runtime_free(&rt);
+	prof.priority = "NORMAL:-VERS-TLS1.2:-AES-128-GCM:-AES-128-CCM";
+	if (tls_runtime_load(&rt, &cfg, mask, err, sizeof(err))) {
+		printf("Bail out! %s\n", err);
+		return 1;
+	}
+	st = handshake(&rt.profiles[0], "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM",
+		       &res, &segs, 10000);
+	check(st != 0 && res.err, "priority without TLS 1.2: a TLS 1.2 client is refused");
+	st = handshake(&rt.profiles[0], "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM",
+		       &res, &segs, 10000);
+	check(st != 0 && res.err, "priority without AES-128-GCM: a TLS 1.3 AES-128-GCM client is refused");
+	st = handshake(&rt.profiles[0], "NORMAL", &res, &segs, 10000);
+	check(st == 0 && handshake_ok(&res), "and a client offering the rest is served");
 
 	tls_runtime_free(&rt);
 	unlink(cert);
