@@ -35,7 +35,22 @@ struct tls_handshake {
 	size_t body_left;		/* bytes of its body still unread */
 	bool records_seen;		/* a whole record header was read */
 	bool v2_refused;		/* the peer's hello was SSLv2-framed */
+	unsigned int small_records;	/* record limit the client asked for, if < 2^14 */
+	const char *small_ext;		/* ... in this extension */
 };
+
+/*
+ * Kernel TLS on 6.1 and 6.12 sends records of up to 2^14 bytes and has no
+ * option to send smaller ones (TLS_TX_MAX_PAYLOAD_LEN came later).  So a
+ * limit the client asks for (max_fragment_length, RFC 6066: 512 to 4096;
+ * record_size_limit, RFC 8449) could not be kept after the handoff: its
+ * ClientHello is refused with a handshake_failure alert rather than
+ * answered with records it must reject mid-stream.  A record_size_limit
+ * of 2^14 or more (browsers send 2^14 + 1) is no limit here and is fine.
+ */
+#define KTLS_RECORD_MAX 16384
+#define EXT_MAX_FRAGMENT_LENGTH 1
+#define EXT_RECORD_SIZE_LIMIT 28
 
 /* Does the running kernel's TLS carry GnuTLS cipher @id? */
 static bool kernel_carries(gnutls_cipher_algorithm_t id, unsigned int cipher_mask)
@@ -451,6 +466,34 @@ static int tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 	return poll(&pfd, 1, (int)ms);
 }
 
+static int record_limit_ext(void *ctx, unsigned int tls_id, const unsigned char *data,
+			    unsigned int size)
+{
+	struct tls_handshake *h = ctx;
+
+	if (tls_id == EXT_MAX_FRAGMENT_LENGTH && size == 1 && data[0] >= 1 && data[0] <= 4) {
+		h->small_records = 256u << data[0];	/* 1: 2^9 ... 4: 2^12 */
+		h->small_ext = "max_fragment_length";
+	} else if (tls_id == EXT_RECORD_SIZE_LIMIT && size == 2 &&
+		   (unsigned int)(data[0] << 8 | data[1]) < KTLS_RECORD_MAX) {
+		h->small_records = (unsigned int)(data[0] << 8 | data[1]);
+		h->small_ext = "record_size_limit";
+	}
+	return 0;
+}
+
+static int client_hello_hook(gnutls_session_t s, unsigned int htype, unsigned int when,
+			     unsigned int incoming, const gnutls_datum_t *msg)
+{
+	struct tls_handshake *h = gnutls_session_get_ptr(s);
+
+	if (!incoming || !h)
+		return 0;
+	/* a hello GnuTLS cannot parse is refused by GnuTLS itself */
+	gnutls_ext_raw_parse(h, record_limit_ext, msg, GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO);
+	return h->small_records ? GNUTLS_E_UNIMPLEMENTED_FEATURE : 0;
+}
+
 static int is_ip_address(const char *name)
 {
 	unsigned char buf[16];
@@ -504,6 +547,11 @@ struct tls_handshake *tls_handshake_new(const struct tls_profile *p, int fd,
 	gnutls_credentials_set(h->s, GNUTLS_CRD_CERTIFICATE, p->creds);
 	gnutls_handshake_set_timeout(h->s, 0);
 
+	if (role == TLS_ROLE_SERVER) {
+		gnutls_session_set_ptr(h->s, h);
+		gnutls_handshake_set_hook_function(h->s, GNUTLS_HANDSHAKE_CLIENT_HELLO,
+						   GNUTLS_HOOK_PRE, client_hello_hook);
+	}
 	if (role == TLS_ROLE_SERVER) {
 		static const gnutls_certificate_request_t req[] = {
 			[CLIENT_CERT_NONE] = GNUTLS_CERT_IGNORE,
@@ -608,6 +656,14 @@ int tls_handshake_step(struct tls_handshake *h, bool *want_write,
 			 "SSLv2-compatible ClientHello refused (TLS-framed hellos only)");
 		return 0;
 	}
+	if (h->small_records) {
+		res->err = EMSGSIZE;
+		snprintf(res->reason, sizeof(res->reason), "the client asks for records of at "
+			 "most %u bytes (%s), which kernel TLS cannot keep to: refused",
+			 h->small_records, h->small_ext);
+		gnutls_alert_send(h->s, GNUTLS_AL_FATAL, GNUTLS_A_HANDSHAKE_FAILURE);
+		return 0;
+	}
 	if (ret == 0)
 		ret = verify_optional_client_cert(h, &status);
 	if (ret < 0) {
@@ -638,9 +694,18 @@ int tls_handshake_step(struct tls_handshake *h, bool *want_write,
 	}
 
 	/* bytes of a record read past the handshake would be lost to the kernel */
-	if (h->hdr_have != h->hdr_given || h->body_left)
+	if (h->hdr_have != h->hdr_given || h->body_left) {
 		ret = -EPROTO;
-	else
+	} else if (gnutls_record_get_max_size(h->s) < KTLS_RECORD_MAX) {
+		/* a limit negotiated anyway (the client role, a TLS 1.3
+		 * record_size_limit of exactly 2^14): the kernel would break it */
+		res->err = EMSGSIZE;
+		snprintf(res->reason, sizeof(res->reason), "the peer limits records to %zu "
+			 "bytes, which kernel TLS cannot keep to: refused",
+			 gnutls_record_get_max_size(h->s));
+		gnutls_alert_send(h->s, GNUTLS_AL_FATAL, GNUTLS_A_HANDSHAKE_FAILURE);
+		return 0;
+	} else
 		ret = agent_handoff(h->s, h->fd, &res->tls_version, &res->cipher);
 	if (ret) {
 		res->err = -ret;

@@ -5,8 +5,9 @@
 # ranges, conditional requests, 1,000 requests on one keep-alive
 # connection, 200 concurrent connections, a 256 MiB file byte-exact (and
 # 64 MiB over the UNIX-socket path), traversal attempts, errors, both
-# handoff paths, a stalled handshake that must not delay others, plain
-# mode, graceful stop.
+# handoff paths, a stalled handshake that must not delay others, a client
+# asking for 512-byte records (refused at its ClientHello: kernel TLS
+# cannot send smaller records on these kernels), plain mode, graceful stop.
 . "$KTLS_SRC/tests/lib/tap.sh"
 . "$KTLS_SRC/tests/lib/pki.sh"
 agent=$KTLS_BUILD/bin/ktls-agent
@@ -30,6 +31,7 @@ head -c 268435456 /dev/urandom >www/big.bin
 big_sha=$(sha256sum <www/big.bin | cut -d' ' -f1)
 head -c 1048576 /dev/urandom >www/1m.bin
 head -c 67108864 www/big.bin >www/64m.bin
+head -c 65536 www/big.bin >www/64k.bin
 
 cat >agent.conf <<EOF
 [global]
@@ -172,6 +174,30 @@ like "the access log has a line per response, with the TLS version" \
 	"$(grep '"GET /big.bin HTTP/1.1" 200 ' access.log)" "TLSv1.3 AES-256-GCM|TLSv1.3 AES-128-GCM|TLSv1.3 ChaCha"
 is "the kernel encrypted the bytes (TlsTxSw counts the 200 and the rest)" \
 	"$(($(tls_stat TlsTxSw) - tx0 > 220))" 1
+
+# --- record size limits -----------------------------------------------------
+# gnutls-cli --recordsize 512 asks for max_fragment_length 512 (and
+# record_size_limit): refused with a handshake_failure alert, not served
+# 16 KiB records it would have to reject mid-response.
+get64k() {	# get64k [GNUTLS-CLI-OPTIONS]: the body of GET /64k.bin
+	printf 'GET /64k.bin HTTP/1.0\r\nHost: localhost\r\n\r\n' |
+		timeout 60 gnutls-cli --logfile=gnutls-cli.log --x509cafile ca.pem -p 8443 "$@" localhost \
+		2>>gnutls-cli.err |
+		sed '1,/^\r*$/d'
+}
+for v in 1.3 1.2; do
+	p="NORMAL:-VERS-ALL:+VERS-TLS$v"
+	is "TLS $v, gnutls-cli: GET of 64 KiB arrives intact" \
+		"$(get64k --priority "$p" | sha256sum | cut -d' ' -f1)" \
+		"$(sha256sum <www/64k.bin | cut -d' ' -f1)"
+	out=$(printf 'GET /64k.bin HTTP/1.0\r\n\r\n' | timeout 60 gnutls-cli --x509cafile ca.pem \
+		-p 8443 --priority "$p" --recordsize 512 localhost 2>&1)
+	like "TLS $v, gnutls-cli --recordsize 512: refused with a handshake_failure alert" "$out" \
+		"Handshake failed|[Hh]andshake failure"
+	unlike "and no response" "$out" "HTTP/1.1 200"
+done
+ok "the agent logs why" grep -q "asks for records of at most 512 bytes (max_fragment_length)" \
+	agent.log
 
 # --- handshakes that never finish -------------------------------------------
 # 20 connections on each port send the start of a ClientHello, then nothing:

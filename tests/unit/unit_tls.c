@@ -86,7 +86,10 @@ out:
 }
 
 /* The client, in a child: a blocking handshake, then wait for EOF; or,
- * for a priority "raw:HEX", those bytes instead of a ClientHello. */
+ * for a priority "raw:HEX", those bytes instead of a ClientHello.  A
+ * priority may start with "maxsize=N/" (gnutls_record_set_max_size: its
+ * max_fragment_length or record_size_limit) or "recvsize=N/"
+ * (gnutls_record_set_max_recv_size: record_size_limit). */
 static pid_t client(int fd, int other, const char *priority)
 {
 	pid_t pid = fork();
@@ -114,8 +117,17 @@ static pid_t client(int fd, int other, const char *priority)
 		_exit(0);
 	}
 	if (gnutls_certificate_allocate_credentials(&cred) < 0 ||
-	    gnutls_init(&s, GNUTLS_CLIENT) < 0 ||
-	    gnutls_priority_set_direct(s, priority, NULL) < 0)
+	    gnutls_init(&s, GNUTLS_CLIENT) < 0)
+		_exit(3);
+	if (!strncmp(priority, "maxsize=", 8) || !strncmp(priority, "recvsize=", 9)) {
+		size_t size = strtoul(strchr(priority, '=') + 1, NULL, 10);
+
+		if ((priority[0] == 'm' ? gnutls_record_set_max_size(s, size) :
+		     gnutls_record_set_max_recv_size(s, size)) < 0)
+			_exit(4);
+		priority = strchr(priority, '/') + 1;
+	}
+	if (gnutls_priority_set_direct(s, priority, NULL) < 0)
 		_exit(3);
 	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
 	gnutls_server_name_set(s, GNUTLS_NAME_DNS, "localhost", 9);
@@ -329,6 +341,23 @@ int main(void)
 	 * it waits (the worker's handshake timeout ends it) */
 	st = handshake(&rt.profiles[0], "raw:1603010200010001fc0303", &res, &segs, 1000);
 	check(st == -2, "a TLS record header with its body still to come is waited for");
+
+	/* records smaller than kernel TLS sends: refused at the ClientHello */
+	st = handshake(&rt.profiles[0], "maxsize=512/NORMAL:-VERS-ALL:+VERS-TLS1.3", &res, &segs, 10000);
+	check(st != 0 && res.err == EMSGSIZE, "TLS 1.3: a client asking for 512-byte records is refused");
+	printf("# %s\n", res.reason);
+	st = handshake(&rt.profiles[0], "maxsize=512/NORMAL:-VERS-ALL:+VERS-TLS1.2", &res, &segs, 10000);
+	check(st != 0 && res.err == EMSGSIZE, "TLS 1.2: the same");
+	st = handshake(&rt.profiles[0], "recvsize=4096/NORMAL", &res, &segs, 10000);
+	check(st != 0 && res.err == EMSGSIZE && strstr(res.reason, "record_size_limit"),
+	      "record_size_limit 4096: refused, naming the extension");
+	printf("# %s\n", res.reason);
+	st = handshake(&rt.profiles[0], "recvsize=16384/NORMAL:-VERS-ALL:+VERS-TLS1.2", &res, &segs,
+		       10000);
+	check(st == 0 && handshake_ok(&res), "TLS 1.2, record_size_limit 2^14: served");
+	st = handshake(&rt.profiles[0], "recvsize=16384/NORMAL:-VERS-ALL:+VERS-TLS1.3", &res, &segs,
+		       10000);
+	check(st == 0 && handshake_ok(&res), "TLS 1.3, record_size_limit for 2^14: served");
 
 	priority_tests(mask);
 	/* the review's case: TLS 1.2 and AES-128 removed by the administrator */
