@@ -396,6 +396,34 @@ static void set_defaults(struct agent_config *cfg)
 	cfg->module = MODULE_AUTO;
 }
 
+/*
+ * inih splits a line longer than its limit and parses the rest as a line
+ * of its own.  Debian's inih takes the limit at run time (a buffer of that
+ * size on the stack): priority strings are long, so raise it, and refuse
+ * any line longer still rather than have it split.
+ */
+#define AGENT_MAX_LINE 16384
+
+static int check_line_lengths(FILE *f, int *lineno)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int ret = 0;
+
+	*lineno = 0;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		++*lineno;
+		if (n + 3 > AGENT_MAX_LINE) {	/* '\r', '\n' and '\0' */
+			ret = -EINVAL;
+			break;
+		}
+	}
+	free(line);
+	rewind(f);
+	return ret;
+}
+
 int agent_config_load(const char *path, struct agent_config *cfg,
 		      char *err, size_t errlen)
 {
@@ -412,7 +440,14 @@ int agent_config_load(const char *path, struct agent_config *cfg,
 		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		return -e;
 	}
+	if (check_line_lengths(f, &line)) {
+		fclose(f);
+		snprintf(err, errlen, "%s:%d: line longer than %d bytes", path, line,
+			 AGENT_MAX_LINE - 3);
+		return -EINVAL;
+	}
 	ini_stop_on_first_error = true;
+	ini_max_line = AGENT_MAX_LINE;
 	line = ini_parse_file(f, (ini_handler)on_entry, &c);
 	fclose(f);
 	if (line != 0) {

@@ -144,6 +144,35 @@ static int drop_privileges(const char *user, char *err, size_t errlen)
 	return ret;
 }
 
+static bool str_differ(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") != 0;
+}
+
+/*
+ * A reload applies [global]'s log and log_level; the other keys shape
+ * threads, sockets and privileges set up at start.  Names those that
+ * changed in @out ("" if none).
+ */
+static void restart_only_changes(const struct agent_config *old, const struct agent_config *cfg,
+				 char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+#define CHANGED(cond, name) \
+	do { \
+		if ((cond) && n < len) \
+			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", name); \
+	} while (0)
+	CHANGED(old->workers != cfg->workers, "workers");
+	CHANGED(str_differ(old->user, cfg->user), "user");
+	CHANGED(str_differ(old->socket_path, cfg->socket_path), "socket");
+	CHANGED(str_differ(old->socket_group, cfg->socket_group), "socket_group");
+	CHANGED(old->module != cfg->module, "module");
+#undef CHANGED
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -160,6 +189,7 @@ int main(int argc, char **argv)
 	struct worker **workers;
 	unsigned int mask = 0, n_workers;
 	char err[512], *socket_path;
+	struct agent_config boot = { 0 };	/* [global] as the agent started */
 	sigset_t sigs;
 	int c, ret, status = 0;
 
@@ -206,6 +236,12 @@ int main(int argc, char **argv)
 
 	/* The socket stays where it was bound, whatever a reload says. */
 	socket_path = strdup(agent.gen->cfg.socket_path);
+	boot.workers = agent.gen->cfg.workers;
+	boot.module = agent.gen->cfg.module;
+	boot.user = agent.gen->cfg.user ? strdup(agent.gen->cfg.user) : NULL;
+	boot.socket_path = socket_path;
+	boot.socket_group = agent.gen->cfg.socket_group ? strdup(agent.gen->cfg.socket_group) :
+			    NULL;
 	if (!socket_path) {
 		agent_log(LOG_ERR, "out of memory");
 		agent_generation_put(agent.gen);
@@ -271,6 +307,11 @@ int main(int argc, char **argv)
 			old = agent.gen;
 			agent.gen = g;
 			pthread_mutex_unlock(&agent.lock);
+			agent_log_init(g->cfg.log_syslog, debug ? LOG_DEBUG : g->cfg.log_level);
+			restart_only_changes(&boot, &g->cfg, err, sizeof(err));
+			if (err[0])
+				agent_log(LOG_WARNING, "[global] %s changed: this takes a restart; "
+					  "running on with the values of the start", err);
 			agent_generation_put(old);	/* handshakes in flight keep theirs */
 			agent_log(LOG_INFO, "configuration reloaded from %s", path);
 			continue;
@@ -289,11 +330,19 @@ stop:
 out:
 	if (agent.listen_fd >= 0) {
 		close(agent.listen_fd);
-		if (unlink(socket_path))
-			agent_log(LOG_WARNING, "cannot remove %s: %s", socket_path,
-				  strerror(errno));
+		/* after the privilege drop the directory is root's: the next
+		 * start replaces the stale socket */
+		if (unlink(socket_path)) {
+			bool dropped = errno == EACCES && geteuid();
+
+			agent_log(dropped ? LOG_INFO : LOG_WARNING, "cannot remove %s: %s%s",
+				  socket_path, strerror(dropped ? EACCES : errno),
+				  dropped ? " (the next start replaces it)" : "");
+		}
 	}
 	free(socket_path);
+	free(boot.user);
+	free(boot.socket_group);
 	agent_generation_put(agent.gen);
 	return status;
 }

@@ -30,6 +30,18 @@
  * run that thread on first accept, and any of them may return any
  * connection.  getsockname() on the listener reports the real address.
  *
+ * Fail closed: a port named in KTLS_PRELOAD_PORTS is never served in
+ * plaintext.  If neither way can be set up (or KTLS_PRELOAD_PATH=module
+ * and the module refuses), listen() stops the socket listening and fails
+ * with the reason's errno and a message; a KTLS_PRELOAD_PORTS that does
+ * not parse makes every TCP listen() fail.  The AF_UNIX listener has a
+ * kernel-chosen (autobind) abstract name that no one can take first, and
+ * accepts only its own user's connections.  close() of the server's
+ * listener retires its front (and the thread's copy of the real
+ * listener); fronts are recognised by inode, so a descriptor number
+ * reused by any other way of closing is never mistaken for one.  After
+ * fork() the child starts with no handshakes in flight and a free lock.
+ *
  * Messages go to stderr, prefixed "ktls-preload:".
  */
 #include <dlfcn.h>
@@ -39,14 +51,15 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <ktls-offload/ktls.h>
@@ -64,7 +77,9 @@
  * AF_UNIX listener at @addr; the real TCP listener is @real. */
 struct front {
 	int app_fd;
+	ino_t app_ino;			/* the AF_UNIX listener under app_fd */
 	int real;
+	ino_t real_ino;
 	struct sockaddr_storage name;	/* the real listener's address */
 	socklen_t namelen;
 	struct sockaddr_un addr;
@@ -88,6 +103,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static unsigned short ports[MAX_PORTS];
 static int nports;
+static bool bad_ports;			/* KTLS_PRELOAD_PORTS did not parse */
 static struct ktls_params params = { .role = KTLS_ROLE_SERVER };
 static struct ktls_attach_args attach_args;
 static unsigned int max_inflight = 128;
@@ -96,6 +112,20 @@ static struct front fronts[MAX_FRONTS];	/* under lock */
 static int nfronts;
 static pid_t helper_pid;		/* the process whose thread runs */
 static int helper_wake = -1;		/* tells it of a new front */
+
+/* The real close(), for the library's own descriptors: its close()
+ * below takes the lock, which callers here may hold. */
+static int sys_close(int fd)
+{
+	static int (*next_close)(int);
+	int (*c)(int) = __atomic_load_n(&next_close, __ATOMIC_ACQUIRE);
+
+	if (!c) {
+		c = (int (*)(int))dlsym(RTLD_NEXT, "close");
+		__atomic_store_n(&next_close, c, __ATOMIC_RELEASE);
+	}
+	return c(fd);
+}
 
 static void say(const char *fmt, ...)
 {
@@ -115,6 +145,32 @@ static void say(const char *fmt, ...)
 	(void)!write(2, buf, (size_t)n);
 }
 
+/* fork(): the child must not inherit the lock held by the thread, nor
+ * the parent's handshakes in flight (they complete in the parent). */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+static void fork_child(void)
+{
+	for (int i = 0; i < nfronts; i++)
+		fronts[i].inflight = 0;
+	pthread_mutex_unlock(&lock);
+}
+
+static ino_t inode_of(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : st.st_ino;
+}
+
 static void setup(void)
 {
 	const char *s = getenv("KTLS_PRELOAD_PORTS");
@@ -125,13 +181,17 @@ static void setup(void)
 		dlsym(RTLD_NEXT, "accept4");
 	real_getsockname = (int (*)(int, struct sockaddr *, socklen_t *))
 		dlsym(RTLD_NEXT, "getsockname");
-	while (s && *s && nports < MAX_PORTS) {
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	while (s && *s) {
 		char *end;
 		unsigned long p = strtoul(s, &end, 10);
 
-		if (end == s || p == 0 || p > 65535 || (*end && *end != ',')) {
-			say("KTLS_PRELOAD_PORTS: bad port list '%s'; serving nothing with TLS",
-			    getenv("KTLS_PRELOAD_PORTS"));
+		if (end == s || p == 0 || p > 65535 || (*end && *end != ',') ||
+		    nports == MAX_PORTS) {
+			say("KTLS_PRELOAD_PORTS: bad port list '%s' (at most %d ports, "
+			    "comma-separated): every TCP listen() fails", getenv("KTLS_PRELOAD_PORTS"),
+			    MAX_PORTS);
+			bad_ports = true;
 			nports = 0;
 			break;
 		}
@@ -192,11 +252,12 @@ static int attach_module(int fd)
 	return ret == -EBUSY ? 0 : ret;		/* attached already: fine */
 }
 
+/* The live front under descriptor @fd (still the same socket).  Lock held. */
 static struct front *front_of(int fd)
 {
 	for (int i = 0; i < nfronts; i++)
 		if (fronts[i].app_fd == fd && !fronts[i].dead)
-			return &fronts[i];
+			return inode_of(fd) == fronts[i].app_ino ? &fronts[i] : NULL;
 	return NULL;
 }
 
@@ -212,19 +273,18 @@ static int make_front(int fd, const struct sockaddr_storage *name, socklen_t nam
 	f = &fronts[nfronts];
 	memset(f, 0, sizeof(*f));
 	f->addr.sun_family = AF_UNIX;
-	/* abstract: nothing on disk, gone with the socket */
-	snprintf(f->addr.sun_path + 1, sizeof(f->addr.sun_path) - 1,
-		 "ktls-preload/%d/%d/%ld", (int)getpid(), fd, (long)time(NULL));
-	f->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-				 strlen(f->addr.sun_path + 1));
 	u = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (u < 0)
 		return -errno;
-	if (bind(u, (struct sockaddr *)&f->addr, f->addrlen) ||
+	/* Autobind: the kernel picks an unused abstract name, so no other
+	 * user can have bound it first (nothing on disk, gone with it). */
+	f->addrlen = sizeof(f->addr);
+	if (bind(u, (struct sockaddr *)&f->addr, sizeof(sa_family_t)) ||
+	    real_getsockname(u, (struct sockaddr *)&f->addr, &f->addrlen) ||
 	    real_listen(u, backlog > 4096 ? backlog : 4096)) {
 		int err = -errno;
 
-		close(u);
+		sys_close(u);
 		return err;
 	}
 	real = fcntl(fd, F_DUPFD_CLOEXEC, 256);
@@ -234,16 +294,18 @@ static int make_front(int fd, const struct sockaddr_storage *name, socklen_t nam
 		int err = -errno;
 
 		if (real >= 0)
-			close(real);
-		close(u);
+			sys_close(real);
+		sys_close(u);
 		return err;
 	}
-	close(u);
+	sys_close(u);
 	fcntl(fd, F_SETFD, fdfl);
 	fcntl(fd, F_SETFL, fl & O_NONBLOCK);
 	fcntl(real, F_SETFL, O_NONBLOCK);
 	f->app_fd = fd;
+	f->app_ino = inode_of(fd);
 	f->real = real;
+	f->real_ino = inode_of(real);
 	f->name = *name;
 	f->namelen = namelen;
 	nfronts++;
@@ -262,14 +324,14 @@ static int deliver(int i, int fd)
 		return -EAGAIN;
 	if (connect(u, (struct sockaddr *)&fronts[i].addr, fronts[i].addrlen)) {
 		ret = errno == EAGAIN ? -EAGAIN : -errno;
-		close(u);
+		sys_close(u);
 		if (ret != -EAGAIN)
-			close(fd);
+			sys_close(fd);
 		return ret;
 	}
 	ret = sockmsg_send_fd(u, "k", 1, fd, 0);
-	close(u);
-	close(fd);
+	sys_close(u);
+	sys_close(fd);
 	return ret;
 }
 
@@ -315,7 +377,8 @@ static void *helper(void *arg)
 		pthread_mutex_lock(&lock);
 		for (; added < nfronts; added++) {
 			ev.data.u32 = (uint32_t)added;
-			epoll_ctl(ep, EPOLL_CTL_ADD, fronts[added].real, &ev);
+			if (!fronts[added].dead)
+				epoll_ctl(ep, EPOLL_CTL_ADD, fronts[added].real, &ev);
 		}
 		pthread_mutex_unlock(&lock);
 		n = epoll_wait(ep, evs, 16, waiting ? RETRY_MS : -1);
@@ -328,19 +391,25 @@ static void *helper(void *arg)
 				(void)!read(helper_wake, &v, sizeof(v));
 				continue;
 			}
-			if (i == MAX_FRONTS)
+			if (i == MAX_FRONTS || fronts[i].dead)
 				continue;	/* results: collected below */
 			while (fronts[i].inflight < max_inflight) {
 				struct ktls_params p = params;
 				uint32_t id;
-				int c = real_accept4(fronts[i].real, NULL, NULL,
-						     SOCK_NONBLOCK | SOCK_CLOEXEC);
+				int c = -1;
+
+				/* under the lock: close() may retire the front */
+				pthread_mutex_lock(&lock);
+				if (!fronts[i].dead)
+					c = real_accept4(fronts[i].real, NULL, NULL,
+							 SOCK_NONBLOCK | SOCK_CLOEXEC);
+				pthread_mutex_unlock(&lock);
 
 				if (c < 0)
 					break;
 				p.cookie = (uint64_t)i << 32 | (uint32_t)c;
 				if (ktls_submit(ctx, c, &p, &id) < 0) {
-					close(c);
+					sys_close(c);
 					continue;
 				}
 				fronts[i].inflight++;
@@ -360,7 +429,7 @@ static void *helper(void *arg)
 				 * aborted (and were closed): start afresh */
 				say("lost the agent's socket: %s", strerror(-ret));
 				while (ktls_pending(ctx) && !ktls_collect(ctx, &r))
-					close(r.fd);
+					sys_close(r.fd);
 				epoll_ctl(ep, EPOLL_CTL_DEL, ktls_pollfd(ctx), NULL);
 				ktls_close(ctx);
 				ctx = NULL;
@@ -371,14 +440,14 @@ static void *helper(void *arg)
 			fi = (int)(r.cookie >> 32);
 			fronts[fi].inflight--;
 			if (r.status) {
-				close(r.fd);
+				sys_close(r.fd);
 				continue;
 			}
 			if (deliver(fi, r.fd) == -EAGAIN) {
 				struct waiting *w = malloc(sizeof(*w));
 
 				if (!w) {
-					close(r.fd);
+					sys_close(r.fd);
 					continue;
 				}
 				*w = (struct waiting){ fi, r.fd, waiting };
@@ -409,7 +478,7 @@ static void ensure_helper(void)
 	if (helper_pid == getpid())
 		return;
 	if (helper_wake >= 0 && helper_pid)
-		close(helper_wake);	/* the parent's */
+		sys_close(helper_wake);	/* the parent's */
 	helper_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
@@ -420,6 +489,16 @@ static void ensure_helper(void)
 	pthread_attr_destroy(&a);
 }
 
+/* Fails listen() on a port that was to have TLS: the socket stops
+ * listening (shutdown of a listener closes it), nothing is served. */
+static int refuse_listen(int fd, unsigned int port, int err, const char *why)
+{
+	say("port %u: %s: %s; refusing to serve it without TLS", port, why, strerror(err));
+	shutdown(fd, SHUT_RDWR);
+	errno = err;
+	return -1;
+}
+
 EXPORT int listen(int fd, int backlog)
 {
 	struct sockaddr_storage ss;
@@ -428,6 +507,18 @@ EXPORT int listen(int fd, int backlog)
 	int ret;
 
 	pthread_once(&once, setup);
+	if (bad_ports) {
+		int type = 0;
+		socklen_t ol = sizeof(type);
+
+		if (!getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ol) && type == SOCK_STREAM &&
+		    !real_getsockname(fd, (struct sockaddr *)&ss, &(socklen_t){ sizeof(ss) }) &&
+		    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
+			say("listen() refused: KTLS_PRELOAD_PORTS does not parse");
+			errno = EINVAL;
+			return -1;
+		}
+	}
 	ret = real_listen(fd, backlog);
 	if (ret || !nports || !(port = wanted_port(fd, &ss, &len)))
 		return ret;
@@ -436,11 +527,9 @@ EXPORT int listen(int fd, int backlog)
 
 		if (!err)
 			return 0;
-		if (path == KTLS_PATH_MODULE) {
-			say("port %u: cannot attach to the ktls_offload module: %s; "
-			    "serving it without TLS", port, strerror(-err));
-			return 0;
-		}
+		if (path == KTLS_PATH_MODULE)
+			return refuse_listen(fd, port, -err,
+					     "cannot attach it to the ktls_offload module");
 		if (err != -ENOENT)
 			say("port %u: the module refused the listener (%s); handshakes go "
 			    "through the agent's socket", port, strerror(-err));
@@ -451,12 +540,27 @@ EXPORT int listen(int fd, int backlog)
 		return 0;
 	}
 	ret = make_front(fd, &ss, len, backlog);
-	if (ret)
-		say("port %u: cannot serve it through the agent: %s; serving it without TLS",
-		    port, strerror(-ret));
-	else
-		ensure_helper();
-	if (!ret && helper_wake >= 0) {
+	if (ret) {
+		pthread_mutex_unlock(&lock);
+		return refuse_listen(fd, port, -ret, "cannot serve it through the agent");
+	}
+	ensure_helper();
+	if (helper_pid != getpid()) {
+		/* no thread, nothing would be served: the real listener (now
+		 * only ours, @fd is the AF_UNIX one) stops listening */
+		struct front *f = &fronts[nfronts - 1];
+
+		f->dead = 1;
+		shutdown(f->real, SHUT_RDWR);
+		sys_close(f->real);
+		f->real = -1;
+		pthread_mutex_unlock(&lock);
+		say("port %u: cannot start the handshake thread; refusing to serve it "
+		    "without TLS", port);
+		errno = EAGAIN;
+		return -1;
+	}
+	if (helper_wake >= 0) {
 		uint64_t one = 1;
 
 		(void)!write(helper_wake, &one, sizeof(one));
@@ -495,7 +599,7 @@ static int front_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int f
 		 * in this server); anyone else in the namespace could reach
 		 * the abstract address */
 		if (getsockopt(u, SOL_SOCKET, SO_PEERCRED, &cred, &cl) || cred.uid != geteuid()) {
-			close(u);
+			sys_close(u);
 			continue;
 		}
 		do
@@ -505,12 +609,12 @@ static int front_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int f
 		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
 		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
 			memcpy(&conn, CMSG_DATA(cm), sizeof(int));
-		close(u);
+		sys_close(u);
 		if (conn < 0)
 			continue;	/* not one of ours */
 		/* and only a TCP socket that runs kernel TLS */
 		if (getsockopt(conn, IPPROTO_TCP, TCP_ULP, ulp, &ul) || strcmp(ulp, "tls")) {
-			close(conn);
+			sys_close(conn);
 			continue;
 		}
 		fl = fcntl(conn, F_GETFL);
@@ -570,4 +674,26 @@ EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
 		pthread_mutex_unlock(&lock);
 	}
 	return real_getsockname(fd, addr, addrlen);
+}
+
+/* close() of a front retires it: see the top. */
+EXPORT int close(int fd)
+{
+	struct front *f;
+
+	if (__atomic_load_n(&nfronts, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&lock);
+		f = front_of(fd);
+		if (f) {
+			/* this process's copy of the real listener goes with it
+			 * (the thread accepts from it only under the lock);
+			 * handshakes in flight end undelivered */
+			f->dead = 1;
+			if (f->real >= 0 && inode_of(f->real) == f->real_ino)
+				sys_close(f->real);
+			f->real = -1;
+		}
+		pthread_mutex_unlock(&lock);
+	}
+	return sys_close(fd);
 }

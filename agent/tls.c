@@ -104,6 +104,11 @@ int tls_priority_resolve(const char *admin, unsigned int cipher_mask, char *out,
 		return -ENAMETOOLONG;
 	}
 	ret = gnutls_priority_init2(&p, out, &where, *flags);
+	if (ret == GNUTLS_E_NO_PRIORITIES_WERE_SET) {
+		snprintf(err, errlen, "priority '%s' leaves no TLS version or no cipher at all",
+			 out);
+		return -EPROTONOSUPPORT;
+	}
 	if (ret < 0) {
 		snprintf(err, errlen, "priority '%s' is not valid near '%s'", out,
 			 where ? where : "");

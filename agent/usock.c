@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
 #include <netinet/in.h>
@@ -14,12 +15,12 @@
 #include "usock.h"
 
 /* Replaces a socket file nobody listens on; leaves a live one alone. */
-static int clear_stale(const char *path, const struct sockaddr_un *sun)
+static int clear_stale(int dirfd, const char *base, const struct sockaddr_un *sun)
 {
 	struct stat st;
 	int fd, ret;
 
-	if (lstat(path, &st))
+	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW))
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISSOCK(st.st_mode))
 		return -EEXIST;
@@ -30,16 +31,50 @@ static int clear_stale(const char *path, const struct sockaddr_un *sun)
 	close(fd);
 	if (ret == 0)
 		return -EADDRINUSE;
-	return unlink(path) ? -errno : 0;
+	return unlinkat(dirfd, base, 0) ? -errno : 0;
+}
+
+/*
+ * The socket's directory, opened.  Root creates the socket and sets its
+ * owner there, so nobody else may write to it: otherwise another user
+ * (the agent's own, say) could swap the socket for a link between
+ * bind() and the chown, and have root chown a file of its choice.
+ */
+static int open_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, ret;
+
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot create the directory %s: %s", dir, strerror(errno));
+		return ret;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	if (geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & 022))) {
+		snprintf(err, errlen, "the directory %s of the agent's socket must belong to root "
+			 "and be writable by root only (it is uid %u, mode %04o)", dir,
+			 (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777));
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
 }
 
 int usock_listen(const char *path, const char *group, uid_t uid, gid_t gid,
 		 char *err, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char dir[sizeof(sun.sun_path)];
+	char dir[sizeof(sun.sun_path)], base[sizeof(sun.sun_path)];
 	mode_t old;
-	int fd, ret;
+	int dirfd, fd, ret;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "socket path %s is too long", path);
@@ -56,41 +91,37 @@ int usock_listen(const char *path, const char *group, uid_t uid, gid_t gid,
 		gid = gr->gr_gid;
 	}
 	strcpy(dir, path);
-	if (mkdir(dirname(dir), 0755) == 0) {
-		/* ours: the agent, once unprivileged, removes the socket there */
-		if (chown(dir, uid, gid)) {
-			ret = -errno;
-			snprintf(err, errlen, "chown %s: %s", dir, strerror(errno));
-			return ret;
-		}
-	} else if (errno != EEXIST) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot create the directory of %s: %s", path,
-			 strerror(errno));
-		return ret;
-	}
-	ret = clear_stale(path, &sun);
+	dirfd = open_dir(dirname(dir), err, errlen);
+	if (dirfd < 0)
+		return dirfd;
+	snprintf(base, sizeof(base), "%s", strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
+	ret = clear_stale(dirfd, base, &sun);
 	if (ret) {
 		snprintf(err, errlen, "%s: %s", path, ret == -EADDRINUSE ?
 			 "another agent is listening there" : ret == -EEXIST ?
 			 "exists and is not a socket" : strerror(-ret));
+		close(dirfd);
 		return ret;
 	}
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "socket: %s", strerror(errno));
+		close(dirfd);
 		return ret;
 	}
-	old = umask(0117);	/* created 0660: never briefly wider */
+	old = umask(0117);	/* created 0660: never wider, no chmod by name */
 	ret = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (ret || chown(path, uid, gid) || chmod(path, 0660) || listen(fd, 512)) {
+	/* in a directory only root writes to, the name is still the socket */
+	if (ret || fchownat(dirfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) || listen(fd, 512)) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
+		close(dirfd);
 		return ret;
 	}
+	close(dirfd);
 	return fd;
 }
 

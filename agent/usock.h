@@ -11,10 +11,11 @@
 #include <sys/types.h>
 
 /*
- * Binds a SOCK_SEQPACKET listener at @path (creating its directory), owned
- * by @uid and @group ((gid_t)-1: @gid of the caller) with mode 0660.  A
- * stale socket file is replaced; a live one (another agent) is EADDRINUSE.
- * Returns the fd or a negative errno with a message in @err.
+ * Binds a SOCK_SEQPACKET listener at @path (creating its directory, 0755),
+ * owned by @uid and @group (NULL or "": @gid) with mode 0660.  Run as root,
+ * it refuses a directory that is not root's or that others may write to
+ * (-EPERM).  A stale socket file is replaced; a live one (another agent)
+ * is EADDRINUSE.  Returns the fd or a negative errno with a message in @err.
  */
 int usock_listen(const char *path, const char *group, uid_t uid, gid_t gid,
 		 char *err, size_t errlen);

@@ -349,6 +349,16 @@ got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
 	https://localhost:8443/head/1024 2>>curl.err)
 is "and it still serves" "$got" 200
 write_conf agent.conf
+sed -i 's/^workers = 2/workers = 3/; s/^log_level = debug/log_level = notice/' agent.conf
+kill -HUP "$agent_pid"
+ok "SIGHUP with a new workers: the log says it takes a restart" \
+	wait_for_line agent.log "\[global\] workers changed: this takes a restart"
+n0=$(grep -c "from 127.0.0.1:[0-9]*: TLS 1" agent.log)
+got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
+	https://localhost:8443/head/1024 2>>curl.err)
+is "a new log_level applies at once: no debug line for the next handshake" \
+	"$got $(grep -c "from 127.0.0.1:[0-9]*: TLS 1" agent.log)" "200 $n0"
+write_conf agent.conf
 
 # --- one socket, one agent ------------------------------------------------
 "$agent" -c agent.conf 2>second.log
@@ -357,9 +367,15 @@ like "a second agent on the same socket refuses to start" "$(cat second.log)" \
 kill -TERM "$agent_pid"
 wait "$agent_pid"
 ok "SIGTERM removes the socket" test ! -e run/agent.sock
+is "the socket's directory is root's, mode 0755" "$(stat -c '%U %a' run)" "root 755"
+mkdir -m 1777 pub
+sed "s|^socket = .*|socket = $dir/pub/agent.sock|" agent.conf >pub.conf
+out=$(timeout 20 "$agent" -c pub.conf 2>&1)
+like "as root, the agent refuses a socket directory others can write to" "$out" \
+	"the directory $dir/pub of the agent's socket must belong to root and be writable by root only"
 
 # --- privilege drop -----------------------------------------------------------
-rm -rf run	# the agent creates it, for its user, so that it can remove the socket
+rm -rf run	# the agent creates it, root's
 sed -i "s|^log_level = debug|log_level = debug\nuser = nobody|" agent.conf
 "$agent" -c agent.conf 2>agent-nobody.log &
 agent_pid=$!
@@ -376,7 +392,9 @@ is "as nobody, the socket path serves" "$got" 200
 is "the socket belongs to nobody" "$(stat -c '%U %a' run/agent.sock)" "nobody 660"
 kill -TERM "$agent_pid"
 wait "$agent_pid"
-ok "as nobody, SIGTERM still removes the socket" test ! -e run/agent.sock
+ok "as nobody, the agent cannot remove its socket from root's directory, and says so" \
+	grep -q "cannot remove $dir/run/agent.sock: Permission denied (the next start replaces it)" \
+	agent-nobody.log
 
 # --- no module ----------------------------------------------------------------
 kill $pids 2>/dev/null

@@ -7,7 +7,9 @@
 # server serves HTTPS to curl (verified against the test CA), a 64 MiB
 # file byte-exact, with the kernel's TLS counters moving; 20 stalled
 # handshakes do not hold up its event loop; a plain-HTTP client is turned
-# away.  Ports not named stay plain; a bad port list is reported.
+# away.  Ports not named stay plain.  Fail closed: a bad port list, or a
+# server without CAP_NET_ADMIN with KTLS_PRELOAD_PATH=module, gets a
+# failed listen() and serves nothing, plaintext least of all.
 # guest-timeout: 900
 . "$KTLS_SRC/tests/lib/tap.sh"
 . "$KTLS_SRC/tests/lib/pki.sh"
@@ -26,7 +28,7 @@ head -c 67108864 /dev/urandom >www/64m.bin
 big_sha=$(sha256sum <www/64m.bin | cut -d' ' -f1)
 agent_conf 30000 'alpn = http/1.1'
 
-plan 41
+plan 43
 
 insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
 "$agent" -c agent.conf >/dev/null 2>agent.log &
@@ -103,7 +105,18 @@ ok "a port not named in KTLS_PRELOAD_PORTS stays plain HTTP" http_ok 9280
 stop_server "$server_pid" 9280
 run_env=("${pre[@]}" KTLS_PRELOAD_PORTS=94x KTLS_AGENT_SOCKET="$dir/agent.sock")
 start_python 9281
-ok "with a bad port list the server still serves plain HTTP" http_ok 9281
+fails "with a bad port list the server serves nothing, no plain HTTP" http_ok 9281
 like "... and the library says why" "$(cat python-9281.log)" \
 	"^ktls-preload: KTLS_PRELOAD_PORTS: bad port list '94x'"
 stop_server "$server_pid" 9281
+# the module is loaded again here: a server without CAP_NET_ADMIN cannot
+# attach its listener, and with KTLS_PRELOAD_PATH=module must not fall
+# back to anything
+insmod "$KTLS_MODULE" 2>/dev/null
+setpriv --reuid 65534 --regid 65534 --clear-groups env "${pre[@]}" KTLS_PRELOAD_PORTS=9282 \
+	KTLS_PRELOAD_PATH=module timeout 30 python3 -u -m http.server 9282 --bind 127.0.0.1 \
+	--directory www >python-9282.log 2>&1
+like "KTLS_PRELOAD_PATH=module, no privilege to attach: listen() fails, the server exits" \
+	"$(cat python-9282.log)" \
+	"port 9282: cannot attach it to the ktls_offload module: Operation not permitted; refusing"
+fails "and nothing answers plain HTTP on its port" http_ok 9282

@@ -69,4 +69,18 @@ like "priority = NORMAL:-VERS-ALL:+VERS-TLS1.1: refused, naming the versions lef
 	"^rc=1 .*leaves no TLS version that kernel TLS carries \(TLS1.2, TLS1.3\); it allows only: TLS1.1"
 like "a priority string that does not parse: refused, naming where" \
 	"$(check q 'priority = NORMAL:+BOGUS')" "^rc=1 .*not valid near '\+BOGUS'"
+
+# Long lines (inih's own limit is 200 bytes): a long priority string is one
+# line, not two; a line over the limit is refused, not split.
+long="NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305"
+long="$long:+AES-128-GCM:-SIGN-ALL:+SIGN-ECDSA-SECP256R1-SHA256:+SIGN-ECDSA-SECP384R1-SHA384"
+long="$long:+SIGN-RSA-PSS-RSAE-SHA256:+SIGN-RSA-PSS-RSAE-SHA384:+SIGN-RSA-PSS-RSAE-SHA512"
+long="$long:+SIGN-EdDSA-Ed25519:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1"
+long="$long:-RSA:%SERVER_PRECEDENCE"
+like "a priority line of ${#long} bytes is read whole" "$(check r "priority = $long")" "^rc=0 "
+like "and its end counts: the same ending in -VERS-ALL is refused" \
+	"$(check r2 "priority = $long:-VERS-ALL")" "^rc=1 .*leaves no TLS version"
+huge="NORMAL$(head -c 17000 /dev/zero | tr '\0' ' ')"
+like "a line of more than 16 KiB is refused with its line number" \
+	"$(check s "priority = $huge")" "^rc=1 .*s.conf:4: line longer than 16381 bytes"
 plan $_tap_n

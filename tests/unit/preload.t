@@ -1,10 +1,12 @@
 #!/bin/bash
 # libktls-preload.so on this host (no module, no kTLS): it exports only the
-# calls it wraps, leaves unnamed ports alone, reports a bad port list,
-# falls back from the missing module to the agent's socket and says so when
-# no agent answers, and keeps the server's view of its listener: the real
-# address from getsockname; with no agent, connections wait in the
-# backlog.  TLS through it is tested in
+# calls it wraps, leaves unnamed ports alone, fails closed (a bad port list
+# or KTLS_PRELOAD_PATH=module without the module: listen() fails, nothing
+# is served in plaintext), falls back from the missing module to the
+# agent's socket and says so when no agent answers, and keeps the server's
+# view of its listener: the real address from getsockname; with no agent,
+# connections wait in the backlog.  close() of such a listener frees its
+# port; its AF_UNIX name is the kernel's (autobind).  TLS through it is tested in
 # the guest (tests/guest/preload.t).
 . "$KTLS_SRC/tests/lib/tap.sh"
 preload=$KTLS_BUILD/lib/libktls-preload.so
@@ -12,11 +14,11 @@ tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 echo hi >a.txt
-plan 9
+plan 16
 
-is "it exports only listen, accept, accept4 and getsockname" \
+is "it exports only listen, accept, accept4, getsockname and close" \
 	"$(nm -D --defined-only "$preload" | awk '$2 == "T" { print $3 }' | sort | tr '\n' ' ')" \
-	"accept accept4 getsockname listen "
+	"accept accept4 close getsockname listen "
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 started() {	# LOG: the server printed its address
 	for _ in $(seq 50); do grep -q "Serving HTTP" "$1" 2>/dev/null && return 0; sleep 0.1; done
@@ -29,18 +31,51 @@ started plain.log
 is "a port not named stays a plain server" "$(curl -s --max-time 5 "http://127.0.0.1:$p/a.txt")" hi
 
 p=$(free_port)
-LD_PRELOAD=$preload KTLS_PRELOAD_PORTS=8x python3 -u -m http.server "$p" --bind 127.0.0.1 >bad.log 2>&1 &
-started bad.log
-is "with a bad port list the server stays plain" "$(curl -s --max-time 5 "http://127.0.0.1:$p/a.txt")" hi
-like "and the library says why" "$(cat bad.log)" "^ktls-preload: KTLS_PRELOAD_PORTS: bad port list '8x'"
+LD_PRELOAD=$preload KTLS_PRELOAD_PORTS=8x timeout 20 python3 -u -m http.server "$p" \
+	--bind 127.0.0.1 >bad.log 2>&1
+rc=$?
+like "with a bad port list listen() fails (EINVAL): the server exits" \
+	"rc=$rc $(cat bad.log)" "^rc=[1-9]|Errno 22"
+like "and the library says why" "$(cat bad.log)" \
+	"^ktls-preload: KTLS_PRELOAD_PORTS: bad port list '8x'.*every TCP listen\(\) fails"
+fails "nothing serves plain HTTP there" curl -s --max-time 2 "http://127.0.0.1:$p/a.txt"
 
 p=$(free_port)
 LD_PRELOAD=$preload KTLS_PRELOAD_PORTS=$p KTLS_PRELOAD_PATH=module \
-	python3 -u -m http.server "$p" --bind 127.0.0.1 >module.log 2>&1 &
-started module.log
-like "KTLS_PRELOAD_PATH=module without the module: said, and served plain" \
-	"$(cat module.log; curl -s --max-time 5 "http://127.0.0.1:$p/a.txt")" \
-	"cannot attach to the ktls_offload module: No such file or directory; serving it without TLS"
+	timeout 20 python3 -u -m http.server "$p" --bind 127.0.0.1 >module.log 2>&1
+rc=$?
+like "KTLS_PRELOAD_PATH=module without the module: listen() fails, the server exits" \
+	"rc=$rc $(cat module.log)" "^rc=[1-9]"
+like "saying why" "$(cat module.log)" \
+	"port $p: cannot attach it to the ktls_offload module: No such file or directory; refusing to serve it without TLS"
+fails "and nothing serves plain HTTP there" curl -s --max-time 2 "http://127.0.0.1:$p/a.txt"
+
+# close(): the port is free again at once (the library's copy of the real
+# listener is closed too); the front's AF_UNIX name is an autobind one
+p=$(free_port)
+out=$(LD_PRELOAD=$preload KTLS_PRELOAD_PORTS=$p KTLS_AGENT_SOCKET=$tmp/no-agent.sock \
+	timeout 20 python3 - "$p" <<'PY' 2>&1
+import os, socket, sys
+port = int(sys.argv[1])
+for round in (1, 2):
+    s = socket.socket()
+    s.bind(("127.0.0.1", port))
+    s.listen(8)
+    # the descriptor is now the AF_UNIX front, named by the kernel:
+    # abstract, 5 hex digits (autobind); getsockname() shows the TCP
+    # address, /proc/net/unix the front's
+    ino = str(os.fstat(s.fileno()).st_ino)
+    for line in open("/proc/net/unix"):
+        f = line.split()
+        if len(f) > 7 and f[6] == ino:
+            print("round", round, "front", f[7])
+    s.close()
+print("rebound after close")
+PY
+)
+like "after close() of a TLS listener its port can be bound again" "$out" "rebound after close"
+like "the front's AF_UNIX name is an autobind one" "$out" "round 1 front @[0-9a-f]{5}$"
+
 
 p=$(free_port)
 LD_PRELOAD=$preload KTLS_PRELOAD_PORTS=$p KTLS_AGENT_SOCKET=$tmp/no-agent.sock \
