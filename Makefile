@@ -42,7 +42,7 @@ ktlsctl_OBJS := ktlsctl.o ktlsctl_version.o ktlsctl_listen.o ktlsctl_sockets.o s
 libktls_OBJS := libktls.o sockmsg.o broker.o genl.o keyinstall.o
 LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
 agent_OBJS := ktls-agent.o worker.o tls.o handoff.o config.o log.o broker.o genl.o \
-	      keyinstall.o loopback.o sockmsg.o usock.o access.o
+	      keyinstall.o loopback.o sockmsg.o usock.o access.o privs.o
 
 .PHONY: soak asan asan-build check-debug-kernel all deps kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install
 all: deps $(PROGS) $(LIBS) $(GUEST_PROGS) $(UNIT_TESTS) $(FUZZERS)

@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -25,6 +23,7 @@
 #include "genl.h"
 #include "handoff.h"
 #include "log.h"
+#include "privs.h"
 #include "tls.h"
 #include "usock.h"
 #include "worker.h"
@@ -118,32 +117,6 @@ static int choose_paths(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
-/* Becomes @user, keeping only CAP_NET_ADMIN (ACCEPT and DONE need it). */
-static int drop_privileges(const char *user, char *err, size_t errlen)
-{
-	struct passwd *pw = getpwnam(user);
-	cap_t caps;
-	int ret = 0;
-
-	if (!pw) {
-		snprintf(err, errlen, "user '%s' does not exist", user);
-		return -ENOENT;
-	}
-	if (prctl(PR_SET_KEEPCAPS, 1) || setgroups(0, NULL) || setgid(pw->pw_gid) ||
-	    setuid(pw->pw_uid)) {
-		snprintf(err, errlen, "cannot become user '%s': %s", user, strerror(errno));
-		return -errno;
-	}
-	caps = cap_from_text("cap_net_admin=ep");
-	if (!caps || cap_set_proc(caps)) {
-		snprintf(err, errlen, "cannot keep CAP_NET_ADMIN: %s", strerror(errno));
-		ret = -errno;
-	}
-	cap_free(caps);
-	prctl(PR_SET_KEEPCAPS, 0);
-	return ret;
-}
-
 static bool str_differ(const char *a, const char *b)
 {
 	return strcmp(a ? a : "", b ? b : "") != 0;
@@ -208,6 +181,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	agent_harden();		/* before any key is read */
 	if (gnutls_check_version("3.6.13") == NULL) {
 		fprintf(stderr, "ktls-agent: GnuTLS 3.6.13 or later is needed\n");
 		return 1;
@@ -249,12 +223,17 @@ int main(int argc, char **argv)
 	}
 	ret = choose_paths(&agent, err, sizeof(err));
 	if (!ret && agent.gen->cfg.user)
-		ret = drop_privileges(agent.gen->cfg.user, err, sizeof(err));
+		ret = agent_drop_privileges(agent.gen->cfg.user, err, sizeof(err));
 	if (ret) {
 		agent_log(LOG_ERR, "%s", err);
 		status = 1;
 		goto out;
 	}
+	if (geteuid() == 0)
+		agent_log(LOG_WARNING, "running as root: set user = (the agent's own user) "
+			  "in [global], or User= in its unit; see SECURITY.md");
+	agent_lock_memory(err, sizeof(err));
+	agent_log(LOG_INFO, "%s", err);
 
 	/* Signals go to this thread only, by sigwait. */
 	sigemptyset(&sigs);

@@ -112,7 +112,7 @@ trap cleanup EXIT
 last_result() { tail -n 1 results.log; }
 
 insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
-"$agent" -c agent.conf 2>agent.log &
+SSLKEYLOGFILE=$dir/keylog.txt "$agent" -c agent.conf 2>agent.log &
 agent_pid=$!
 ok "the agent serves the module and the UNIX socket" \
 	wait_for_line agent.log "handoffs from the module and $dir/run/agent.sock"
@@ -140,6 +140,7 @@ is "UNIX socket: curl POST 8 MiB, the server's SHA-256 matches" "$got" "$big_sha
 tx1=$(tls_stat TlsTxSw) rx1=$(tls_stat TlsRxSw)
 is "kernel TLS carried the three socket-path connections" \
 	"$((tx1 - tx0)) $((rx1 - rx0))" "3 3"
+fails "SSLKEYLOGFILE in the agent's environment: no key log written" test -e keylog.txt
 
 # --- request in the same flight as the Finished -----------------------------
 for port in 8443 9443; do
@@ -381,8 +382,15 @@ sed -i "s|^log_level = debug|log_level = debug\nuser = nobody|" agent.conf
 agent_pid=$!
 ok "user = nobody: the agent starts" wait_for_line agent-nobody.log "ready:"
 like "it runs as nobody" "$(grep '^Uid:' /proc/$agent_pid/status)" "Uid:.65534.65534.65534.65534"
-like "keeping only CAP_NET_ADMIN" "$(grep -E '^Cap(Eff|Prm)' /proc/$agent_pid/status | tr '\n' ' ')" \
-	"CapPrm:.0000000000001000 CapEff:.0000000000001000"
+like "keeping only CAP_NET_ADMIN, also in its bounding set" \
+	"$(grep -E '^Cap(Eff|Prm|Bnd)' /proc/$agent_pid/status | tr '\n' ' ')" \
+	"CapPrm:.0000000000001000 CapEff:.0000000000001000 CapBnd:.0000000000001000"
+like "with no new privileges" "$(grep '^NoNewPrivs' /proc/$agent_pid/status)" "NoNewPrivs:.1"
+like "no core files (RLIMIT_CORE 0)" "$(grep '^Max core file size' /proc/$agent_pid/limits)" \
+	"Max core file size +0 +0 "
+is "and not dumpable: its /proc files are root's" "$(stat -c %u /proc/$agent_pid/status)" 0
+ok "it logs whether its memory is locked" grep -q "memory not locked: RLIMIT_MEMLOCK\|memory locked" \
+	agent-nobody.log
 got=$(curl -sS --max-time 60 --cacert ca.pem https://localhost:8443/big.bin 2>>curl.err |
 	sha256sum | cut -d' ' -f1)
 is "as nobody, the module path serves" "$got" "$big_sha"
@@ -390,8 +398,16 @@ got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
 	https://localhost:9443/head/1024 2>>curl.err)
 is "as nobody, the socket path serves" "$got" 200
 is "the socket belongs to nobody" "$(stat -c '%U %a' run/agent.sock)" "nobody 660"
+chown nobody server.key other.key client.key
+kill -HUP "$agent_pid"
+ok "as nobody, SIGHUP rereads keys that belong to nobody" \
+	wait_for_line agent-nobody.log "configuration reloaded"
+chown root server.key other.key client.key
 kill -TERM "$agent_pid"
 wait "$agent_pid"
+sed "s|^user = nobody|user = root|" agent.conf >root.conf
+out=$(timeout 20 "$agent" -c root.conf 2>&1)
+like "user = root is refused" "$out" "user = root is root: name the agent's own unprivileged user"
 ok "as nobody, the agent cannot remove its socket from root's directory, and says so" \
 	grep -q "cannot remove $dir/run/agent.sock: Permission denied (the next start replaces it)" \
 	agent-nobody.log
