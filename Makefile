@@ -34,7 +34,7 @@ GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test \
 # (defined before "all", whose prerequisites are expanded where it stands)
 FUZZERS	   := $(addprefix $(BUILD)/fuzz/,fuzz_http fuzz_config fuzz_netlink fuzz_sockmsg)
 UNIT_TESTS := $(BUILD)/tests/unit_keyinstall $(BUILD)/tests/unit_http $(BUILD)/tests/unit_sockmsg \
-	      $(BUILD)/tests/unit_tls $(BUILD)/tests/unit_access
+	      $(BUILD)/tests/unit_tls $(BUILD)/tests/unit_access $(BUILD)/tests/unit_tickets
 
 ktlsctl_OBJS := ktlsctl.o ktlsctl_version.o ktlsctl_listen.o ktlsctl_sockets.o sockdiag.o \
 		broker.o genl.o
@@ -42,7 +42,7 @@ ktlsctl_OBJS := ktlsctl.o ktlsctl_version.o ktlsctl_listen.o ktlsctl_sockets.o s
 libktls_OBJS := libktls.o sockmsg.o broker.o genl.o keyinstall.o
 LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
 agent_OBJS := ktls-agent.o worker.o tls.o handoff.o config.o log.o broker.o genl.o \
-	      keyinstall.o loopback.o sockmsg.o usock.o access.o privs.o
+	      keyinstall.o loopback.o sockmsg.o usock.o access.o privs.o tickets.o
 
 .PHONY: soak asan asan-build check-debug-kernel all deps kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install
 all: deps $(PROGS) $(LIBS) $(GUEST_PROGS) $(UNIT_TESTS) $(FUZZERS)
@@ -134,7 +134,8 @@ $(BUILD)/tests/handoff_client: $(BUILD)/tests/handoff_client.o $(BUILD)/lib/libk
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/inproc_serve: $(BUILD)/tests/inproc_serve.o $(addprefix $(BUILD)/agent/,tls.o \
-			      handoff.o config.o keyinstall.o log.o loopback.o) $(BUILD)/lib/libktls.a
+			      handoff.o config.o keyinstall.o log.o loopback.o tickets.o) \
+			      $(BUILD)/lib/libktls.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/aead_speed: $(BUILD)/tests/aead_speed.o
@@ -162,8 +163,12 @@ $(BUILD)/tests/unit_access: $(BUILD)/tests/unit_access.o $(addprefix $(BUILD)/ag
 			     config.o loopback.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+$(BUILD)/tests/unit_tickets: $(BUILD)/tests/unit_tickets.o $(addprefix $(BUILD)/agent/,tls.o \
+			     handoff.o config.o keyinstall.o log.o loopback.o tickets.o)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
 $(BUILD)/tests/unit_tls: $(BUILD)/tests/unit_tls.o $(addprefix $(BUILD)/agent/,tls.o handoff.o \
-			  config.o keyinstall.o log.o loopback.o)
+			  config.o keyinstall.o log.o loopback.o tickets.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # libFuzzer targets (tests/fuzz/): clang with ASan and UBSan, objects of

@@ -304,6 +304,8 @@ static int profile_key(struct parse_ctx *c, const char *name, const char *v)
 	} else if (!strcmp(name, "tickets")) {
 		if (!parse_bool(v, &p->tickets))
 			return fail(c, "tickets must be yes or no, not '%s'", v);
+	} else if (!strcmp(name, "ticket_key_file")) {
+		return set_str(&p->ticket_key_file, v);
 	} else if (!strcmp(name, "ticket_rotation")) {
 		if (!parse_uint(v, 60, 7 * 86400, &p->ticket_rotation_s))
 			return fail(c, "ticket_rotation must be 60 to 604800 seconds, not '%s'", v);
@@ -505,6 +507,7 @@ void agent_config_free(struct agent_config *cfg)
 		free(p->name);
 		free(p->ca);
 		free(p->crl);
+		free(p->ticket_key_file);
 		free(p->priority);
 		free(p->alpn);
 		free(p->acl.uids);

@@ -68,7 +68,8 @@ struct agent_profile {
 	char *priority;			/* GnuTLS priority string */
 	char *alpn;			/* comma-separated, server preference */
 	bool tickets;
-	unsigned int ticket_rotation_s;
+	unsigned int ticket_rotation_s;	/* ticket lifetime; generated keys' rotation */
+	char *ticket_key_file;		/* shared masters, or NULL: generated */
 	unsigned int handshake_timeout_ms;
 	struct agent_acl acl;
 };

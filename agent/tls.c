@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -37,6 +38,8 @@ struct tls_handshake {
 	bool v2_refused;		/* the peer's hello was SSLv2-framed */
 	unsigned int small_records;	/* record limit the client asked for, if < 2^14 */
 	const char *small_ext;		/* ... in this extension */
+	uint8_t ticket_name[TICKET_NAME_SIZE];	/* of the client's ticket ... */
+	bool has_ticket;			/* ... if it brought one */
 };
 
 /*
@@ -51,6 +54,8 @@ struct tls_handshake {
 #define KTLS_RECORD_MAX 16384
 #define EXT_MAX_FRAGMENT_LENGTH 1
 #define EXT_RECORD_SIZE_LIMIT 28
+#define EXT_SESSION_TICKET 35		/* TLS 1.2: the ticket itself */
+#define EXT_PRE_SHARED_KEY 41		/* TLS 1.3: identities, the first a ticket */
 
 /* Does the running kernel's TLS carry GnuTLS cipher @id? */
 static bool kernel_carries(gnutls_cipher_algorithm_t id, unsigned int cipher_mask)
@@ -288,8 +293,12 @@ static int profile_load(struct tls_profile *tp, const struct agent_profile *p,
 		snprintf(err, errlen, "profile %s: %s", p->name, why);
 		return ret;
 	}
-	if (p->tickets && gnutls_session_ticket_key_generate(&tp->ticket_key) < 0)
-		return -ENOMEM;
+	if (p->tickets) {
+		tp->tickets = tickets_get(p->name, p->ticket_key_file, p->ticket_rotation_s,
+					  err, errlen);
+		if (!tp->tickets)
+			return -EINVAL;
+	}
 	if (p->alpn) {
 		size_t len = strlen(p->alpn) + 1;
 
@@ -308,10 +317,7 @@ static void profile_free(struct tls_profile *tp)
 		gnutls_certificate_free_credentials(tp->creds);
 	if (tp->prio)
 		gnutls_priority_deinit(tp->prio);
-	if (tp->ticket_key.data) {
-		explicit_bzero(tp->ticket_key.data, tp->ticket_key.size);
-		gnutls_free(tp->ticket_key.data);
-	}
+	tickets_put(tp->tickets);
 	free(tp->alpn);
 	free(tp->alpn_buf);
 	memset(tp, 0, sizeof(*tp));
@@ -471,10 +477,22 @@ static int tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 	return poll(&pfd, 1, (int)ms);
 }
 
-static int record_limit_ext(void *ctx, unsigned int tls_id, const unsigned char *data,
-			    unsigned int size)
+/* What the ClientHello's extensions mean here: record size limits, and
+ * the name of the session ticket it brings. */
+static int hello_ext(void *ctx, unsigned int tls_id, const unsigned char *data,
+		     unsigned int size)
 {
 	struct tls_handshake *h = ctx;
+
+	if (tls_id == EXT_SESSION_TICKET && size >= TICKET_NAME_SIZE) {
+		memcpy(h->ticket_name, data, TICKET_NAME_SIZE);
+		h->has_ticket = true;
+	} else if (tls_id == EXT_PRE_SHARED_KEY && size >= 4 + TICKET_NAME_SIZE &&
+		   (unsigned int)(data[2] << 8 | data[3]) >= TICKET_NAME_SIZE) {
+		/* identities<7..2^16-1>: the first identity<1..2^16-1> */
+		memcpy(h->ticket_name, data + 4, TICKET_NAME_SIZE);
+		h->has_ticket = true;
+	}
 
 	if (tls_id == EXT_MAX_FRAGMENT_LENGTH && size == 1 && data[0] >= 1 && data[0] <= 4) {
 		h->small_records = 256u << data[0];	/* 1: 2^9 ... 4: 2^12 */
@@ -495,8 +513,22 @@ static int client_hello_hook(gnutls_session_t s, unsigned int htype, unsigned in
 	if (!incoming || !h)
 		return 0;
 	/* a hello GnuTLS cannot parse is refused by GnuTLS itself */
-	gnutls_ext_raw_parse(h, record_limit_ext, msg, GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO);
-	return h->small_records ? GNUTLS_E_UNIMPLEMENTED_FEATURE : 0;
+	gnutls_ext_raw_parse(h, hello_ext, msg, GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO);
+	if (h->small_records)
+		return GNUTLS_E_UNIMPLEMENTED_FEATURE;
+	if (h->p->tickets) {
+		/* the master that encrypted the client's ticket, if it is
+		 * one of the profile's, else the current one (GnuTLS copies
+		 * it; a second hello after HelloRetryRequest keeps the first) */
+		uint8_t master[TICKET_MASTER_SIZE];
+		gnutls_datum_t d = { master, sizeof(master) };
+
+		tickets_select(h->p->tickets, h->has_ticket ? h->ticket_name : NULL, time(NULL),
+			       h->p->conf->ticket_rotation_s, master);
+		gnutls_session_ticket_enable_server(s, &d);
+		explicit_bzero(master, sizeof(master));
+	}
+	return 0;
 }
 
 static int is_ip_address(const char *name)
@@ -571,10 +603,10 @@ struct tls_handshake *tls_handshake_new(const struct tls_profile *p, int fd,
 		h->n_vdata = 1;
 		if (p->conf->client_cert == CLIENT_CERT_REQUIRED)
 			gnutls_session_set_verify_cert2(h->s, h->vdata, h->n_vdata, 0);
-		if (p->conf->tickets) {
-			gnutls_session_ticket_enable_server(h->s, &p->ticket_key);
+		/* tickets: enabled in client_hello_hook, with the master the
+		 * client's ticket needs */
+		if (p->conf->tickets)
 			gnutls_db_set_cache_expiration(h->s, (int)p->conf->ticket_rotation_s);
-		}
 	} else {
 		snprintf(h->peername, sizeof(h->peername), "%s", peername);
 		if (!is_ip_address(h->peername))

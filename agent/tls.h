@@ -12,12 +12,13 @@
 #include <gnutls/gnutls.h>
 
 #include "config.h"
+#include "tickets.h"
 
 struct tls_profile {
 	const struct agent_profile *conf;
 	gnutls_certificate_credentials_t creds;
 	gnutls_priority_t prio;
-	gnutls_datum_t ticket_key;	/* wiped and freed with the profile */
+	struct tickets *tickets;	/* its ticket masters, or NULL */
 	gnutls_datum_t *alpn;		/* the profile's ALPN list ... */
 	unsigned int n_alpn;
 	char *alpn_buf;			/* ... pointing into this */
