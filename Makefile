@@ -29,7 +29,7 @@ LIBS	:= $(BUILD)/lib/libktls.so $(BUILD)/lib/libktls.a $(BUILD)/lib/pkgconfig/kt
 GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test \
 	       $(BUILD)/tests/handoff_server $(BUILD)/tests/handoff_client \
 	       $(BUILD)/tests/flight_client $(BUILD)/tests/aead_speed $(BUILD)/tests/idle_client \
-	       $(BUILD)/tests/inproc_serve $(BUILD)/tests/load_client \
+	       $(BUILD)/tests/inproc_serve $(BUILD)/tests/load_client $(BUILD)/tests/ktls_recv \
 	       $(BUILD)/tests/kmod_hostile $(BUILD)/tests/kstress
 # (defined before "all", whose prerequisites are expanded where it stands)
 FUZZERS	   := $(addprefix $(BUILD)/fuzz/,fuzz_http fuzz_config fuzz_netlink fuzz_sockmsg)
@@ -126,6 +126,10 @@ $(BUILD)/tests/kmod_hostile: $(BUILD)/tests/kmod_hostile.o $(BUILD)/tests/kgenl.
 $(BUILD)/tests/kstress: $(BUILD)/tests/kstress.o $(BUILD)/tests/kgenl.o $(BUILD)/tests/ktest.o \
 			$(BUILD)/agent/keyinstall.o
 	$(CC) $(CFLAGS) -o $@ $^ -lpthread
+
+$(BUILD)/tests/ktls_recv: $(BUILD)/tests/ktls_recv.o $(BUILD)/agent/loopback.o \
+			   $(BUILD)/lib/libktls.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/handoff_server: $(BUILD)/tests/handoff_server.o $(BUILD)/lib/libktls.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)

@@ -515,16 +515,37 @@ API int ktls_cancel(struct ktls_ctx *c, uint32_t id)
 	return c->broken ? -EPIPE : sockmsg_send_cancel(c->sock, id);
 }
 
+/*
+ * Bytes still missing from the control record of @type in @p[0..@n): an
+ * alert is 2 bytes, a handshake record whole messages.  0 when complete.
+ */
+static size_t control_record_missing(unsigned char type, const unsigned char *p, size_t n)
+{
+	size_t off = 0;
+
+	if (type == 21)
+		return n < 2 ? 2 - n : 0;
+	if (type != 22)
+		return 0;
+	while (off + 4 <= n)
+		off += 4 + ((size_t)p[off + 1] << 16 | (size_t)p[off + 2] << 8 | p[off + 3]);
+	return off < n ? off + 4 - n : off - n;
+}
+
 API ssize_t ktls_recv(int fd, void *buf, size_t len, int flags)
 {
+	/* a whole control record (at most 2^14 bytes of plaintext) */
+	unsigned char rec[16384 + 64];
+
 	for (;;) {
 		char cbuf[CMSG_SPACE(sizeof(unsigned char))];
 		struct iovec iov = { buf, len };
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
 				     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 		struct cmsghdr *c;
-		unsigned char type = 23, *p = buf;
+		unsigned char type = 23, *p = rec;
 		ssize_t n = recvmsg(fd, &mh, flags);
+		size_t have, missing;
 
 		if (n < 0)
 			return -1;
@@ -533,28 +554,72 @@ API ssize_t ktls_recv(int fd, void *buf, size_t len, int flags)
 			type = *(unsigned char *)CMSG_DATA(c);
 		if (type == 23 || n == 0)
 			return n;
+		/*
+		 * A control record, read into @buf, which may be shorter than
+		 * the record (the kernel then leaves the rest for the next
+		 * call).  Look at it whole: peeking, peek it again into our
+		 * buffer; reading, read the rest of it after what we have.
+		 */
+		if (flags & MSG_PEEK) {
+			iov.iov_base = rec;
+			iov.iov_len = sizeof(rec);
+			mh.msg_controllen = sizeof(cbuf);
+			n = recvmsg(fd, &mh, flags | MSG_DONTWAIT);
+			if (n <= 0)
+				return n < 0 ? -1 : 0;
+		} else {
+			memcpy(rec, buf, (size_t)n);
+		}
+		have = (size_t)n;
+		while ((missing = control_record_missing(type, rec, have)) &&
+		       !(flags & MSG_PEEK) && have + missing <= sizeof(rec)) {
+			iov.iov_base = rec + have;
+			iov.iov_len = missing;
+			mh.msg_controllen = sizeof(cbuf);
+			n = recvmsg(fd, &mh, MSG_DONTWAIT);
+			c = CMSG_FIRSTHDR(&mh);
+			if (n <= 0 || !c || c->cmsg_level != SOL_TLS ||
+			    c->cmsg_type != TLS_GET_RECORD_TYPE ||
+			    *(unsigned char *)CMSG_DATA(c) != type)
+				break;
+			have += (size_t)n;
+		}
+		if (missing) {
+			errno = EPROTO;		/* a truncated control record */
+			return -1;
+		}
 		if (type == 21) {		/* alert */
-			if (n >= 2 && p[1] == 0)
+			if (p[1] == 0)
 				return 0;	/* close_notify */
 			errno = ECONNRESET;
 			return -1;
 		}
-		if (type == 22) {		/* post-handshake messages */
-			for (ssize_t off = 0; off + 4 <= n;
-			     off += 4 + (p[off + 1] << 16 | p[off + 2] << 8 | p[off + 3])) {
-				if (p[off] == 24) {	/* KeyUpdate */
-					errno = ENOTSUP;
-					return -1;
-				}
-				if (p[off] != 4) {	/* renegotiation and such */
-					errno = EPROTO;
-					return -1;
-				}
-			}
-			continue;		/* NewSessionTicket: nothing to do */
+		if (type != 22) {
+			errno = EPROTO;		/* ChangeCipherSpec or unknown */
+			return -1;
 		}
-		errno = EPROTO;			/* ChangeCipherSpec or unknown */
-		return -1;
+		for (size_t off = 0; off + 4 <= have;
+		     off += 4 + ((size_t)p[off + 1] << 16 | (size_t)p[off + 2] << 8 | p[off + 3])) {
+			if (p[off] == 24) {	/* KeyUpdate */
+				errno = ENOTSUP;
+				return -1;
+			}
+			if (p[off] != 4) {	/* renegotiation and such */
+				errno = EPROTO;
+				return -1;
+			}
+		}
+		/* NewSessionTicket: nothing to do.  A peek must not see it
+		 * again: take it out of the socket, then look further. */
+		if (flags & MSG_PEEK) {
+			iov.iov_base = rec;
+			iov.iov_len = have;
+			mh.msg_controllen = sizeof(cbuf);
+			if (recvmsg(fd, &mh, (flags & ~MSG_PEEK) | MSG_DONTWAIT) != (ssize_t)have) {
+				errno = EPROTO;
+				return -1;
+			}
+		}
 	}
 }
 

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * ktls_recv() against control records on a kernel TLS loopback pair (fixed
+ * TLS 1.3 AES-128-GCM keys, records of any type sent with
+ * TLS_SET_RECORD_TYPE): a NewSessionTicket is skipped by a read and by a
+ * peek (which must not spin on it), also into a buffer shorter than the
+ * record; a KeyUpdate fails with ENOTSUP, a renegotiation-like message
+ * with EPROTO, close_notify reads as end of stream.  Prints TAP.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/tls.h>
+
+#include <ktls-offload/ktls.h>
+
+#include "keyinstall.h"
+#include "loopback.h"
+
+#ifndef SOL_TLS
+#define SOL_TLS 282
+#endif
+
+static int n, failed;
+
+static void check(int cond, const char *what)
+{
+	printf("%sok %d - %s\n", cond ? "" : "not ", ++n, what);
+	failed += !cond;
+}
+
+/* Sends one record of @type with @len bytes of @data. */
+static int send_record(int fd, unsigned char type, const void *data, size_t len)
+{
+	char cbuf[CMSG_SPACE(sizeof(unsigned char))] = { 0 };
+	struct iovec iov = { (void *)data, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	c->cmsg_level = SOL_TLS;
+	c->cmsg_type = TLS_SET_RECORD_TYPE;
+	c->cmsg_len = CMSG_LEN(sizeof(unsigned char));
+	*(unsigned char *)CMSG_DATA(c) = type;
+	return sendmsg(fd, &mh, 0) == (ssize_t)len ? 0 : -1;
+}
+
+/* A handshake message: type, 24-bit length, @body_len bytes. */
+static size_t message(unsigned char *out, unsigned char type, size_t body_len)
+{
+	out[0] = type;
+	out[1] = (unsigned char)(body_len >> 16);
+	out[2] = (unsigned char)(body_len >> 8);
+	out[3] = (unsigned char)body_len;
+	memset(out + 4, 0x5a, body_len);
+	return 4 + body_len;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	printf("not ok %d - ktls_recv() did not return (spinning?)\n", ++n);
+	printf("1..%d\n", n);
+	_exit(1);
+}
+
+int main(void)
+{
+	const struct ktls_cipher *c = ktls_cipher_by_name("AES-128-GCM");
+	union ktls_crypto_info ci;
+	uint8_t key[16] = { 1 }, iv[12] = { 2 };
+	unsigned char msg[1024], buf[64];
+	int a, b, len, ret;
+	ssize_t got;
+
+	signal(SIGALRM, on_alarm);
+	if (loopback_tcp_pair(&a, &b)) {
+		printf("Bail out! loopback pair: %s\n", strerror(errno));
+		return 1;
+	}
+	len = ktls_crypto_info_fill(&ci, TLS_1_3_VERSION, c, key, sizeof(key), iv, sizeof(iv), 0);
+	ret = len < 0 ? len : ktls_attach_ulp(a);
+	if (!ret)
+		ret = ktls_install(a, TLS_TX, &ci, (size_t)len);
+	if (!ret)
+		ret = ktls_attach_ulp(b);
+	if (!ret)
+		ret = ktls_install(b, TLS_RX, &ci, (size_t)len);
+	ktls_crypto_info_wipe(&ci);
+	if (ret) {
+		printf("Bail out! kernel TLS keys: %s\n", strerror(-ret));
+		return 1;
+	}
+
+	send_record(a, 22, msg, message(msg, 4, 200));	/* NewSessionTicket */
+	send_record(a, 23, "hello", 5);
+	alarm(10);
+	got = ktls_recv(b, buf, sizeof(buf), MSG_PEEK);
+	check(got == 5 && !memcmp(buf, "hello", 5),
+	      "MSG_PEEK past a NewSessionTicket: the data behind it, no spinning");
+	got = ktls_recv(b, buf, sizeof(buf), 0);
+	check(got == 5 && !memcmp(buf, "hello", 5), "and a read then returns that data");
+
+	send_record(a, 22, msg, message(msg, 4, 300));
+	send_record(a, 23, "world", 5);
+	got = ktls_recv(b, buf, 3, 0);
+	check(got == 3 && !memcmp(buf, "wor", 3),
+	      "a 300-byte NewSessionTicket read into a 3-byte buffer is skipped whole");
+	got = ktls_recv(b, buf, sizeof(buf), 0);
+	check(got == 2 && !memcmp(buf, "ld", 2), "and the stream goes on where it was");
+
+	send_record(a, 22, msg, message(msg, 24, 1));	/* KeyUpdate */
+	got = ktls_recv(b, buf, sizeof(buf), MSG_PEEK);
+	check(got < 0 && errno == ENOTSUP, "a KeyUpdate, peeked: ENOTSUP");
+	got = ktls_recv(b, buf, 2, 0);
+	check(got < 0 && errno == ENOTSUP, "read into a short buffer: ENOTSUP");
+
+	send_record(a, 22, msg, message(msg, 1, 40));	/* a ClientHello */
+	got = ktls_recv(b, buf, sizeof(buf), 0);
+	check(got < 0 && errno == EPROTO, "another handshake message: EPROTO");
+
+	send_record(a, 21, "\x01\x00", 2);		/* close_notify */
+	got = ktls_recv(b, buf, sizeof(buf), MSG_PEEK);
+	check(got == 0, "close_notify, peeked: end of stream");
+	got = ktls_recv(b, buf, 1, 0);
+	check(got == 0, "read into a 1-byte buffer: end of stream");
+	alarm(0);
+	close(a);
+	close(b);
+	printf("1..%d\n", n);
+	return failed != 0;
+}

@@ -1,0 +1,95 @@
+#!/bin/sh
+# guest-timeout: 300
+# Session tickets across agents and key rotation, with openssl s_client
+# saving and reusing its session: two agents reading the same
+# ticket_key_file resume each other's tickets (TLS 1.3 and 1.2); a new key
+# written in front of the old one and a reload keep old tickets valid; a
+# reload with the file unchanged keeps them; once the old key is gone
+# they get a full handshake.  Over the agents' UNIX sockets (two agents
+# cannot share the module's requests predictably).
+. "$KTLS_SRC/tests/lib/tap.sh"
+. "$KTLS_SRC/tests/lib/pki.sh"
+agent=$KTLS_BUILD/bin/ktls-agent
+server=$KTLS_BUILD/tests/handoff_server
+dir=/tmp/tickets-test
+rm -rf "$dir"
+mkdir -p "$dir"
+cd "$dir" || exit 1
+make_pki "$dir"
+head -c 4096 /dev/urandom >page.bin
+(umask 077; head -c 64 /dev/urandom >k1; head -c 64 /dev/urandom >k2; cp k1 ticket.key)
+
+conf() {	# conf NAME
+	cat >"$1.conf" <<EOC
+[global]
+workers = 1
+module = no
+socket = $dir/$1.sock
+log_level = debug
+
+[profile default]
+cert = $dir/server.pem
+key = $dir/server.key
+ticket_key_file = $dir/ticket.key
+EOC
+}
+conf a
+conf b
+pids=""
+cleanup() {
+	mkdir -p "$KTLS_OUT/tickets-logs"
+	cp ./*.log ./*.out ./*.conf "$KTLS_OUT/tickets-logs/" 2>/dev/null
+	kill $pids 2>/dev/null
+	wait 2>/dev/null
+}
+trap cleanup EXIT
+"$agent" -c a.conf 2>a.log &
+a_pid=$!
+"$agent" -c b.conf 2>b.log &
+pids="$a_pid $!"
+HANDOFF_PATH=socket KTLS_AGENT_SOCKET=$dir/a.sock "$server" 8501 http page.bin results.log \
+	>srv-a.out 2>&1 &
+pids="$pids $!"
+HANDOFF_PATH=socket KTLS_AGENT_SOCKET=$dir/b.sock "$server" 8502 http page.bin results.log \
+	>srv-b.out 2>&1 &
+pids="$pids $!"
+ok "two agents start" sh -c ". $KTLS_SRC/tests/lib/pki.sh; wait_for_line a.log ready: &&
+	wait_for_line b.log ready: && wait_for_line srv-a.out ready && wait_for_line srv-b.out ready"
+
+# get PORT VERSION SESSION-OPTIONS...: a GET; prints "Reused" or "New"
+get() {
+	_p=$1 _v=$2
+	shift 2
+	printf 'GET /head/100 HTTP/1.0\r\n\r\n' |
+		timeout 30 openssl s_client -connect "127.0.0.1:$_p" -servername localhost \
+		-CAfile ca.pem -"$_v" -ign_eof "$@" 2>>openssl.err |
+		sed -n 's/^\(Reused\|New\),.*/\1/p' | head -n 1
+}
+for v in tls1_3 tls1_2; do
+	rm -f "sess-$v"
+	is "$v: a full handshake with agent a" "$(get 8501 $v -sess_out sess-$v)" New
+	is "$v: agent b, same ticket_key_file, resumes agent a's ticket" \
+		"$(get 8502 $v -sess_in sess-$v)" Reused
+done
+cp sess-tls1_3 old-ticket
+
+# rotation: the new key in front, the old one still accepted
+cat k2 k1 >ticket.key
+kill -HUP "$a_pid"
+ok "agent a reloads" wait_for_line a.log "configuration reloaded"
+is "after the new key went in front, a ticket under the old key resumes" \
+	"$(get 8501 tls1_3 -sess_in old-ticket)" Reused
+rm -f fresh
+is "a full handshake now" "$(get 8501 tls1_3 -sess_out fresh)" New
+cp k2 ticket.key
+kill -HUP "$a_pid"
+wait_until 20 sh -c '[ "$(grep -c "configuration reloaded" a.log)" -ge 2 ]'
+is "a ticket under the new key resumes once the old key is gone" \
+	"$(get 8501 tls1_3 -sess_in fresh)" Reused
+is "a ticket under the old key does not" "$(get 8501 tls1_3 -sess_in old-ticket)" New
+kill -HUP "$a_pid"
+wait_until 20 sh -c '[ "$(grep -c "configuration reloaded" a.log)" -ge 3 ]'
+is "a reload with the file unchanged keeps the tickets" \
+	"$(get 8501 tls1_3 -sess_in fresh)" Reused
+ok "no handoff failed" sh -c "! grep -q 'status [1-9]' results.log"
+plan $_tap_n
