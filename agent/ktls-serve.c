@@ -199,6 +199,7 @@ static const char *reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 416: return "Range Not Satisfiable";
@@ -329,13 +330,17 @@ static void file_response(struct worker *w, struct conn *c)
 		int idx;
 
 		if (!dir) {		/* /dir -> /dir/, keeping the query */
-			const char *q = memchr(r->target.p, '?', r->target.len);
-			size_t plen = q ? (size_t)(q - r->target.p) : r->target.len;
+			const char *t = r->target.p, *q = memchr(t, '?', r->target.len);
+			size_t plen = q ? (size_t)(q - t) : r->target.len, skip = 0;
 
+			/* one leading slash: "//host/x" would be a redirect
+			 * to another site (a protocol-relative URL) */
+			while (skip + 1 < plen && t[skip + 1] == '/')
+				skip++;
 			close(fd);
 			start_response(w, c, 301);
-			hdr(c, "Location: %.*s/%.*s\r\nContent-Length: 0\r\n", (int)plen,
-			    r->target.p, (int)(r->target.len - plen), r->target.p + plen);
+			hdr(c, "Location: %.*s/%.*s\r\nContent-Length: 0\r\n", (int)(plen - skip),
+			    t + skip, (int)(r->target.len - plen), t + plen);
 			end_headers(c);
 			return;
 		}
@@ -402,9 +407,29 @@ static void file_response(struct worker *w, struct conn *c)
 	c->end = (off_t)last + 1;
 }
 
+/* @p[0..@len) for a quoted access-log field, as nginx escapes it: '"',
+ * '\\' and bytes outside printable ASCII as \xHH; "-" if empty. */
+static const char *log_field(const char *p, size_t len, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	if (!len)
+		return "-";
+	for (size_t i = 0; i < len && n + 5 < outlen; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\')
+			n += (size_t)snprintf(out + n, outlen - n, "\\x%02X", ch);
+		else
+			out[n++] = (char)ch;
+	}
+	out[n] = '\0';
+	return out;
+}
+
 static void access_log(struct conn *c)
 {
-	char when[64];
+	char when[64], method[64], target[4 * HTTP_MAX_TARGET + 8], referer[1024], agent[1024];
 	struct tm tm;
 	time_t t;
 
@@ -413,17 +438,20 @@ static void access_log(struct conn *c)
 	t = time(NULL);
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+	log_field(c->req.method_str.p, c->req.method_str.len, method, sizeof(method));
+	log_field(c->req.target.p, c->req.target.len, target, sizeof(target));
 	pthread_mutex_lock(&cfg.log_lock);
-	fprintf(cfg.access_log, "%s - - [%s] \"%.*s %.*s HTTP/1.%d\" %d %llu \"%.*s\" \"%.*s\" %s%s%s\n",
-		c->peer, when, (int)c->req.method_str.len, c->req.method_str.p,
-		(int)c->req.target.len, c->req.target.p, c->req.minor, c->status,
+	if (c->req.method_str.len)
+		fprintf(cfg.access_log, "%s - - [%s] \"%s %s HTTP/1.%d\" ", c->peer, when,
+			method, target, c->req.minor);
+	else	/* no request line (timed out, unparsable) */
+		fprintf(cfg.access_log, "%s - - [%s] \"-\" ", c->peer, when);
+	fprintf(cfg.access_log, "%d %llu \"%s\" \"%s\" %s%s\n", c->status,
 		(unsigned long long)c->sent,
-		c->req.referer.len ? (int)c->req.referer.len : 1,
-		c->req.referer.len ? c->req.referer.p : "-",
-		c->req.user_agent.len ? (int)c->req.user_agent.len : 1,
-		c->req.user_agent.len ? c->req.user_agent.p : "-",
+		log_field(c->req.referer.p, c->req.referer.len, referer, sizeof(referer)),
+		log_field(c->req.user_agent.p, c->req.user_agent.len, agent, sizeof(agent)),
 		c->tls ? (c->tls_version == 0x0304 ? "TLSv1.3 " : "TLSv1.2 ") : "plain",
-		c->tls ? ktls_cipher_name(c->cipher) : "", "");
+		c->tls ? ktls_cipher_name(c->cipher) : "");
 	fflush(cfg.access_log);
 	pthread_mutex_unlock(&cfg.log_lock);
 }
@@ -569,8 +597,12 @@ static void conn_read(struct worker *w, struct conn *c)
 			conn_free(w, c, n == 0);
 			return;
 		}
+		/* The timeout bounds the whole request, from its first byte:
+		 * later bytes do not reset it (a byte every second must not
+		 * hold a connection forever). */
+		if (!c->have)
+			lru_touch(w, c);
 		c->have += (size_t)n;
-		lru_touch(w, c);
 	}
 }
 
@@ -716,10 +748,31 @@ static struct ktls_ctx *get_ktls(struct worker *w)
 	return w->ktls;
 }
 
+/* A request that did not arrive whole in time: 408, best effort, and
+ * the connection closes. */
+static void request_timeout(struct worker *w, struct conn *c)
+{
+	char msg[160];
+	int len;
+
+	memset(&c->req, 0, sizeof(c->req));
+	c->status = 408;
+	len = snprintf(msg, sizeof(msg), "HTTP/1.1 408 Request Timeout\r\nDate: %s\r\n"
+		       "Connection: close\r\nContent-Length: 0\r\n\r\n", date_now(w));
+	c->sent = send(c->fd, msg, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL) == len ?
+		  (uint64_t)len : 0;
+	access_log(c);
+}
+
 static void expire(struct worker *w, double t)
 {
-	while (w->lru.next != &w->lru && w->lru.next->deadline <= t)
-		conn_free(w, w->lru.next, true);
+	while (w->lru.next != &w->lru && w->lru.next->deadline <= t) {
+		struct conn *c = w->lru.next;
+
+		if (c->state == C_READ && c->have)
+			request_timeout(w, c);
+		conn_free(w, c, true);
+	}
 }
 
 static int listen_socket(void)
@@ -845,7 +898,8 @@ static void usage(FILE *f)
 "      --symlinks inside|none\n"
 "                            follow symlinks that stay inside ROOT (default),\n"
 "                            or none at all\n"
-"      --idle-timeout SEC    close idle or stalled connections (default 60)\n"
+"      --idle-timeout SEC    close idle or stalled connections, and bound each\n"
+"                            request from its first byte (408; default 60)\n"
 "      --handshake-timeout SEC  (default 10)\n"
 "      --grace SEC           on SIGTERM, how long responses in flight may take\n"
 "                            to finish (default 10)\n"

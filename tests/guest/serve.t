@@ -225,6 +225,44 @@ for fd in "${stalled[@]}"; do exec {fd}>&-; done
 # --- plain mode and shutdown ------------------------------------------------
 got=$(curl -sS http://127.0.0.1:8080/1m.bin | sha256sum | cut -d' ' -f1)
 is "plain mode serves the same files" "$got" "$(sha256sum <www/1m.bin | cut -d' ' -f1)"
+
+# slowloris: a header byte every half second does not keep a request alive
+# past the 2 s timeout; the redirect of //docs stays on this host; the
+# access log escapes what clients send
+"$serve" -p 8082 -w 1 --plain --idle-timeout 2 --access-log access-8082.log "$www" \
+	2>serve-8082.log &
+pids="$pids $!"
+wait_for_line serve-8082.log "plain HTTP"
+out=$(timeout 30 python3 - <<'PY'
+import socket, time
+s = socket.create_connection(("127.0.0.1", 8082))
+s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+t0, data = time.time(), b""
+s.settimeout(0.5)
+while time.time() - t0 < 12:
+    try:
+        s.sendall(b"X")
+        d = s.recv(4096)
+        if not d:
+            break
+        data += d
+    except socket.timeout:
+        pass
+    except OSError:
+        break
+print(int(time.time() - t0), data.split(b"\r\n")[0].decode())
+PY
+)
+like "a request trickling a byte every 0.5 s: 408 after the 2 s timeout, then closed" \
+	"$out" "^[234] HTTP/1.1 408 Request Timeout$"
+ok "logged with status 408" grep -q '"-" 408 ' access-8082.log
+loc=$(curl -sS -o /dev/null -w '%{redirect_url}' --path-as-is "http://127.0.0.1:8082//docs" \
+	2>>curl.err)
+is "GET //docs redirects to /docs/ on this host, not to //docs/" "$loc" "http://127.0.0.1:8082/docs/"
+curl -sS -o /dev/null -A "$(printf 'a" 200 0 "\033[31mFORGED\\')" http://127.0.0.1:8082/a.txt 2>>curl.err
+like "the access log escapes quotes, escapes and backslashes in the User-Agent" \
+	"$(tail -n 1 access-8082.log)" '"a\\x22 200 0 \\x22\\x1B\[31mFORGED\\x5C"'
+unlike "no raw escape character in the log" "$(cat access-8082.log)" "$(printf '\033')"
 # (--grace 120 above: the default 10 s is too short for 64 MiB when the
 # emulated guest runs slowly)
 "${C[@]}" --limit-rate 16M -o slow.bin $U/64m.bin 2>>curl.err &
