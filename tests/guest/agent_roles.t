@@ -319,6 +319,26 @@ like "the client role with a profile that does not enable it: EACCES" "$out" "st
 ok "logged as such" grep -q "profile 'default' is not enabled for the client role" agent.log
 out=$(HANDOFF_PATH=socket timeout 60 "$client" 127.0.0.1 9500 localhost default 2>&1 | tr '\n' ' ')
 like "the same on the socket path" "$out" "status 13 "
+# Listener mode (the preload library attaching in the module): the
+# requester is the server that attached its listener, here python3 as
+# nobody with CAP_NET_ADMIN, not a kernel thread
+echo "for the listener" >pub.txt
+chmod 644 pub.txt
+listener_as_nobody() {	# PORT PROFILE
+	KTLS_PRELOAD_PORTS=$1 KTLS_PRELOAD_PATH=module KTLS_PRELOAD_PROFILE=$2 \
+		LD_PRELOAD=$KTLS_BUILD/lib/libktls-preload.so start py-$1 \
+		setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps +net_admin \
+		--ambient-caps +net_admin python3 -u -m http.server "$1" --bind 127.0.0.1
+	wait_until 10 sh -c "ss -Hltn 'sport = :$1' | grep -q ." || echo "# py-$1 did not listen"
+}
+listener_as_nobody 8470 default
+listener_as_nobody 8471 for-nobody
+got=$(curl -sS --max-time 60 --cacert ca.pem https://localhost:8470/pub.txt 2>>curl.err)
+is "a listener attached by nobody, profile default: no TLS" "$got" ""
+ok "refused as nobody's request, naming python3" wait_for_line agent.log \
+	"(python3) uid 65534 gid 65534 refused, server role"
+got=$(curl -sS --max-time 60 --cacert ca.pem https://localhost:8471/pub.txt 2>>curl.err)
+is "a listener attached by nobody, profile for-nobody: served" "$got" "for the listener"
 out=$(timeout 60 "$client" 127.0.0.1 9500 localhost \
 	"$(printf 'bad\nname')" 2>&1 | tr '\n' ' ')
 like "a profile name with a newline: ENOENT" "$out" "status 2 "
