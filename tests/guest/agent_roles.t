@@ -1,5 +1,5 @@
 #!/bin/sh
-# guest-timeout: 600
+# guest-timeout: 1200
 # ktls-agent beyond the basic server role: the UNIX-socket path (with and
 # without the module), a client sending its request in the same flight as
 # its Finished, SNI with two certificates, client certificates, the client
@@ -324,9 +324,13 @@ like "the same on the socket path" "$out" "status 13 "
 # nobody with CAP_NET_ADMIN, not a kernel thread
 echo "for the listener" >pub.txt
 chmod 644 pub.txt
+# (the ASan build's library needs the ASan runtime loaded before it)
+preload=$KTLS_BUILD/lib/libktls-preload.so
+asan_rt=$(ldd "$preload" | awk '$1 ~ /^libasan/ { print $3 }')
 listener_as_nobody() {	# PORT PROFILE
 	KTLS_PRELOAD_PORTS=$1 KTLS_PRELOAD_PATH=module KTLS_PRELOAD_PROFILE=$2 \
-		LD_PRELOAD=$KTLS_BUILD/lib/libktls-preload.so start py-$1 \
+		LD_PRELOAD="${asan_rt:+$asan_rt }$preload" \
+		ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" start py-$1 \
 		setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps +net_admin \
 		--ambient-caps +net_admin python3 -u -m http.server "$1" --bind 127.0.0.1
 	wait_until 10 sh -c "ss -Hltn 'sport = :$1' | grep -q ." || echo "# py-$1 did not listen"
