@@ -565,9 +565,20 @@ static void ktls_listen_submit(struct ktls_listener *l)
 		else
 			ret = ktls_req_submit(l->kl_net, NULL, 0, &p, &id);
 		if (!ret) {
+			bool detached;
+
 			spin_lock_bh(&l->kl_lock);
 			l->kl_stats.handshakes++;
+			detached = l->kl_detached;
 			spin_unlock_bh(&l->kl_lock);
+			/*
+			 * A final stop that ran since lc left kl_queued saw it
+			 * on no list; if its ktls_req_end_listener() scanned
+			 * before the request existed, end it here (kn_lock
+			 * orders that scan before this read of kl_detached).
+			 */
+			if (detached)
+				ktls_req_cancel(l->kl_net, NULL, id);
 			continue;
 		}
 		/* The connection is closed: it is counted, not silently lost. */
@@ -662,7 +673,14 @@ void ktls_listen_conn_end(struct ktls_lconn *lc, struct file *file, u32 status)
 
 	lc->lc_file = file;
 	sock_hold(lsk);
-	if (!status && file_count(file) == 1 && !READ_ONCE(l->kl_detached))
+	/*
+	 * A child that a BPF sock_ops program put in a sockmap before the
+	 * handshake is not re-queued: when its psock goes, tcp_bpf writes
+	 * into the proto under it, which would be the shared trampoline.
+	 * (No psock can be added once the agent has put tls on it.)
+	 */
+	if (!status && file_count(file) == 1 && !READ_ONCE(l->kl_detached) &&
+	    !rcu_access_pointer(child->sk_user_data))
 		tramp = ktls_graft_get(READ_ONCE(child->sk_prot), READ_ONCE(isock->ops));
 	if (tramp) {
 		lock_sock(child);
@@ -1185,6 +1203,8 @@ static int ktls_listen_rearm(struct sock *sk, struct ktls_listener *l)
 		ret = -EINVAL;
 	else
 		ktls_listen_hook(sk, l, old);
+	if (!ret && sk->sk_socket)
+		clear_bit(SOCK_SUPPORT_ZC, &sk->sk_socket->flags);
 	release_sock(sk);
 	if (!ret)
 		ktls_listener_put(old);	/* the sock's, now @l's */
@@ -1243,6 +1263,13 @@ int ktls_listen_attach(struct net *net, struct socket *sock,
 	l->kl_family = sk->sk_family;
 	l->kl_sock_ops = sock->ops;
 	l->kl_ino = SOCK_INODE(sock)->i_ino;
+	/*
+	 * Setting a ULP clears SOCK_SUPPORT_ZC, which accept() copies to each
+	 * new socket (io_uring's zero-copy send needs it): right for the TLS
+	 * sockets accepted while attached, wrong for the plain ones after a
+	 * DETACH, which gives it back.
+	 */
+	l->kl_zc = test_bit(SOCK_SUPPORT_ZC, &sock->flags);
 
 	xa_lock_bh(&ln->ln_listeners);
 	if (ln->ln_count >= READ_ONCE(ktls_listen_max_per_net))
@@ -1351,8 +1378,11 @@ int ktls_listen_detach(struct net *net, struct socket *sock, u32 id)
 	if (ktls_listen_unpublish(l)) {
 		ktls_listener_stop(l, true, true);
 		lock_sock(sk);
-		if (ktls_listener_of(sk) == l)
+		if (ktls_listener_of(sk) == l) {
 			ktls_listen_unhook(sk, l);
+			if (l->kl_zc && sk->sk_socket)
+				set_bit(SOCK_SUPPORT_ZC, &sk->sk_socket->flags);
+		}
 		release_sock(sk);
 		ret = 0;
 	}

@@ -69,6 +69,7 @@ struct ktls_listener {
 		struct in6_addr	v6;
 	}			kl_addr;
 	unsigned long		kl_ino;
+	bool			kl_zc;		/* SOCK_SUPPORT_ZC before ATTACH */
 
 	spinlock_t		kl_lock;	/* protects the rest */
 	bool			kl_stopping;	/* close, shutdown or abort running */

@@ -676,7 +676,10 @@ static int ktls_nl_detach_doit(struct sk_buff *skb, struct genl_info *info)
 				  nla_get_u32(attrs[KTLS_OFFLOAD_A_LISTENER_ID]));
 }
 
-/* The profile names which keys the agent uses: administrators only. */
+/*
+ * The profile names which keys the agent uses, and the pid and uid name a
+ * process the reader may not otherwise see: administrators only.
+ */
 static int ktls_put_listener(struct sk_buff *msg, const struct ktls_listener_info *li,
 			     struct netlink_callback *cb)
 {
@@ -685,10 +688,10 @@ static int ktls_put_listener(struct sk_buff *msg, const struct ktls_listener_inf
 	bool admin = cb->args[KTLS_DUMP_ADMIN];
 
 	if (nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_ID, li->id) ||
-	    nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_PID,
-			pid_nr_ns(li->pid, ktls_dump_pidns(cb))) ||
-	    nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_UID,
-			from_kuid_munged(uns, li->uid)) ||
+	    (admin && nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_PID,
+				  pid_nr_ns(li->pid, ktls_dump_pidns(cb)))) ||
+	    (admin && nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_UID,
+				  from_kuid_munged(uns, li->uid))) ||
 	    nla_put_u32(msg, KTLS_OFFLOAD_A_LISTENER_FAMILY, li->family) ||
 	    nla_put(msg, KTLS_OFFLOAD_A_LISTENER_LOCAL_ADDR,
 		    li->family == AF_INET6 ? 16 : 4, li->addr) ||

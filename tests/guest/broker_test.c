@@ -1665,6 +1665,7 @@ static void test_foreign_netns(void)
 struct listener_seen {
 	uint32_t id;
 	int found;
+	uint32_t pid;
 	char profile[64];
 };
 
@@ -1675,6 +1676,7 @@ static void listener_find(const struct ktls_listener_msg *l, void *arg)
 	if (l->id != s->id)
 		return;
 	s->found = 1;
+	s->pid = l->pid;
 	snprintf(s->profile, sizeof(s->profile), "%s", l->profile);
 }
 
@@ -1691,6 +1693,7 @@ static void listener_reader_child(int *res)
 		res[0] = ktls_broker_listeners(&g, listener_find, &s);
 	res[1] = s.found;
 	res[2] = s.profile[0] != '\0';
+	res[3] = (int)s.pid;
 }
 
 /* GET_LISTENER tells the profile (which keys) to administrators only. */
@@ -1698,15 +1701,17 @@ static void test_listener_profile(struct ktls_genl *g)
 {
 	struct ktls_attach_args aa = { .profile = "secret-profile" };
 	struct listener_seen s = { 0 };
-	int res[3] = { 1, 0, 1 }, l = tcp_listener();
+	int res[4] = { 1, 0, 1, 1 }, l = tcp_listener();
 
 	is_err(ktls_broker_attach(g, l, &aa, &attached_id), 0, "root ATTACHes a listener");
 	s.id = attached_id;
 	ktls_broker_listeners(g, listener_find, &s);
-	ok(s.found && !strcmp(s.profile, "secret-profile"), "root's dump shows its profile");
-	in_child(listener_reader_child, res, 3);
+	ok(s.found && !strcmp(s.profile, "secret-profile") && s.pid == (uint32_t)getpid(),
+	   "root's dump shows its profile and the attaching pid (%u)", s.pid);
+	in_child(listener_reader_child, res, 4);
 	ok(res[0] == 0 && res[1], "uid 65534's dump shows the listener");
 	ok(!res[2], "but not its profile");
+	ok(!res[3], "nor the pid of the process that attached it (N21)");
 	ktls_broker_detach(g, l, 0);
 	close(l);
 }

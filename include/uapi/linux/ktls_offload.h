@@ -205,16 +205,18 @@
  *	Errors: ENOENT no such attached listener in the namespace.
  *
  * KTLS_OFFLOAD_CMD_GET_LISTENER (dump; anyone)
- *	One message per attached listener of the namespace: _ID, _PID, _UID,
- *	_FAMILY (AF_INET/AF_INET6), _LOCAL_ADDR (4 or 16 bytes), _LOCAL_PORT,
- *	_INODE (NLA_U64, of the socket), _PROFILE if given (only to a reader
- *	with CAP_NET_ADMIN in the initial user namespace), _ALPN if given,
+ *	One message per attached listener of the namespace: _ID, _PID and
+ *	_UID (of the process that attached it), _FAMILY (AF_INET/AF_INET6),
+ *	_LOCAL_ADDR (4 or 16 bytes), _LOCAL_PORT, _INODE (NLA_U64, of the
+ *	socket), _PROFILE if given, _ALPN if given,
  *	_MAX_INFLIGHT, _TIMEOUT_MS, _INFLIGHT and _READY (NLA_U32, now), and
  *	the NLA_U64 counters _HANDSHAKES (handed to an agent), _ESTABLISHED,
  *	_FAILED, _REFUSED (closed before a handshake: a limit or no memory),
  *	_DELIVERED (returned by accept()) and _DROPPED (established, closed
  *	undelivered at detach).  Pids and uids are in the namespaces of the
  *	process that asked for the dump and of the socket it asked on.
+ *	_PID, _UID and _PROFILE only to a reader with CAP_NET_ADMIN in the
+ *	initial user namespace (the others see what ss(8) shows anyway).
  *
  * Closing the submitting netlink socket ends its live requests with
  * ECANCELED, untold (an accepted one's socket is shut down), and forgets
