@@ -426,6 +426,19 @@ static int check_line_lengths(FILE *f, int *lineno)
 	return ret;
 }
 
+/* Does @acl let the agent's own user (user =, not root) be a requester? */
+static bool acl_names_agent(const struct agent_config *cfg, const struct agent_acl *acl)
+{
+	unsigned int uid;
+
+	if (!cfg->user || !lookup_id(cfg->user, false, &uid) || !uid)
+		return false;
+	for (int i = 0; i < acl->n_uids; i++)
+		if (acl->uids[i] == uid)
+			return true;
+	return false;
+}
+
 int agent_config_load(const char *path, struct agent_config *cfg,
 		      char *err, size_t errlen)
 {
@@ -480,6 +493,9 @@ int agent_config_load(const char *path, struct agent_config *cfg,
 			why = "the client role needs ca = FILE (or ca = system) to verify servers";
 		else if (p->crl && !p->ca && !p->ca_system)
 			why = "crl needs ca: a CRL is checked against the CA that signed it";
+		else if (acl_names_agent(cfg, &p->acl))
+			why = "allow_users names the agent's own user, which can read the "
+			      "key files and needs no agent: give the server another user";
 		if (why) {
 			snprintf(err, errlen, "%s: profile '%s': %s", path, p->name, why);
 			return -EINVAL;

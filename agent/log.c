@@ -37,3 +37,27 @@ void agent_log(int level, const char *fmt, ...)
 	}
 	va_end(ap);
 }
+
+bool agent_ratelimit(struct agent_ratelimit *rl, unsigned long *missed)
+{
+	struct timespec ts;
+	double t;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	if (rl->last == 0)
+		rl->tokens = rl->burst;
+	else
+		rl->tokens += (t - rl->last) / rl->interval;
+	if (rl->tokens > rl->burst)
+		rl->tokens = rl->burst;
+	rl->last = t;
+	if (rl->tokens < 1) {
+		rl->missed++;
+		return false;
+	}
+	rl->tokens--;
+	*missed = rl->missed;
+	rl->missed = 0;
+	return true;
+}

@@ -68,6 +68,8 @@ struct worker {
 	int n_jobs;
 	struct conn conns;	/* list head of UNIX-socket requesters */
 	struct job *dead;	/* finished jobs, freed after each batch */
+	/* what requesters and peers can make it log */
+	struct agent_ratelimit refusals, failures;
 };
 
 static const enum ev_kind tag_genl = EV_GENL, tag_wake = EV_WAKE, tag_listen = EV_LISTEN;
@@ -123,9 +125,20 @@ static void peer_name(int fd, char *out, size_t len)
 	snprintf(out, len, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
 }
 
+/* "; N more not logged" after a line that a rate limit let through. */
+static const char *ratelimit_note(unsigned long missed, char *out, size_t len)
+{
+	if (!missed)
+		return "";
+	snprintf(out, len, " (and %lu more like it not logged)", missed);
+	return out;
+}
+
 static void job_finish(struct worker *w, struct job *j, struct tls_result *res)
 {
 	struct ktls_result_msg r = { .id = j->id, .status = (uint32_t)res->err };
+	unsigned long missed;
+	char note[64];
 	int ret;
 
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, j->fd, NULL);
@@ -139,10 +152,10 @@ static void job_finish(struct worker *w, struct job *j, struct tls_result *res)
 			  j->id, j->peer, res->tls_version == 0x0304 ? 3 : 2, res->cipher,
 			  res->resumed ? ", resumed" : "", res->alpn[0] ? ", ALPN " : "",
 			  res->alpn);
-	} else if (!j->refused) {
-		agent_log(LOG_NOTICE, "request %u: handshake with %s failed: %s (%s)",
+	} else if (!j->refused && agent_ratelimit(&w->failures, &missed)) {
+		agent_log(LOG_NOTICE, "request %u: handshake with %s failed: %s (%s)%s",
 			  j->id, j->peer, res->reason[0] ? res->reason : strerror(res->err),
-			  strerror(res->err));
+			  strerror(res->err), ratelimit_note(missed, note, sizeof(note)));
 	}
 	/* The socket goes first: the module hands a listener's connection to
 	 * its application only once the agent holds no descriptor of it. */
@@ -257,22 +270,29 @@ static void job_start(struct worker *w, struct conn *c, const struct ktls_accept
 		c->n_jobs++;
 
 	p = tls_runtime_profile(&j->gen->rt, a->profile);
+	/* Who may use these keys, before a byte of the handshake.  Only root
+	 * learns that a profile does not exist (ENOENT): to others a missing
+	 * profile and a forbidden one look the same. */
 	if (!p) {
-		res.err = ENOENT;
-		snprintf(res.reason, sizeof(res.reason), "no profile '%s'",
+		res.err = req.uid ? EACCES : ENOENT;
+		snprintf(why, sizeof(why), "no profile '%s'",
 			 agent_escape(a->profile[0] ? a->profile : "default", name, sizeof(name)));
-		job_finish(w, j, &res);
-		return;
+	} else {
+		res.err = agent_access_check(p->conf, &req, role, a->fd, why, sizeof(why));
 	}
-	/* Who may use these keys, before a byte of the handshake. */
-	res.err = agent_access_check(p->conf, &req, role, a->fd, why, sizeof(why));
 	if (res.err) {
-		requester_comm(req.pid, comm, sizeof(comm));
-		agent_log(LOG_NOTICE, "request %u from pid %d (%s) uid %u gid %u%s refused, "
-			  "%s role, peer %s: %s", a->id, (int)req.pid, comm,
-			  (unsigned int)req.uid, (unsigned int)req.gid,
-			  c ? " via the agent socket" : "",
-			  role == AGENT_ROLE_CLIENT ? "client" : "server", j->peer, why);
+		unsigned long missed;
+		char note[64];
+
+		if (agent_ratelimit(&w->refusals, &missed)) {
+			requester_comm(req.pid, comm, sizeof(comm));
+			agent_log(LOG_NOTICE, "request %u from pid %d (%s) uid %u gid %u%s "
+				  "refused, %s role, peer %s: %s%s", a->id, (int)req.pid, comm,
+				  (unsigned int)req.uid, (unsigned int)req.gid,
+				  c ? " via the agent socket" : "",
+				  role == AGENT_ROLE_CLIENT ? "client" : "server", j->peer, why,
+				  ratelimit_note(missed, note, sizeof(note)));
+		}
 		snprintf(res.reason, sizeof(res.reason), "%s", why);
 		j->refused = true;
 		job_finish(w, j, &res);
@@ -584,6 +604,9 @@ int worker_start(struct agent *a, int index, struct worker **out)
 		return -ENOMEM;
 	w->agent = a;
 	w->index = index;
+	/* 20 lines at once, then one every 2 s, per worker and kind */
+	w->refusals.burst = w->failures.burst = 20;
+	w->refusals.interval = w->failures.interval = 2;
 	w->jobs.next = w->jobs.prev = &w->jobs;
 	w->conns.next = w->conns.prev = &w->conns;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -292,6 +292,7 @@ other_server 65534 9460 socket
 other_server 65534 8461 module for-nobody
 other_server 65534 9461 socket for-nobody
 other_server 4242 8464 module for-nogroup
+other_server 65534 8465 module no-such-profile
 is "nobody, module path, profile default: no TLS" "$(code 8460)" 000
 like "the requester gets EACCES" "$(tail -n 1 results-other.log)" "status 13 "
 ok "the agent logs the refusal with the requester" wait_for_line agent.log \
@@ -302,6 +303,23 @@ is "nobody, agent socket, profile default: no TLS" "$(code 9460)" 000
 like "the requester gets EACCES" "$(tail -n 1 results-other.log)" "status 13 .*path socket"
 ok "the agent logs that refusal too" wait_for_line agent.log \
 	"uid 65534 gid 65534 via the agent socket refused"
+is "nobody asking for a profile that does not exist: no TLS" "$(code 8465)" 000
+like "and EACCES, as for one that exists: no oracle of profile names" \
+	"$(tail -n 1 results-other.log)" "status 13 "
+# A flood of refusals does not flood the log: each worker logs 20, then
+# one every 2 s, which says how many it left out.
+before=$(grep -c 'refused, server role' agent.log)
+t0=$(date +%s)
+seq 200 | xargs -P 4 -I{} curl -s --max-time 20 -o /dev/null https://localhost:8460/ 2>/dev/null
+t1=$(date +%s)
+logged=$(( $(grep -c 'refused, server role' agent.log) - before ))
+bound=$(( 2 * (20 + (t1 - t0) / 2 + 1) ))
+ok "200 refused requests in $((t1 - t0)) s: $logged log lines, at most $bound" \
+	test "$logged" -ge 1 -a "$logged" -le "$bound" -a "$logged" -lt 200
+sleep 3
+code 8460 >/dev/null
+ok "the next line after a pause counts those left out" wait_for_line agent.log \
+	"refused, server role.*(and [0-9]* more like it not logged)"
 is "allow_users = nobody admits it on the module path" "$(code 8461)" 200
 is "and on the socket path" "$(code 9461)" 200
 is "allow_groups = nogroup admits uid 4242 with group nogroup" "$(code 8464)" 200

@@ -83,4 +83,17 @@ like "and its end counts: the same ending in -VERS-ALL is refused" \
 huge="NORMAL$(head -c 17000 /dev/zero | tr '\0' ' ')"
 like "a line of more than 16 KiB is refused with its line number" \
 	"$(check s "priority = $huge")" "^rc=1 .*s.conf:4: line longer than 16381 bytes"
+
+# The agent's own user can read the key files: it is never a requester.
+agent_user() {
+	printf '[global]\nuser = nobody\n[profile p]\ncert = %s/server.pem\nkey = %s/server.key\n%s\n' \
+		"$dir" "$dir" "$2" >"$1.conf"
+	out=$("$agent" -t -c "$1.conf" 2>&1)
+	echo "rc=$? $out"
+}
+like "allow_users naming the agent's own user (user = nobody): refused" \
+	"$(agent_user t 'allow_users = daemon, nobody')" \
+	"^rc=1 .*profile 'p': allow_users names the agent's own user"
+like "allow_users of other users with user = nobody: accepted" \
+	"$(agent_user u 'allow_users = daemon')" "^rc=0 "
 plan $_tap_n

@@ -15,6 +15,7 @@
 
 #include "access.h"
 #include "config.h"
+#include "log.h"
 #include "loopback.h"
 
 static int n, failed;
@@ -141,6 +142,20 @@ int main(void)
 	      "agent_escape escapes control bytes, quotes, backslashes and non-ASCII");
 	agent_escape("abcdef", esc, 4);
 	check(!strcmp(esc, "abc"), "agent_escape truncates within its buffer");
+
+	{
+		struct agent_ratelimit rl = { .burst = 3, .interval = 3600 };
+		unsigned long missed = 99;
+		int let = 0;
+
+		for (int i = 0; i < 10; i++)
+			let += agent_ratelimit(&rl, &missed);
+		check(let == 3 && missed == 0, "agent_ratelimit: a burst of 3 lets 3 of 10 through");
+		rl.last -= 3600;	/* an interval later */
+		check(agent_ratelimit(&rl, &missed) && missed == 7,
+		      "then one per interval, which counts the 7 left out");
+		check(!agent_ratelimit(&rl, &missed), "and no more within that interval");
+	}
 
 	close(a);
 	close(b);
