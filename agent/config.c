@@ -21,8 +21,10 @@ struct parse_ctx {
 	struct agent_profile *cur;	/* NULL in [global] */
 	bool in_global;
 	char section[80];	/* the section of the previous entry */
+	char seen[512];		/* " key key ...": single-value keys of the section so far */
 	char msg[256];
 };
+
 
 static int __attribute__((format(printf, 2, 3)))
 fail(struct parse_ctx *c, const char *fmt, ...)
@@ -100,6 +102,35 @@ static const char *const client_cert_modes[] = {
 	[CLIENT_CERT_NONE] = "none", [CLIENT_CERT_OPTIONAL] = "optional",
 	[CLIENT_CERT_REQUIRED] = "required",
 };
+
+/*
+ * Keys that take one value: a second line is a configuration error, not
+ * a silent override (lists such as allow_users add up; cert, key and
+ * ocsp_response come in their own order).
+ */
+static const char *const single_keys[] = {
+	"workers", "user", "socket", "socket_group", "log", "log_level", "module",
+	"ca", "crl", "client_cert", "priority", "alpn", "tickets", "ticket_key_file",
+	"ticket_rotation", "handshake_timeout", "roles", NULL,
+};
+
+/* 0 if @name may be given now, else the failure reported. */
+static int once(struct parse_ctx *c, const char *name)
+{
+	char tag[40];
+	size_t n = strlen(c->seen);
+
+	for (int i = 0; single_keys[i]; i++) {
+		if (strcmp(single_keys[i], name))
+			continue;
+		snprintf(tag, sizeof(tag), " %s ", name);
+		if (strstr(c->seen, tag))
+			return !fail(c, "'%s' given twice in [%s]", name, c->section);
+		snprintf(c->seen + n, sizeof(c->seen) - n, "%s", tag + (n ? 1 : 0));
+		return 0;
+	}
+	return 0;
+}
 
 static int global_key(struct parse_ctx *c, const char *name, const char *v)
 {
@@ -380,9 +411,12 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 	/* Debian's inih does not announce sections: notice them change. */
 	if (strncmp(section, c->section, sizeof(c->section))) {
 		snprintf(c->section, sizeof(c->section), "%s", section);
+		c->seen[0] = '\0';
 		if (!new_section(c, section))
 			return 0;
 	}
+	if (once(c, name))
+		return 0;
 	if (c->in_global)
 		return global_key(c, name, value);
 	if (!c->cur)
@@ -406,21 +440,50 @@ static void set_defaults(struct agent_config *cfg)
  */
 #define AGENT_MAX_LINE 16384
 
-static int check_line_lengths(FILE *f, int *lineno)
+/*
+ * What inih cannot tell: a line too long for it (-E2BIG), and a section
+ * header given twice (-EEXIST, @name set): inih would merge the two, and
+ * the second could quietly undo the first.  Leaves @f rewound.
+ */
+static int prescan(FILE *f, int *lineno, char *name, size_t namelen)
 {
-	char *line = NULL;
-	size_t cap = 0;
+	char *line = NULL, *seen = NULL;
+	size_t cap = 0, seen_len = 0;
 	ssize_t n;
 	int ret = 0;
 
 	*lineno = 0;
-	while ((n = getline(&line, &cap, f)) >= 0) {
+	while (!ret && (n = getline(&line, &cap, f)) >= 0) {
+		char *h = line + strspn(line, " \t"), *end;
+
 		++*lineno;
 		if (n + 3 > AGENT_MAX_LINE) {	/* '\r', '\n' and '\0' */
-			ret = -EINVAL;
+			ret = -E2BIG;
 			break;
 		}
+		if (*h != '[' || !(end = strchr(h, ']')))
+			continue;
+		*end = '\0';
+		/* the names so far, each followed by a newline (no name has one) */
+		for (char *p = seen; p && p < seen + seen_len; p += strlen(p) + 1) {
+			if (!strcmp(p, h + 1)) {
+				snprintf(name, namelen, "%s", h + 1);
+				ret = -EEXIST;
+			}
+		}
+		if (!ret) {
+			char *grown = realloc(seen, seen_len + strlen(h + 1) + 1);
+
+			if (!grown) {
+				ret = -ENOMEM;
+				break;
+			}
+			seen = grown;
+			memcpy(seen + seen_len, h + 1, strlen(h + 1) + 1);
+			seen_len += strlen(h + 1) + 1;
+		}
 	}
+	free(seen);
 	free(line);
 	rewind(f);
 	return ret;
@@ -443,7 +506,8 @@ int agent_config_load(const char *path, struct agent_config *cfg,
 		      char *err, size_t errlen)
 {
 	struct parse_ctx c = { .cfg = cfg };
-	int line;
+	char dup[80];
+	int line, ret;
 	FILE *f;
 
 	set_defaults(cfg);
@@ -455,14 +519,23 @@ int agent_config_load(const char *path, struct agent_config *cfg,
 		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		return -e;
 	}
-	if (check_line_lengths(f, &line)) {
+	ret = prescan(f, &line, dup, sizeof(dup));
+	if (ret) {
 		fclose(f);
-		snprintf(err, errlen, "%s:%d: line longer than %d bytes", path, line,
-			 AGENT_MAX_LINE - 3);
+		if (ret == -EEXIST)
+			snprintf(err, errlen, "%s:%d: section [%s] given twice", path, line, dup);
+		else if (ret == -E2BIG)
+			snprintf(err, errlen, "%s:%d: line longer than %d bytes", path, line,
+				 AGENT_MAX_LINE - 3);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(-ret));
 		return -EINVAL;
 	}
 	ini_stop_on_first_error = true;
 	ini_max_line = AGENT_MAX_LINE;
+	/* an indented line is a line of its own, never the previous value's
+	 * continuation (which would swallow, say, an allow_local_ports line) */
+	ini_allow_multiline = false;
 	line = ini_parse_file(f, (ini_handler)on_entry, &c);
 	fclose(f);
 	if (line != 0) {

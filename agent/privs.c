@@ -17,10 +17,17 @@ void agent_harden(void)
 {
 	struct rlimit none = { 0, 0 };
 
+	struct rlimit files;
+
 	prctl(PR_SET_DUMPABLE, 0);
 	setrlimit(RLIMIT_CORE, &none);	/* may be filtered (LimitCORE=0 then) */
 	unsetenv("SSLKEYLOGFILE");
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	/* every handshake holds a socket: descriptors up to the hard limit */
+	if (!getrlimit(RLIMIT_NOFILE, &files) && files.rlim_cur < files.rlim_max) {
+		files.rlim_cur = files.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &files);
+	}
 }
 
 /* Sets the process's capabilities to CAP_NET_ADMIN alone (effective and

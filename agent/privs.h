@@ -13,7 +13,8 @@
 /*
  * First thing in main(): not dumpable (no core file, no ptrace by the same
  * user, /proc/PID/ files root's), RLIMIT_CORE 0, SSLKEYLOGFILE unset so
- * that GnuTLS never logs secrets, no new privileges by exec.
+ * that GnuTLS never logs secrets, no new privileges by exec; the soft
+ * limit of open files raised to the hard one.
  */
 void agent_harden(void);
 

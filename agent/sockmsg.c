@@ -130,7 +130,7 @@ int sockmsg_recv(int sock, struct sockmsg_in *m, int nonblock)
 			if (n_fds++ == 0)
 				m->fd = fds[i];
 			else
-				close(fds[i]);
+				sockmsg_close_foreign(fds[i]);
 		}
 	}
 	if (n_fds > 1 || (mh.msg_flags & MSG_CTRUNC))
@@ -147,10 +147,19 @@ int sockmsg_recv(int sock, struct sockmsg_in *m, int nonblock)
 		m->err = EBADMSG;
 	}
 	if (m->err && m->fd >= 0) {
-		close(m->fd);
+		sockmsg_close_foreign(m->fd);
 		m->fd = -1;
 	}
 	return 1;
+}
+
+void sockmsg_close_foreign(int fd)
+{
+	struct linger off = { 0 };
+
+	/* ENOTSOCK for what is not a socket: nothing to do then */
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
+	close(fd);
 }
 
 /* Longest string each SUBMIT attribute may hold, NUL included; 0: a number. */

@@ -24,6 +24,16 @@ int sockmsg_send_cancel(int sock, uint32_t seq);
 /* Sends @len bytes of @buf with descriptor @fd (if >= 0) in SCM_RIGHTS;
  * 0 or -errno (EINTR retried, no SIGPIPE). */
 int sockmsg_send_fd(int sock, const void *buf, size_t len, int fd, int flags);
+
+/*
+ * Closes a descriptor another process handed over, never waiting: with
+ * SO_LINGER on a socket whose peer does not read, the close() that drops
+ * the last reference sleeps for the linger time (the sender's choice, up
+ * to years), and a sender that closed its own copy makes ours the last.
+ * Turns SO_LINGER off first (on the shared socket: set it again after
+ * the handoff if the requester wants it).
+ */
+void sockmsg_close_foreign(int fd);
 int sockmsg_send_complete(int sock, uint32_t seq, const struct ktls_result_msg *r,
 			  int nonblock);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
@@ -125,12 +126,24 @@ int usock_listen(const char *path, const char *group, uid_t uid, gid_t gid,
 	return fd;
 }
 
-int usock_check_socket(int fd)
+/* The network namespace of socket @fd, as the kernel's cookie; 0 if unknown. */
+static uint64_t netns_cookie(int fd)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len))
+		return 0;
+	return cookie;
+}
+
+int usock_check_socket(int fd, int self)
 {
 	int domain, proto, type, listening;
 	socklen_t len = sizeof(int);
 	struct tcp_info ti;
 	char ulp[32] = "";
+	uint64_t ns;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len))
 		return errno == ENOTSOCK ? ENOTSOCK : EBADF;
@@ -151,5 +164,9 @@ int usock_check_socket(int fd)
 	len = sizeof(ulp);
 	if (getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &len) == 0 && ulp[0])
 		return EBUSY;
+	/* (SO_NETNS_COOKIE is in every kernel the agent runs on: 5.14+) */
+	ns = netns_cookie(fd);
+	if (!ns || ns != netns_cookie(self))
+		return EXDEV;
 	return 0;
 }

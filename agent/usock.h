@@ -20,8 +20,12 @@
 int usock_listen(const char *path, const char *group, uid_t uid, gid_t gid,
 		 char *err, size_t errlen);
 
-/* 0 if @fd is an established TCP socket without a ULP, else the errno the
- * module's SUBMIT would give. */
-int usock_check_socket(int fd);
+/*
+ * 0 if @fd is an established TCP socket without a ULP in the agent's own
+ * network namespace (that of @self, a socket of the agent's), else the
+ * errno the module's SUBMIT would give (EXDEV: another namespace, whose
+ * ports allow_local_ports cannot vouch for).
+ */
+int usock_check_socket(int fd, int self);
 
 #endif

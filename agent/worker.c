@@ -69,7 +69,8 @@ struct worker {
 	struct conn conns;	/* list head of UNIX-socket requesters */
 	struct job *dead;	/* finished jobs, freed after each batch */
 	/* what requesters and peers can make it log */
-	struct agent_ratelimit refusals, failures;
+	struct agent_ratelimit refusals, failures, accepts;
+	double accept_paused;	/* out of descriptors: accept again then */
 };
 
 static const enum ev_kind tag_genl = EV_GENL, tag_wake = EV_WAKE, tag_listen = EV_LISTEN;
@@ -148,10 +149,12 @@ static void job_finish(struct worker *w, struct job *j, struct tls_result *res)
 		r.resumed = res->resumed;
 		snprintf(r.alpn, sizeof(r.alpn), "%s", res->alpn);
 		snprintf(r.peer_identity, sizeof(r.peer_identity), "%s", res->peer_identity);
+		char alpn[4 * sizeof(res->alpn)];
+
 		agent_log(LOG_DEBUG, "request %u from %s: TLS 1.%d, cipher %u%s%s%s",
 			  j->id, j->peer, res->tls_version == 0x0304 ? 3 : 2, res->cipher,
 			  res->resumed ? ", resumed" : "", res->alpn[0] ? ", ALPN " : "",
-			  res->alpn);
+			  agent_escape(res->alpn, alpn, sizeof(alpn)));
 	} else if (!j->refused && agent_ratelimit(&w->failures, &missed)) {
 		agent_log(LOG_NOTICE, "request %u: handshake with %s failed: %s (%s)%s",
 			  j->id, j->peer, res->reason[0] ? res->reason : strerror(res->err),
@@ -161,7 +164,7 @@ static void job_finish(struct worker *w, struct job *j, struct tls_result *res)
 	 * its application only once the agent holds no descriptor of it. */
 	tls_handshake_free(j->h);
 	j->h = NULL;
-	close(j->fd);
+	sockmsg_close_foreign(j->fd);
 	if (!j->conn) {
 		ret = ktls_broker_done(&w->genl, &r);
 		if (ret)
@@ -250,7 +253,7 @@ static void job_start(struct worker *w, struct conn *c, const struct ktls_accept
 
 	if (!j) {
 		refuse(w, c, a->id, cookie, ENOMEM);
-		close(a->fd);
+		sockmsg_close_foreign(a->fd);
 		return;
 	}
 	j->kind = EV_JOB;
@@ -336,7 +339,7 @@ static void conn_submit(struct worker *w, struct conn *c, struct sockmsg_in *m)
 	if (!err && conn_job(w, c, m->seq))
 		err = EEXIST;
 	if (!err)
-		err = usock_check_socket(s.fd);
+		err = usock_check_socket(s.fd, w->agent->listen_fd);
 	if (!err && c->n_jobs >= KTLS_AGENT_SOCKET_MAX_PENDING)
 		err = EAGAIN;
 	if (!err && !fstat(s.fd, &st)) {
@@ -349,7 +352,7 @@ static void conn_submit(struct worker *w, struct conn *c, struct sockmsg_in *m)
 			  (int)c->pid, strerror(err));
 		refuse(w, c, m->seq, s.cookie, err);
 		if (s.fd >= 0)
-			close(s.fd);
+			sockmsg_close_foreign(s.fd);
 		return;
 	}
 	a.fd = s.fd;
@@ -410,7 +413,7 @@ static void conn_read(struct worker *w, struct conn *c)
 			agent_log(LOG_WARNING, "pid %d sent a bad message (command %d): "
 				  "disconnecting it", (int)c->pid, m->cmd);
 			if (m->fd >= 0)
-				close(m->fd);
+				sockmsg_close_foreign(m->fd);
 			n = 0;
 			break;
 		}
@@ -431,9 +434,23 @@ static void conn_accept(struct worker *w)
 
 	fd = accept4(w->agent->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno != EAGAIN && errno != ECONNABORTED)
-			agent_log(LOG_WARNING, "worker %d: accept on the UNIX socket: %s",
-				  w->index, strerror(errno));
+		int e = errno;
+		unsigned long missed;
+		char note[64];
+
+		if (e == EAGAIN || e == ECONNABORTED || e == EINTR)
+			return;
+		if (agent_ratelimit(&w->accepts, &missed))
+			agent_log(LOG_WARNING, "worker %d: accept on the UNIX socket: %s%s",
+				  w->index, strerror(e), ratelimit_note(missed, note, sizeof(note)));
+		/*
+		 * Out of descriptors (or memory): the connection stays queued
+		 * and the listener readable, so stop watching it for a while
+		 * rather than spin; handshakes that end meanwhile free some.
+		 */
+		if (!w->accept_paused &&
+		    !epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->agent->listen_fd, NULL))
+			w->accept_paused = now() + 0.25;
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -512,7 +529,7 @@ static void expire(struct worker *w, double t, int err, const char *why)
 
 static int next_timeout_ms(struct worker *w)
 {
-	double first = 0, t = now();
+	double first = w->accept_paused, t = now();
 	struct job *j;
 
 	for (j = w->jobs.next; j != &w->jobs; j = j->next)
@@ -577,6 +594,17 @@ static void *worker_main(void *arg)
 			}
 		}
 		expire(w, now(), ETIMEDOUT, "handshake timed out");
+		if (w->accept_paused && now() >= w->accept_paused) {
+			struct epoll_event ev = {
+				.events = EPOLLIN | EPOLLEXCLUSIVE,
+				.data.ptr = (void *)&tag_listen,
+			};
+
+			if (!epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->agent->listen_fd, &ev))
+				w->accept_paused = 0;
+			else
+				w->accept_paused = now() + 0.25;
+		}
 		/* Replies dropped on the command socket (an ACCEPT's reply
 		 * among them puts its request back), or a READY seen outside
 		 * drain(): no event will tell, so look for requests now. */
@@ -605,8 +633,8 @@ int worker_start(struct agent *a, int index, struct worker **out)
 	w->agent = a;
 	w->index = index;
 	/* 20 lines at once, then one every 2 s, per worker and kind */
-	w->refusals.burst = w->failures.burst = 20;
-	w->refusals.interval = w->failures.interval = 2;
+	w->refusals.burst = w->failures.burst = w->accepts.burst = 20;
+	w->refusals.interval = w->failures.interval = w->accepts.interval = 2;
 	w->jobs.next = w->jobs.prev = &w->jobs;
 	w->conns.next = w->conns.prev = &w->conns;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);

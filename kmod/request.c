@@ -13,7 +13,8 @@
  * Nothing that takes a socket lock runs under kn_lock, and no netlink
  * handler, timeout or NETLINK_URELEASE waits for one: the shutdown, which
  * takes the lock of a socket its requester may hold for as long as it
- * likes, runs in a work item of its own (kr_end_work on ktls_end_wq).  A
+ * likes, runs in a work item of its own (kr_end_work on ktls_end_wq, or
+ * ktls_lend_wq for a listener's connection).  A
  * requester that stalls its own socket can wedge neither the broker nor
  * genetlink.
  *
@@ -53,6 +54,13 @@ unsigned int ktls_default_timeout_ms = 10000;
 static unsigned int ktls_net_id __read_mostly;
 static struct workqueue_struct *ktls_wq;	/* timeouts */
 static struct workqueue_struct *ktls_end_wq;	/* shutdowns */
+/*
+ * Shutdowns of listener connections, apart: their sockets are the
+ * module's, so only an agent could hold their locks, and requesters who
+ * stall theirs on ktls_end_wq must not delay a listener's close() or
+ * DETACH, which wait for them (ktls_req_end_listener()).
+ */
+static struct workqueue_struct *ktls_lend_wq;
 static LIST_HEAD(ktls_nets);
 static DEFINE_MUTEX(ktls_nets_lock);	/* protects ktls_nets */
 static bool ktls_shutting_down;
@@ -268,6 +276,16 @@ static void ktls_req_hand_back(struct ktls_net *kn, struct ktls_req *req)
 	/* An agent may still be at work on it: stop it. */
 	if (req->kr_end_shutdown && file)
 		kernel_sock_shutdown(sock_from_file(file), SHUT_RDWR);
+	/*
+	 * If this is the last reference (the requester closed its
+	 * descriptor; any failed request is dead to it anyway), the close
+	 * must not linger: SO_LINGER on a socket whose peer does not read
+	 * would keep this task (an agent's DONE, a worker, delayed_fput)
+	 * asleep for as long as the requester chose.  An atomic bit
+	 * operation: the socket's lock is not ours to wait for (H4).
+	 */
+	if (file && !lconn && (req->kr_result.status || file_count(file) == 1))
+		clear_bit(SOCK_LINGER, &sock_from_file(file)->sk->sk_flags);
 	if (lconn) {
 		ktls_listen_conn_end(lconn, file, req->kr_result.status);
 		mutex_lock(&kn->kn_lock);
@@ -313,11 +331,19 @@ static void ktls_req_end_finish(struct ktls_net *kn, struct list_head *ended,
 		list_del(&req->kr_end_node);
 		if (req != running && cancel_delayed_work_sync(&req->kr_timeout))
 			ktls_req_timer_put(req);
+		/*
+		 * try_module_get(): once rmmod is under way nothing may take
+		 * a reference that could keep it waiting; the socket is then
+		 * handed back without the shutdown, as at unload.
+		 */
 		if (defer && req->kr_end_shutdown && req->kr_file) {
-			__module_get(THIS_MODULE);
-			atomic_inc(&kn->kn_end_works);
-			queue_work(ktls_end_wq, &req->kr_end_work);
-			continue;
+			if (try_module_get(THIS_MODULE)) {
+				atomic_inc(&kn->kn_end_works);
+				queue_work(req->kr_params.lconn ? ktls_lend_wq : ktls_end_wq,
+					   &req->kr_end_work);
+				continue;
+			}
+			req->kr_end_shutdown = false;
 		}
 		ktls_req_hand_back(kn, req);
 	}
@@ -979,12 +1005,19 @@ int __init ktls_req_init(void)
 		ret = -ENOMEM;
 		goto err_end_wq;
 	}
+	ktls_lend_wq = alloc_workqueue("ktls_offload_lend", WQ_UNBOUND, 0);
+	if (!ktls_lend_wq) {
+		ret = -ENOMEM;
+		goto err_lend_wq;
+	}
 	ret = register_pernet_subsys(&ktls_net_ops);
 	if (ret)
 		goto err_pernet;
 	return 0;
 
 err_pernet:
+	destroy_workqueue(ktls_lend_wq);
+err_lend_wq:
 	destroy_workqueue(ktls_end_wq);
 err_end_wq:
 	destroy_workqueue(ktls_wq);
@@ -1014,6 +1047,7 @@ void ktls_req_shutdown(void)
 void ktls_req_uninit(void)
 {
 	unregister_pernet_subsys(&ktls_net_ops);
+	destroy_workqueue(ktls_lend_wq);
 	destroy_workqueue(ktls_end_wq);
 	destroy_workqueue(ktls_wq);
 }

@@ -320,6 +320,22 @@ sleep 3
 code 8460 >/dev/null
 ok "the next line after a pause counts those left out" wait_for_line agent.log \
 	"refused, server role.*(and [0-9]* more like it not logged)"
+# Ports (allow_local_ports) are vouched for in the agent's own network
+# namespace only: uid 65534 in a namespace of its own (unshare -Urn, where
+# it may bind any port), on the socket path, is refused with EXDEV.
+: >results-netns.log
+chmod 666 results-netns.log
+mkdir -m 777 ns
+setpriv --reuid 65534 --regid 65534 --clear-groups unshare -Urn sh -c "
+	ip link set lo up
+	HANDOFF_PATH=socket HANDOFF_PROFILE=for-nobody '$server' 9467 http big.bin \
+		'$dir/results-netns.log' >'$dir/ns/srv.out' 2>&1 &
+	i=0
+	while ! grep -q ready '$dir/ns/srv.out' && [ \$i -lt 600 ]; do sleep 0.05; i=\$((i+1)); done
+	curl -s --max-time 60 -k -o /dev/null https://127.0.0.1:9467/head/16
+	kill \$!" >netns.out 2>&1
+like "a socket of another network namespace is refused on the socket path: EXDEV" \
+	"$(tail -n 1 results-netns.log)" "status 18 "
 is "allow_users = nobody admits it on the module path" "$(code 8461)" 200
 is "and on the socket path" "$(code 9461)" 200
 is "allow_groups = nogroup admits uid 4242 with group nogroup" "$(code 8464)" 200

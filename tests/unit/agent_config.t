@@ -96,4 +96,16 @@ like "allow_users naming the agent's own user (user = nobody): refused" \
 	"^rc=1 .*profile 'p': allow_users names the agent's own user"
 like "allow_users of other users with user = nobody: accepted" \
 	"$(agent_user u 'allow_users = daemon')" "^rc=0 "
+
+# What inih would take quietly: an indented line continuing the previous
+# value, a section given twice (merged), a single-value key given twice.
+like "an indented line is a line of its own, not alpn's continuation" \
+	"$(check v 'alpn = http/1.1' '    bogus_key = 443')" "^rc=1 .*unknown key 'bogus_key'"
+like "a section given twice: refused" \
+	"$(check w 'client_cert = none' '[profile q]' "cert = $dir/server.pem" "key = $dir/server.key" \
+	   '[profile p]')" "^rc=1 .*w.conf:8: section \[profile p\] given twice"
+like "a single-value key given twice: refused" \
+	"$(check x "ca = $dir/ca.pem" 'client_cert = required' 'client_cert = none')" \
+	"^rc=1 .*'client_cert' given twice in \[profile p\]"
+like "list keys add up" "$(check y 'allow_users = daemon' 'allow_users = bin')" "^rc=0 "
 plan $_tap_n

@@ -54,7 +54,7 @@ fails "and nothing serves plain HTTP there" curl -s --max-time 2 "http://127.0.0
 # listener is closed too); the front's AF_UNIX name is an autobind one
 p=$(free_port)
 out=$(LD_PRELOAD=$preload KTLS_PRELOAD_PORTS=$p KTLS_AGENT_SOCKET=$tmp/no-agent.sock \
-	timeout 20 python3 - "$p" <<'PY' 2>&1
+	timeout 20 python3 - "$p" <<'PY' 2>rebind.err
 import os, socket, sys
 port = int(sys.argv[1])
 for round in (1, 2):
