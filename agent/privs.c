@@ -65,9 +65,9 @@ int agent_drop_privileges(const char *user, char *err, size_t errlen)
 		snprintf(err, errlen, "user '%s' does not exist", user);
 		return -ENOENT;
 	}
-	if (pw->pw_uid == 0) {
-		snprintf(err, errlen, "user = %s is root: name the agent's own unprivileged "
-			 "user (see SECURITY.md)", user);
+	if (pw->pw_uid == 0 || pw->pw_gid == 0) {
+		snprintf(err, errlen, "user = %s is root%s: name the agent's own unprivileged "
+			 "user (see SECURITY.md)", user, pw->pw_uid ? "'s group" : "");
 		return -EINVAL;
 	}
 	if (geteuid() == pw->pw_uid) {
