@@ -151,10 +151,10 @@ $(BUILD)/tests/idle_client: $(BUILD)/tests/idle_client.o
 $(BUILD)/tests/load_client: $(BUILD)/tests/load_client.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/flight_client: $(BUILD)/tests/flight_client.o
+$(BUILD)/tests/flight_client: $(BUILD)/tests/flight_client.o $(BUILD)/tests/flight_io.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/conform_client: $(BUILD)/tests/conform_client.o
+$(BUILD)/tests/conform_client: $(BUILD)/tests/conform_client.o $(BUILD)/tests/flight_io.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit_http: $(BUILD)/tests/unit_http.o $(BUILD)/agent/http.o

@@ -31,6 +31,8 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "flight_io.h"
+
 enum action {
 	A_CLOSE_NOTIFY,		/* our close_notify: theirs, then EOF */
 	A_RECORD,		/* one record: type, body */
@@ -101,59 +103,32 @@ static const struct test_case cases[] = {
 };
 
 static int sock, timeout_ms;
-static bool tls13, corrupt_flight, corrupted;
+static bool tls13, corrupted;
 static gnutls_session_t s;
-static unsigned char out[1 << 16];
-static size_t out_len;
-
-/* --- transport: our output is held until we next read (one flight) ------ */
-
-static int flush_out(void)
+/* bad-finished: damages our Finished, the last record of the flight that
+ * carries our first encrypted record (TLS 1.3) or our ChangeCipherSpec
+ * (TLS 1.2; GnuTLS may send a TLS 1.3 compatibility one on its own) */
+static void damage_finished(unsigned char *out, size_t out_len)
 {
-	size_t off = 0;
+	bool ccs = false, final = false;
 
-	/* bad-finished: the last record of the flight that carries our
-	 * ChangeCipherSpec or first encrypted record is our Finished */
-	if (corrupt_flight && !corrupted && out_len > 5) {
-		bool ccs = false, final = false;
-
-		/* TLS 1.3: our first encrypted record; TLS 1.2: the record
-		 * behind our ChangeCipherSpec (GnuTLS may send a TLS 1.3
-		 * compatibility ChangeCipherSpec on its own, first) */
-		for (size_t o = 0; o + 5 <= out_len; o += 5 + (out[o + 3] << 8 | out[o + 4])) {
-			final = out[o] == 23 || ccs;
-			ccs = out[o] == 20;
-		}
-		if (final) {
-			out[out_len - 1] ^= 0x01;
-			corrupted = true;
-		}
+	if (corrupted)
+		return;
+	for (size_t o = 0; o + 5 <= out_len; o += 5 + (out[o + 3] << 8 | out[o + 4])) {
+		final = out[o] == 23 || ccs;
+		ccs = out[o] == 20;
 	}
-	while (off < out_len) {
-		ssize_t n = send(sock, out + off, out_len - off, MSG_NOSIGNAL);
-
-		if (n <= 0)
-			return -1;
-		off += (size_t)n;
+	if (final) {
+		out[out_len - 1] ^= 0x01;
+		corrupted = true;
 	}
-	out_len = 0;
-	return 0;
-}
-
-static ssize_t push(gnutls_transport_ptr_t p, const void *buf, size_t len)
-{
-	if (out_len + len > sizeof(out) && flush_out())
-		return -1;
-	memcpy(out + out_len, buf, len);
-	out_len += len;
-	return (ssize_t)len;
 }
 
 static ssize_t pull(gnutls_transport_ptr_t p, void *buf, size_t len)
 {
 	struct pollfd pfd = { .fd = sock, .events = POLLIN };
 
-	if (out_len && flush_out())
+	if (flight_held() && flight_flush())
 		return -1;
 	if (poll(&pfd, 1, timeout_ms) <= 0) {
 		errno = ETIMEDOUT;
@@ -177,7 +152,7 @@ static int send_record(unsigned char type, const void *body, size_t len, bool da
 	uint64_t n;
 	int ret;
 
-	if (flush_out() || gnutls_record_get_state(s, 0, &mac, &iv, &key, seq) < 0)
+	if (flight_flush() || gnutls_record_get_state(s, 0, &mac, &iv, &key, seq) < 0)
 		return -1;
 	memcpy(plain, body, len);
 	if (tls13) {
@@ -248,7 +223,7 @@ static int fetch(bool ours, int warning, bool *warned)
 	size_t have = 0;
 
 	if (ours ? send_record(23, req, sizeof(req) - 1, false, v12) :
-	    gnutls_record_send(s, req, sizeof(req) - 1) < 0 || flush_out()) {
+	    gnutls_record_send(s, req, sizeof(req) - 1) < 0 || flight_flush()) {
 		printf("cannot send the request\n");
 		return -1;
 	}
@@ -339,7 +314,7 @@ static int run(const struct test_case *t)
 
 	switch (t->action) {
 	case A_CLOSE_NOTIFY:
-		if (gnutls_bye(s, GNUTLS_SHUT_WR) < 0 || flush_out())
+		if (gnutls_bye(s, GNUTLS_SHUT_WR) < 0 || flight_flush())
 			return -1;
 		return expect_end(-1);
 	case A_RECORD:
@@ -359,7 +334,7 @@ static int run(const struct test_case *t)
 		static unsigned char rec[5 + 16384 + 257] = { 23, 3, 3, (16384 + 257) >> 8,
 							     (16384 + 257) & 0xff };
 
-		if (flush_out() || send(sock, rec, sizeof(rec), MSG_NOSIGNAL) != (ssize_t)sizeof(rec))
+		if (flight_flush() || send(sock, rec, sizeof(rec), MSG_NOSIGNAL) != (ssize_t)sizeof(rec))
 			return -1;
 		break;
 	}
@@ -369,7 +344,7 @@ static int run(const struct test_case *t)
 		break;
 	case A_KEY_UPDATE:
 		ret = gnutls_session_key_update(s, t->flags);
-		if (ret < 0 || flush_out()) {
+		if (ret < 0 || flight_flush()) {
 			printf("key update: %s\n", gnutls_strerror(ret));
 			return -1;
 		}
@@ -394,7 +369,6 @@ static int run(const struct test_case *t)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
 	gnutls_certificate_credentials_t cred;
 	const struct test_case *t = NULL;
 	const char *scale = getenv("KTLS_TIME_SCALE");
@@ -417,13 +391,12 @@ int main(int argc, char **argv)
 	}
 	timeout_ms = 30000 * (scale && atoi(scale) > 0 ? atoi(scale) : 1);
 	tls13 = !strcmp(argv[3], "1.3");
-	corrupt_flight = t->action == A_BAD_FINISHED;
+	if (t->action == A_BAD_FINISHED)
+		flight_edit = damage_finished;
 	snprintf(prio, sizeof(prio), "NORMAL:-VERS-ALL:+VERS-TLS%s:-CIPHER-ALL:+%s",
 		 argv[3], argv[4]);
-	sin.sin_port = htons((uint16_t)atoi(argv[1]));
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sock = socket(AF_INET, SOCK_STREAM, 0);
-	if (sock < 0 || connect(sock, (void *)&sin, sizeof(sin))) {
+	sock = flight_connect(argv[1]);
+	if (sock < 0) {
 		perror("connect");
 		return 2;
 	}
@@ -438,14 +411,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bad priority %s\n", prio);
 		return 2;
 	}
-	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
-	gnutls_server_name_set(s, GNUTLS_NAME_DNS, "localhost", 9);
-	gnutls_session_set_verify_cert(s, "localhost", 0);
-	gnutls_transport_set_push_function(s, push);
-	gnutls_transport_set_pull_function(s, pull);
-	do
-		ret = gnutls_handshake(s);
-	while (ret < 0 && !gnutls_error_is_fatal(ret));
+	ret = flight_handshake(s, cred, pull);
 	if (t->action == A_BAD_FINISHED) {
 		/* TLS 1.2: the server's answer comes during our handshake;
 		 * TLS 1.3: after it, our Finished being our last word */
@@ -453,7 +419,7 @@ int main(int argc, char **argv)
 			printf("handshake: fatal alert %s\n",
 			       gnutls_alert_get_name(gnutls_alert_get(s)));
 			status = (int)gnutls_alert_get(s) == t->alert ? closed() : 1;
-		} else if (ret == 0 && !flush_out()) {
+		} else if (ret == 0 && !flight_flush()) {
 			status = run(t) ? 1 : 0;
 		} else {
 			printf("handshake: %s\n", gnutls_strerror(ret));
