@@ -30,7 +30,8 @@ GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test \
 	       $(BUILD)/tests/handoff_server $(BUILD)/tests/handoff_client \
 	       $(BUILD)/tests/flight_client $(BUILD)/tests/aead_speed $(BUILD)/tests/idle_client \
 	       $(BUILD)/tests/inproc_serve $(BUILD)/tests/load_client $(BUILD)/tests/ktls_recv \
-	       $(BUILD)/tests/kmod_hostile $(BUILD)/tests/kstress $(BUILD)/tests/linger_requester
+	       $(BUILD)/tests/kmod_hostile $(BUILD)/tests/kstress $(BUILD)/tests/linger_requester \
+	       $(BUILD)/tests/conform_client
 # (defined before "all", whose prerequisites are expanded where it stands)
 FUZZERS	   := $(addprefix $(BUILD)/fuzz/,fuzz_http fuzz_config fuzz_netlink fuzz_sockmsg)
 UNIT_TESTS := $(BUILD)/tests/unit_keyinstall $(BUILD)/tests/unit_http $(BUILD)/tests/unit_sockmsg \
@@ -155,7 +156,10 @@ $(BUILD)/tests/idle_client: $(BUILD)/tests/idle_client.o
 $(BUILD)/tests/load_client: $(BUILD)/tests/load_client.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/flight_client: $(BUILD)/tests/flight_client.o
+$(BUILD)/tests/flight_client: $(BUILD)/tests/flight_client.o $(BUILD)/tests/flight_io.o
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/conform_client: $(BUILD)/tests/conform_client.o $(BUILD)/tests/flight_io.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit_http: $(BUILD)/tests/unit_http.o $(BUILD)/agent/http.o

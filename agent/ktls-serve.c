@@ -169,7 +169,7 @@ static void conn_free(struct worker *w, struct conn *c, bool notify)
 	if (c->state != C_HANDSHAKE) {
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		if (notify && c->tls)
-			ktls_send_close_notify(c->fd);
+			ktls_send_alert(c->fd, KTLS_ALERT_WARNING, KTLS_ALERT_CLOSE_NOTIFY);
 	}
 	if (c->file >= 0)
 		close(c->file);
@@ -592,8 +592,14 @@ static void conn_read(struct worker *w, struct conn *c)
 			return;
 		}
 		if (n <= 0) {
-			/* end of stream, close_notify, an alert or a record error
-			 * (EIO, EBADMSG): the connection is over */
+			/* End of stream or close_notify (answered with ours),
+			 * or the peer's fatal alert, or a record error or
+			 * protocol violation that ktls_recv() has answered
+			 * with its fatal alert: the connection is over. */
+			if (n < 0 && errno == ENOTSUP)
+				logmsg("%s sent a TLS 1.3 KeyUpdate, which this kernel's TLS "
+				       "cannot follow: connection closed with an "
+				       "internal_error alert", c->peer);
 			conn_free(w, c, n == 0);
 			return;
 		}

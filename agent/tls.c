@@ -669,6 +669,37 @@ static int verify_optional_client_cert(struct tls_handshake *h, unsigned int *st
 	return 0;
 }
 
+/*
+ * The peer's bytes behind its Finished that the agent already read (the
+ * start of a record: tls_pull never reads further unless GnuTLS asks)
+ * cannot reach kernel TLS.  GnuTLS still has the session, so it reads that
+ * record and answers it as any TLS endpoint would: a damaged one with
+ * bad_record_mac, an oversized one with record_overflow, and so on; a
+ * valid one is data the kernel would never see: internal_error.
+ */
+static void past_finished(struct tls_handshake *h, struct tls_result *res)
+{
+	unsigned char buf[256];
+	ssize_t n = 0;
+
+	if (!gnutls_record_check_pending(h->s))
+		n = gnutls_record_recv(h->s, buf, sizeof(buf));
+	explicit_bzero(buf, sizeof(buf));
+	if (n < 0 && gnutls_error_is_fatal((int)n)) {
+		res->err = agent_gnutls_errno((int)n, 0);
+		snprintf(res->reason, sizeof(res->reason), "behind the peer's Finished: %s",
+			 gnutls_strerror((int)n));
+		if (n != GNUTLS_E_FATAL_ALERT_RECEIVED && n != GNUTLS_E_PREMATURE_TERMINATION &&
+		    n != GNUTLS_E_PULL_ERROR && n != GNUTLS_E_PUSH_ERROR)
+			gnutls_alert_send_appropriate(h->s, (int)n);
+		return;
+	}
+	res->err = EPROTO;
+	snprintf(res->reason, sizeof(res->reason), "kernel TLS: %s (GnuTLS holds data the "
+		 "kernel would not see)", strerror(EPROTO));
+	gnutls_alert_send(h->s, GNUTLS_AL_FATAL, GNUTLS_A_INTERNAL_ERROR);
+}
+
 int tls_handshake_step(struct tls_handshake *h, bool *want_write,
 		       struct tls_result *res)
 {
@@ -731,8 +762,9 @@ int tls_handshake_step(struct tls_handshake *h, bool *want_write,
 	}
 
 	/* bytes of a record read past the handshake would be lost to the kernel */
-	if (h->hdr_have != h->hdr_given || h->body_left) {
-		ret = -EPROTO;
+	if (h->hdr_have != h->hdr_given || h->body_left || gnutls_record_check_pending(h->s)) {
+		past_finished(h, res);
+		return 0;
 	} else if (gnutls_record_get_max_size(h->s) < KTLS_RECORD_MAX) {
 		/* a limit negotiated anyway (the client role, a TLS 1.3
 		 * record_size_limit of exactly 2^14): the kernel would break it */

@@ -130,23 +130,74 @@ int ktls_cancel(struct ktls_ctx *ctx, uint32_t id);
 /* Number of submitted requests whose results have not been collected. */
 unsigned int ktls_pending(const struct ktls_ctx *ctx);
 
+/* TLS alerts (RFC 8446 6, RFC 5246 7.2): levels and the descriptions
+ * libktls sends or reports. */
+#define KTLS_ALERT_WARNING		1
+#define KTLS_ALERT_FATAL		2
+#define KTLS_ALERT_CLOSE_NOTIFY		0
+#define KTLS_ALERT_UNEXPECTED_MESSAGE	10
+#define KTLS_ALERT_BAD_RECORD_MAC	20
+#define KTLS_ALERT_RECORD_OVERFLOW	22
+#define KTLS_ALERT_ILLEGAL_PARAMETER	47
+#define KTLS_ALERT_DECODE_ERROR		50
+#define KTLS_ALERT_PROTOCOL_VERSION	70
+#define KTLS_ALERT_INTERNAL_ERROR	80
+#define KTLS_ALERT_USER_CANCELED	90
+#define KTLS_ALERT_NO_RENEGOTIATION	100
+
 /*
- * recv() for a socket with kernel TLS, which hands non-data records to the
- * reader: returns the number of data bytes read (@flags as recv()), 0 at
- * the peer's close_notify or end of stream, or -1 with errno set:
- * ECONNRESET the peer sent a fatal alert, ENOTSUP the peer sent a TLS 1.3
- * KeyUpdate (kernels before 6.13 cannot rekey: close the connection),
- * EPROTO any other handshake message after the handoff (a TLS 1.2
- * renegotiation attempt), or recv()'s own errors (EAGAIN ...).
- * Post-handshake NewSessionTicket messages are skipped.
+ * recv() for a socket with kernel TLS, which hands non-data records and
+ * record errors to the reader, answered here as a TLS endpoint must (RFC
+ * 8446, RFC 5246).  Returns the number of data bytes read (@flags as
+ * recv()), 0 at end of stream, or -1 with errno set.  A -1 other than
+ * recv()'s own errors (EAGAIN, EINTR, ...) means the connection is over:
+ * close it, and send nothing more.
+ *
+ *   the peer sent                       answer                  returns
+ *   close_notify                        (none: the caller's)    0
+ *   a fatal alert (any alert in TLS 1.3
+ *     but close_notify, user_canceled)  none                    ECONNRESET
+ *   a TLS 1.2 warning alert, or
+ *     user_canceled                     none, read on           data
+ *   an alert record not of 2 bytes      fatal decode_error      EPROTO
+ *     (empty: unexpected_message); an
+ *     alert level not 1 or 2 (TLS 1.2)  fatal illegal_parameter EPROTO
+ *   ChangeCipherSpec, an unknown record
+ *     type, an empty handshake record   fatal unexpected_message EPROTO
+ *   NewSessionTicket (TLS 1.3)          none, skipped           data
+ *   KeyUpdate of a length other than 1  fatal decode_error      EPROTO
+ *   KeyUpdate with a value not 0 or 1   fatal illegal_parameter EPROTO
+ *   a valid KeyUpdate                   fatal internal_error    ENOTSUP
+ *     (kernels before 6.13 cannot rekey kernel TLS)
+ *   a TLS 1.2 ClientHello or
+ *     HelloRequest (renegotiation)      warning no_renegotiation, read on
+ *   any other handshake message         fatal unexpected_message EPROTO
+ *   a record that fails to decrypt      fatal bad_record_mac    EBADMSG
+ *   a record over 2^14 bytes of
+ *     plaintext                         fatal record_overflow   EMSGSIZE
+ *   a record of another version         fatal protocol_version  EINVAL
+ *
+ * The caller answers close_notify with its own (ktls_send_alert()) once it
+ * has written what it still had to write, then closes.
  */
 #include <sys/types.h>
 ssize_t ktls_recv(int fd, void *buf, size_t len, int flags);
 
 /*
- * Sends a close_notify alert on a socket with kernel TLS, as the last
- * thing written before close() or shutdown().  0 or -1 with errno.
+ * Sends an alert of @level (KTLS_ALERT_WARNING or KTLS_ALERT_FATAL) and
+ * @description (KTLS_ALERT_*, or any other RFC value) on a socket with
+ * kernel TLS, as an alert record through the kernel (TLS_SET_RECORD_TYPE),
+ * after any data still queued.  For servers that read the socket
+ * themselves: a read that failed with EBADMSG calls for bad_record_mac,
+ * EMSGSIZE for record_overflow (see ktls_recv() for the rest).  A fatal
+ * alert first clears the error that the kernel left on the socket after a
+ * failed read (SO_ERROR), which would otherwise fail the send.  Does not
+ * block.  Returns 0, or -1 with errno.
  */
+int ktls_send_alert(int fd, int level, int description);
+
+/* ktls_send_alert(fd, KTLS_ALERT_WARNING, KTLS_ALERT_CLOSE_NOTIFY): the last
+ * thing written before close() or shutdown(). */
 int ktls_send_close_notify(int fd);
 
 /* "AES-128-GCM" and so on for a TLS_CIPHER_* value; "unknown" otherwise. */

@@ -19,44 +19,19 @@
 
 #include <gnutls/gnutls.h>
 
+#include "flight_io.h"
+
 static int sock;
-static char out[1 << 16];
-static size_t out_len;
-
-static int flush_out(void)
-{
-	size_t off = 0;
-
-	while (off < out_len) {
-		ssize_t n = send(sock, out + off, out_len - off, MSG_NOSIGNAL);
-
-		if (n <= 0)
-			return -1;
-		off += (size_t)n;
-	}
-	out_len = 0;
-	return 0;
-}
-
-static ssize_t push(gnutls_transport_ptr_t p, const void *buf, size_t len)
-{
-	if (out_len + len > sizeof(out) && flush_out())
-		return -1;
-	memcpy(out + out_len, buf, len);
-	out_len += len;
-	return (ssize_t)len;
-}
 
 static ssize_t pull(gnutls_transport_ptr_t p, void *buf, size_t len)
 {
-	if (out_len && flush_out())
+	if (flight_held() && flight_flush())
 		return -1;
 	return recv(sock, buf, len, 0);
 }
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
 	gnutls_certificate_credentials_t cred;
 	gnutls_session_t s;
 	static char buf[1 << 16];
@@ -70,10 +45,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s PORT CA_FILE 1.2|1.3\n", argv[0]);
 		return 2;
 	}
-	sin.sin_port = htons((uint16_t)atoi(argv[1]));
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sock = socket(AF_INET, SOCK_STREAM, 0);
-	if (sock < 0 || connect(sock, (void *)&sin, sizeof(sin))) {
+	sock = flight_connect(argv[1]);
+	if (sock < 0) {
 		perror("connect");
 		return 2;
 	}
@@ -89,25 +62,18 @@ int main(int argc, char **argv)
 	gnutls_priority_set_direct(s, strcmp(argv[3], "1.2") ?
 				   "NORMAL:-VERS-ALL:+VERS-TLS1.3" :
 				   "NORMAL:-VERS-ALL:+VERS-TLS1.2", NULL);
-	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
-	gnutls_server_name_set(s, GNUTLS_NAME_DNS, "localhost", 9);
-	gnutls_session_set_verify_cert(s, "localhost", 0);
-	gnutls_transport_set_push_function(s, push);
-	gnutls_transport_set_pull_function(s, pull);
-	do
-		ret = gnutls_handshake(s);
-	while (ret < 0 && !gnutls_error_is_fatal(ret));
+	ret = flight_handshake(s, cred, pull);
 	if (ret < 0) {
 		fprintf(stderr, "handshake: %s\n", gnutls_strerror(ret));
 		goto out;
 	}
-	if (!out_len)
+	if (!flight_held())
 		fprintf(stderr, "warning: the Finished already left\n");
 	if (gnutls_record_send(s, req, sizeof(req) - 1) < 0)
 		goto out;
-	printf("one write of %zu bytes: Finished and request\n", out_len);
+	printf("one write of %zu bytes: Finished and request\n", flight_held());
 	fflush(stdout);
-	if (flush_out())
+	if (flight_flush())
 		goto out;
 	for (;;) {
 		ssize_t n = gnutls_record_recv(s, buf + have, sizeof(buf) - 1 - have);

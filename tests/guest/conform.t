@@ -1,0 +1,96 @@
+#!/bin/bash
+# guest-timeout: 900
+# Protocol conformance after the handoff (issue 17): a peer that completes
+# a real handshake with ktls-serve and then misbehaves (tests/guest/
+# conform_client.c) must get the alert RFC 8446 / RFC 5246 name, and then
+# the end of the connection: damaged records (bad_record_mac), oversized
+# ones (record_overflow), alerts of the wrong length, stray
+# ChangeCipherSpec, unknown record and handshake types, bad KeyUpdates,
+# TLS 1.2 renegotiation (no_renegotiation, and the connection goes on),
+# valid KeyUpdates (internal_error and a log line: these kernels cannot
+# rekey), a damaged Finished (the agent's bad_record_mac, and the
+# requester learns why).  TLS 1.3 and 1.2, AES-GCM and ChaCha20-Poly1305,
+# on both handoff paths.
+. "$KTLS_SRC/tests/lib/tap.sh"
+. "$KTLS_SRC/tests/lib/pki.sh"
+agent=$KTLS_BUILD/bin/ktls-agent
+serve=$KTLS_BUILD/bin/ktls-serve
+client=$KTLS_BUILD/tests/conform_client
+dir=/tmp/conform-test
+scale=${KTLS_TIME_SCALE:-1}
+rm -rf "$dir"
+mkdir -p "$dir/www"
+cd "$dir" || exit 1
+make_pki "$dir"
+export KTLS_AGENT_SOCKET=$dir/agent.sock
+printf 'plain text\n' >www/a.txt
+
+cat >agent.conf <<CONF
+[global]
+workers = 2
+socket = $dir/agent.sock
+log_level = info
+
+[profile default]
+cert = $dir/server.pem
+key = $dir/server.key
+handshake_timeout = $((60000 * scale))
+CONF
+
+pids=""
+cleanup() {
+	mkdir -p "$KTLS_OUT/conform-logs"
+	cp ./*.log ./*.conf "$KTLS_OUT/conform-logs/" 2>/dev/null
+	kill $pids 2>/dev/null
+	wait 2>/dev/null
+	grep -q '^ktls_offload ' /proc/modules && rmmod ktls_offload
+}
+trap cleanup EXIT
+
+insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
+"$agent" -c agent.conf 2>agent.log &
+pids="$pids $!"
+wait_for_line agent.log "ready:" $((30 * scale)) || echo "# the agent did not start"
+"$serve" -v -p 8443 -w 1 --handshake-timeout $((60 * scale)) "$dir/www" 2>serve-module.log &
+pids="$pids $!"
+"$serve" -v -p 9443 -w 1 --handshake-timeout $((60 * scale)) --path socket "$dir/www" \
+	2>serve-socket.log &
+pids="$pids $!"
+ok "ktls-serve on the module path" wait_for_line serve-module.log "via the ktls_offload module" $((30 * scale))
+ok "ktls-serve on the agent's UNIX socket" \
+	wait_for_line serve-socket.log "via the agent's UNIX socket" $((30 * scale))
+
+both="bad-tag bad-tag-first oversized huge-header bad-version alert-empty alert-short
+      alert-long alert-fatal alert-warning user-canceled ccs unknown-type handshake-empty
+      handshake-unknown close-notify bad-finished"
+tls13="$both key-update-value key-update-length key-update-empty key-update
+       key-update-requested"
+tls12="$both renegotiate"
+for port in 8443 9443; do
+	path=module
+	[ $port = 9443 ] && path=socket
+	run() {	# VERSION CIPHER CASE...
+		v=$1 c=$2
+		shift 2
+		for t in "$@"; do
+			ok "$path path, TLS $v $c: $t" "$client" $port ca.pem "$v" "$c" "$t"
+		done
+	}
+	run 1.3 AES-128-GCM $tls13
+	run 1.3 AES-256-GCM bad-tag oversized
+	run 1.3 CHACHA20-POLY1305 bad-tag oversized alert-short key-update
+	run 1.2 AES-128-GCM $tls12
+	run 1.2 AES-256-GCM bad-tag
+	run 1.2 CHACHA20-POLY1305 bad-tag oversized renegotiate
+done
+
+like "ktls-serve logs each KeyUpdate it could not follow (module path)" \
+	"$(cat serve-module.log)" "sent a TLS 1.3 KeyUpdate, which this kernel's TLS cannot follow"
+like "and on the socket path" \
+	"$(cat serve-socket.log)" "sent a TLS 1.3 KeyUpdate, which this kernel's TLS cannot follow"
+like "a damaged Finished: the requester learns the reason (module path)" \
+	"$(cat serve-module.log)" "handshake with .* failed: Bad message"
+like "and on the socket path" \
+	"$(cat serve-socket.log)" "handshake with .* failed: Bad message"
+like "the agent logs the record error" "$(cat agent.log)" "failed: .*(Decryption has failed|MAC verification failed)"
+plan $_tap_n
