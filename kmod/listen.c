@@ -956,6 +956,24 @@ static int ktls_listen_disconnect(struct sock *sk, int flags)
 	return ret;
 }
 
+/*
+ * listen() again after a shutdown() hashes the listener anew, after
+ * __inet_listen_sk() has let the net.ipv4.tcp_fastopen sysctl turn Fast
+ * Open back on (fastopen_queue_tune()): turn it off again while attached,
+ * since a Fast Open connection cannot go back on the accept queue (N15).
+ */
+static int ktls_listen_hash(struct sock *sk)
+{
+	struct ktls_listener *l;
+
+	rcu_read_lock();
+	l = ktls_listener_of(sk);
+	if (l && !READ_ONCE(l->kl_detached) && sk->sk_state == TCP_LISTEN)
+		WRITE_ONCE(inet_csk(sk)->icsk_accept_queue.fastopenq.max_qlen, 0);
+	rcu_read_unlock();
+	return ktls_orig_prot(sk)->hash(sk);
+}
+
 /* SOCK_DESTROY (sock_diag, bpf); request socks of the listener come here too. */
 static int ktls_listen_diag_destroy(struct sock *sk, int err)
 {
@@ -1175,6 +1193,7 @@ static int ktls_lproto_prepare(struct sock *sk)
 		lp->prot.disconnect = ktls_listen_disconnect;
 		lp->prot.diag_destroy = ktls_listen_diag_destroy;
 		lp->prot.setsockopt = ktls_listen_setsockopt;
+		lp->prot.hash = ktls_listen_hash;
 		lp->orig = prot;
 		smp_store_release(lpp, lp);
 	} else if (lp->orig != prot) {
@@ -1536,6 +1555,7 @@ void ktls_listen_uninit(void)
 		WRITE_ONCE(lp->prot.disconnect, lp->orig->disconnect);
 		WRITE_ONCE(lp->prot.diag_destroy, lp->orig->diag_destroy);
 		WRITE_ONCE(lp->prot.setsockopt, lp->orig->setsockopt);
+		WRITE_ONCE(lp->prot.hash, lp->orig->hash);
 		kmemleak_not_leak(lp);
 		ktls_lprotos[i] = NULL;
 	}

@@ -589,6 +589,64 @@ static void test_wake(void)
 	kg_close(&g);
 }
 
+/* ---- N15: listen() again after shutdown() keeps Fast Open off ---- */
+
+static int fastopen_qlen(int fd)
+{
+	socklen_t len = sizeof(int);
+	int qlen = -1;
+
+	getsockopt(fd, SOL_TCP, TCP_FASTOPEN, &qlen, &len);
+	return qlen;
+}
+
+static void write_sysctl(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(val, f);
+		fclose(f);
+	}
+}
+
+static void test_tfo(void)
+{
+	const char *knob = "/proc/sys/net/ipv4/tcp_fastopen";
+	char old[32] = "1";
+	struct kg g;
+	uint32_t id;
+	int l, ret, qlen;
+	FILE *f;
+
+	printf("# N15: with net.ipv4.tcp_fastopen 0x403, listen() after shutdown() of an "
+	       "attached listener leaves Fast Open off\n");
+	f = fopen(knob, "r");
+	if (f) {
+		if (!fgets(old, sizeof(old), f))
+			snprintf(old, sizeof(old), "1");
+		fclose(f);
+	}
+	write_sysctl(knob, "1027");	/* client, server, server without TCP_FASTOPEN */
+	l = kt_listener(AF_INET, 8);
+	ok(fastopen_qlen(l) > 0, "control: a stock listener gets Fast Open from the sysctl "
+	   "(max_qlen %d)", fastopen_qlen(l));
+	close(l);
+	if (mod_load() || kg_open(&g, (int)(30000 * scale)))
+		bail("cannot load the module and open its family");
+	l = kt_listener(AF_INET, 8);
+	ret = kg_attach(&g, l, NULL, 0, 0, &id);
+	ok(ret == 0 && fastopen_qlen(l) == 0, "attached: Fast Open off (%s, max_qlen %d)",
+	   kt_errname(ret), fastopen_qlen(l));
+	ret = shutdown(l, SHUT_RDWR) ? -errno : listen(l, 8) ? -errno : 0;
+	qlen = fastopen_qlen(l);
+	ok(ret == 0 && qlen == 0, "shut down and listening again: still off (%s, max_qlen %d)",
+	   kt_errname(ret), qlen);
+	close(l);
+	kg_close(&g);
+	write_sysctl(knob, old);
+}
+
 /* ---- C1(b): DETACH by id racing close() ---- */
 
 static struct race {
@@ -1087,6 +1145,7 @@ int main(int argc, char **argv)
 		{ "userns", test_userns },
 		{ "c1", test_c1_root },
 		{ "wake", test_wake },
+		{ "tfo", test_tfo },
 		{ "race", test_race },
 		{ "rmmod", test_rmmod_inflight },
 		{ "wait", test_wait },
