@@ -28,15 +28,25 @@
  * readable exactly when a TLS connection is ready, and never blocks on a
  * handshake.  Processes that share the listener (forked workers) each
  * run that thread on first accept, and any of them may return any
- * connection.  getsockname() on the listener reports the real address.
+ * connection; a worker running as another user than the one that made
+ * the front (nginx's, under a root master) runs none, and accepts the
+ * connections of that user's thread.  getsockname() on the listener
+ * reports the real address.  A TCP listener on a named port that the
+ * server inherited rather than created (systemd's socket activation,
+ * inetd, a binary upgrade) is set up as at listen() by the first
+ * accept() or accept4() on it, or that call fails.  What does not go
+ * through libc's listen/accept (raw system calls, as Go's runtime makes
+ * them; io_uring) is not seen, and not protected.
  *
  * Fail closed: a port named in KTLS_PRELOAD_PORTS is never served in
  * plaintext.  If neither way can be set up (or KTLS_PRELOAD_PATH=module
- * and the module refuses), listen() stops the socket listening and fails
- * with the reason's errno and a message; a KTLS_PRELOAD_PORTS that does
- * not parse makes every TCP listen() fail.  The AF_UNIX listener has a
- * kernel-chosen (autobind) abstract name that no one can take first, and
- * accepts only its own user's connections.  close() of the server's
+ * and the module refuses), listen() (or accept() on an inherited
+ * listener) stops the socket listening and fails with the reason's errno
+ * and a message; a KTLS_PRELOAD_PORTS that does not parse makes every TCP
+ * listen() and accept() on a TCP listener fail.  The AF_UNIX listener has
+ * a kernel-chosen (autobind) abstract name that no one can take first,
+ * and accepts connections only from its own user and the one that made
+ * the front.  close() of the server's
  * listener retires its front (and the thread's copy of the real
  * listener); fronts are recognised by inode, so a descriptor number
  * reused by any other way of closing is never mistaken for one.  After
@@ -84,6 +94,7 @@ struct front {
 	socklen_t namelen;
 	struct sockaddr_un addr;
 	socklen_t addrlen;
+	uid_t owner;			/* the user that made the front */
 	unsigned int inflight;		/* of this process's thread */
 	int dead;
 };
@@ -306,6 +317,7 @@ static int make_front(int fd, const struct sockaddr_storage *name, socklen_t nam
 	f->app_ino = inode_of(fd);
 	f->real = real;
 	f->real_ino = inode_of(real);
+	f->owner = geteuid();
 	f->name = *name;
 	f->namelen = namelen;
 	nfronts++;
@@ -499,34 +511,63 @@ static int refuse_listen(int fd, unsigned int port, int err, const char *why)
 	return -1;
 }
 
-EXPORT int listen(int fd, int backlog)
+/* With a port list that does not parse, every TCP socket is refused. */
+static int refuse_bad_ports(int fd, const char *call)
 {
 	struct sockaddr_storage ss;
-	socklen_t len;
-	unsigned int port;
+	int type = 0;
+	socklen_t ol = sizeof(type);
+
+	if (!bad_ports)
+		return 0;
+	if (!getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ol) && type == SOCK_STREAM &&
+	    !real_getsockname(fd, (struct sockaddr *)&ss, &(socklen_t){ sizeof(ss) }) &&
+	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
+		say("%s() refused: KTLS_PRELOAD_PORTS does not parse", call);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Listeners this process found attached to the module or on a port not
+ * named: accepted from as they are, without asking again.  Under
+ * adopt_lock. */
+static struct {
+	int fd;
+	ino_t ino;
+} known[MAX_FRONTS];
+static unsigned int nknown;
+static pthread_mutex_t adopt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void remember(int fd)
+{
+	known[nknown % MAX_FRONTS].fd = fd;
+	known[nknown % MAX_FRONTS].ino = inode_of(fd);
+	nknown++;
+}
+
+static bool is_known(int fd)
+{
+	for (unsigned int i = 0; i < MAX_FRONTS && i < nknown; i++)
+		if (known[i].fd == fd)
+			return known[i].ino && known[i].ino == inode_of(fd);
+	return false;
+}
+
+/* TLS on TCP listener @fd, on port @port named in KTLS_PRELOAD_PORTS: in
+ * the module (1), or a front (0); else -1 with errno (the socket stopped
+ * listening, nothing is served).  adopt_lock held. */
+static int protect(int fd, unsigned int port, const struct sockaddr_storage *ss,
+		   socklen_t len, int backlog)
+{
 	int ret;
 
-	pthread_once(&once, setup);
-	if (bad_ports) {
-		int type = 0;
-		socklen_t ol = sizeof(type);
-
-		if (!getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ol) && type == SOCK_STREAM &&
-		    !real_getsockname(fd, (struct sockaddr *)&ss, &(socklen_t){ sizeof(ss) }) &&
-		    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
-			say("listen() refused: KTLS_PRELOAD_PORTS does not parse");
-			errno = EINVAL;
-			return -1;
-		}
-	}
-	ret = real_listen(fd, backlog);
-	if (ret || !nports || !(port = wanted_port(fd, &ss, &len)))
-		return ret;
 	if (path != KTLS_PATH_SOCKET) {
 		int err = attach_module(fd);
 
 		if (!err)
-			return 0;
+			return 1;
 		if (path == KTLS_PATH_MODULE)
 			return refuse_listen(fd, port, -err,
 					     "cannot attach it to the ktls_offload module");
@@ -539,7 +580,7 @@ EXPORT int listen(int fd, int backlog)
 		pthread_mutex_unlock(&lock);
 		return 0;
 	}
-	ret = make_front(fd, &ss, len, backlog);
+	ret = make_front(fd, ss, len, backlog);
 	if (ret) {
 		pthread_mutex_unlock(&lock);
 		return refuse_listen(fd, port, -ret, "cannot serve it through the agent");
@@ -569,8 +610,31 @@ EXPORT int listen(int fd, int backlog)
 	return 0;
 }
 
-/* Takes an established connection out of front @fd (see the top). */
-static int front_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
+EXPORT int listen(int fd, int backlog)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	unsigned int port;
+	int ret;
+
+	pthread_once(&once, setup);
+	if (refuse_bad_ports(fd, "listen"))
+		return -1;
+	ret = real_listen(fd, backlog);
+	if (ret || !nports || !(port = wanted_port(fd, &ss, &len)))
+		return ret;
+	pthread_mutex_lock(&adopt_lock);
+	ret = protect(fd, port, &ss, len, backlog);
+	if (ret > 0)
+		remember(fd);
+	pthread_mutex_unlock(&adopt_lock);
+	return ret > 0 ? 0 : ret;
+}
+
+/* Takes an established connection out of front @fd, made by user
+ * @owner (see the top). */
+static int front_accept(int fd, uid_t owner, struct sockaddr *addr, socklen_t *addrlen,
+			int flags)
 {
 	for (;;) {
 		char byte;
@@ -595,10 +659,13 @@ static int front_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int f
 		u = real_accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 		if (u < 0)
 			return -1;
-		/* only from a process of our own user (the library's thread
-		 * in this server); anyone else in the namespace could reach
-		 * the abstract address */
-		if (getsockopt(u, SOL_SOCKET, SO_PEERCRED, &cred, &cl) || cred.uid != geteuid()) {
+		/* only from a process of our own user or of the one that
+		 * made the front (the library's thread in this server, or in
+		 * its master running as root while workers run as another
+		 * user); anyone else in the namespace could reach the
+		 * abstract address */
+		if (getsockopt(u, SOL_SOCKET, SO_PEERCRED, &cred, &cl) ||
+		    (cred.uid != geteuid() && cred.uid != owner)) {
 			sys_close(u);
 			continue;
 		}
@@ -625,34 +692,91 @@ static int front_accept(int fd, struct sockaddr *addr, socklen_t *addrlen, int f
 	}
 }
 
-static int is_front(int fd)
+/* Is @fd a front?  Then *@owner is the user that made it. */
+static int is_front(int fd, uid_t *owner)
 {
-	int ret;
+	struct front *f;
 
 	if (!nfronts)
 		return 0;
 	pthread_mutex_lock(&lock);
-	ret = front_of(fd) != NULL;
-	if (ret)
-		ensure_helper();	/* a forked worker runs its own */
+	f = front_of(fd);
+	if (f) {
+		*owner = f->owner;
+		/* a forked worker runs its own thread; one of another user
+		 * (nginx's, root's master having called listen()) leaves the
+		 * handshakes to the master's, whose user the agent allowed */
+		if (f->owner == geteuid())
+			ensure_helper();
+	}
 	pthread_mutex_unlock(&lock);
+	return f != NULL;
+}
+
+/*
+ * What accept() on @fd takes from: 1, a front (made by *@owner); 0, the
+ * socket itself; -1 with errno, nothing.  A TCP listener on a named port
+ * that listen() here did not see (inherited: systemd's socket
+ * activation, inetd, a binary upgrade) is set up as listen() would, or
+ * refused: never accepted from in plaintext.
+ */
+static int accept_from(int fd, uid_t *owner)
+{
+	struct sockaddr_storage ss;
+	socklen_t len, ol = sizeof(int);
+	unsigned int port;
+	int listening = 0, ret;
+
+	if (is_front(fd, owner))
+		return 1;
+	if (!nports && !bad_ports)
+		return 0;
+	pthread_mutex_lock(&adopt_lock);
+	if (is_front(fd, owner))
+		ret = 1;	/* another thread set it up meanwhile */
+	else if (is_known(fd) ||
+		 getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ol) || !listening)
+		ret = 0;	/* not listening: the real accept() says so */
+	else if (refuse_bad_ports(fd, "accept"))
+		ret = -1;
+	else if (!(port = wanted_port(fd, &ss, &len))) {
+		remember(fd);	/* a port not named */
+		ret = 0;
+	} else if ((ret = protect(fd, port, &ss, len, SOMAXCONN)) > 0) {
+		remember(fd);	/* attached to the module: the kernel's accept() */
+		ret = 0;
+	} else if (!ret && !is_front(fd, owner)) {
+		errno = EIO;	/* cannot happen: protect() made a front */
+		ret = -1;
+	} else if (!ret) {
+		ret = 1;
+	}
+	pthread_mutex_unlock(&adopt_lock);
 	return ret;
 }
 
 EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 {
+	uid_t owner;
+	int from;
+
 	pthread_once(&once, setup);
-	if (is_front(fd))
-		return front_accept(fd, addr, addrlen, flags);
-	return real_accept4(fd, addr, addrlen, flags);
+	from = accept_from(fd, &owner);
+	if (from > 0)
+		return front_accept(fd, owner, addr, addrlen, flags);
+	return from ? -1 : real_accept4(fd, addr, addrlen, flags);
 }
 
 EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
+	uid_t owner;
+	int from;
+
 	pthread_once(&once, setup);
-	if (is_front(fd))
-		return front_accept(fd, addr, addrlen, 0);
-	return real_accept(fd, addr, addrlen);
+	from = accept_from(fd, &owner);
+	if (from > 0)
+		return front_accept(fd, owner, addr, addrlen, 0);
+	return from ? -1 : real_accept(fd, addr, addrlen);
 }
 
 EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)

@@ -11,6 +11,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "config.h"
 #include "tickets.h"
 
 struct tickets {
@@ -99,7 +100,8 @@ struct tickets *tickets_get(const char *profile, const char *file, unsigned int 
 			/* a replaced file takes effect; an unchanged one keeps
 			 * the same masters, and so its tickets */
 			pthread_mutex_lock(&t->lock);
-			memcpy(t->masters, masters, sizeof(masters));
+			explicit_bzero(t->masters, sizeof(t->masters));
+			memcpy(t->masters, masters, n * sizeof(masters[0]));
 			t->n = n;
 			pthread_mutex_unlock(&t->lock);
 		}
@@ -114,7 +116,7 @@ struct tickets *tickets_get(const char *profile, const char *file, unsigned int 
 	t->refs = 1;
 	t->rotation_s = rotation_s;
 	if (file) {
-		memcpy(t->masters, masters, sizeof(masters));
+		memcpy(t->masters, masters, n * sizeof(masters[0]));
 		t->n = n;
 	} else if (generate(t->masters[0])) {
 		snprintf(err, errlen, "cannot generate a ticket key");
@@ -199,8 +201,9 @@ static void rotate(struct tickets *t, time_t now)
 	t->rotated = now;
 }
 
-int tickets_select(struct tickets *t, const uint8_t *name, time_t now,
-		   unsigned int lifetime_s, uint8_t master[TICKET_MASTER_SIZE])
+int tickets_select(struct tickets *t, const uint8_t ctx[TICKET_CONTEXT_SIZE],
+		   const uint8_t *name, time_t now, unsigned int lifetime_s,
+		   uint8_t key[TICKET_MASTER_SIZE])
 {
 	uint64_t step = lifetime_s ? (uint64_t)now / (lifetime_s * 3ull) : 0;
 	uint8_t candidate[TICKET_NAME_SIZE];
@@ -208,17 +211,103 @@ int tickets_select(struct tickets *t, const uint8_t *name, time_t now,
 
 	pthread_mutex_lock(&t->lock);
 	rotate(t, now);
-	for (unsigned int i = 0; name && i < t->n && !chosen; i++)
+	for (unsigned int i = 0; name && i < t->n && !chosen; i++) {
+		tickets_derive(t->masters[i], ctx, key);
 		for (uint64_t s = step; s + 1 >= step && s > 0 && !chosen; s--) {
-			tickets_name(t->masters[i], s, candidate);
+			tickets_name(key, s, candidate);
 			if (!memcmp(candidate, name, TICKET_NAME_SIZE))
 				chosen = (int)i + 1;
 		}
+	}
 	chosen = chosen ? chosen - 1 : 0;
-	memcpy(master, t->masters[chosen], TICKET_MASTER_SIZE);
+	tickets_derive(t->masters[chosen], ctx, key);
 	pthread_mutex_unlock(&t->lock);
 	explicit_bzero(candidate, sizeof(candidate));
 	return chosen;
+}
+
+void tickets_derive(const uint8_t master[TICKET_MASTER_SIZE],
+		    const uint8_t ctx[TICKET_CONTEXT_SIZE], uint8_t key[TICKET_MASTER_SIZE])
+{
+	static const char label[] = "ktls-agent ticket key v1";
+	uint8_t in[sizeof(label) + TICKET_CONTEXT_SIZE];
+
+	memcpy(in, label, sizeof(label));
+	memcpy(in + sizeof(label), ctx, TICKET_CONTEXT_SIZE);
+	/* SHA-512 is always there; a failure would leave a key no ticket matches */
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA512, master, TICKET_MASTER_SIZE, in, sizeof(in),
+			     key) < 0)
+		gnutls_rnd(GNUTLS_RND_KEY, key, TICKET_MASTER_SIZE);
+}
+
+/* Feeds @tag, then the length and bytes of @data (NULL: absent) to @h. */
+static void hash_field(gnutls_hash_hd_t h, const char *tag, const void *data, size_t len)
+{
+	uint8_t n[9] = { data != NULL };
+
+	for (int i = 0; i < 8; i++)
+		n[1 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+	gnutls_hash(h, tag, strlen(tag) + 1);
+	gnutls_hash(h, n, sizeof(n));
+	if (data)
+		gnutls_hash(h, data, len);
+}
+
+/* Feeds the contents of @path (NULL: absent) to @h, as one field. */
+static int hash_file(gnutls_hash_hd_t h, const char *tag, const char *path,
+		     char *err, size_t errlen)
+{
+	uint8_t buf[4096], digest[32];
+	size_t r;
+	gnutls_hash_hd_t fh;
+	FILE *f;
+
+	if (!path) {
+		hash_field(h, tag, NULL, 0);
+		return 0;
+	}
+	f = fopen(path, "re");
+	if (!f || gnutls_hash_init(&fh, GNUTLS_DIG_SHA256) < 0) {
+		int e = f ? EIO : errno;
+
+		snprintf(err, errlen, "%s %s: %s", tag, path, strerror(e));
+		if (f)
+			fclose(f);
+		return -e;
+	}
+	while ((r = fread(buf, 1, sizeof(buf), f)) > 0)
+		gnutls_hash(fh, buf, r);
+	gnutls_hash_deinit(fh, digest);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s %s: read error", tag, path);
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	hash_field(h, tag, digest, sizeof(digest));
+	return 0;
+}
+
+int tickets_context(const struct agent_profile *p, uint8_t ctx[TICKET_CONTEXT_SIZE],
+		    char *err, size_t errlen)
+{
+	uint8_t mode = (uint8_t)p->client_cert;
+	gnutls_hash_hd_t h;
+	int ret;
+
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0) {
+		snprintf(err, errlen, "profile %s: no SHA-256", p->name);
+		return -EIO;
+	}
+	hash_field(h, "profile", p->name, strlen(p->name));
+	hash_field(h, "client_cert", &mode, 1);
+	hash_field(h, "ca_system", p->ca_system ? "yes" : NULL, 3);
+	hash_field(h, "priority", p->priority, p->priority ? strlen(p->priority) : 0);
+	ret = hash_file(h, "ca", p->ca, err, errlen);
+	if (!ret)
+		ret = hash_file(h, "crl", p->crl, err, errlen);
+	gnutls_hash_deinit(h, ctx);
+	return ret;
 }
 
 unsigned int tickets_count(struct tickets *t)

@@ -298,6 +298,9 @@ static int profile_load(struct tls_profile *tp, const struct agent_profile *p,
 					  err, errlen);
 		if (!tp->tickets)
 			return -EINVAL;
+		ret = tickets_context(p, tp->ticket_ctx, err, errlen);
+		if (ret)
+			return ret;
 	}
 	if (p->alpn) {
 		size_t len = strlen(p->alpn) + 1;
@@ -517,13 +520,15 @@ static int client_hello_hook(gnutls_session_t s, unsigned int htype, unsigned in
 	if (h->small_records)
 		return GNUTLS_E_UNIMPLEMENTED_FEATURE;
 	if (h->p->tickets) {
-		/* the master that encrypted the client's ticket, if it is
-		 * one of the profile's, else the current one (GnuTLS copies
+		/* the key of the master that encrypted the client's ticket,
+		 * if it is one of the profile's, else of the current one, in
+		 * the profile's context (tickets.h; GnuTLS copies
 		 * it; a second hello after HelloRetryRequest keeps the first) */
 		uint8_t master[TICKET_MASTER_SIZE];
 		gnutls_datum_t d = { master, sizeof(master) };
 
-		tickets_select(h->p->tickets, h->has_ticket ? h->ticket_name : NULL, time(NULL),
+		tickets_select(h->p->tickets, h->p->ticket_ctx,
+			       h->has_ticket ? h->ticket_name : NULL, time(NULL),
 			       h->p->conf->ticket_rotation_s, master);
 		gnutls_session_ticket_enable_server(s, &d);
 		explicit_bzero(master, sizeof(master));

@@ -19,6 +19,7 @@ struct tls_profile {
 	gnutls_certificate_credentials_t creds;
 	gnutls_priority_t prio;
 	struct tickets *tickets;	/* its ticket masters, or NULL */
+	uint8_t ticket_ctx[TICKET_CONTEXT_SIZE];	/* binds their keys to the profile */
 	gnutls_datum_t *alpn;		/* the profile's ALPN list ... */
 	unsigned int n_alpn;
 	char *alpn_buf;			/* ... pointing into this */

@@ -9,7 +9,11 @@
 # handshakes do not hold up its event loop; a plain-HTTP client is turned
 # away.  Ports not named stay plain.  Fail closed: a bad port list, or a
 # server without CAP_NET_ADMIN with KTLS_PRELOAD_PATH=module, gets a
-# failed listen() and serves nothing, plaintext least of all.
+# failed listen() and serves nothing, plaintext least of all.  A server
+# that inherits its listener (socket activation) and only calls accept()
+# serves it with TLS, with and without the module, and no plain HTTP.
+# Without the module, a master that listens as root and a worker that
+# accepts as nobody (nginx's model) serve every connection.
 # guest-timeout: 900
 . "$KTLS_SRC/tests/lib/tap.sh"
 . "$KTLS_SRC/tests/lib/pki.sh"
@@ -18,6 +22,8 @@
 ctl=$KTLS_BUILD/bin/ktlsctl
 preload=$KTLS_BUILD/lib/libktls-preload.so
 pre=(LD_PRELOAD="$preload")
+scale=${KTLS_TIME_SCALE:-1}
+inherited=$KTLS_SRC/tests/lib/inherited.py
 # The ASan build's library (run-guest -b build/asan) needs the ASan runtime
 # loaded before it.  Leaks at exit would be the servers' own: not checked.
 asan_rt=$(ldd "$preload" | awk '$1 ~ /^libasan/ { print $3 }')
@@ -28,7 +34,7 @@ head -c 67108864 /dev/urandom >www/64m.bin
 big_sha=$(sha256sum <www/64m.bin | cut -d' ' -f1)
 agent_conf 30000 'alpn = http/1.1'
 
-plan 43
+plan 49
 
 insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
 "$agent" -c agent.conf >/dev/null 2>agent.log &
@@ -77,6 +83,22 @@ check_extra() {
 }
 servers 9080 "with the module"
 
+# inherited PORT HOW: a parent listens on PORT without the library, the
+# server under it only calls accept() (2 checks)
+inherited() {
+	python3 "$inherited" listen "$1" env "${pre[@]}" KTLS_PRELOAD_PORTS="$1" \
+		KTLS_AGENT_SOCKET="$dir/agent.sock" python3 -u "$inherited" serve \
+		>>"inherited-$1.log" 2>&1 &
+	local pid=$!
+	pids="$pids $pid"
+	wait_for_line "inherited-$1.log" accepting 20 || echo "# the server on $1 did not start"
+	ok "an inherited listener (accept() only) serves HTTPS $2" https_ok "$1"
+	fails "and no plain HTTP ($2)" curl -sS --max-time 20 "http://127.0.0.1:$1/a.txt"
+	kill "$pid"
+	wait_closed "$1"
+}
+inherited 9085 "with the module"
+
 # --- without the module: through the agent's UNIX socket ------------------
 ok "rmmod" rmmod ktls_offload
 fds_back() {	# PID N: the process holds N descriptors again (5 s)
@@ -97,6 +119,46 @@ check_extra() {
 servers 9180 "without the module"
 like "python3 http.server names its real port (getsockname)" "$(cat python-9180.log)" \
 	"Serving HTTP on 127\\.0\\.0\\.1 port 9180 "
+inherited 9185 "without the module"
+
+# nginx's model: the master listens as root (the library's thread runs
+# there), a forked worker drops to nobody and accepts
+cat >master-worker.py <<'PY'
+import os, socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(64)
+pid = os.fork()
+if pid == 0:
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+    print("worker", os.getuid(), os.getpid(), "accepting", flush=True)
+    while True:
+        c, _ = s.accept()
+        try:
+            c.recv(4096)
+            c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 11\r\n\r\nplain text\n")
+        except OSError:
+            pass
+        c.close()
+os.waitpid(pid, 0)
+PY
+env "${pre[@]}" KTLS_PRELOAD_PORTS=9186 KTLS_AGENT_SOCKET="$dir/agent.sock" \
+	python3 -u master-worker.py 9186 >master-worker.log 2>&1 &
+mw_pid=$!
+pids="$pids $mw_pid"
+ok "root's master listens, its worker accepts as nobody" \
+	wait_for_line master-worker.log "worker 65534 [0-9]* accepting" 20
+served=0
+for _ in $(seq 10); do
+	[ "$(curl -sS --max-time $((20 * scale)) --cacert ca.pem https://localhost:9186/a.txt \
+		2>>curl.err)" = "plain text" ] && served=$((served + 1))
+done
+is "the worker serves all of 10 TLS clients" "$served" 10
+kill "$mw_pid" $(awk '$1 == "worker" { print $3 }' master-worker.log)
+wait_closed 9186
 
 # --- what the library leaves alone ------------------------------------------
 run_env=("${pre[@]}" KTLS_PRELOAD_PORTS=9999 KTLS_AGENT_SOCKET="$dir/agent.sock")

@@ -6,7 +6,10 @@
 # agent's socket and says so when no agent answers, and keeps the server's
 # view of its listener: the real address from getsockname; with no agent,
 # connections wait in the backlog.  close() of such a listener frees its
-# port; its AF_UNIX name is the kernel's (autobind).  TLS through it is tested in
+# port; its AF_UNIX name is the kernel's (autobind).  A server that only
+# calls accept() on a listener it inherited (socket activation) on a named
+# port gets it set up as at listen(), or, when that cannot be done, a
+# failed accept(): never a plaintext connection.  TLS through it is tested in
 # the guest (tests/guest/preload.t).
 . "$KTLS_SRC/tests/lib/tap.sh"
 preload=$KTLS_BUILD/lib/libktls-preload.so
@@ -14,7 +17,7 @@ tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 echo hi >a.txt
-plan 14
+plan 19
 
 is "it exports only listen, accept, accept4, getsockname and close" \
 	"$(nm -D --defined-only "$preload" | awk '$2 == "T" { print $3 }' | sort | tr '\n' ' ')" \
@@ -90,3 +93,29 @@ fails "meanwhile no connection reaches the server unencrypted" \
 	curl -s --max-time 2 "http://127.0.0.1:$p/a.txt"
 queued=$(ss -Htln "sport = :$p" | awk '{ print $2 }')
 like "it waits in the real listener's backlog" "$queued" '^[1-9]'
+
+# an inherited listener: the parent listens without the library, the
+# server under it only calls accept()
+inherited=$KTLS_SRC/tests/lib/inherited.py
+p=$(free_port)
+python3 "$inherited" listen "$p" env LD_PRELOAD="$preload" KTLS_PRELOAD_PORTS="$p" \
+	KTLS_AGENT_SOCKET="$tmp/no-agent.sock" python3 -u "$inherited" serve >inherited.log 2>&1 &
+for _ in $(seq 50); do grep -q accepting inherited.log && break; sleep 0.1; done
+fails "an inherited listener on a named port serves no plain HTTP (accept() only)" \
+	curl -s --max-time 2 "http://127.0.0.1:$p/a.txt"
+like "accept() set it up as listen() would: through the agent, which is not there" \
+	"$(cat inherited.log)" "cannot reach the agent's socket: No such file or directory"
+queued=$(ss -Htln "sport = :$p" | awk '{ print $2 }')
+like "the connection waits in the real listener's backlog" "$queued" '^[1-9]'
+
+p=$(free_port)
+python3 "$inherited" listen "$p" env LD_PRELOAD="$preload" KTLS_PRELOAD_PORTS="$p" \
+	KTLS_PRELOAD_PATH=module timeout 20 python3 -u "$inherited" serve >inherited-module.log 2>&1 &
+pid=$!
+for _ in $(seq 50); do grep -q accepting inherited-module.log && break; sleep 0.1; done
+curl -s --max-time 2 "http://127.0.0.1:$p/a.txt" >inherited-module.out 2>&1
+wait "$pid"
+like "KTLS_PRELOAD_PATH=module without the module: accept() on it fails, saying why" \
+	"$(tr '\n' ' ' <inherited-module.log)" \
+	"port $p: cannot attach it to the ktls_offload module: No such file or directory; refusing.*accept failed"
+is "and the client got nothing" "$(cat inherited-module.out)" ""

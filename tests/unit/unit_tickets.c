@@ -9,7 +9,11 @@
  * without the old key they are not; an unchanged file keeps them across
  * a reload; generated masters rotate with the previous one accepted for
  * one interval; and the name GnuTLS writes into its tickets is the one
- * tickets_select() looks for.
+ * tickets_select() looks for.  The key GnuTLS gets is derived from the
+ * master and a context of the profile's name and authentication settings:
+ * the same settings give the same key, another profile, CA, CRL,
+ * client_cert or priority another one; so another profile sharing the
+ * file, or a reload that changed client_cert, does not resume a ticket.
  */
 #include <errno.h>
 #include <poll.h>
@@ -160,6 +164,19 @@ static int make_cert(const char *cert, const char *key)
 	return ok ? 0 : -1;
 }
 
+static uint8_t ctx[TICKET_CONTEXT_SIZE];
+
+/* The key GnuTLS gets for master @k in the context of the masters' tests. */
+static const uint8_t *derived(const uint8_t *k)
+{
+	static uint8_t out[4][TICKET_MASTER_SIZE];
+	static unsigned int i;
+
+	i = (i + 1) % 4;
+	tickets_derive(k, ctx, out[i]);
+	return out[i];
+}
+
 static void masters_tests(void)
 {
 	uint8_t keys[3][TICKET_MASTER_SIZE], name[TICKET_NAME_SIZE], m[TICKET_MASTER_SIZE];
@@ -168,6 +185,7 @@ static void masters_tests(void)
 	time_t now = time(NULL);
 	uint64_t step = (uint64_t)now / (3600 * 3);
 
+	gnutls_rnd(GNUTLS_RND_KEY, ctx, sizeof(ctx));
 	gnutls_rnd(GNUTLS_RND_KEY, keys, sizeof(keys));
 	snprintf(path, sizeof(path), "%s/two.key", dir);
 	write_file(path, keys[0], 2 * TICKET_MASTER_SIZE, 0600);
@@ -175,24 +193,29 @@ static void masters_tests(void)
 	check(t && tickets_count(t) == 2, "a ticket_key_file of two keys gives two masters");
 	if (!t)
 		return;
-	check(tickets_select(t, NULL, now, 3600, m) == 0 && !memcmp(m, keys[0], 64),
-	      "without a ticket, the file's first key encrypts");
-	tickets_name(keys[1], step, name);
-	check(tickets_select(t, name, now, 3600, m) == 1 && !memcmp(m, keys[1], 64),
+	check(tickets_select(t, ctx, NULL, now, 3600, m) == 0 &&
+	      !memcmp(m, derived(keys[0]), 64) && memcmp(m, keys[0], 64),
+	      "without a ticket, the file's first key encrypts (derived, never itself)");
+	tickets_name(derived(keys[1]), step, name);
+	check(tickets_select(t, ctx, name, now, 3600, m) == 1 && !memcmp(m, derived(keys[1]), 64),
 	      "a ticket under the second key gets the second key");
-	tickets_name(keys[1], step - 1, name);
-	check(tickets_select(t, name, now, 3600, m) == 1, "also from the time step before");
-	tickets_name(keys[1], step - 2, name);
-	check(tickets_select(t, name, now, 3600, m) == 0, "but not from two steps before");
-	tickets_name(keys[2], step, name);
-	check(tickets_select(t, name, now, 3600, m) == 0, "an unknown ticket gets the current key");
+	tickets_name(derived(keys[1]), step - 1, name);
+	check(tickets_select(t, ctx, name, now, 3600, m) == 1, "also from the time step before");
+	tickets_name(derived(keys[1]), step - 2, name);
+	check(tickets_select(t, ctx, name, now, 3600, m) == 0, "but not from two steps before");
+	tickets_name(derived(keys[2]), step, name);
+	check(tickets_select(t, ctx, name, now, 3600, m) == 0,
+	      "an unknown ticket gets the current key");
+	tickets_name(keys[1], step, name);
+	check(tickets_select(t, ctx, name, now, 3600, m) == 0,
+	      "a ticket under the second master itself (not derived) is unknown");
 	t2 = tickets_get("a", path, 3600, err, sizeof(err));
 	check(t2 == t, "a reload with the same file keeps the same masters");
 	tickets_put(t2);
 	write_file(path, keys[2], TICKET_MASTER_SIZE, 0600);
 	t2 = tickets_get("a", path, 3600, err, sizeof(err));
 	check(t2 == t && tickets_count(t) == 1 &&
-	      tickets_select(t, NULL, now, 3600, m) == 0 && !memcmp(m, keys[2], 64),
+	      tickets_select(t, ctx, NULL, now, 3600, m) == 0 && !memcmp(m, derived(keys[2]), 64),
 	      "a replaced file takes effect at the reload");
 	tickets_put(t2);
 	tickets_put(t);
@@ -207,32 +230,113 @@ static void masters_tests(void)
 	t = tickets_get("gen", NULL, 100, err, sizeof(err));
 	if (!t)
 		return;
-	tickets_select(t, NULL, now + 50, 100, keys[0]);
+	tickets_select(t, ctx, NULL, now + 50, 100, keys[0]);
 	check(tickets_count(t) == 1, "a generated master is kept for its interval");
-	tickets_select(t, NULL, now + 101, 100, keys[1]);
+	tickets_select(t, ctx, NULL, now + 101, 100, keys[1]);
 	check(tickets_count(t) == 2 && memcmp(keys[0], keys[1], 64),
 	      "then a new one encrypts, the previous one kept");
 	tickets_name(keys[0], (uint64_t)(now + 101) / 300, name);
-	check(tickets_select(t, name, now + 101, 100, m) == 1 && !memcmp(m, keys[0], 64),
+	check(tickets_select(t, ctx, name, now + 101, 100, m) == 1 && !memcmp(m, keys[0], 64),
 	      "and a ticket under the previous one still finds it");
-	tickets_select(t, NULL, now + 202, 100, keys[2]);
+	tickets_select(t, ctx, NULL, now + 202, 100, keys[2]);
 	tickets_name(keys[0], (uint64_t)(now + 202) / 300, name);
-	check(tickets_select(t, name, now + 202, 100, m) == 0,
+	check(tickets_select(t, ctx, name, now + 202, 100, m) == 0,
 	      "one interval later the one before is gone");
-	tickets_select(t, NULL, now + 600, 100, m);
+	tickets_select(t, ctx, NULL, now + 600, 100, m);
 	check(tickets_count(t) == 1, "after two idle intervals only a fresh master is left");
 	tickets_put(t);
 }
 
+/* The context of the profile @p, or zeros after a failure (reported). */
+static void context_of(const struct agent_profile *p, uint8_t out[TICKET_CONTEXT_SIZE])
+{
+	char err[512];
+
+	memset(out, 0, TICKET_CONTEXT_SIZE);
+	if (tickets_context(p, out, err, sizeof(err)))
+		printf("# tickets_context: %s\n", err);
+}
+
+/* The context binds the keys to the profile and to who may resume. */
+static void context_tests(void)
+{
+	static const char *const pem[] = { "CA one\n", "CA two\n", "CRL one\n", "CRL two\n" };
+	struct agent_profile p = { .name = "a" }, q;
+	uint8_t c0[TICKET_CONTEXT_SIZE], c1[TICKET_CONTEXT_SIZE], master[TICKET_MASTER_SIZE];
+	uint8_t k0[TICKET_MASTER_SIZE], k1[TICKET_MASTER_SIZE];
+	char ca[96], crl[96], err[512];
+
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(crl, sizeof(crl), "%s/crl.pem", dir);
+	write_file(ca, (const uint8_t *)pem[0], strlen(pem[0]), 0644);
+	write_file(crl, (const uint8_t *)pem[2], strlen(pem[2]), 0644);
+	p.ca = ca;
+	p.crl = crl;
+	p.client_cert = CLIENT_CERT_REQUIRED;
+	gnutls_rnd(GNUTLS_RND_KEY, master, sizeof(master));
+
+	context_of(&p, c0);
+	q = p;
+	context_of(&q, c1);
+	tickets_derive(master, c0, k0);
+	tickets_derive(master, c1, k1);
+	check(!memcmp(c0, c1, sizeof(c0)) && !memcmp(k0, k1, sizeof(k0)),
+	      "the same profile and files: the same key (tickets survive such a reload)");
+	q.name = "b";
+	context_of(&q, c1);
+	tickets_derive(master, c1, k1);
+	check(memcmp(c0, c1, sizeof(c0)) && memcmp(k0, k1, sizeof(k0)),
+	      "another profile, same master and settings: another key");
+	q = p;
+	write_file(crl, (const uint8_t *)pem[3], strlen(pem[3]), 0644);
+	context_of(&q, c1);
+	tickets_derive(master, c1, k1);
+	check(memcmp(c0, c1, sizeof(c0)) && memcmp(k0, k1, sizeof(k0)),
+	      "the CRL file's contents changed (a revocation): another key");
+	write_file(crl, (const uint8_t *)pem[2], strlen(pem[2]), 0644);
+	context_of(&q, c1);
+	check(!memcmp(c0, c1, sizeof(c0)), "the CRL as before: the key as before");
+	write_file(ca, (const uint8_t *)pem[1], strlen(pem[1]), 0644);
+	context_of(&q, c1);
+	check(memcmp(c0, c1, sizeof(c0)), "the CA file's contents changed: another key");
+	write_file(ca, (const uint8_t *)pem[0], strlen(pem[0]), 0644);
+	q.crl = NULL;
+	context_of(&q, c1);
+	check(memcmp(c0, c1, sizeof(c0)), "the CRL line removed: another key");
+	q = p;
+	q.client_cert = CLIENT_CERT_OPTIONAL;
+	context_of(&q, c1);
+	check(memcmp(c0, c1, sizeof(c0)), "client_cert changed: another key");
+	q = p;
+	q.ca = NULL;
+	q.ca_system = true;
+	context_of(&q, c1);
+	check(memcmp(c0, c1, sizeof(c0)), "ca = system instead of the file: another key");
+	q = p;
+	q.priority = "NORMAL";
+	context_of(&q, c1);
+	check(memcmp(c0, c1, sizeof(c0)), "a priority string: another key");
+	q = p;
+	snprintf(crl, sizeof(crl), "%s/missing.pem", dir);
+	q.crl = crl;
+	check(tickets_context(&q, c1, err, sizeof(err)) == -ENOENT && strstr(err, crl),
+	      "a CRL file that cannot be read is an error naming it");
+	unlink(crl);
+	snprintf(crl, sizeof(crl), "%s/crl.pem", dir);
+	unlink(crl);
+	unlink(ca);
+}
+
 int main(void)
 {
-	char cert[96], key[96], file[96], err[512];
+	char cert[96], key[96], file[96], file2[96], err[512];
 	struct agent_profile prof = { .name = "a", .n_pairs = 1, .tickets = true,
 				      .ticket_rotation_s = 3600 };
-	struct agent_profile prof2;
+	struct agent_profile prof2, prof3;
 	struct agent_config cfg = { .profiles = &prof, .n_profiles = 1 };
 	struct agent_config cfg2 = { .profiles = &prof2, .n_profiles = 1 };
-	struct tls_runtime rt = { 0 }, rt2 = { 0 };
+	struct agent_config cfg3 = { .profiles = &prof3, .n_profiles = 1 };
+	struct tls_runtime rt = { 0 }, rt2 = { 0 }, rt3 = { 0 };
 	uint8_t keys[2][TICKET_MASTER_SIZE];
 	unsigned int mask = 0;
 	struct client c = { .priority = "NORMAL:-VERS-ALL:+VERS-TLS1.3" };
@@ -245,21 +349,32 @@ int main(void)
 		return 1;
 	}
 	masters_tests();
+	context_tests();
 
 	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
 	snprintf(key, sizeof(key), "%s/key.pem", dir);
 	snprintf(file, sizeof(file), "%s/ticket.key", dir);
+	snprintf(file2, sizeof(file2), "%s/ticket2.key", dir);
 	gnutls_rnd(GNUTLS_RND_KEY, keys, sizeof(keys));
 	write_file(file, keys[0], TICKET_MASTER_SIZE, 0600);
+	if (link(file, file2)) {
+		printf("Bail out! link: %s\n", strerror(errno));
+		return 1;
+	}
 	prof.pairs[0].cert = cert;
 	prof.pairs[0].key = key;
 	prof.ticket_key_file = file;
 	prof2 = prof;
-	prof2.name = "second-agent";	/* another registry entry, as in another process */
+	/* the same file under another name: another registry entry, as in
+	 * another process */
+	prof2.ticket_key_file = file2;
+	prof3 = prof;
+	prof3.name = "b";
 	for (unsigned int i = 0; ktls_cipher_at(i); i++)
 		mask |= 1u << i;
 	if (make_cert(cert, key) || tls_runtime_load(&rt, &cfg, mask, err, sizeof(err)) ||
-	    tls_runtime_load(&rt2, &cfg2, mask, err, sizeof(err))) {
+	    tls_runtime_load(&rt2, &cfg2, mask, err, sizeof(err)) ||
+	    tls_runtime_load(&rt3, &cfg3, mask, err, sizeof(err))) {
 		printf("Bail out! %s\n", err);
 		return 1;
 	}
@@ -272,6 +387,32 @@ int main(void)
 
 		printf("# TLS 1.2: %d %d (%d, %u bytes)\n", r1, r2, c12.ret, c12.sd.size);
 		check(r1 == 0 && r2 == 1, "TLS 1.2: the same");
+	}
+	{
+		struct client c3 = { .priority = c.priority }, c312 = { .priority = c12.priority };
+
+		check(connect_once(&rt.profiles[0], &c3) == 0 &&
+		      connect_once(&rt3.profiles[0], &c3) == 0,
+		      "TLS 1.3: another profile sharing the ticket_key_file does not resume it");
+		check(connect_once(&rt.profiles[0], &c312) == 0 &&
+		      connect_once(&rt3.profiles[0], &c312) == 0,
+		      "TLS 1.2: the same");
+		check(connect_once(&rt3.profiles[0], &c3) == 1,
+		      "(that profile's own ticket resumes on it)");
+		tls_runtime_free(&rt3);
+		prof3 = prof;
+		prof3.client_cert = CLIENT_CERT_OPTIONAL;
+		if (tls_runtime_load(&rt3, &cfg3, mask, err, sizeof(err)))
+			printf("# %s\n", err);
+		check(connect_once(&rt.profiles[0], &c3) == 0 &&
+		      connect_once(&rt3.profiles[0], &c3) == 0,
+		      "a reload that changed client_cert does not resume older tickets");
+		check(connect_once(&rt.profiles[0], &c312) == 0 &&
+		      connect_once(&rt3.profiles[0], &c312) == 0,
+		      "TLS 1.2: the same");
+		tls_runtime_free(&rt3);
+		gnutls_free(c3.sd.data);
+		gnutls_free(c312.sd.data);
 	}
 
 	/* rotation by file: the new key first, the old one still accepted */
@@ -310,6 +451,7 @@ int main(void)
 	unlink(cert);
 	unlink(key);
 	unlink(file);
+	unlink(file2);
 	snprintf(file, sizeof(file), "%s/two.key", dir);
 	unlink(file);
 	rmdir(dir);
