@@ -690,7 +690,7 @@ static int on_handshake(int fd, unsigned char *rec, size_t have)
 		if (type == HS_KEY_UPDATE) {
 			if (rec[off + 4] > 1)	/* update_not_requested, update_requested */
 				return (int)refuse(fd, KTLS_ALERT_ILLEGAL_PARAMETER, EPROTO);
-			/* Valid, but kernel TLS before 6.13 cannot take new
+			/* Valid, but kernel TLS before 6.14 cannot take new
 			 * keys (a second TLS_RX fails with EBUSY), and the
 			 * keys are not here: end the connection, saying so. */
 			return (int)refuse(fd, KTLS_ALERT_INTERNAL_ERROR, ENOTSUP);

@@ -168,7 +168,7 @@ unsigned int ktls_pending(const struct ktls_ctx *ctx);
  *   KeyUpdate of a length other than 1  fatal decode_error      EPROTO
  *   KeyUpdate with a value not 0 or 1   fatal illegal_parameter EPROTO
  *   a valid KeyUpdate                   fatal internal_error    ENOTSUP
- *     (kernels before 6.13 cannot rekey kernel TLS)
+ *     (kernels before 6.14 cannot rekey kernel TLS)
  *   a TLS 1.2 ClientHello or
  *     HelloRequest (renegotiation)      warning no_renegotiation, read on
  *   any other handshake message         fatal unexpected_message EPROTO
