@@ -626,6 +626,7 @@ static void *requester(void *arg)
 		r[i].a = r[i].b = -1;
 	}
 	while (!sh->stop) {
+		unsigned int gen = c->gen;
 		int x, ret, slot = -1;
 
 		if (nl_ready(c)) {
@@ -633,6 +634,10 @@ static void *requester(void *arg)
 			nap(20);
 			continue;
 		}
+		/* reopened after an rmmod and insmod: the old socket, with the
+		 * COMPLETEs (ESHUTDOWN) of its requests, is gone */
+		if (c->gen != gen)
+			req_forget_all(r);
 		x = rnd(c, 100);
 		if (x < 3) {
 			/* requester death with requests in flight */
