@@ -64,17 +64,17 @@ int main(int argc, char **argv)
 	}
 	printf("submitted\n");
 	fflush(stdout);
-	while (got < n) {
+	/* collect first: results that arrived during the submits are kept
+	 * by libktls without making the descriptor readable */
+	for (;;) {
 		struct pollfd pfd = { .fd = ktls_pollfd(ctx), .events = POLLIN };
 
-		if (poll(&pfd, 1, 60000) <= 0)
-			break;
 		while (!(ret = ktls_collect(ctx, &res))) {
 			printf("result %u: status %d (%s)\n", res.id, res.status,
 			       strerror(res.status));
 			got++;
 		}
-		if (ret != -EAGAIN)
+		if (ret != -EAGAIN || got >= n || poll(&pfd, 1, 60000) <= 0)
 			break;
 	}
 	printf("collected %d\n", got);
