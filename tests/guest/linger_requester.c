@@ -80,5 +80,9 @@ int main(int argc, char **argv)
 	printf("collected %d\n", got);
 	fflush(stdout);
 	sleep((unsigned int)hold);
+	ktls_close(ctx);
+	for (int i = 0; i < n; i++)
+		close(peers[i]);
+	free(peers);
 	return 0;
 }
