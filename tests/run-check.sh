@@ -36,7 +36,10 @@ if [ $host_only = 0 ]; then
 		b=()
 		[ "$s" = "$newest" ] || b=(-b build/asan)
 		echo "== guest tests on Linux $s${b[*]:+ (${b[1]})}"
+		t0=$(date +%s)
 		"$top/tests/vm/run-guest" --no-prove -k "$s" "${b[@]}" -o "$results/guest-$s" all
+		t=$(( $(date +%s) - t0 ))
+		echo "== the Linux $s pass took $((t / 60)) min $((t % 60)) s"
 	done
 fi
 
