@@ -21,7 +21,7 @@ struct parse_ctx {
 	struct agent_profile *cur;	/* NULL in [global] */
 	bool in_global;
 	char section[80];	/* the section of the previous entry */
-	char seen[512];		/* " key key ...": single-value keys of the section so far */
+	unsigned int seen;	/* bit i: single_keys[i] given in this section */
 	char msg[256];
 };
 
@@ -117,16 +117,12 @@ static const char *const single_keys[] = {
 /* 0 if @name may be given now, else the failure reported. */
 static int once(struct parse_ctx *c, const char *name)
 {
-	char tag[40];
-	size_t n = strlen(c->seen);
-
-	for (int i = 0; single_keys[i]; i++) {
+	for (unsigned int i = 0; single_keys[i]; i++) {
 		if (strcmp(single_keys[i], name))
 			continue;
-		snprintf(tag, sizeof(tag), " %s ", name);
-		if (strstr(c->seen, tag))
+		if (c->seen & (1u << i))
 			return !fail(c, "'%s' given twice in [%s]", name, c->section);
-		snprintf(c->seen + n, sizeof(c->seen) - n, "%s", tag + (n ? 1 : 0));
+		c->seen |= 1u << i;
 		return 0;
 	}
 	return 0;
@@ -411,7 +407,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 	/* Debian's inih does not announce sections: notice them change. */
 	if (strncmp(section, c->section, sizeof(c->section))) {
 		snprintf(c->section, sizeof(c->section), "%s", section);
-		c->seen[0] = '\0';
+		c->seen = 0;
 		if (!new_section(c, section))
 			return 0;
 	}
