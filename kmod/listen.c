@@ -500,27 +500,36 @@ static bool ktls_listen_divert(struct ktls_listener *l)
 	return !stopped && n >= KTLS_DRAIN_BATCH;
 }
 
+/*
+ * Moves the connections of @from (in deadline order) whose deadline has
+ * passed to @to.  Return: how many.  kl_lock held.
+ */
+static unsigned int ktls_lconn_doom_expired(struct list_head *from, struct list_head *to)
+{
+	struct ktls_lconn *lc, *tmp;
+	unsigned int n = 0;
+
+	list_for_each_entry_safe(lc, tmp, from, lc_node) {
+		if (time_before(jiffies, lc->lc_deadline))
+			break;
+		lc->lc_state = KTLS_LC_DOOMED;
+		list_move_tail(&lc->lc_node, to);
+		n++;
+	}
+	return n;
+}
+
 /* Moves connections past their deadline to @doomed.  kl_lock held. */
 static void ktls_listen_expire(struct ktls_listener *l, struct list_head *doomed)
 {
-	struct ktls_lconn *lc, *tmp;
+	unsigned int n;
 
-	list_for_each_entry_safe(lc, tmp, &l->kl_hello, lc_node) {
-		if (time_before(jiffies, lc->lc_deadline))
-			break;
-		lc->lc_state = KTLS_LC_DOOMED;
-		list_move_tail(&lc->lc_node, doomed);
-		l->kl_nhello--;
-		l->kl_stats.refused++;
-	}
-	list_for_each_entry_safe(lc, tmp, &l->kl_queued, lc_node) {
-		if (time_before(jiffies, lc->lc_deadline))
-			break;
-		lc->lc_state = KTLS_LC_DOOMED;
-		list_move_tail(&lc->lc_node, doomed);
-		l->kl_nqueued--;
-		l->kl_stats.failed++;
-	}
+	n = ktls_lconn_doom_expired(&l->kl_hello, doomed);
+	l->kl_nhello -= n;
+	l->kl_stats.refused += n;
+	n = ktls_lconn_doom_expired(&l->kl_queued, doomed);
+	l->kl_nqueued -= n;
+	l->kl_stats.failed += n;
 }
 
 /* Hands queued connections to the agents while there is room. */
