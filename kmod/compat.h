@@ -29,6 +29,7 @@
 #define KTLS_PROT_ACCEPT_PASS	arg
 #define KTLS_PROT_ACCEPT_NONBLOCK (arg->flags & O_NONBLOCK)
 #define KTLS_PROT_ACCEPT_ERR(e)	(arg->err = (e))
+#define KTLS_PROT_ACCEPT_GET_ERR (arg->err)
 static inline struct sock *ktls_prot_accept_nonblock(struct proto *prot,
 						     struct sock *sk,
 						     struct proto_accept_arg *arg)
@@ -47,6 +48,7 @@ static inline struct sock *ktls_prot_accept_nonblock(struct proto *prot,
 #define KTLS_PROT_ACCEPT_PASS	flags, errp, kern
 #define KTLS_PROT_ACCEPT_NONBLOCK (flags & O_NONBLOCK)
 #define KTLS_PROT_ACCEPT_ERR(e)	(*errp = (e))
+#define KTLS_PROT_ACCEPT_GET_ERR (*errp)
 static inline struct sock *ktls_prot_accept_nonblock(struct proto *prot,
 						     struct sock *sk, int flags,
 						     int *err, bool kern)

@@ -809,6 +809,15 @@ static struct sock *ktls_listen_accept(struct sock *sk, KTLS_PROT_ACCEPT_ARGS)
 			/* the head is ours until we let go of the lock */
 			child = ktls_prot_accept_nonblock(orig, sk, KTLS_PROT_ACCEPT_PASS);
 			mutex_unlock(&l->kl_accept_lock);
+			if (!child && KTLS_PROT_ACCEPT_GET_ERR == -EAGAIN && timeo) {
+				/*
+				 * An accept() asleep in the kernel's own code
+				 * took the head first: a blocking caller
+				 * waits for the next one (F6).
+				 */
+				KTLS_PROT_ACCEPT_ERR(0);
+				continue;
+			}
 			if (child && !READ_ONCE(inet_csk(child)->icsk_ulp_ops)) {
 				/*
 				 * An accept() asleep in the kernel's own code

@@ -32,10 +32,15 @@ if [ -e "$dir/done" ]; then
 fi
 [ "${1:-}" = --dir ] && exit 1
 
+start=$(date +%s)
+if [ -e "$dir/configured" ]; then
+	# an interrupted build resumes where make left off
+	echo "debug-kernel: resuming the build in $dir" >&2
+	cd "$dir/src"
+else
 tarball=$(ls /usr/src/linux-source-6.12.tar.* | head -n 1)
 rm -rf "$dir"
 mkdir -p "$dir/src"
-start=$(date +%s)
 echo "debug-kernel: building in $dir (the first build takes a while)" >&2
 tar -xf "$tarball" -C "$dir/src" --strip-components=1
 cd "$dir/src"
@@ -52,6 +57,8 @@ bad=$(grep -E '^CONFIG_[A-Z0-9_]+=' "$frag" | while IFS= read -r line; do
 		! grep -q "^${line%%=*}=" .config; } || echo "$line"
 done)
 [ -z "$bad" ] || { echo "debug-kernel: options not taken by the kernel config:" $bad >&2; exit 1; }
+touch "$dir/configured"
+fi
 nice make -j"$(nproc)" bzImage modules >"$dir/build.log" 2>&1 || {
 	tail -n 30 "$dir/build.log" >&2
 	echo "debug-kernel: build failed, log in $dir/build.log" >&2
