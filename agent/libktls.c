@@ -20,6 +20,7 @@
 #include "broker.h"
 #include "genl.h"
 #include "keyinstall.h"
+#include "record.h"
 #include "sockmsg.h"
 
 #ifndef SOL_TLS
@@ -555,6 +556,12 @@ static ssize_t read_failed(int fd)
 	}
 	errno = err;
 	return -1;
+}
+
+ssize_t ktls_read_error(int fd, int err)
+{
+	errno = err;
+	return read_failed(fd);
 }
 
 /* The record type of a recvmsg() result, or 0 when the kernel gave none. */

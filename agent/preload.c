@@ -52,6 +52,20 @@
  * reused by any other way of closing is never mistaken for one.  After
  * fork() the child starts with no handshakes in flight and a free lock.
  *
+ * The server reads and writes the connections it accepted as plain
+ * sockets, so the library answers for it as a TLS endpoint must (issue
+ * 17): a read(), recv() or recvfrom() on such a connection that kernel
+ * TLS fails (a record other than data heads the stream: EIO; a damaged,
+ * oversized or mislabelled record: EBADMSG, EMSGSIZE, EINVAL) goes to
+ * libktls's ktls_recv() or its error path, which reads the record and
+ * sends the alert RFC 8446 / RFC 5246 name: the server sees end of stream
+ * for a close_notify, the data after a warning it may ignore, and the
+ * error otherwise.  shutdown() for writing and close() send close_notify
+ * first.  The connections are known by descriptor and inode, so a number
+ * reused for another file is not mistaken for one; reads through
+ * readv() or recvmsg() are not wrapped, and a failed read there ends the
+ * connection without an alert.
+ *
  * Messages go to stderr, prefixed "ktls-preload:".
  */
 #include <dlfcn.h>
@@ -67,6 +81,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -76,6 +91,7 @@
 
 #include "broker.h"
 #include "genl.h"
+#include "record.h"
 #include "sockmsg.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -180,6 +196,69 @@ static ino_t inode_of(int fd)
 	struct stat st;
 
 	return fstat(fd, &st) ? 0 : st.st_ino;
+}
+
+/*
+ * The TLS connections accept() handed out: the inode of each by its
+ * descriptor (0: none), for the wrapped reads and close().  Sized by the
+ * hard limit on descriptors when the first one comes (calloc's pages are
+ * touched only as used); a descriptor beyond it is served without the
+ * answers.
+ */
+static ino_t *tls_conns;
+static unsigned int tls_nconns;
+static pthread_mutex_t tls_conns_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void tls_conn_add(int fd)
+{
+	ino_t *t = __atomic_load_n(&tls_conns, __ATOMIC_ACQUIRE);
+	char ulp[16] = "";
+	socklen_t ul = sizeof(ulp);
+
+	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &ul) || strcmp(ulp, "tls"))
+		return;
+	if (!t) {
+		pthread_mutex_lock(&tls_conns_lock);
+		t = tls_conns;
+		if (!t) {
+			struct rlimit rl;
+			rlim_t n = getrlimit(RLIMIT_NOFILE, &rl) ? 65536 : rl.rlim_max;
+
+			if (n > 1 << 20 || n == RLIM_INFINITY)
+				n = 1 << 20;
+			t = calloc(n, sizeof(*t));
+			if (t) {
+				tls_nconns = (unsigned int)n;
+				__atomic_store_n(&tls_conns, t, __ATOMIC_RELEASE);
+			}
+		}
+		pthread_mutex_unlock(&tls_conns_lock);
+		if (!t)
+			return;
+	}
+	if ((unsigned int)fd < tls_nconns)
+		__atomic_store_n(&t[fd], inode_of(fd), __ATOMIC_RELEASE);
+}
+
+/* Is @fd a TLS connection accept() handed out?  @forget: and forget it. */
+static bool tls_conn(int fd, bool forget)
+{
+	ino_t *t = __atomic_load_n(&tls_conns, __ATOMIC_ACQUIRE);
+	ino_t ino;
+
+	if (!t || fd < 0 || (unsigned int)fd >= tls_nconns)
+		return false;
+	ino = __atomic_load_n(&t[fd], __ATOMIC_ACQUIRE);
+	if (!ino)
+		return false;
+	if (ino != inode_of(fd)) {
+		/* the number now names another file */
+		__atomic_compare_exchange_n(&t[fd], &ino, 0, false, __ATOMIC_ACQ_REL,
+					    __ATOMIC_ACQUIRE);
+		return false;
+	}
+	return !forget || __atomic_compare_exchange_n(&t[fd], &ino, 0, false,
+						      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 static void setup(void)
@@ -760,11 +839,17 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 	uid_t owner;
 	int from;
 
+	int conn;
+
 	pthread_once(&once, setup);
 	from = accept_from(fd, &owner);
 	if (from > 0)
-		return front_accept(fd, owner, addr, addrlen, flags);
-	return from ? -1 : real_accept4(fd, addr, addrlen, flags);
+		conn = front_accept(fd, owner, addr, addrlen, flags);
+	else
+		conn = from ? -1 : real_accept4(fd, addr, addrlen, flags);
+	if (conn >= 0 && nports)
+		tls_conn_add(conn);
+	return conn;
 }
 
 EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
@@ -772,11 +857,17 @@ EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 	uid_t owner;
 	int from;
 
+	int conn;
+
 	pthread_once(&once, setup);
 	from = accept_from(fd, &owner);
 	if (from > 0)
-		return front_accept(fd, owner, addr, addrlen, 0);
-	return from ? -1 : real_accept(fd, addr, addrlen);
+		conn = front_accept(fd, owner, addr, addrlen, 0);
+	else
+		conn = from ? -1 : real_accept(fd, addr, addrlen);
+	if (conn >= 0 && nports)
+		tls_conn_add(conn);
+	return conn;
 }
 
 EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
@@ -819,5 +910,102 @@ EXPORT int close(int fd)
 		}
 		pthread_mutex_unlock(&lock);
 	}
+	if (tls_conn(fd, true))
+		ktls_send_close_notify(fd);
 	return sys_close(fd);
+}
+
+/* The next (libc's) read(), recv(), recvfrom() and shutdown(): looked up
+ * when the library is loaded, before anything in the process can call
+ * them, and again on first use if something did. */
+static void *next_read, *next_recv, *next_recvfrom, *next_shutdown;
+
+static void *next_fn(void **slot, const char *name)
+{
+	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+
+	if (!f) {
+		f = dlsym(RTLD_NEXT, name);
+		__atomic_store_n(slot, f, __ATOMIC_RELEASE);
+	}
+	return f;
+}
+
+__attribute__((constructor)) static void resolve_next(void)
+{
+	next_fn(&next_read, "read");
+	next_fn(&next_recv, "recv");
+	next_fn(&next_recvfrom, "recvfrom");
+	next_fn(&next_shutdown, "shutdown");
+}
+
+/*
+ * A read of @fd failed with errno: if @fd is one of our TLS connections
+ * and kernel TLS refused a record, answer as libktls's ktls_recv() does
+ * (into @buf, with recv() @flags) and return what it returns; else -2.
+ */
+static ssize_t tls_read_failed(int fd, void *buf, size_t len, int flags)
+{
+	int err = errno;
+	ssize_t n;
+
+	if ((err != EIO && err != EBADMSG && err != EMSGSIZE && err != EINVAL) ||
+	    !tls_conn(fd, false)) {
+		errno = err;
+		return -2;
+	}
+	if (err == EIO)		/* a control record: read it and answer */
+		n = ktls_recv(fd, buf, len, flags);
+	else			/* the record is gone: its alert */
+		n = ktls_read_error(fd, err);
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		/* a fatal alert went out or came in: no close_notify after it */
+		err = errno;
+		tls_conn(fd, true);
+		errno = err;
+	}
+	return n;
+}
+
+EXPORT ssize_t read(int fd, void *buf, size_t len)
+{
+	ssize_t n = ((ssize_t (*)(int, void *, size_t))next_fn(&next_read, "read"))(fd, buf, len);
+	ssize_t t;
+
+	if (n >= 0 || (t = tls_read_failed(fd, buf, len, 0)) == -2)
+		return n;
+	return t;
+}
+
+EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	ssize_t n = ((ssize_t (*)(int, void *, size_t, int))next_fn(&next_recv, "recv"))
+		(fd, buf, len, flags);
+	ssize_t t;
+
+	if (n >= 0 || (t = tls_read_failed(fd, buf, len, flags)) == -2)
+		return n;
+	return t;
+}
+
+EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
+			socklen_t *addrlen)
+{
+	ssize_t n = ((ssize_t (*)(int, void *, size_t, int, struct sockaddr *, socklen_t *))
+		     next_fn(&next_recvfrom, "recvfrom"))(fd, buf, len, flags, addr, addrlen);
+	ssize_t t;
+
+	if (n >= 0 || (t = tls_read_failed(fd, buf, len, flags)) == -2)
+		return n;
+	if (t >= 0 && addr && addrlen && getpeername(fd, addr, addrlen))
+		*addrlen = 0;
+	return t;
+}
+
+/* shutdown() for writing sends close_notify first (once). */
+EXPORT int shutdown(int fd, int how)
+{
+	if ((how == SHUT_WR || how == SHUT_RDWR) && tls_conn(fd, true))
+		ktls_send_close_notify(fd);
+	return ((int (*)(int, int))next_fn(&next_shutdown, "shutdown"))(fd, how);
 }

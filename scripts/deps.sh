@@ -8,7 +8,7 @@ set -eu
 PACKAGES="make gcc libc6-dev pkg-config libgnutls28-dev libnl-3-dev
 libnl-genl-3-dev libinih-dev libcap-dev gnutls-bin openssl curl wget iproute2 perl
 qemu-system-x86 busybox-static cpio xz-utils zstd kmod python3 python3-yaml strace
-nginx lighttpd wrk gnuplot-nox clang libclang-rt-14-dev valgrind systemd"
+nginx lighttpd wrk gnuplot-nox clang libclang-rt-14-dev valgrind systemd testssl.sh"
 BACKPORTS=/etc/apt/sources.list.d/ktls-offload-bookworm-backports.sources
 here=$(cd "$(dirname "$0")" && pwd)
 kernels=$here/../tests/vm/kernels.sh

@@ -34,7 +34,7 @@
 #include "flight_io.h"
 
 enum action {
-	A_CLOSE_NOTIFY,		/* our close_notify: theirs, then EOF */
+	A_CLOSE_NOTIFY,		/* our close_notify: (theirs,) then EOF */
 	A_RECORD,		/* one record: type, body */
 	A_BAD_TAG,		/* a data record with its last byte flipped */
 	A_OVERSIZED,		/* 2^14 + 1 bytes of plaintext, sealed */
@@ -48,6 +48,7 @@ enum expect {
 	E_ALERT,		/* a fatal alert, then the connection ends */
 	E_EOF,			/* no alert: the connection just ends */
 	E_GOES_ON,		/* (an optional warning, then) a request works */
+	E_CLOSE_NOTIFY,		/* their close_notify, then the end */
 };
 
 struct test_case {
@@ -65,6 +66,7 @@ struct test_case {
 
 static const struct test_case cases[] = {
 	{ "close-notify", A_CLOSE_NOTIFY, .expect = E_EOF },
+	{ "close-notify-answered", A_CLOSE_NOTIFY, .expect = E_CLOSE_NOTIFY },
 	{ "bad-tag", A_BAD_TAG, .expect = E_ALERT, .alert = GNUTLS_A_BAD_RECORD_MAC },
 	{ "oversized", A_OVERSIZED, .expect = E_ALERT, .alert = GNUTLS_A_RECORD_OVERFLOW },
 	{ "huge-header", A_HUGE_HEADER, .expect = E_ALERT, .alert = GNUTLS_A_RECORD_OVERFLOW },
@@ -306,6 +308,23 @@ static int expect_end(int alert)
 	return -1;
 }
 
+/* Reads what comes: the server's close_notify (no data), then the end. */
+static int expect_close_notify(void)
+{
+	char buf[256];
+	ssize_t n;
+
+	do
+		n = gnutls_record_recv(s, buf, sizeof(buf));
+	while (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED);
+	if (n) {
+		printf("no close_notify: %s\n", n > 0 ? "data" : gnutls_strerror((int)n));
+		return -1;
+	}
+	printf("close_notify\n");
+	return closed();
+}
+
 static int run(const struct test_case *t)
 {
 	static unsigned char big[16385];
@@ -316,6 +335,8 @@ static int run(const struct test_case *t)
 	case A_CLOSE_NOTIFY:
 		if (gnutls_bye(s, GNUTLS_SHUT_WR) < 0 || flight_flush())
 			return -1;
+		if (t->expect == E_CLOSE_NOTIFY)
+			return expect_close_notify();
 		return expect_end(-1);
 	case A_RECORD:
 		if (send_record(t->type, t->body, t->len, false, v12))

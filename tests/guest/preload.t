@@ -12,6 +12,9 @@
 # failed listen() and serves nothing, plaintext least of all.  A server
 # that inherits its listener (socket activation) and only calls accept()
 # serves it with TLS, with and without the module, and no plain HTTP.
+# A peer that closes, damages a record, sends a bad alert, a KeyUpdate or
+# a renegotiation gets the alert the RFCs name from the library on nginx's
+# behalf (conform_client), each way.
 # Without the module, a master that listens as root and a worker that
 # accepts as nobody (nginx's model) serve every connection.
 # guest-timeout: 900
@@ -24,6 +27,7 @@ preload=$KTLS_BUILD/lib/libktls-preload.so
 pre=(LD_PRELOAD="$preload")
 scale=${KTLS_TIME_SCALE:-1}
 inherited=$KTLS_SRC/tests/lib/inherited.py
+client=$KTLS_BUILD/tests/conform_client
 # The ASan build's library (run-guest -b build/asan) needs the ASan runtime
 # loaded before it.  Leaks at exit would be the servers' own: not checked.
 asan_rt=$(ldd "$preload" | awk '$1 ~ /^libasan/ { print $3 }')
@@ -34,7 +38,7 @@ head -c 67108864 /dev/urandom >www/64m.bin
 big_sha=$(sha256sum <www/64m.bin | cut -d' ' -f1)
 agent_conf 30000 'alpn = http/1.1'
 
-plan 49
+plan 63
 
 insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
 "$agent" -c agent.conf >/dev/null 2>agent.log &
@@ -73,7 +77,21 @@ servers() {	# BASE-PORT HOW: the three servers on BASE, BASE+1, BASE+2
 	start_nginx $((base + 2))
 	pid=$server_pid
 	check "nginx (2 workers)" $((base + 2)) "$how"
+	conform nginx $((base + 2)) "$how"
 	stop_server "$pid" $((base + 2))
+}
+
+# conform NAME PORT HOW: a peer that misbehaves after the handshake gets
+# from the library, on the server's behalf, the alert the RFCs name (as
+# conform.t checks for ktls-serve), and the server goes on (6 checks)
+conform() {
+	local c
+	for c in "1.3 close-notify-answered" "1.3 bad-tag" "1.2 bad-tag" "1.3 alert-short" \
+		"1.3 key-update" "1.2 renegotiate"; do
+		ok "$1 ($3), TLS ${c% *} ${c#* }: answered as RFC 8446/5246 say" \
+			"$client" "$2" ca.pem "${c% *}" AES-128-GCM "${c#* }"
+	done
+	ok "and $1 serves HTTPS after them ($3)" https_ok "$2"
 }
 
 # --- with the module: listener mode, attached at listen() -----------------
