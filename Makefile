@@ -20,6 +20,8 @@ KDIR	?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 		       $(shell tests/vm/kernels.sh --kdir 6.12 2>/dev/null))
 
 DEPS	:= scripts/deps.sh
+# (deps: everything, test kernels included; deps-build: what building
+# the programs, libraries and the module for KDIR needs)
 
 PREFIX	?= /usr/local
 PROGS	:= $(BUILD)/bin/ktlsctl $(BUILD)/bin/ktls-agent $(BUILD)/bin/ktls-serve
@@ -45,8 +47,10 @@ LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
 agent_OBJS := ktls-agent.o worker.o tls.o handoff.o config.o log.o broker.o genl.o \
 	      keyinstall.o loopback.o sockmsg.o usock.o access.o privs.o tickets.o
 
-.PHONY: soak asan asan-build check-debug-kernel all deps kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install
-all: deps $(PROGS) $(LIBS) $(GUEST_PROGS) $(UNIT_TESTS) $(FUZZERS)
+.PHONY: soak asan asan-build check-debug-kernel all deps deps-build kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install test-progs
+all: deps-build $(PROGS) $(LIBS)
+# the test programs (unit tests, guest tests, fuzzers): make check builds them
+test-progs: deps all $(GUEST_PROGS) $(UNIT_TESTS) $(FUZZERS)
 
 help:
 	@echo "make            build the userspace programs into $(BUILD)/"
@@ -58,18 +62,22 @@ help:
 	@echo "make soak       SOAK_SECONDS (default 600) of mixed traffic, checked, in the guest"
 	@echo "make asan       the ASan+UBSan build, in $(BUILD)/asan"
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60) each"
-	@echo "make deps       install build and test packages (apt, as root)"
+	@echo "make deps       install build and test packages (apt, as root); make deps-build:"
+	@echo "                only what make, make kmod and make install need"
 	@echo "make install    install programs, libktls and man pages into PREFIX ($(PREFIX))"
 	@echo "tests/vm/run-guest --help   run single guest tests (debugging)"
 
 deps:
 	@$(DEPS)
 
-$(BUILD)/agent/%.o: agent/%.c | deps
+deps-build:
+	@$(DEPS) --build
+
+$(BUILD)/agent/%.o: agent/%.c | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/lib/obj/%.o: agent/%.c | deps
+$(BUILD)/lib/obj/%.o: agent/%.c | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
@@ -219,7 +227,7 @@ fuzz: fuzzers
 
 # One module build per kernel, each in its own copy of the sources so that
 # builds for different kernels never share objects.
-kmod: deps
+kmod: deps-build
 	@test -n "$(KDIR)" || { echo "no kernel build directory: set KDIR" >&2; exit 1; }
 	@scripts/build-kmod.sh "$(KDIR)" "$(BUILD)/kmod"
 
@@ -227,7 +235,7 @@ kmods: deps
 	@for kdir in $$(tests/vm/kernels.sh --kdir); do \
 		scripts/build-kmod.sh "$$kdir" "$(BUILD)/kmod" || exit 1; done
 
-check: all kmods asan
+check: test-progs kmods asan
 	@tests/run-check.sh
 
 # The ASan+UBSan build of the programs and tests, in $(BUILD)/asan; make
@@ -237,7 +245,7 @@ asan: deps
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SANITIZE=1 asan-build
 asan-build: $(PROGS) $(LIBS) $(GUEST_PROGS) $(UNIT_TESTS)
 
-check-host: all
+check-host: test-progs
 	@tests/run-check.sh --host-only
 
 # The module's guest tests on a debug kernel (KASAN, kmemleak, lockdep,
@@ -246,7 +254,7 @@ check-host: all
 # resolving any change to kmod/.  kstress runs KSTRESS_DEBUG_SECONDS there
 # (default 600; make check's pass is its default of 60).
 KSTRESS_DEBUG_SECONDS ?= 600
-check-debug-kernel: all
+check-debug-kernel: test-progs
 	@kdir=$$(scripts/debug-kernel.sh) && \
 	scripts/build-kmod.sh "$$kdir/src" "$(BUILD)/kmod" && \
 	KTLS_TEST_TIMEOUT=3600 KTLS_BROKER_CYCLES=1000 KTLS_TIME_SCALE=5 KTLS_BIG_MIB=4 \
@@ -255,16 +263,16 @@ check-debug-kernel: all
 		-o "$(BUILD)/results/debug-kernel" module_load broker agent ktls_sendfile listener \
 		kmod_hostile kstress
 
-demo: all kmods
+demo: deps all kmods
 	@tests/demo.sh
 
-bench: all kmods
+bench: test-progs kmods
 	@tests/bench/run.sh
 
 # Mixed traffic for SOAK_SECONDS (default 600) in the guest, on loopback:
 # every response SHA-256-checked, RSS and descriptors sampled.
 SOAK_SECONDS ?= 600
-soak: all kmods
+soak: test-progs kmods
 	@SOAK_SECONDS=$(SOAK_SECONDS) tests/vm/run-guest -t $$(( $(SOAK_SECONDS) + 900 )) soak
 
 # Installs into $(DESTDIR)$(PREFIX) (default /usr/local); the module is

@@ -3,12 +3,20 @@
 # packages: build and test tools, and the two test kernels with their
 # headers (6.12 from bookworm-backports, bookworm's own 6.1).  Quiet and
 # quick when everything is there already; needs root otherwise.
+#   scripts/deps.sh [--build]   (--build: only what `make` and `make
+#                                install` need: compiler and libraries)
 set -eu
 
-PACKAGES="make gcc libc6-dev pkg-config libgnutls28-dev libnl-3-dev
-libnl-genl-3-dev libinih-dev libcap-dev gnutls-bin openssl curl wget iproute2 perl
+BUILD_PACKAGES="make gcc libc6-dev pkg-config libgnutls28-dev libnl-3-dev
+libnl-genl-3-dev libinih-dev libcap-dev"
+PACKAGES="$BUILD_PACKAGES gnutls-bin openssl curl wget iproute2 perl
 qemu-system-x86 busybox-static cpio xz-utils zstd kmod python3 python3-yaml strace
 nginx lighttpd wrk gnuplot-nox clang libclang-rt-14-dev valgrind systemd testssl.sh"
+build_only=0
+if [ "${1:-}" = --build ]; then
+	build_only=1
+	PACKAGES=$BUILD_PACKAGES
+fi
 BACKPORTS=/etc/apt/sources.list.d/ktls-offload-bookworm-backports.sources
 here=$(cd "$(dirname "$0")" && pwd)
 kernels=$here/../tests/vm/kernels.sh
@@ -24,6 +32,7 @@ missing_packages() {
 }
 
 missing_kernels() {
+	[ $build_only = 1 ] && return 0
 	for s in $("$kernels" --series); do
 		"$kernels" --release "$s" >/dev/null || echo "$s"
 	done
@@ -35,7 +44,7 @@ kers=$(missing_kernels)
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing packages: $(echo $pkgs) ${kers:+kernels: $(echo $kers)}" >&2
-	echo "deps: run 'make deps' as root to install them" >&2
+	echo "deps: run 'make deps' (or, to build only, scripts/deps.sh --build) as root to install them" >&2
 	exit 1
 fi
 
