@@ -250,7 +250,7 @@ check-host: test-progs
 
 # The module's guest tests on a debug kernel (KASAN, kmemleak, lockdep,
 # DEBUG_OBJECTS, UBSAN), built once by scripts/debug-kernel.sh and cached
-# outside the checkout.  Not part of make check (see README); run before
+# outside the checkout.  Not part of make check (see doc/testing.md); run before
 # resolving any change to kmod/.  kstress runs KSTRESS_DEBUG_SECONDS there
 # (default 600; make check's pass is its default of 60).
 KSTRESS_DEBUG_SECONDS ?= 600
