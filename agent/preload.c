@@ -13,6 +13,8 @@
  *   KTLS_PRELOAD_MAX_INFLIGHT  handshakes at once per listener (default 128)
  *   KTLS_PRELOAD_TIMEOUT_MS    handshake timeout (default: the agent's)
  *   KTLS_PRELOAD_PATH          auto (default), module, or socket
+ *   KTLS_PRELOAD_CLOSE_NOTIFY  0: close() and shutdown() send no
+ *                              close_notify (default 1: see below)
  *   KTLS_AGENT_SOCKET          the agent's socket, as for libktls
  *
  * When listen() succeeds on such a port, the listener is attached to the
@@ -61,10 +63,16 @@
  * sends the alert RFC 8446 / RFC 5246 name: the server sees end of stream
  * for a close_notify, the data after a warning it may ignore, and the
  * error otherwise.  shutdown() for writing and close() send close_notify
- * first.  The connections are known by descriptor and inode, so a number
- * reused for another file is not mistaken for one; reads through
- * readv() or recvmsg() are not wrapped, and a failed read there ends the
- * connection without an alert.
+ * first; close() only when the connection came after the process last
+ * forked (a connection older than that may live on in another process,
+ * whose stream close_notify would end: a server that forks a child per
+ * connection closes its copy at once).  A descriptor passed to another
+ * process (SCM_RIGHTS) or dup()ed and closed while its copy serves on
+ * ends the stream early: such servers want KTLS_PRELOAD_CLOSE_NOTIFY=0.
+ * The connections are known by descriptor and inode, so a number reused
+ * for another file is not mistaken for one; reads through readv() or
+ * recvmsg() are not wrapped, and a failed read there ends the connection
+ * without an alert.
  *
  * Messages go to stderr, prefixed "ktls-preload:".
  */
@@ -134,6 +142,8 @@ static bool bad_ports;			/* KTLS_PRELOAD_PORTS did not parse */
 static struct ktls_params params = { .role = KTLS_ROLE_SERVER };
 static struct ktls_attach_args attach_args;
 static unsigned int max_inflight = 128;
+static bool close_notify = true;
+static unsigned int forks;		/* fork()s so far (see tls_forks) */
 static enum ktls_path path = KTLS_PATH_AUTO;
 static struct front fronts[MAX_FRONTS];	/* under lock */
 static int nfronts;
@@ -177,6 +187,7 @@ static void say(const char *fmt, ...)
 static void fork_prepare(void)
 {
 	pthread_mutex_lock(&lock);
+	__atomic_add_fetch(&forks, 1, __ATOMIC_RELEASE);
 }
 
 static void fork_parent(void)
@@ -208,6 +219,11 @@ static ino_t inode_of(int fd)
 static ino_t *tls_conns;
 static unsigned int tls_nconns;
 static pthread_mutex_t tls_conns_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Forks so far; beside each connection, their number when it came.  A
+ * connection older than the last fork may be another process's too (a
+ * server that forks a child per connection and closes its copy): its
+ * close() sends no close_notify, which would end the child's stream. */
+static unsigned int *tls_forks;
 
 static void tls_conn_add(int fd)
 {
@@ -227,7 +243,11 @@ static void tls_conn_add(int fd)
 			if (n > 1 << 20 || n == RLIM_INFINITY)
 				n = 1 << 20;
 			t = calloc(n, sizeof(*t));
-			if (t) {
+			tls_forks = t ? calloc(n, sizeof(*tls_forks)) : NULL;
+			if (!tls_forks) {
+				free(t);
+				t = NULL;
+			} else {
 				tls_nconns = (unsigned int)n;
 				__atomic_store_n(&tls_conns, t, __ATOMIC_RELEASE);
 			}
@@ -236,8 +256,19 @@ static void tls_conn_add(int fd)
 		if (!t)
 			return;
 	}
-	if ((unsigned int)fd < tls_nconns)
+	if ((unsigned int)fd < tls_nconns) {
+		__atomic_store_n(&tls_forks[fd], __atomic_load_n(&forks, __ATOMIC_ACQUIRE),
+				 __ATOMIC_RELAXED);
 		__atomic_store_n(&t[fd], inode_of(fd), __ATOMIC_RELEASE);
+	}
+}
+
+/* Did TLS connection @fd come after the last fork() (so is it this
+ * process's alone, as far as the library knows)? */
+static bool tls_conn_own(int fd)
+{
+	return __atomic_load_n(&tls_forks[fd], __ATOMIC_RELAXED) ==
+	       __atomic_load_n(&forks, __ATOMIC_ACQUIRE);
 }
 
 /* Is @fd a TLS connection accept() handed out?  @forget: and forget it. */
@@ -294,6 +325,8 @@ static void setup(void)
 		params.timeout_ms = attach_args.timeout_ms = (unsigned int)strtoul(s, NULL, 10);
 	if ((s = getenv("KTLS_PRELOAD_MAX_INFLIGHT")) && strtoul(s, NULL, 10) > 0)
 		max_inflight = attach_args.max_inflight = (unsigned int)strtoul(s, NULL, 10);
+	if ((s = getenv("KTLS_PRELOAD_CLOSE_NOTIFY")) && !strcmp(s, "0"))
+		close_notify = false;
 	if ((s = getenv("KTLS_PRELOAD_PATH"))) {
 		if (!strcmp(s, "module"))
 			path = KTLS_PATH_MODULE;
@@ -910,7 +943,7 @@ EXPORT int close(int fd)
 		}
 		pthread_mutex_unlock(&lock);
 	}
-	if (tls_conn(fd, true))
+	if (tls_conn(fd, true) && close_notify && tls_conn_own(fd))
 		ktls_send_close_notify(fd);
 	return sys_close(fd);
 }
@@ -1005,7 +1038,7 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockadd
 /* shutdown() for writing sends close_notify first (once). */
 EXPORT int shutdown(int fd, int how)
 {
-	if ((how == SHUT_WR || how == SHUT_RDWR) && tls_conn(fd, true))
+	if ((how == SHUT_WR || how == SHUT_RDWR) && tls_conn(fd, true) && close_notify)
 		ktls_send_close_notify(fd);
 	return ((int (*)(int, int))next_fn(&next_shutdown, "shutdown"))(fd, how);
 }

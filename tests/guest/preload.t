@@ -38,7 +38,7 @@ head -c 67108864 /dev/urandom >www/64m.bin
 big_sha=$(sha256sum <www/64m.bin | cut -d' ' -f1)
 agent_conf 30000 'alpn = http/1.1'
 
-plan 63
+plan 65
 
 insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
 "$agent" -c agent.conf >/dev/null 2>agent.log &
@@ -116,6 +116,26 @@ inherited() {
 	wait_closed "$1"
 }
 inherited 9085 "with the module"
+
+# A server that forks a child per connection and closes its copy at once
+# (socketserver.ForkingMixIn): the parent's close() must not end the
+# child's stream with a close_notify; the child's own response ends with
+# the connection (2 checks)
+cat >forking.py <<'PY'
+import functools, http.server, socketserver, sys
+class Server(socketserver.ForkingMixIn, http.server.HTTPServer):
+    pass
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory="www")
+Server(("127.0.0.1", int(sys.argv[1])), handler).serve_forever()
+PY
+env "${pre[@]}" KTLS_PRELOAD_PORTS=9087 KTLS_AGENT_SOCKET="$dir/agent.sock" \
+	python3 -u forking.py 9087 >>forking.log 2>&1 &
+_started $! 9087
+ok "a forking server (a child per connection) serves a 64 MiB file byte-exact" big_ok 9087
+ok "... and small files, ten times over" sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do
+	[ "$(curl -sS --max-time 20 --cacert ca.pem https://localhost:9087/a.txt)" = "plain text" ] ||
+	exit 1; done'
+stop_server "$server_pid" 9087
 
 # --- without the module: through the agent's UNIX socket ------------------
 ok "rmmod" rmmod ktls_offload
