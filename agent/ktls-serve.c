@@ -36,6 +36,7 @@
 #include <ktls-offload/version.h>
 
 #include "http.h"
+#include "record.h"
 
 #define IO_SIZE		(HTTP_MAX_HEADER + 1024)	/* request + response header */
 #define MAX_EVENTS	128
@@ -581,8 +582,8 @@ static void conn_read(struct worker *w, struct conn *c)
 				return;
 			}
 		}
-		n = c->tls ? ktls_recv(c->fd, c->io + c->have, HTTP_MAX_HEADER - c->have,
-				       MSG_DONTWAIT) :
+		n = c->tls ? ktls_recv_role(c->fd, c->io + c->have, HTTP_MAX_HEADER - c->have,
+					    MSG_DONTWAIT, KTLS_ROLE_SERVER) :
 			recv(c->fd, c->io + c->have, HTTP_MAX_HEADER - c->have, MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			if (!c->have) {

@@ -4,12 +4,14 @@
  * module (generic netlink, broker.c) or the agent's UNIX socket (sockmsg.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <linux/tls.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/ktls_offload.h>
@@ -574,15 +576,52 @@ static unsigned char record_type(struct msghdr *mh)
 	return 0;
 }
 
+/* How a read goes on: the caller's role, and until when it may wait. */
+struct rx {
+	int role;		/* KTLS_ROLE_SERVER, _CLIENT, or -1: either */
+	long long deadline_ms;	/* CLOCK_MONOTONIC; 0: never wait */
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until @fd is readable or @rx's deadline passes: 0, or -1. */
+static int wait_readable(int fd, const struct rx *rx)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long long left = rx->deadline_ms - now_ms();
+		int ret;
+
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		ret = poll(&pfd, 1, left > 10000 ? 10000 : (int)left);
+		if (ret > 0)
+			return 0;
+		if (ret < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
 /*
  * Reads (more of) a control record of @type into @rec from *@have on,
  * until the kernel flags the record's end (MSG_EOR).  @more: read the
- * next record too, waiting for it (a handshake message that goes on in
- * the next record).  Returns 0, or -1 with errno: EPROTO when what came
- * is not of @type.
+ * next record too (a handshake message that goes on in the next record),
+ * waiting for it only when @rx allows (a blocking read, for at most 10 s
+ * in all): a caller that must not block, an event loop, never waits for a
+ * peer that sends a message a byte at a time.  Returns 0, or -1 with
+ * errno: EPROTO when what came is not of @type, or the rest of the
+ * message is not there and may not be waited for (unexpected_message).
  */
 static int read_control(int fd, unsigned char type, unsigned char *rec, size_t *have,
-			bool more)
+			bool more, const struct rx *rx)
 {
 	bool eor = false;
 
@@ -593,20 +632,20 @@ static int read_control(int fd, unsigned char type, unsigned char *rec, size_t *
 				     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 		ssize_t n;
 
-		if (more) {
-			/* the peer owes us the rest of a message */
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-			if (poll(&pfd, 1, 10000) <= 0) {
-				errno = ETIMEDOUT;
-				return -1;
-			}
-		}
+		if (more && rx->deadline_ms && wait_readable(fd, rx))
+			return -1;
 		if (iov.iov_len == 0) {
 			errno = EMSGSIZE;
 			return -1;
 		}
 		n = recvmsg(fd, &mh, MSG_DONTWAIT);
+		if (n < 0 && more && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* RFC 8446 5.1 lets a message span records; one
+			 * whose rest is not here when we may not wait is
+			 * refused rather than held for */
+			refuse(fd, KTLS_ALERT_UNEXPECTED_MESSAGE, EPROTO);
+			return -1;
+		}
 		if (n < 0)
 			return (int)read_failed(fd);
 		if (n == 0 && !record_type(&mh)) {
@@ -662,9 +701,12 @@ static int on_alert(int fd, const unsigned char *rec, size_t have)
 /*
  * A handshake record: 1 to read on (after answering it), -1 with errno.
  * A message cut at the record's end goes on in the next record, which is
- * read here (RFC 8446 5.1: nothing else may come in between).
+ * read here (RFC 8446 5.1: nothing else may come in between).  A server
+ * takes only KeyUpdate (TLS 1.3) or a ClientHello (TLS 1.2, refused with
+ * no_renegotiation); a client only KeyUpdate and NewSessionTicket, or a
+ * HelloRequest; anything else is unexpected_message.
  */
-static int on_handshake(int fd, unsigned char *rec, size_t have)
+static int on_handshake(int fd, unsigned char *rec, size_t have, const struct rx *rx)
 {
 	bool tls13 = rx_version(fd) == TLS_1_3_VERSION;
 	size_t off = 0;
@@ -676,7 +718,7 @@ static int on_handshake(int fd, unsigned char *rec, size_t have)
 		size_t mlen;
 
 		if (have - off < 4) {
-			if (read_control(fd, REC_HANDSHAKE, rec, &have, true))
+			if (read_control(fd, REC_HANDSHAKE, rec, &have, true, rx))
 				return -1;
 			continue;
 		}
@@ -686,13 +728,15 @@ static int on_handshake(int fd, unsigned char *rec, size_t have)
 			return (int)refuse(fd, KTLS_ALERT_DECODE_ERROR, EPROTO);
 		if (!tls13 && type == HS_HELLO_REQUEST && mlen != 0)
 			return (int)refuse(fd, KTLS_ALERT_DECODE_ERROR, EPROTO);
-		if (tls13 ? type != HS_KEY_UPDATE && type != HS_NEW_SESSION_TICKET :
-			    type != HS_HELLO_REQUEST && type != HS_CLIENT_HELLO)
+		if (tls13 ? type != HS_KEY_UPDATE &&
+			    (type != HS_NEW_SESSION_TICKET || rx->role == KTLS_ROLE_SERVER) :
+			    (type != HS_HELLO_REQUEST || rx->role == KTLS_ROLE_SERVER) &&
+			    (type != HS_CLIENT_HELLO || rx->role == KTLS_ROLE_CLIENT))
 			return (int)refuse(fd, KTLS_ALERT_UNEXPECTED_MESSAGE, EPROTO);
 		if (4 + mlen > REC_MAX + 64 - off)
 			return (int)refuse(fd, KTLS_ALERT_UNEXPECTED_MESSAGE, EPROTO);
 		while (have - off < 4 + mlen)
-			if (read_control(fd, REC_HANDSHAKE, rec, &have, true))
+			if (read_control(fd, REC_HANDSHAKE, rec, &have, true, rx))
 				return -1;
 		if (type == HS_KEY_UPDATE) {
 			if (rec[off + 4] > 1)	/* update_not_requested, update_requested */
@@ -709,10 +753,18 @@ static int on_handshake(int fd, unsigned char *rec, size_t have)
 	return 1;
 }
 
-API ssize_t ktls_recv(int fd, void *buf, size_t len, int flags)
+/* Consecutive control records one read answers before it gives up on a
+ * peer that sends nothing else (as TLS libraries bound warning alerts). */
+#define MAX_CONTROL_RECORDS 5
+
+ssize_t ktls_recv_role(int fd, void *buf, size_t len, int flags, int role)
 {
 	unsigned char rec[REC_MAX + 64];
+	struct rx rx = { .role = role };
+	int controls = 0;
 
+	if (!(flags & MSG_DONTWAIT) && !(fcntl(fd, F_GETFL) & O_NONBLOCK))
+		rx.deadline_ms = now_ms() + 10000;
 	for (;;) {
 		char cbuf[CMSG_SPACE(sizeof(unsigned char))];
 		struct iovec iov = { buf, len };
@@ -743,23 +795,31 @@ API ssize_t ktls_recv(int fd, void *buf, size_t len, int flags)
 			if (record_type(&mh) == REC_ALERT && n == 2 &&
 			    rec[1] == KTLS_ALERT_CLOSE_NOTIFY)
 				return 0;
-			if (read_control(fd, type, rec, &have, false))
+			if (read_control(fd, type, rec, &have, false, &rx))
 				return -1;
 		} else {
 			memcpy(rec, buf, (size_t)n);
 			have = (size_t)n;
-			if (!(mh.msg_flags & MSG_EOR) && read_control(fd, type, rec, &have, false))
+			if (!(mh.msg_flags & MSG_EOR) &&
+			    read_control(fd, type, rec, &have, false, &rx))
 				return -1;
 		}
 		if (type == REC_ALERT)
 			ret = on_alert(fd, rec, have);
 		else if (type == REC_HANDSHAKE)
-			ret = on_handshake(fd, rec, have);
+			ret = on_handshake(fd, rec, have, &rx);
 		else	/* ChangeCipherSpec after the handshake, or unknown */
 			ret = (int)refuse(fd, KTLS_ALERT_UNEXPECTED_MESSAGE, EPROTO);
 		if (ret <= 0)
 			return ret;
+		if (++controls > MAX_CONTROL_RECORDS)
+			return refuse(fd, KTLS_ALERT_UNEXPECTED_MESSAGE, EPROTO);
 	}
+}
+
+API ssize_t ktls_recv(int fd, void *buf, size_t len, int flags)
+{
+	return ktls_recv_role(fd, buf, len, flags, -1);
 }
 
 API int ktls_send_alert(int fd, int level, int description)

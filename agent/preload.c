@@ -62,13 +62,18 @@
  * libktls's ktls_recv() or its error path, which reads the record and
  * sends the alert RFC 8446 / RFC 5246 name: the server sees end of stream
  * for a close_notify, the data after a warning it may ignore, and the
- * error otherwise.  shutdown() for writing and close() send close_notify
- * first; close() only when the connection came after the process last
- * forked (a connection older than that may live on in another process,
- * whose stream close_notify would end: a server that forks a child per
- * connection closes its copy at once).  A descriptor passed to another
- * process (SCM_RIGHTS) or dup()ed and closed while its copy serves on
- * ends the stream early: such servers want KTLS_PRELOAD_CLOSE_NOTIFY=0.
+ * error otherwise.  A read never waits for the rest of a control message
+ * on a non-blocking socket (it is refused: unexpected_message), at most
+ * 10 s on a blocking one, and five control records in a row end the
+ * connection.  shutdown(SHUT_WR) and close() send close_notify first,
+ * unless the close is abortive (SO_LINGER 0) or the connection is no
+ * longer open both ways; close() only when the connection came after the
+ * process last forked (a connection older than that may live on in
+ * another process, whose stream close_notify would end: a server that
+ * forks a child per connection closes its copy at once).  A descriptor
+ * passed to another process (SCM_RIGHTS) or dup()ed and closed while its
+ * copy serves on ends the stream early: such servers want
+ * KTLS_PRELOAD_CLOSE_NOTIFY=0.
  * The connections are known by descriptor and inode, so a number reused
  * for another file is not mistaken for one; reads through readv() or
  * recvmsg() are not wrapped, and a failed read there ends the connection
@@ -143,7 +148,7 @@ static struct ktls_params params = { .role = KTLS_ROLE_SERVER };
 static struct ktls_attach_args attach_args;
 static unsigned int max_inflight = 128;
 static bool close_notify = true;
-static unsigned int forks;		/* fork()s so far (see tls_forks) */
+static unsigned int forks;		/* fork()s so far (see struct tls_conn) */
 static enum ktls_path path = KTLS_PATH_AUTO;
 static struct front fronts[MAX_FRONTS];	/* under lock */
 static int nfronts;
@@ -210,24 +215,27 @@ static ino_t inode_of(int fd)
 }
 
 /*
- * The TLS connections accept() handed out: the inode of each by its
- * descriptor (0: none), for the wrapped reads and close().  Sized by the
- * hard limit on descriptors when the first one comes (calloc's pages are
- * touched only as used); a descriptor beyond it is served without the
- * answers.
+ * The TLS connections accept() handed out, by descriptor, for the wrapped
+ * reads, shutdown() and close().  Sized by the hard limit on descriptors
+ * when the first one comes (calloc's pages are touched only as used); a
+ * descriptor beyond it is served without the answers.  An entry is valid
+ * while its inode is the descriptor's (a number reused for another file
+ * is not mistaken for one).
  */
-static ino_t *tls_conns;
+struct tls_conn {
+	ino_t ino;		/* 0: none; published last (release) */
+	unsigned int forks;	/* fork()s before its accept() began */
+	pid_t pid;		/* the process that accepted it */
+	bool notified;		/* our close_notify went out (shutdown) */
+};
+static struct tls_conn *tls_conns;
 static unsigned int tls_nconns;
 static pthread_mutex_t tls_conns_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Forks so far; beside each connection, their number when it came.  A
- * connection older than the last fork may be another process's too (a
- * server that forks a child per connection and closes its copy): its
- * close() sends no close_notify, which would end the child's stream. */
-static unsigned int *tls_forks;
 
-static void tls_conn_add(int fd)
+/* @fd from accept(), begun when @forks_before fork()s had happened */
+static void tls_conn_add(int fd, unsigned int forks_before)
 {
-	ino_t *t = __atomic_load_n(&tls_conns, __ATOMIC_ACQUIRE);
+	struct tls_conn *t = __atomic_load_n(&tls_conns, __ATOMIC_ACQUIRE);
 	char ulp[16] = "";
 	socklen_t ul = sizeof(ulp);
 
@@ -243,11 +251,7 @@ static void tls_conn_add(int fd)
 			if (n > 1 << 20 || n == RLIM_INFINITY)
 				n = 1 << 20;
 			t = calloc(n, sizeof(*t));
-			tls_forks = t ? calloc(n, sizeof(*tls_forks)) : NULL;
-			if (!tls_forks) {
-				free(t);
-				t = NULL;
-			} else {
+			if (t) {
 				tls_nconns = (unsigned int)n;
 				__atomic_store_n(&tls_conns, t, __ATOMIC_RELEASE);
 			}
@@ -256,40 +260,62 @@ static void tls_conn_add(int fd)
 		if (!t)
 			return;
 	}
-	if ((unsigned int)fd < tls_nconns) {
-		__atomic_store_n(&tls_forks[fd], __atomic_load_n(&forks, __ATOMIC_ACQUIRE),
-				 __ATOMIC_RELAXED);
-		__atomic_store_n(&t[fd], inode_of(fd), __ATOMIC_RELEASE);
-	}
+	if ((unsigned int)fd >= tls_nconns)
+		return;
+	__atomic_store_n(&t[fd].ino, 0, __ATOMIC_RELEASE);
+	t[fd].forks = forks_before;
+	t[fd].pid = getpid();
+	t[fd].notified = false;
+	__atomic_store_n(&t[fd].ino, inode_of(fd), __ATOMIC_RELEASE);
 }
 
-/* Did TLS connection @fd come after the last fork() (so is it this
- * process's alone, as far as the library knows)? */
-static bool tls_conn_own(int fd)
+/* The entry of TLS connection @fd, or NULL if it is not one of ours. */
+static struct tls_conn *tls_conn(int fd)
 {
-	return __atomic_load_n(&tls_forks[fd], __ATOMIC_RELAXED) ==
-	       __atomic_load_n(&forks, __ATOMIC_ACQUIRE);
-}
-
-/* Is @fd a TLS connection accept() handed out?  @forget: and forget it. */
-static bool tls_conn(int fd, bool forget)
-{
-	ino_t *t = __atomic_load_n(&tls_conns, __ATOMIC_ACQUIRE);
+	struct tls_conn *t = __atomic_load_n(&tls_conns, __ATOMIC_ACQUIRE);
 	ino_t ino;
 
 	if (!t || fd < 0 || (unsigned int)fd >= tls_nconns)
-		return false;
-	ino = __atomic_load_n(&t[fd], __ATOMIC_ACQUIRE);
+		return NULL;
+	ino = __atomic_load_n(&t[fd].ino, __ATOMIC_ACQUIRE);
 	if (!ino)
-		return false;
+		return NULL;
 	if (ino != inode_of(fd)) {
 		/* the number now names another file */
-		__atomic_compare_exchange_n(&t[fd], &ino, 0, false, __ATOMIC_ACQ_REL,
+		__atomic_compare_exchange_n(&t[fd].ino, &ino, 0, false, __ATOMIC_ACQ_REL,
 					    __ATOMIC_ACQUIRE);
-		return false;
+		return NULL;
 	}
-	return !forget || __atomic_compare_exchange_n(&t[fd], &ino, 0, false,
-						      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	return &t[fd];
+}
+
+static void tls_conn_forget(struct tls_conn *c)
+{
+	__atomic_store_n(&c->ino, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * May close() or shutdown() of connection @c (@fd) end it with our
+ * close_notify?  Not when: KTLS_PRELOAD_CLOSE_NOTIFY=0; it went out
+ * already; the connection may live on in another process (accepted
+ * before the last fork(), or by another process that shares our memory,
+ * vfork's child); the close is abortive (SO_LINGER 0: a reset, as nginx's
+ * reset_timedout_connection); the connection is no longer open both ways
+ * (no TCP ESTABLISHED or CLOSE_WAIT).
+ */
+static bool tls_conn_may_notify(struct tls_conn *c, int fd)
+{
+	struct linger lg;
+	struct tcp_info ti;
+	socklen_t ll = sizeof(lg), tl = sizeof(ti);
+
+	if (!close_notify || c->notified || c->pid != getpid() ||
+	    c->forks != __atomic_load_n(&forks, __ATOMIC_ACQUIRE))
+		return false;
+	if (!getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &ll) && lg.l_onoff && !lg.l_linger)
+		return false;
+	return !getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) &&
+	       (ti.tcpi_state == TCP_ESTABLISHED || ti.tcpi_state == TCP_CLOSE_WAIT);
 }
 
 static void setup(void)
@@ -872,6 +898,7 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 	uid_t owner;
 	int from;
 
+	unsigned int forks_before = __atomic_load_n(&forks, __ATOMIC_ACQUIRE);
 	int conn;
 
 	pthread_once(&once, setup);
@@ -881,7 +908,7 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 	else
 		conn = from ? -1 : real_accept4(fd, addr, addrlen, flags);
 	if (conn >= 0 && nports)
-		tls_conn_add(conn);
+		tls_conn_add(conn, forks_before);
 	return conn;
 }
 
@@ -890,6 +917,7 @@ EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 	uid_t owner;
 	int from;
 
+	unsigned int forks_before = __atomic_load_n(&forks, __ATOMIC_ACQUIRE);
 	int conn;
 
 	pthread_once(&once, setup);
@@ -899,7 +927,7 @@ EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 	else
 		conn = from ? -1 : real_accept(fd, addr, addrlen);
 	if (conn >= 0 && nports)
-		tls_conn_add(conn);
+		tls_conn_add(conn, forks_before);
 	return conn;
 }
 
@@ -927,6 +955,7 @@ EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
 /* close() of a front retires it: see the top. */
 EXPORT int close(int fd)
 {
+	struct tls_conn *c;
 	struct front *f;
 
 	if (__atomic_load_n(&nfronts, __ATOMIC_ACQUIRE)) {
@@ -943,8 +972,16 @@ EXPORT int close(int fd)
 		}
 		pthread_mutex_unlock(&lock);
 	}
-	if (tls_conn(fd, true) && close_notify && tls_conn_own(fd))
-		ktls_send_close_notify(fd);
+	c = tls_conn(fd);
+	if (c) {
+		bool notify = tls_conn_may_notify(c, fd);
+
+		/* (a vfork child's close() leaves the parent's entry alone) */
+		if (c->pid == getpid())
+			tls_conn_forget(c);
+		if (notify)
+			ktls_send_close_notify(fd);
+	}
 	return sys_close(fd);
 }
 
@@ -980,21 +1017,22 @@ __attribute__((constructor)) static void resolve_next(void)
 static ssize_t tls_read_failed(int fd, void *buf, size_t len, int flags)
 {
 	int err = errno;
+	struct tls_conn *c;
 	ssize_t n;
 
 	if ((err != EIO && err != EBADMSG && err != EMSGSIZE && err != EINVAL) ||
-	    !tls_conn(fd, false)) {
+	    !(c = tls_conn(fd))) {
 		errno = err;
 		return -2;
 	}
 	if (err == EIO)		/* a control record: read it and answer */
-		n = ktls_recv(fd, buf, len, flags);
+		n = ktls_recv_role(fd, buf, len, flags, KTLS_ROLE_SERVER);
 	else			/* the record is gone: its alert */
 		n = ktls_read_error(fd, err);
-	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 		/* a fatal alert went out or came in: no close_notify after it */
 		err = errno;
-		tls_conn(fd, true);
+		c->notified = true;
 		errno = err;
 	}
 	return n;
@@ -1035,10 +1073,20 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockadd
 	return t;
 }
 
-/* shutdown() for writing sends close_notify first (once). */
+/*
+ * shutdown(SHUT_WR), the end of the server's side, sends close_notify
+ * first (once); the connection stays known, so that the peer's own
+ * close_notify still reads as end of stream.  SHUT_RDWR (often a thread
+ * cancelling another's blocked send, which holds kernel TLS's send lock)
+ * sends nothing.
+ */
 EXPORT int shutdown(int fd, int how)
 {
-	if ((how == SHUT_WR || how == SHUT_RDWR) && tls_conn(fd, true) && close_notify)
+	struct tls_conn *c;
+
+	if (how == SHUT_WR && (c = tls_conn(fd)) && tls_conn_may_notify(c, fd)) {
+		c->notified = true;
 		ktls_send_close_notify(fd);
+	}
 	return ((int (*)(int, int))next_fn(&next_shutdown, "shutdown"))(fd, how);
 }

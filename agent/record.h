@@ -13,4 +13,11 @@
  */
 ssize_t ktls_read_error(int fd, int err);
 
+/*
+ * ktls_recv() for a caller that knows its role (KTLS_ROLE_SERVER or
+ * KTLS_ROLE_CLIENT; -1: either): handshake messages only the other role
+ * may send are refused with unexpected_message.
+ */
+ssize_t ktls_recv_role(int fd, void *buf, size_t len, int flags, int role);
+
 #endif

@@ -177,8 +177,19 @@ unsigned int ktls_pending(const struct ktls_ctx *ctx);
  *     plaintext                         fatal record_overflow   EMSGSIZE
  *   a record of another version         fatal protocol_version  EINVAL
  *
- * The caller answers close_notify with its own (ktls_send_alert()) once it
- * has written what it still had to write, then closes.
+ *   a handshake message split across
+ *     records, the rest not yet here,
+ *     on a non-blocking read            fatal unexpected_message EPROTO
+ *     (a blocking read waits for it, 10 s at most: ETIMEDOUT)
+ *   a sixth control record in a row
+ *     within one call (nothing else)    fatal unexpected_message EPROTO
+ *
+ * ktls_recv() does not know its side of the connection; a server reading
+ * with it takes a client's NewSessionTicket or HelloRequest as above.
+ * After a control record a blocking read goes on waiting for data, as
+ * recv() does.  The caller answers close_notify with its own
+ * (ktls_send_alert()) once it has written what it still had to write,
+ * then closes.
  */
 #include <sys/types.h>
 ssize_t ktls_recv(int fd, void *buf, size_t len, int flags);

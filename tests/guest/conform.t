@@ -9,7 +9,9 @@
 # TLS 1.2 renegotiation (no_renegotiation, and the connection goes on),
 # valid KeyUpdates (internal_error and a log line: these kernels cannot
 # rekey), a damaged Finished (the agent's bad_record_mac, and the
-# requester learns why).  TLS 1.3 and 1.2, AES-GCM and ChaCha20-Poly1305,
+# requester learns why); a handshake message cut after its first byte
+# (refused at once, not waited for), messages only a server sends, six
+# control records in a row (unexpected_message).  TLS 1.3 and 1.2, AES-GCM and ChaCha20-Poly1305,
 # on both handoff paths.
 . "$KTLS_SRC/tests/lib/tap.sh"
 . "$KTLS_SRC/tests/lib/pki.sh"
@@ -62,10 +64,11 @@ ok "ktls-serve on the agent's UNIX socket" \
 
 both="bad-tag bad-tag-first oversized huge-header bad-version alert-empty alert-short
       alert-long alert-fatal alert-warning user-canceled ccs unknown-type handshake-empty
-      handshake-unknown close-notify close-notify-answered bad-finished"
+      handshake-unknown close-notify close-notify-answered bad-finished handshake-split
+      control-flood"
 tls13="$both key-update-value key-update-length key-update-empty key-update
-       key-update-requested"
-tls12="$both renegotiate"
+       key-update-requested new-session-ticket"
+tls12="$both renegotiate hello-request"
 for port in 8443 9443; do
 	path=module
 	[ $port = 9443 ] && path=socket

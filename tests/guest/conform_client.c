@@ -58,6 +58,7 @@ struct test_case {
 	const char *body;	/* A_RECORD */
 	size_t len;
 	unsigned int flags;	/* A_KEY_UPDATE */
+	unsigned int repeat;	/* A_RECORD: so many, in one TCP segment */
 	enum expect expect;
 	int alert;		/* E_ALERT: fatal; E_GOES_ON: a warning first, or -1 */
 	bool tls13_ends;	/* TLS 1.3: E_EOF instead (every alert but
@@ -98,6 +99,19 @@ static const struct test_case cases[] = {
 	{ "key-update", A_KEY_UPDATE, .expect = E_ALERT, .alert = GNUTLS_A_INTERNAL_ERROR },
 	{ "key-update-requested", A_KEY_UPDATE, .flags = GNUTLS_KU_PEER, .expect = E_ALERT,
 	  .alert = GNUTLS_A_INTERNAL_ERROR },
+	/* a handshake message of which only the first byte comes: refused at
+	 * once (a server's event loop must not wait for the rest) */
+	{ "handshake-split", A_RECORD, 22, "\x18", 1, .expect = E_ALERT,
+	  .alert = GNUTLS_A_UNEXPECTED_MESSAGE },
+	/* messages only a server sends, from the client */
+	{ "new-session-ticket", A_RECORD, 22, "\x04\x00\x00\x01\x00", 5, .expect = E_ALERT,
+	  .alert = GNUTLS_A_UNEXPECTED_MESSAGE },
+	{ "hello-request", A_RECORD, 22, "\x00\x00\x00\x00", 4, .expect = E_ALERT,
+	  .alert = GNUTLS_A_UNEXPECTED_MESSAGE },
+	/* six user_canceled alerts in a row, nothing else: five are answered
+	 * (by nothing), the sixth ends the connection */
+	{ "control-flood", A_RECORD, 21, "\x01\x5a", 2, .repeat = 6, .expect = E_ALERT,
+	  .alert = GNUTLS_A_UNEXPECTED_MESSAGE },
 	/* TLS 1.2: a ClientHello after the handshake asks to renegotiate */
 	{ "renegotiate", A_RECORD, 22, "\x01\x00\x00\x02\x03\x03", 6, .expect = E_GOES_ON,
 	  .alert = GNUTLS_A_NO_RENEGOTIATION },
@@ -105,7 +119,7 @@ static const struct test_case cases[] = {
 };
 
 static int sock, timeout_ms;
-static bool tls13, corrupted;
+static bool tls13, corrupted, corking;
 static gnutls_session_t s;
 /* bad-finished: damages our Finished, the last record of the flight that
  * carries our first encrypted record (TLS 1.3) or our ChangeCipherSpec
@@ -208,7 +222,8 @@ static int send_record(unsigned char type, const void *body, size_t len, bool da
 		;
 	if (gnutls_record_set_state(s, 0, seq) < 0)
 		return -1;
-	return send(sock, rec, hdr + ct_len, MSG_NOSIGNAL) == (ssize_t)(hdr + ct_len) ? 0 : -1;
+	return send(sock, rec, hdr + ct_len, MSG_NOSIGNAL | (corking ? MSG_MORE : 0)) ==
+	       (ssize_t)(hdr + ct_len) ? 0 : -1;
 }
 
 static const unsigned char v12[2] = { 3, 3 };
@@ -339,8 +354,11 @@ static int run(const struct test_case *t)
 			return expect_close_notify();
 		return expect_end(-1);
 	case A_RECORD:
-		if (send_record(t->type, t->body, t->len, false, v12))
-			return -1;
+		for (unsigned int i = 0; i < (t->repeat ? t->repeat : 1); i++) {
+			corking = i + 1 < t->repeat;
+			if (send_record(t->type, t->body, t->len, false, v12))
+				return -1;
+		}
 		break;
 	case A_BAD_TAG:
 		if (send_record(23, "GET / HTTP/1.1\r\n\r\n", 18, true, v12))

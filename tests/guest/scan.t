@@ -1,5 +1,6 @@
 #!/bin/bash
 # guest-timeout: 2400
+# guest-kernels: 6.12
 # A TLS scanner against the shipped example configuration (issue 17): Debian's
 # testssl.sh runs its default scan (protocols, cipher categories, forward
 # secrecy, server preferences, certificate and defaults, HTTP headers,
@@ -8,7 +9,9 @@
 # paths changed) and an RSA-2048 certificate from the test CA.  Nothing may
 # be rated HIGH or CRITICAL; the scan must have reached the server (TLS 1.3
 # offered, TLS 1.0/1.1 and SSL not, the server's cipher order) and its
-# HTTP requests must have crossed kernel TLS.
+# HTTP requests must have crossed kernel TLS.  On 6.12 only: the handshake
+# is the agent's, in userspace, the same on every kernel, and a scan takes
+# 10 to 20 minutes under emulation.
 . "$KTLS_SRC/tests/lib/tap.sh"
 . "$KTLS_SRC/tests/lib/pki.sh"
 . "$KTLS_SRC/tests/lib/serve.sh"
@@ -74,7 +77,7 @@ PY
 is "no finding rated HIGH or CRITICAL" "$high" ""
 [ -z "$high" ] || echo "$high" | sed 's/^/# /'
 like "the scan covered many points" \
-	"$(python3 -c 'import json; print(len(json.load(open("scan.json"))))' 2>&1)" '^[1-9][0-9][0-9]+$'
+	"$(python3 -c 'import json; print(len(json.load(open("scan.json"))))' 2>&1)" '^([5-9][0-9]|[1-9][0-9][0-9]+)$'
 like "TLS 1.3 is offered" "$(finding TLS1_3)" "^TLS1_3 offered"
 like "TLS 1.2 is offered" "$(finding TLS1_2)" "^TLS1_2 offered"
 is "SSLv2, SSLv3, TLS 1.0 and 1.1 are not" \

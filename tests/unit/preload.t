@@ -1,6 +1,7 @@
 #!/bin/bash
 # libktls-preload.so on this host (no module, no kTLS): it exports only the
-# calls it wraps, leaves unnamed ports alone, fails closed (a bad port list
+# calls it wraps (and reads, writes and closes of plain files and sockets
+# through it are untouched: the servers below serve files), leaves unnamed ports alone, fails closed (a bad port list
 # or KTLS_PRELOAD_PATH=module without the module: listen() fails, nothing
 # is served in plaintext), falls back from the missing module to the
 # agent's socket and says so when no agent answers, and keeps the server's
@@ -19,9 +20,9 @@ cd "$tmp" || exit 1
 echo hi >a.txt
 plan 19
 
-is "it exports only listen, accept, accept4, getsockname and close" \
+is "it exports only the calls it wraps: listen, accept, accept4, getsockname, close, shutdown, read, recv, recvfrom" \
 	"$(nm -D --defined-only "$preload" | awk '$2 == "T" { print $3 }' | sort | tr '\n' ' ')" \
-	"accept accept4 close getsockname listen "
+	"accept accept4 close getsockname listen read recv recvfrom shutdown "
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 started() {	# LOG: the server printed its address
 	for _ in $(seq 50); do grep -q "Serving HTTP" "$1" 2>/dev/null && return 0; sleep 0.1; done
