@@ -157,16 +157,23 @@ static int helper_wake = -1;		/* tells it of a new front */
 
 /* The real close(), for the library's own descriptors: its close()
  * below takes the lock, which callers here may hold. */
+/* The next libc function @name, looked up once into *@slot. */
+static void *next_fn(void **slot, const char *name)
+{
+	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+
+	if (!f) {
+		f = dlsym(RTLD_NEXT, name);
+		__atomic_store_n(slot, f, __ATOMIC_RELEASE);
+	}
+	return f;
+}
+
 static int sys_close(int fd)
 {
-	static int (*next_close)(int);
-	int (*c)(int) = __atomic_load_n(&next_close, __ATOMIC_ACQUIRE);
+	static void *next_close;
 
-	if (!c) {
-		c = (int (*)(int))dlsym(RTLD_NEXT, "close");
-		__atomic_store_n(&next_close, c, __ATOMIC_RELEASE);
-	}
-	return c(fd);
+	return ((int (*)(int))next_fn(&next_close, "close"))(fd);
 }
 
 static void say(const char *fmt, ...)
@@ -214,6 +221,15 @@ static ino_t inode_of(int fd)
 	return fstat(fd, &st) ? 0 : st.st_ino;
 }
 
+/* Does TCP socket @fd run kernel TLS? */
+static bool runs_ktls(int fd)
+{
+	char ulp[16] = "";
+	socklen_t ul = sizeof(ulp);
+
+	return !getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &ul) && !strcmp(ulp, "tls");
+}
+
 /*
  * The TLS connections accept() handed out, by descriptor, for the wrapped
  * reads, shutdown() and close().  Sized by the hard limit on descriptors
@@ -236,10 +252,8 @@ static pthread_mutex_t tls_conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static void tls_conn_add(int fd, unsigned int forks_before)
 {
 	struct tls_conn *t = __atomic_load_n(&tls_conns, __ATOMIC_ACQUIRE);
-	char ulp[16] = "";
-	socklen_t ul = sizeof(ulp);
 
-	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &ul) || strcmp(ulp, "tls"))
+	if (fd < 0 || !runs_ktls(fd))
 		return;
 	if (!t) {
 		pthread_mutex_lock(&tls_conns_lock);
@@ -791,8 +805,6 @@ static int front_accept(int fd, uid_t owner, struct sockaddr *addr, socklen_t *a
 
 		struct ucred cred;
 		socklen_t cl = sizeof(cred);
-		char ulp[16] = "";
-		socklen_t ul = sizeof(ulp);
 
 		u = real_accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 		if (u < 0)
@@ -818,7 +830,7 @@ static int front_accept(int fd, uid_t owner, struct sockaddr *addr, socklen_t *a
 		if (conn < 0)
 			continue;	/* not one of ours */
 		/* and only a TCP socket that runs kernel TLS */
-		if (getsockopt(conn, IPPROTO_TCP, TCP_ULP, ulp, &ul) || strcmp(ulp, "tls")) {
+		if (!runs_ktls(conn)) {
 			sys_close(conn);
 			continue;
 		}
@@ -989,17 +1001,6 @@ EXPORT int close(int fd)
  * when the library is loaded, before anything in the process can call
  * them, and again on first use if something did. */
 static void *next_read, *next_recv, *next_recvfrom, *next_shutdown;
-
-static void *next_fn(void **slot, const char *name)
-{
-	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-
-	if (!f) {
-		f = dlsym(RTLD_NEXT, name);
-		__atomic_store_n(slot, f, __ATOMIC_RELEASE);
-	}
-	return f;
-}
 
 __attribute__((constructor)) static void resolve_next(void)
 {
