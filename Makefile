@@ -4,7 +4,9 @@ BUILD	?= build
 CC	?= cc
 CFLAGS	?= -O2 -g
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
-CPPFLAGS += -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iagent
+CPPFLAGS += -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iagent/common
+# the tests also reach into the programs' own headers
+TEST_CPPFLAGS := -Iagent/daemon -Iagent/serve -Iagent/libktls
 PKGS	:= libnl-genl-3.0 gnutls inih libcap
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -36,16 +38,19 @@ GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test \
 	       $(BUILD)/tests/conform_client
 # (defined before "all", whose prerequisites are expanded where it stands)
 FUZZERS	   := $(addprefix $(BUILD)/fuzz/,fuzz_http fuzz_config fuzz_netlink fuzz_sockmsg)
-UNIT_TESTS := $(BUILD)/tests/unit_keyinstall $(BUILD)/tests/unit_http $(BUILD)/tests/unit_sockmsg \
+UNIT_TESTS := $(BUILD)/tests/unit_ktls_keys $(BUILD)/tests/unit_http $(BUILD)/tests/unit_sockmsg \
 	      $(BUILD)/tests/unit_tls $(BUILD)/tests/unit_access $(BUILD)/tests/unit_tickets
 
-ktlsctl_OBJS := ktlsctl.o ktlsctl_version.o ktlsctl_listen.o ktlsctl_sockets.o sockdiag.o \
-		broker.o genl.o
+# Objects per program, by folder of agent/ (common/: shared by several)
+ktlsctl_OBJS := ktlsctl/main.o ktlsctl/version.o ktlsctl/listen.o ktlsctl/sockets.o \
+		ktlsctl/sockdiag.o common/broker.o common/genl.o
 # libktls: position-independent, only the <ktls-offload/ktls.h> API exported
-libktls_OBJS := libktls.o sockmsg.o broker.o genl.o keyinstall.o
+libktls_OBJS := libktls/libktls.o common/sockmsg.o common/broker.o common/genl.o common/ktls_keys.o
 LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
-agent_OBJS := ktls-agent.o worker.o tls.o handoff.o config.o log.o broker.o genl.o \
-	      keyinstall.o loopback.o sockmsg.o usock.o access.o privs.o tickets.o
+agent_OBJS := $(addprefix daemon/,main.o worker.o tls.o session_keys.o config.o log.o \
+	      usock.o access.o privs.o tickets.o) \
+	      $(addprefix common/,broker.o genl.o ktls_keys.o loopback.o sockmsg.o)
+serve_OBJS := serve/main.o serve/http.o
 
 .PHONY: soak asan asan-build check-debug-kernel all deps deps-build kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install test-progs
 all: deps-build $(PROGS) $(LIBS)
@@ -89,9 +94,9 @@ $(BUILD)/lib/libktls.so: $(BUILD)/lib/libktls.so.$(LIBKTLS_SOVERSION)
 	ln -sf $(<F) $@
 
 # LD_PRELOAD shim: listener mode at listen(), or the agent's socket
-$(BUILD)/lib/libktls-preload.so: $(BUILD)/lib/obj/preload.o $(LIB_OBJS) dist/preload.map
+$(BUILD)/lib/libktls-preload.so: $(BUILD)/lib/obj/preload/preload.o $(LIB_OBJS) dist/preload.map
 	$(CC) $(CFLAGS) -shared -Wl,-z,defs -Wl,--version-script=dist/preload.map \
-		-o $@ $(BUILD)/lib/obj/preload.o $(LIB_OBJS) \
+		-o $@ $(BUILD)/lib/obj/preload/preload.o $(LIB_OBJS) \
 		$(shell pkg-config --libs libnl-genl-3.0) -ldl -lpthread
 
 $(BUILD)/lib/libktls.a: $(LIB_OBJS)
@@ -108,13 +113,13 @@ $(BUILD)/lib/pkgconfig/ktls.pc: dist/ktls.pc.in include/ktls-offload/version.h
 
 $(BUILD)/tests/%.o: tests/*/%.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(TEST_CPPFLAGS) -c -o $@ $<
 
 $(BUILD)/bin/ktlsctl: $(addprefix $(BUILD)/agent/,$(ktlsctl_OBJS))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/bin/ktls-serve: $(BUILD)/agent/ktls-serve.o $(BUILD)/agent/http.o $(BUILD)/lib/libktls.a
+$(BUILD)/bin/ktls-serve: $(addprefix $(BUILD)/agent/,$(serve_OBJS)) $(BUILD)/lib/libktls.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
@@ -122,25 +127,25 @@ $(BUILD)/bin/ktls-agent: $(addprefix $(BUILD)/agent/,$(agent_OBJS))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
-$(BUILD)/tests/ktls_sendfile: $(BUILD)/tests/ktls_sendfile.o $(BUILD)/agent/loopback.o $(BUILD)/agent/keyinstall.o
+$(BUILD)/tests/ktls_sendfile: $(BUILD)/tests/ktls_sendfile.o $(BUILD)/agent/common/loopback.o $(BUILD)/agent/common/ktls_keys.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
-$(BUILD)/tests/broker_test: $(BUILD)/tests/broker_test.o $(BUILD)/agent/loopback.o $(addprefix $(BUILD)/agent/,broker.o genl.o keyinstall.o)
+$(BUILD)/tests/broker_test: $(BUILD)/tests/broker_test.o $(BUILD)/agent/common/loopback.o $(addprefix $(BUILD)/agent/,common/broker.o common/genl.o common/ktls_keys.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 $(BUILD)/tests/kmod_hostile: $(BUILD)/tests/kmod_hostile.o $(BUILD)/tests/kgenl.o $(BUILD)/tests/ktest.o \
-			     $(BUILD)/agent/keyinstall.o
+			     $(BUILD)/agent/common/ktls_keys.o
 	$(CC) $(CFLAGS) -o $@ $^ -lpthread
 
 $(BUILD)/tests/kstress: $(BUILD)/tests/kstress.o $(BUILD)/tests/kgenl.o $(BUILD)/tests/ktest.o \
-			$(BUILD)/agent/keyinstall.o
+			$(BUILD)/agent/common/ktls_keys.o
 	$(CC) $(CFLAGS) -o $@ $^ -lpthread
 
-$(BUILD)/tests/ktls_recv: $(BUILD)/tests/ktls_recv.o $(BUILD)/agent/loopback.o \
+$(BUILD)/tests/ktls_recv: $(BUILD)/tests/ktls_recv.o $(BUILD)/agent/common/loopback.o \
 			   $(BUILD)/lib/libktls.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/linger_requester: $(BUILD)/tests/linger_requester.o $(BUILD)/agent/loopback.o \
+$(BUILD)/tests/linger_requester: $(BUILD)/tests/linger_requester.o $(BUILD)/agent/common/loopback.o \
 				  $(BUILD)/lib/libktls.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -150,8 +155,8 @@ $(BUILD)/tests/handoff_server: $(BUILD)/tests/handoff_server.o $(BUILD)/lib/libk
 $(BUILD)/tests/handoff_client: $(BUILD)/tests/handoff_client.o $(BUILD)/lib/libktls.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/inproc_serve: $(BUILD)/tests/inproc_serve.o $(addprefix $(BUILD)/agent/,tls.o \
-			      handoff.o config.o keyinstall.o log.o loopback.o tickets.o) \
+$(BUILD)/tests/inproc_serve: $(BUILD)/tests/inproc_serve.o $(addprefix $(BUILD)/agent/,daemon/tls.o \
+			      daemon/session_keys.o daemon/config.o common/ktls_keys.o daemon/log.o common/loopback.o daemon/tickets.o) \
 			      $(BUILD)/lib/libktls.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -170,25 +175,25 @@ $(BUILD)/tests/flight_client: $(BUILD)/tests/flight_client.o $(BUILD)/tests/flig
 $(BUILD)/tests/conform_client: $(BUILD)/tests/conform_client.o $(BUILD)/tests/flight_io.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/unit_http: $(BUILD)/tests/unit_http.o $(BUILD)/agent/http.o
+$(BUILD)/tests/unit_http: $(BUILD)/tests/unit_http.o $(BUILD)/agent/serve/http.o
 	$(CC) $(CFLAGS) -o $@ $^
 
 $(BUILD)/tests/unit_sockmsg: $(BUILD)/tests/unit_sockmsg.o $(BUILD)/lib/libktls.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/unit_keyinstall: $(BUILD)/tests/unit_keyinstall.o $(BUILD)/agent/keyinstall.o
+$(BUILD)/tests/unit_ktls_keys: $(BUILD)/tests/unit_ktls_keys.o $(BUILD)/agent/common/ktls_keys.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/unit_access: $(BUILD)/tests/unit_access.o $(addprefix $(BUILD)/agent/,access.o \
-			     config.o log.o loopback.o)
+$(BUILD)/tests/unit_access: $(BUILD)/tests/unit_access.o $(addprefix $(BUILD)/agent/,daemon/access.o \
+			     daemon/config.o daemon/log.o common/loopback.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/unit_tickets: $(BUILD)/tests/unit_tickets.o $(addprefix $(BUILD)/agent/,tls.o \
-			     handoff.o config.o keyinstall.o log.o loopback.o tickets.o)
+$(BUILD)/tests/unit_tickets: $(BUILD)/tests/unit_tickets.o $(addprefix $(BUILD)/agent/,daemon/tls.o \
+			     daemon/session_keys.o daemon/config.o common/ktls_keys.o daemon/log.o common/loopback.o daemon/tickets.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
-$(BUILD)/tests/unit_tls: $(BUILD)/tests/unit_tls.o $(addprefix $(BUILD)/agent/,tls.o handoff.o \
-			  config.o keyinstall.o log.o loopback.o tickets.o)
+$(BUILD)/tests/unit_tls: $(BUILD)/tests/unit_tls.o $(addprefix $(BUILD)/agent/,daemon/tls.o daemon/session_keys.o \
+			  daemon/config.o common/ktls_keys.o daemon/log.o common/loopback.o daemon/tickets.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # libFuzzer targets (tests/fuzz/): clang with ASan and UBSan, objects of
@@ -204,19 +209,19 @@ $(BUILD)/fuzz/obj/%.o: agent/%.c | deps
 
 $(BUILD)/fuzz/%.o: tests/fuzz/%.c | deps
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(TEST_CPPFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(BUILD)/fuzz/fuzz_http: $(BUILD)/fuzz/fuzz_http.o $(BUILD)/fuzz/obj/http.o
+$(BUILD)/fuzz/fuzz_http: $(BUILD)/fuzz/fuzz_http.o $(BUILD)/fuzz/obj/serve/http.o
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^
 
-$(BUILD)/fuzz/fuzz_config: $(BUILD)/fuzz/fuzz_config.o $(BUILD)/fuzz/obj/config.o
+$(BUILD)/fuzz/fuzz_config: $(BUILD)/fuzz/fuzz_config.o $(BUILD)/fuzz/obj/daemon/config.o
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/fuzz/fuzz_netlink: $(BUILD)/fuzz/fuzz_netlink.o $(BUILD)/fuzz/obj/keyinstall.o
+$(BUILD)/fuzz/fuzz_netlink: $(BUILD)/fuzz/fuzz_netlink.o $(BUILD)/fuzz/obj/common/ktls_keys.o
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/fuzz/fuzz_sockmsg: $(BUILD)/fuzz/fuzz_sockmsg.o $(addprefix $(BUILD)/fuzz/obj/,sockmsg.o \
-			     broker.o genl.o keyinstall.o)
+$(BUILD)/fuzz/fuzz_sockmsg: $(BUILD)/fuzz/fuzz_sockmsg.o $(addprefix $(BUILD)/fuzz/obj/,common/sockmsg.o \
+			     common/broker.o common/genl.o common/ktls_keys.o)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
 fuzzers: $(FUZZERS)

@@ -20,7 +20,7 @@
 #include <ktls-offload/ktls.h>
 
 #include "config.h"
-#include "handoff.h"
+#include "session_keys.h"
 #include "tls.h"
 
 struct conn {

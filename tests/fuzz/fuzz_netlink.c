@@ -10,8 +10,8 @@
  * Input: one selector byte (the reply being waited for), then the
  * datagram as the kernel would deliver it.  Replies carry sequence 1.
  */
-#include "../../agent/genl.c"
-#include "../../agent/broker.c"
+#include "../../agent/common/genl.c"
+#include "../../agent/common/broker.c"
 
 #define FUZZ_FAMILY 0x1d
 

@@ -55,7 +55,7 @@
 #include <linux/ktls_offload.h>
 
 #include "broker.h"
-#include "keyinstall.h"
+#include "ktls_keys.h"
 #include "loopback.h"
 
 #ifndef SOL_TLS

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "keyinstall.h"
+#include "ktls_keys.h"
 #include "ktest.h"
 
 double kt_now(void)

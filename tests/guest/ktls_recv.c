@@ -19,7 +19,7 @@
 
 #include <ktls-offload/ktls.h>
 
-#include "keyinstall.h"
+#include "ktls_keys.h"
 #include "loopback.h"
 
 #ifndef SOL_TLS

@@ -25,7 +25,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
-#include "keyinstall.h"
+#include "ktls_keys.h"
 #include "loopback.h"
 
 #define REC_HDR 5

@@ -30,7 +30,7 @@
 #include <gnutls/x509.h>
 
 #include "config.h"
-#include "keyinstall.h"
+#include "ktls_keys.h"
 #include "loopback.h"
 #include "tickets.h"
 #include "tls.h"

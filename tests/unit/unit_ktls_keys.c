@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "keyinstall.h"
+#include "ktls_keys.h"
 
 static int n, failed;
 

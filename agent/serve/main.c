@@ -36,7 +36,7 @@
 #include <ktls-offload/version.h>
 
 #include "http.h"
-#include "record.h"
+#include "../libktls/record.h"
 
 #define IO_SIZE		(HTTP_MAX_HEADER + 1024)	/* request + response header */
 #define MAX_EVENTS	128

@@ -21,7 +21,7 @@
 
 #include "config.h"
 #include "genl.h"
-#include "handoff.h"
+#include "session_keys.h"
 #include "log.h"
 #include "privs.h"
 #include "tls.h"

@@ -104,7 +104,7 @@
 
 #include "broker.h"
 #include "genl.h"
-#include "record.h"
+#include "../libktls/record.h"
 #include "sockmsg.h"
 
 #define EXPORT __attribute__((visibility("default")))

@@ -6,7 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
-#include "keyinstall.h"
+#include "ktls_keys.h"
 
 #ifndef SOL_TLS
 #define SOL_TLS 282

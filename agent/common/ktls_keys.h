@@ -5,8 +5,8 @@
  * cipher) and installs them on a TCP socket.  Functions return 0 or a
  * negative errno and never print.
  */
-#ifndef KTLS_KEYINSTALL_H
-#define KTLS_KEYINSTALL_H
+#ifndef KTLS_KTLS_KEYS_H
+#define KTLS_KTLS_KEYS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -15,8 +15,8 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "handoff.h"
-#include "keyinstall.h"
+#include "session_keys.h"
+#include "ktls_keys.h"
 #include "tls.h"
 
 struct tls_handshake {

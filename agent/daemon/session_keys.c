@@ -6,8 +6,8 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "handoff.h"
-#include "keyinstall.h"
+#include "session_keys.h"
+#include "ktls_keys.h"
 #include "loopback.h"
 
 static uint64_t seq_from_bytes(const unsigned char seq[8])

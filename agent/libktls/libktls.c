@@ -21,7 +21,7 @@
 
 #include "broker.h"
 #include "genl.h"
-#include "keyinstall.h"
+#include "ktls_keys.h"
 #include "record.h"
 #include "sockmsg.h"
 

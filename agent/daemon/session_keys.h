@@ -5,8 +5,8 @@
  * every copy of the key material is wiped.  Also the one table that maps
  * GnuTLS errors to the errno reported to the requester.
  */
-#ifndef KTLS_AGENT_HANDOFF_H
-#define KTLS_AGENT_HANDOFF_H
+#ifndef KTLS_SESSION_KEYS_H
+#define KTLS_SESSION_KEYS_H
 
 #include <stdint.h>
 #include <gnutls/gnutls.h>
