@@ -50,7 +50,7 @@ LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
 agent_OBJS := $(addprefix daemon/,main.o worker.o tls.o session_keys.o config.o log.o \
 	      usock.o access.o privs.o tickets.o) \
 	      $(addprefix common/,broker.o genl.o ktls_keys.o loopback.o sockmsg.o)
-serve_OBJS := serve/main.o serve/http.o
+serve_OBJS := $(addprefix serve/,main.o conn.o response.o access_log.o http.o)
 
 .PHONY: soak asan asan-build check-debug-kernel all deps deps-build kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install test-progs
 all: deps-build $(PROGS) $(LIBS)
