@@ -94,9 +94,10 @@ $(BUILD)/lib/libktls.so: $(BUILD)/lib/libktls.so.$(LIBKTLS_SOVERSION)
 	ln -sf $(<F) $@
 
 # LD_PRELOAD shim: listener mode at listen(), or the agent's socket
-$(BUILD)/lib/libktls-preload.so: $(BUILD)/lib/obj/preload/preload.o $(LIB_OBJS) dist/preload.map
+preload_OBJS := $(addprefix $(BUILD)/lib/obj/preload/,preload.o front.o conns.o)
+$(BUILD)/lib/libktls-preload.so: $(preload_OBJS) $(LIB_OBJS) dist/preload.map
 	$(CC) $(CFLAGS) -shared -Wl,-z,defs -Wl,--version-script=dist/preload.map \
-		-o $@ $(BUILD)/lib/obj/preload/preload.o $(LIB_OBJS) \
+		-o $@ $(preload_OBJS) $(LIB_OBJS) \
 		$(shell pkg-config --libs libnl-genl-3.0) -ldl -lpthread
 
 $(BUILD)/lib/libktls.a: $(LIB_OBJS)
