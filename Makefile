@@ -47,7 +47,7 @@ ktlsctl_OBJS := ktlsctl/main.o ktlsctl/version.o ktlsctl/listen.o ktlsctl/socket
 # libktls: position-independent, only the <ktls-offload/ktls.h> API exported
 libktls_OBJS := libktls/libktls.o common/sockmsg.o common/broker.o common/genl.o common/ktls_keys.o
 LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
-agent_OBJS := $(addprefix daemon/,main.o worker.o tls.o session_keys.o config.o log.o \
+agent_OBJS := $(addprefix daemon/,main.o worker.o tls.o tls_profile.o session_keys.o config.o log.o \
 	      usock.o access.o privs.o tickets.o) \
 	      $(addprefix common/,broker.o genl.o ktls_keys.o loopback.o sockmsg.o)
 serve_OBJS := $(addprefix serve/,main.o conn.o response.o access_log.o http.o)
@@ -156,7 +156,7 @@ $(BUILD)/tests/handoff_server: $(BUILD)/tests/handoff_server.o $(BUILD)/lib/libk
 $(BUILD)/tests/handoff_client: $(BUILD)/tests/handoff_client.o $(BUILD)/lib/libktls.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/inproc_serve: $(BUILD)/tests/inproc_serve.o $(addprefix $(BUILD)/agent/,daemon/tls.o \
+$(BUILD)/tests/inproc_serve: $(BUILD)/tests/inproc_serve.o $(addprefix $(BUILD)/agent/,daemon/tls.o daemon/tls_profile.o \
 			      daemon/session_keys.o daemon/config.o common/ktls_keys.o daemon/log.o common/loopback.o daemon/tickets.o) \
 			      $(BUILD)/lib/libktls.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -189,11 +189,11 @@ $(BUILD)/tests/unit_access: $(BUILD)/tests/unit_access.o $(addprefix $(BUILD)/ag
 			     daemon/config.o daemon/log.o common/loopback.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/unit_tickets: $(BUILD)/tests/unit_tickets.o $(addprefix $(BUILD)/agent/,daemon/tls.o \
+$(BUILD)/tests/unit_tickets: $(BUILD)/tests/unit_tickets.o $(addprefix $(BUILD)/agent/,daemon/tls.o daemon/tls_profile.o \
 			     daemon/session_keys.o daemon/config.o common/ktls_keys.o daemon/log.o common/loopback.o daemon/tickets.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
-$(BUILD)/tests/unit_tls: $(BUILD)/tests/unit_tls.o $(addprefix $(BUILD)/agent/,daemon/tls.o daemon/session_keys.o \
+$(BUILD)/tests/unit_tls: $(BUILD)/tests/unit_tls.o $(addprefix $(BUILD)/agent/,daemon/tls.o daemon/tls_profile.o daemon/session_keys.o \
 			  daemon/config.o common/ktls_keys.o daemon/log.o common/loopback.o daemon/tickets.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
