@@ -47,7 +47,7 @@ ktlsctl_OBJS := ktlsctl/main.o ktlsctl/version.o ktlsctl/listen.o ktlsctl/socket
 # libktls: position-independent, only the <ktls-offload/ktls.h> API exported
 libktls_OBJS := libktls/libktls.o common/sockmsg.o common/broker.o common/genl.o common/ktls_keys.o
 LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
-agent_OBJS := $(addprefix daemon/,main.o worker.o tls.o tls_profile.o session_keys.o config.o log.o \
+agent_OBJS := $(addprefix daemon/,main.o worker.o job.o requester.o tls.o tls_profile.o session_keys.o config.o log.o \
 	      usock.o access.o privs.o tickets.o) \
 	      $(addprefix common/,broker.o genl.o ktls_keys.o loopback.o sockmsg.o)
 serve_OBJS := $(addprefix serve/,main.o conn.o response.o access_log.o http.o)
