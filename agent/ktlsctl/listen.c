@@ -19,6 +19,7 @@
 #include "broker.h"
 #include "genl.h"
 #include "ktlsctl.h"
+#include "parse.h"
 #include "sockdiag.h"
 
 #ifndef SYS_pidfd_open
@@ -140,16 +141,10 @@ static const char attach_usage[] =
 
 static int parse_uint(const char *s, const char *what, unsigned int max, unsigned int *out)
 {
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || !*s || *end || v > max) {
+	if (ktls_parse_uint(s, 0, max, out)) {
 		fprintf(stderr, "%s: bad %s '%s' (0..%u)\n", ktlsctl_prog, what, s, max);
 		return -1;
 	}
-	*out = (unsigned int)v;
 	return 0;
 }
 

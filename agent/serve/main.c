@@ -27,6 +27,7 @@
 #include <ktls-offload/ktls.h>
 #include <ktls-offload/version.h>
 
+#include "parse.h"
 #include "serve.h"
 
 struct serve_config serve_cfg = {
@@ -122,12 +123,11 @@ static void usage(FILE *f)
 
 static unsigned int number(const char *opt, const char *v, unsigned int min, unsigned int max)
 {
-	char *end;
-	unsigned long n = strtoul(v, &end, 10);
+	unsigned int n;
 
-	if (!*v || *end || n < min || n > max)
+	if (ktls_parse_uint(v, min, max, &n))
 		serve_die("%s must be a number from %u to %u, not '%s'", opt, min, max, v);
-	return (unsigned int)n;
+	return n;
 }
 
 int main(int argc, char **argv)
