@@ -43,13 +43,13 @@ UNIT_TESTS := $(BUILD)/tests/unit_ktls_keys $(BUILD)/tests/unit_http $(BUILD)/te
 
 # Objects per program, by folder of agent/ (common/: shared by several)
 ktlsctl_OBJS := ktlsctl/main.o ktlsctl/version.o ktlsctl/listen.o ktlsctl/sockets.o \
-		ktlsctl/sockdiag.o common/broker.o common/genl.o common/parse.o
+		ktlsctl/sockdiag.o $(addprefix common/,addr.o broker.o genl.o ktls_keys.o parse.o)
 # libktls: position-independent, only the <ktls-offload/ktls.h> API exported
 libktls_OBJS := libktls/libktls.o common/sockmsg.o common/broker.o common/genl.o common/ktls_keys.o
 LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
 agent_OBJS := $(addprefix daemon/,main.o worker.o job.o requester.o tls.o tls_profile.o session_keys.o config.o log.o \
 	      usock.o access.o privs.o tickets.o) \
-	      $(addprefix common/,broker.o genl.o ktls_keys.o loopback.o parse.o sockmsg.o)
+	      $(addprefix common/,addr.o broker.o genl.o ktls_keys.o loopback.o parse.o sockmsg.o)
 serve_OBJS := $(addprefix serve/,main.o conn.o response.o access_log.o http.o) common/parse.o
 
 .PHONY: soak asan asan-build check-debug-kernel all deps deps-build kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install test-progs

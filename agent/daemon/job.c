@@ -22,6 +22,7 @@
 #include <ktls-offload/agent-socket.h>
 
 #include "access.h"
+#include "addr.h"
 #include "broker.h"
 #include "log.h"
 #include "sockmsg.h"
@@ -33,23 +34,10 @@ static void peer_name(int fd, char *out, size_t len)
 {
 	struct sockaddr_storage ss = { .ss_family = AF_UNSPEC };
 	socklen_t sl = sizeof(ss);
-	char host[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
 
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-			inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-			port = ntohs(sin->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-			inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-			port = ntohs(sin6->sin6_port);
-		}
-	}
-	snprintf(out, len, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl))
+		ss.ss_family = AF_UNSPEC;
+	ktls_format_sockaddr((struct sockaddr *)&ss, out, len);
 }
 
 /* "; N more not logged" after a line that a rate limit let through. */

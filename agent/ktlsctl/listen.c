@@ -16,6 +16,7 @@
 
 #include <linux/ktls_offload.h>
 
+#include "addr.h"
 #include "broker.h"
 #include "genl.h"
 #include "ktlsctl.h"
@@ -369,19 +370,18 @@ static void print_stats(const struct ktls_stats_msg *st)
 static void print_listener(const struct ktls_listener_msg *l, void *arg)
 {
 	int *count = arg;
-	char addr[INET6_ADDRSTRLEN] = "?", pid[16] = "-";
-	bool v6 = l->family == AF_INET6;
+	char addr[64], pid[16] = "-";
 
 	if (!(*count)++)
 		printf("listeners:\n");
-	inet_ntop((int)l->family, l->addr, addr, sizeof(addr));
+	ktls_format_addr((int)l->family, l->addr, l->port, addr, sizeof(addr));
 	if (l->pid)	/* the module tells it to administrators only */
 		snprintf(pid, sizeof(pid), "%" PRIu32, l->pid);
-	printf("  %" PRIu32 ": %s%s%s:%" PRIu32 " pid %s profile %s, "
+	printf("  %" PRIu32 ": %s pid %s profile %s, "
 	       "%" PRIu32 "/%" PRIu32 " in flight, %" PRIu32 " ready; %" PRIu64
 	       " handshakes, %" PRIu64 " established, %" PRIu64 " failed, %" PRIu64
 	       " refused, %" PRIu64 " accepted by the server, %" PRIu64 " dropped\n",
-	       l->id, v6 ? "[" : "", addr, v6 ? "]" : "", l->port, pid,
+	       l->id, addr, pid,
 	       l->profile[0] ? l->profile : "default", l->inflight, l->max_inflight,
 	       l->ready, l->handshakes, l->established, l->failed, l->refused,
 	       l->delivered, l->dropped);
