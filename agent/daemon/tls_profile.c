@@ -35,6 +35,9 @@ static void append(char *out, size_t len, size_t *n, const char *prefix, const c
 		*n += (size_t)snprintf(out + *n, len - *n, "%s%s", prefix, item);
 }
 
+/* Long (~105 lines): one pass over GnuTLS's resolved versions and ciphers that
+ * builds the kept, removed and error lists together; split, they would share
+ * all its buffers. */
 int tls_priority_resolve(const char *admin, unsigned int cipher_mask, char *out, size_t len,
 			 unsigned int *flags, char *err, size_t errlen)
 {

@@ -140,6 +140,8 @@ static struct ktls_ctx *open_agent(void)
 	return ctx;
 }
 
+/* Long (~115 lines): one epoll loop whose parts (accept and submit, collect,
+ * deliver the waiting) share its context, its epoll set and its queue. */
 static void *helper(void *arg)
 {
 	struct ktls_ctx *ctx = NULL;

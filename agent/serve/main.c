@@ -130,6 +130,7 @@ static unsigned int number(const char *opt, const char *v, unsigned int min, uns
 	return n;
 }
 
+/* Long (~150 lines): most of it is the option switch, one case a line. */
 int main(int argc, char **argv)
 {
 	enum { OPT_PLAIN = 256, OPT_PROFILE, OPT_PATH, OPT_SOCKET, OPT_LOG, OPT_SYMLINKS, OPT_IDLE,

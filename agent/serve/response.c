@@ -121,6 +121,8 @@ static int errno_status(int err)
 	}
 }
 
+/* Long (~110 lines): the checks in the order HTTP wants them (method, path,
+ * directory and index, conditionals, range), each ending the response. */
 void serve_file_response(struct worker *w, struct conn *c)
 {
 	struct http_request *r = &c->req;
