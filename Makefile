@@ -49,8 +49,8 @@ libktls_OBJS := libktls/libktls.o common/sockmsg.o common/broker.o common/genl.o
 LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
 agent_OBJS := $(addprefix daemon/,main.o worker.o job.o requester.o tls.o tls_profile.o session_keys.o config.o log.o \
 	      usock.o access.o privs.o tickets.o) \
-	      $(addprefix common/,addr.o broker.o genl.o ktls_keys.o loopback.o parse.o sockmsg.o)
-serve_OBJS := $(addprefix serve/,main.o conn.o response.o access_log.o http.o) common/parse.o
+	      $(addprefix common/,addr.o broker.o genl.o ktls_keys.o loopback.o msg.o parse.o sockmsg.o)
+serve_OBJS := $(addprefix serve/,main.o conn.o response.o access_log.o http.o) common/msg.o common/parse.o
 
 .PHONY: soak asan asan-build check-debug-kernel all deps deps-build kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install test-progs
 all: deps-build $(PROGS) $(LIBS)
@@ -94,7 +94,7 @@ $(BUILD)/lib/libktls.so: $(BUILD)/lib/libktls.so.$(LIBKTLS_SOVERSION)
 	ln -sf $(<F) $@
 
 # LD_PRELOAD shim: listener mode at listen(), or the agent's socket
-preload_OBJS := $(addprefix $(BUILD)/lib/obj/preload/,preload.o front.o conns.o)
+preload_OBJS := $(addprefix $(BUILD)/lib/obj/preload/,preload.o front.o conns.o) $(BUILD)/lib/obj/common/msg.o
 $(BUILD)/lib/libktls-preload.so: $(preload_OBJS) $(LIB_OBJS) dist/preload.map
 	$(CC) $(CFLAGS) -shared -Wl,-z,defs -Wl,--version-script=dist/preload.map \
 		-o $@ $(preload_OBJS) $(LIB_OBJS) \
@@ -157,7 +157,7 @@ $(BUILD)/tests/handoff_client: $(BUILD)/tests/handoff_client.o $(BUILD)/lib/libk
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/inproc_serve: $(BUILD)/tests/inproc_serve.o $(addprefix $(BUILD)/agent/,daemon/tls.o daemon/tls_profile.o \
-			      daemon/session_keys.o daemon/config.o common/parse.o common/ktls_keys.o daemon/log.o common/loopback.o daemon/tickets.o) \
+			      daemon/session_keys.o daemon/config.o common/parse.o common/ktls_keys.o daemon/log.o common/msg.o common/loopback.o daemon/tickets.o) \
 			      $(BUILD)/lib/libktls.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -186,15 +186,15 @@ $(BUILD)/tests/unit_ktls_keys: $(BUILD)/tests/unit_ktls_keys.o $(BUILD)/agent/co
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit_access: $(BUILD)/tests/unit_access.o $(addprefix $(BUILD)/agent/,daemon/access.o \
-			     daemon/config.o common/parse.o daemon/log.o common/loopback.o)
+			     daemon/config.o common/parse.o daemon/log.o common/msg.o common/loopback.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit_tickets: $(BUILD)/tests/unit_tickets.o $(addprefix $(BUILD)/agent/,daemon/tls.o daemon/tls_profile.o \
-			     daemon/session_keys.o daemon/config.o common/parse.o common/ktls_keys.o daemon/log.o common/loopback.o daemon/tickets.o)
+			     daemon/session_keys.o daemon/config.o common/parse.o common/ktls_keys.o daemon/log.o common/msg.o common/loopback.o daemon/tickets.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 $(BUILD)/tests/unit_tls: $(BUILD)/tests/unit_tls.o $(addprefix $(BUILD)/agent/,daemon/tls.o daemon/tls_profile.o daemon/session_keys.o \
-			  daemon/config.o common/parse.o common/ktls_keys.o daemon/log.o common/loopback.o daemon/tickets.o)
+			  daemon/config.o common/parse.o common/ktls_keys.o daemon/log.o common/msg.o common/loopback.o daemon/tickets.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # libFuzzer targets (tests/fuzz/): clang with ASan and UBSan, objects of

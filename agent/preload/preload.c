@@ -108,6 +108,7 @@
 
 #include "broker.h"
 #include "genl.h"
+#include "msg.h"
 #include "../libktls/record.h"
 #include "sockmsg.h"
 
@@ -157,20 +158,11 @@ int preload_sys_close(int fd)
 
 void preload_say(const char *fmt, ...)
 {
-	char buf[512];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	ktls_vmsg("ktls-preload", NULL, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if (n > (int)sizeof(buf) - 2)
-		n = (int)sizeof(buf) - 2;
-	buf[n++] = '\n';
-	(void)!write(2, "ktls-preload: ", 14);
-	(void)!write(2, buf, (size_t)n);
 }
 
 /* fork(): the child must not inherit the lock held by the thread, nor

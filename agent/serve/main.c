@@ -27,6 +27,7 @@
 #include <ktls-offload/ktls.h>
 #include <ktls-offload/version.h>
 
+#include "msg.h"
 #include "parse.h"
 #include "serve.h"
 
@@ -42,9 +43,7 @@ struct serve_config serve_cfg = {
 
 static void vlog(const char *fmt, va_list ap)
 {
-	fputs("ktls-serve: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	ktls_vmsg("ktls-serve", NULL, fmt, ap);
 }
 
 void serve_log(const char *fmt, ...)
