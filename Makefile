@@ -6,7 +6,7 @@ CFLAGS	?= -O2 -g
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
 CPPFLAGS += -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iagent/common
 # the tests also reach into the programs' own headers
-TEST_CPPFLAGS := -Iagent/daemon -Iagent/serve -Iagent/libktls
+TEST_CPPFLAGS := -Iagent/daemon -Iagent/serve -Iagent/libktls -Itests/lib
 PKGS	:= libnl-genl-3.0 gnutls inih libcap
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
