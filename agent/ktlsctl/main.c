@@ -2,9 +2,8 @@
 /*
  * ktlsctl: inspects and controls the ktls_offload module from the command
  * line.  This file is the table of subcommands; each has a file of its
- * own (version.c; listen.c: attach, detach and status over the module's
- * generic netlink family; sockets.c: TCP sockets with kernel TLS, read
- * from sock_diag by sockdiag.c).  Lower layers return -errno; only the
+ * own (version.c; attach.c: attach and detach; status.c; sockets.c: TCP
+ * sockets with kernel TLS, read from sock_diag by sockdiag.c).  Lower layers return -errno; only the
  * subcommands print.
  */
 #include <stdio.h>
