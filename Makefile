@@ -6,7 +6,7 @@ CFLAGS	?= -O2 -g
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
 CPPFLAGS += -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iagent/common
 # the tests also reach into the programs' own headers
-TEST_CPPFLAGS := -Iagent/daemon -Iagent/serve -Iagent/libktls
+TEST_CPPFLAGS := -Iagent/daemon -Iagent/serve -Iagent/libktls -Itests/lib
 PKGS	:= libnl-genl-3.0 gnutls inih libcap
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -42,15 +42,15 @@ UNIT_TESTS := $(BUILD)/tests/unit_ktls_keys $(BUILD)/tests/unit_http $(BUILD)/te
 	      $(BUILD)/tests/unit_tls $(BUILD)/tests/unit_access $(BUILD)/tests/unit_tickets
 
 # Objects per program, by folder of agent/ (common/: shared by several)
-ktlsctl_OBJS := ktlsctl/main.o ktlsctl/version.o ktlsctl/listen.o ktlsctl/sockets.o \
-		ktlsctl/sockdiag.o common/broker.o common/genl.o
+ktlsctl_OBJS := $(addprefix ktlsctl/,main.o version.o attach.o status.o sockets.o) \
+		ktlsctl/sockdiag.o $(addprefix common/,addr.o broker.o genl.o ktls_keys.o parse.o)
 # libktls: position-independent, only the <ktls-offload/ktls.h> API exported
 libktls_OBJS := libktls/libktls.o common/sockmsg.o common/broker.o common/genl.o common/ktls_keys.o
 LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
-agent_OBJS := $(addprefix daemon/,main.o worker.o tls.o session_keys.o config.o log.o \
+agent_OBJS := $(addprefix daemon/,main.o worker.o job.o requester.o tls.o tls_profile.o session_keys.o config.o log.o \
 	      usock.o access.o privs.o tickets.o) \
-	      $(addprefix common/,broker.o genl.o ktls_keys.o loopback.o sockmsg.o)
-serve_OBJS := serve/main.o serve/http.o
+	      $(addprefix common/,addr.o broker.o genl.o ktls_keys.o loopback.o msg.o parse.o sockmsg.o)
+serve_OBJS := $(addprefix serve/,main.o conn.o response.o access_log.o http.o) common/msg.o common/parse.o
 
 .PHONY: soak asan asan-build check-debug-kernel all deps deps-build kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install test-progs
 all: deps-build $(PROGS) $(LIBS)
@@ -94,9 +94,10 @@ $(BUILD)/lib/libktls.so: $(BUILD)/lib/libktls.so.$(LIBKTLS_SOVERSION)
 	ln -sf $(<F) $@
 
 # LD_PRELOAD shim: listener mode at listen(), or the agent's socket
-$(BUILD)/lib/libktls-preload.so: $(BUILD)/lib/obj/preload/preload.o $(LIB_OBJS) dist/preload.map
+preload_OBJS := $(addprefix $(BUILD)/lib/obj/preload/,preload.o front.o conns.o) $(BUILD)/lib/obj/common/msg.o
+$(BUILD)/lib/libktls-preload.so: $(preload_OBJS) $(LIB_OBJS) dist/preload.map
 	$(CC) $(CFLAGS) -shared -Wl,-z,defs -Wl,--version-script=dist/preload.map \
-		-o $@ $(BUILD)/lib/obj/preload/preload.o $(LIB_OBJS) \
+		-o $@ $(preload_OBJS) $(LIB_OBJS) \
 		$(shell pkg-config --libs libnl-genl-3.0) -ldl -lpthread
 
 $(BUILD)/lib/libktls.a: $(LIB_OBJS)
@@ -155,8 +156,8 @@ $(BUILD)/tests/handoff_server: $(BUILD)/tests/handoff_server.o $(BUILD)/lib/libk
 $(BUILD)/tests/handoff_client: $(BUILD)/tests/handoff_client.o $(BUILD)/lib/libktls.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/inproc_serve: $(BUILD)/tests/inproc_serve.o $(addprefix $(BUILD)/agent/,daemon/tls.o \
-			      daemon/session_keys.o daemon/config.o common/ktls_keys.o daemon/log.o common/loopback.o daemon/tickets.o) \
+$(BUILD)/tests/inproc_serve: $(BUILD)/tests/inproc_serve.o $(addprefix $(BUILD)/agent/,daemon/tls.o daemon/tls_profile.o \
+			      daemon/session_keys.o daemon/config.o common/parse.o common/ktls_keys.o daemon/log.o common/msg.o common/loopback.o daemon/tickets.o) \
 			      $(BUILD)/lib/libktls.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -185,15 +186,15 @@ $(BUILD)/tests/unit_ktls_keys: $(BUILD)/tests/unit_ktls_keys.o $(BUILD)/agent/co
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit_access: $(BUILD)/tests/unit_access.o $(addprefix $(BUILD)/agent/,daemon/access.o \
-			     daemon/config.o daemon/log.o common/loopback.o)
+			     daemon/config.o common/parse.o daemon/log.o common/msg.o common/loopback.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/unit_tickets: $(BUILD)/tests/unit_tickets.o $(addprefix $(BUILD)/agent/,daemon/tls.o \
-			     daemon/session_keys.o daemon/config.o common/ktls_keys.o daemon/log.o common/loopback.o daemon/tickets.o)
+$(BUILD)/tests/unit_tickets: $(BUILD)/tests/unit_tickets.o $(addprefix $(BUILD)/agent/,daemon/tls.o daemon/tls_profile.o \
+			     daemon/session_keys.o daemon/config.o common/parse.o common/ktls_keys.o daemon/log.o common/msg.o common/loopback.o daemon/tickets.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
-$(BUILD)/tests/unit_tls: $(BUILD)/tests/unit_tls.o $(addprefix $(BUILD)/agent/,daemon/tls.o daemon/session_keys.o \
-			  daemon/config.o common/ktls_keys.o daemon/log.o common/loopback.o daemon/tickets.o)
+$(BUILD)/tests/unit_tls: $(BUILD)/tests/unit_tls.o $(addprefix $(BUILD)/agent/,daemon/tls.o daemon/tls_profile.o daemon/session_keys.o \
+			  daemon/config.o common/parse.o common/ktls_keys.o daemon/log.o common/msg.o common/loopback.o daemon/tickets.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # libFuzzer targets (tests/fuzz/): clang with ASan and UBSan, objects of
@@ -214,7 +215,7 @@ $(BUILD)/fuzz/%.o: tests/fuzz/%.c | deps
 $(BUILD)/fuzz/fuzz_http: $(BUILD)/fuzz/fuzz_http.o $(BUILD)/fuzz/obj/serve/http.o
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^
 
-$(BUILD)/fuzz/fuzz_config: $(BUILD)/fuzz/fuzz_config.o $(BUILD)/fuzz/obj/daemon/config.o
+$(BUILD)/fuzz/fuzz_config: $(BUILD)/fuzz/fuzz_config.o $(BUILD)/fuzz/obj/daemon/config.o $(BUILD)/fuzz/obj/common/parse.o
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/fuzz/fuzz_netlink: $(BUILD)/fuzz/fuzz_netlink.o $(BUILD)/fuzz/obj/common/ktls_keys.o

@@ -15,6 +15,7 @@
 #include <ktls-offload/agent-socket.h>
 
 #include "config.h"
+#include "parse.h"
 
 struct parse_ctx {
 	struct agent_config *cfg;
@@ -47,20 +48,6 @@ static int set_str(char **dst, const char *value)
 		return 0;
 	free(*dst);
 	*dst = s;
-	return 1;
-}
-
-static int parse_uint(const char *v, unsigned long min, unsigned long max,
-		      unsigned int *out)
-{
-	char *end;
-	unsigned long n;
-
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (errno || end == v || *end || v[0] == '-' || n < min || n > max)
-		return 0;
-	*out = (unsigned int)n;
 	return 1;
 }
 
@@ -134,7 +121,7 @@ static int global_key(struct parse_ctx *c, const char *name, const char *v)
 	int i;
 
 	if (!strcmp(name, "workers")) {
-		if (!parse_uint(v, 0, 256, &cfg->workers))
+		if (ktls_parse_uint(v, 0, 256, &cfg->workers))
 			return fail(c, "workers must be 0 (one per CPU) to 256, not '%s'", v);
 	} else if (!strcmp(name, "user")) {
 		return set_str(&cfg->user, v);
@@ -173,7 +160,7 @@ static int lookup_id(const char *tok, bool group, unsigned int *out)
 {
 	unsigned int n;
 
-	if (parse_uint(tok, 0, UINT_MAX - 1, &n)) {
+	if (!ktls_parse_uint(tok, 0, UINT_MAX - 1, &n)) {
 		*out = n;
 		return 1;
 	}
@@ -235,8 +222,8 @@ static int parse_ports(struct parse_ctx *c, const char *v, struct agent_acl *acl
 
 		if (dash)
 			*dash = '\0';
-		if (!parse_uint(tok, 1, 65535, &lo) ||
-		    !parse_uint(dash ? dash + 1 : tok, 1, 65535, &hi) || hi < lo) {
+		if (ktls_parse_uint(tok, 1, 65535, &lo) ||
+		    ktls_parse_uint(dash ? dash + 1 : tok, 1, 65535, &hi) || hi < lo) {
 			if (dash)
 				*dash = '-';
 			ret = fail(c, "allow_local_ports: '%s' is not a port (1-65535) or a "
@@ -334,10 +321,10 @@ static int profile_key(struct parse_ctx *c, const char *name, const char *v)
 	} else if (!strcmp(name, "ticket_key_file")) {
 		return set_str(&p->ticket_key_file, v);
 	} else if (!strcmp(name, "ticket_rotation")) {
-		if (!parse_uint(v, 60, 7 * 86400, &p->ticket_rotation_s))
+		if (ktls_parse_uint(v, 60, 7 * 86400, &p->ticket_rotation_s))
 			return fail(c, "ticket_rotation must be 60 to 604800 seconds, not '%s'", v);
 	} else if (!strcmp(name, "handshake_timeout")) {
-		if (!parse_uint(v, 1, 300000, &p->handshake_timeout_ms))
+		if (ktls_parse_uint(v, 1, 300000, &p->handshake_timeout_ms))
 			return fail(c, "handshake_timeout must be 1 to 300000 ms, not '%s'", v);
 	} else if (!strcmp(name, "allow_users")) {
 		return parse_ids(c, name, v, false, (unsigned int **)&p->acl.uids, &p->acl.n_uids);

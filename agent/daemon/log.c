@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "msg.h"
 
 static bool log_syslog;
 static int log_level = LOG_INFO;
@@ -29,11 +30,7 @@ void agent_log(int level, const char *fmt, ...)
 	if (log_syslog) {
 		vsyslog(level, fmt, ap);
 	} else {
-		char line[1024];
-
-		vsnprintf(line, sizeof(line), fmt, ap);
-		/* One write per line, so lines of several threads never mix. */
-		fprintf(stderr, "ktls-agent: %s: %s\n", names[level & 7], line);
+		ktls_vmsg("ktls-agent", names[level & 7], fmt, ap);
 	}
 	va_end(ap);
 }

@@ -2,8 +2,9 @@
 /*
  * ktls-agent: performs TLS handshakes with GnuTLS on sockets handed over by
  * the ktls_offload module or over its UNIX socket, and installs kernel TLS
- * on them.  Entry point:
- * options, configuration, privileges, signals.
+ * on them.  This file is its entry point: options, configuration and its
+ * reload on SIGHUP, privileges, the worker threads (worker.c, each running
+ * many handshakes: job.c, tls.c) and the orderly stop on SIGTERM.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -146,6 +147,9 @@ static void restart_only_changes(const struct agent_config *old, const struct ag
 #undef CHANGED
 }
 
+/* Long (~180 lines): the agent's life in order (options, configuration,
+ * privileges, workers, the signal loop, then the unwinding its labels do),
+ * kept in one place so that the cleanup mirrors the setup. */
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {

@@ -56,6 +56,10 @@ const struct tls_profile *tls_runtime_profile(const struct tls_runtime *rt,
 int tls_priority_resolve(const char *admin, unsigned int cipher_mask, char *out, size_t len,
 			 unsigned int *flags, char *err, size_t errlen);
 
+/* Splits "a,b,c" into datums pointing into @buf (a copy of @list). */
+unsigned int tls_split_alpn(const char *list, char *buf, size_t buflen,
+			    gnutls_datum_t *out, unsigned int max);
+
 enum tls_role { TLS_ROLE_SERVER = 1, TLS_ROLE_CLIENT = 2 };
 
 struct tls_result {

@@ -4,6 +4,10 @@
 
 extern const char *ktlsctl_prog;
 
+struct ktls_genl;
+/* ktls_genl_open(), saying why on stderr when it fails (attach.c) */
+int ktlsctl_open_module(struct ktls_genl *g);
+
 /* Each subcommand: argv[0] is the subcommand's name.  Returns an exit code. */
 int ktlsctl_version(int argc, char **argv);
 int ktlsctl_attach(int argc, char **argv);

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
-/* ktlsctl: inspect and control the ktls_offload module. */
+/*
+ * ktlsctl: inspects and controls the ktls_offload module from the command
+ * line.  This file is the table of subcommands; each has a file of its
+ * own (version.c; attach.c: attach and detach; status.c; sockets.c: TCP
+ * sockets with kernel TLS, read from sock_diag by sockdiag.c).  Lower layers return -errno; only the
+ * subcommands print.
+ */
 #include <stdio.h>
 #include <string.h>
 

@@ -17,6 +17,7 @@
 #include <linux/sock_diag.h>
 #include <linux/tls.h>
 
+#include "addr.h"
 #include "sockdiag.h"
 
 #define TCPF_LISTEN_BIT (1U << 10)	/* TCP_LISTEN */
@@ -179,11 +180,7 @@ int sockdiag_tcp(enum sockdiag_which which, unsigned int port,
 
 void sockdiag_format(const struct sockdiag_entry *e, int peer, char *buf, size_t len)
 {
-	char addr[INET6_ADDRSTRLEN] = "?";
-
-	inet_ntop(e->family, peer ? e->dst : e->src, addr, sizeof(addr));
-	snprintf(buf, len, e->family == AF_INET6 ? "[%s]:%u" : "%s:%u", addr,
-		 peer ? e->dport : e->sport);
+	ktls_format_addr(e->family, peer ? e->dst : e->src, peer ? e->dport : e->sport, buf, len);
 }
 
 const char *sockdiag_conf_name(uint16_t conf)

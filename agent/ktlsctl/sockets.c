@@ -8,6 +8,7 @@
 
 #include <linux/tls.h>
 
+#include "ktls_keys.h"
 #include "ktlsctl.h"
 #include "sockdiag.h"
 
@@ -18,18 +19,9 @@ static const char *version_name(uint16_t v)
 
 static const char *cipher_name(uint16_t c)
 {
-	switch (c) {
-	case TLS_CIPHER_AES_GCM_128:
-		return "AES-128-GCM";
-	case TLS_CIPHER_AES_GCM_256:
-		return "AES-256-GCM";
-	case TLS_CIPHER_AES_CCM_128:
-		return "AES-128-CCM";
-	case TLS_CIPHER_CHACHA20_POLY1305:
-		return "CHACHA20-POLY1305";
-	default:
-		return "?";
-	}
+	const struct ktls_cipher *kc = ktls_cipher_by_type(c);
+
+	return kc ? kc->name : "?";
 }
 
 int ktlsctl_sockets(int argc, char **argv)

@@ -80,6 +80,10 @@
  * without an alert.
  *
  * Messages go to stderr, prefixed "ktls-preload:".
+ *
+ * This file: the environment, fork(), and the wrapped listen(), accept(),
+ * accept4() and getsockname(); front.c: fronts and their handshake
+ * thread; conns.c: the TLS connections and the wrapped close() and reads.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -104,61 +108,37 @@
 
 #include "broker.h"
 #include "genl.h"
+#include "msg.h"
 #include "../libktls/record.h"
 #include "sockmsg.h"
 
-#define EXPORT __attribute__((visibility("default")))
-#define MAX_FRONTS 64
-#define MAX_PORTS 64
-#define RETRY_MS 100
+#include "preload.h"
 
-/* A listener served in userspace: the server's descriptor now holds an
- * AF_UNIX listener at @addr; the real TCP listener is @real. */
-struct front {
-	int app_fd;
-	ino_t app_ino;			/* the AF_UNIX listener under app_fd */
-	int real;
-	ino_t real_ino;
-	struct sockaddr_storage name;	/* the real listener's address */
-	socklen_t namelen;
-	struct sockaddr_un addr;
-	socklen_t addrlen;
-	uid_t owner;			/* the user that made the front */
-	unsigned int inflight;		/* of this process's thread */
-	int dead;
-};
+int (*preload_real_listen)(int, int);
+int (*preload_real_accept)(int, struct sockaddr *, socklen_t *);
+int (*preload_real_accept4)(int, struct sockaddr *, socklen_t *, int);
+int (*preload_real_getsockname)(int, struct sockaddr *, socklen_t *);
 
-/* An established connection waiting for room in a front's backlog. */
-struct waiting {
-	int front, fd;
-	struct waiting *next;
-};
-
-static int (*real_listen)(int, int);
-static int (*real_accept)(int, struct sockaddr *, socklen_t *);
-static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
-static int (*real_getsockname)(int, struct sockaddr *, socklen_t *);
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t preload_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static unsigned short ports[MAX_PORTS];
 static int nports;
 static bool bad_ports;			/* KTLS_PRELOAD_PORTS did not parse */
-static struct ktls_params params = { .role = KTLS_ROLE_SERVER };
+struct ktls_params preload_params = { .role = KTLS_ROLE_SERVER };
 static struct ktls_attach_args attach_args;
-static unsigned int max_inflight = 128;
-static bool close_notify = true;
-static unsigned int forks;		/* fork()s so far (see struct tls_conn) */
+unsigned int preload_max_inflight = 128;
+bool preload_close_notify = true;
+unsigned int preload_forks;		/* fork()s so far (see struct tls_conn) */
 static enum ktls_path path = KTLS_PATH_AUTO;
-static struct front fronts[MAX_FRONTS];	/* under lock */
-static int nfronts;
-static pid_t helper_pid;		/* the process whose thread runs */
-static int helper_wake = -1;		/* tells it of a new front */
+struct front preload_fronts[MAX_FRONTS];	/* under lock */
+int preload_nfronts;
+pid_t preload_helper_pid;		/* the process whose thread runs */
+int preload_helper_wake = -1;		/* tells it of a new front */
 
 /* The real close(), for the library's own descriptors: its close()
  * below takes the lock, which callers here may hold. */
 /* The next libc function @name, looked up once into *@slot. */
-static void *next_fn(void **slot, const char *name)
+void *preload_next_fn(void **slot, const char *name)
 {
 	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 
@@ -169,52 +149,43 @@ static void *next_fn(void **slot, const char *name)
 	return f;
 }
 
-static int sys_close(int fd)
+int preload_sys_close(int fd)
 {
 	static void *next_close;
 
-	return ((int (*)(int))next_fn(&next_close, "close"))(fd);
+	return ((int (*)(int))preload_next_fn(&next_close, "close"))(fd);
 }
 
-static void say(const char *fmt, ...)
+void preload_say(const char *fmt, ...)
 {
-	char buf[512];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	ktls_vmsg("ktls-preload", NULL, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if (n > (int)sizeof(buf) - 2)
-		n = (int)sizeof(buf) - 2;
-	buf[n++] = '\n';
-	(void)!write(2, "ktls-preload: ", 14);
-	(void)!write(2, buf, (size_t)n);
 }
 
 /* fork(): the child must not inherit the lock held by the thread, nor
  * the parent's handshakes in flight (they complete in the parent). */
 static void fork_prepare(void)
 {
-	pthread_mutex_lock(&lock);
-	__atomic_add_fetch(&forks, 1, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&preload_lock);
+	__atomic_add_fetch(&preload_forks, 1, __ATOMIC_RELEASE);
 }
 
 static void fork_parent(void)
 {
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&preload_lock);
 }
 
 static void fork_child(void)
 {
-	for (int i = 0; i < nfronts; i++)
-		fronts[i].inflight = 0;
-	pthread_mutex_unlock(&lock);
+	for (int i = 0; i < preload_nfronts; i++)
+		preload_fronts[i].inflight = 0;
+	pthread_mutex_unlock(&preload_lock);
 }
 
-static ino_t inode_of(int fd)
+ino_t preload_inode_of(int fd)
 {
 	struct stat st;
 
@@ -222,7 +193,7 @@ static ino_t inode_of(int fd)
 }
 
 /* Does TCP socket @fd run kernel TLS? */
-static bool runs_ktls(int fd)
+bool preload_runs_ktls(int fd)
 {
 	char ulp[16] = "";
 	socklen_t ul = sizeof(ulp);
@@ -230,117 +201,15 @@ static bool runs_ktls(int fd)
 	return !getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &ul) && !strcmp(ulp, "tls");
 }
 
-/*
- * The TLS connections accept() handed out, by descriptor, for the wrapped
- * reads, shutdown() and close().  Sized by the hard limit on descriptors
- * when the first one comes (calloc's pages are touched only as used); a
- * descriptor beyond it is served without the answers.  An entry is valid
- * while its inode is the descriptor's (a number reused for another file
- * is not mistaken for one).
- */
-struct tls_conn {
-	ino_t ino;		/* 0: none; published last (release) */
-	unsigned int forks;	/* fork()s before its accept() began */
-	pid_t pid;		/* the process that accepted it */
-	bool notified;		/* our close_notify went out (shutdown) */
-};
-static struct tls_conn *tls_conns;
-static unsigned int tls_nconns;
-static pthread_mutex_t tls_conns_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* @fd from accept(), begun when @forks_before fork()s had happened */
-static void tls_conn_add(int fd, unsigned int forks_before)
-{
-	struct tls_conn *t = __atomic_load_n(&tls_conns, __ATOMIC_ACQUIRE);
-
-	if (fd < 0 || !runs_ktls(fd))
-		return;
-	if (!t) {
-		pthread_mutex_lock(&tls_conns_lock);
-		t = tls_conns;
-		if (!t) {
-			struct rlimit rl;
-			rlim_t n = getrlimit(RLIMIT_NOFILE, &rl) ? 65536 : rl.rlim_max;
-
-			if (n > 1 << 20 || n == RLIM_INFINITY)
-				n = 1 << 20;
-			t = calloc(n, sizeof(*t));
-			if (t) {
-				tls_nconns = (unsigned int)n;
-				__atomic_store_n(&tls_conns, t, __ATOMIC_RELEASE);
-			}
-		}
-		pthread_mutex_unlock(&tls_conns_lock);
-		if (!t)
-			return;
-	}
-	if ((unsigned int)fd >= tls_nconns)
-		return;
-	__atomic_store_n(&t[fd].ino, 0, __ATOMIC_RELEASE);
-	t[fd].forks = forks_before;
-	t[fd].pid = getpid();
-	t[fd].notified = false;
-	__atomic_store_n(&t[fd].ino, inode_of(fd), __ATOMIC_RELEASE);
-}
-
-/* The entry of TLS connection @fd, or NULL if it is not one of ours. */
-static struct tls_conn *tls_conn(int fd)
-{
-	struct tls_conn *t = __atomic_load_n(&tls_conns, __ATOMIC_ACQUIRE);
-	ino_t ino;
-
-	if (!t || fd < 0 || (unsigned int)fd >= tls_nconns)
-		return NULL;
-	ino = __atomic_load_n(&t[fd].ino, __ATOMIC_ACQUIRE);
-	if (!ino)
-		return NULL;
-	if (ino != inode_of(fd)) {
-		/* the number now names another file */
-		__atomic_compare_exchange_n(&t[fd].ino, &ino, 0, false, __ATOMIC_ACQ_REL,
-					    __ATOMIC_ACQUIRE);
-		return NULL;
-	}
-	return &t[fd];
-}
-
-static void tls_conn_forget(struct tls_conn *c)
-{
-	__atomic_store_n(&c->ino, 0, __ATOMIC_RELEASE);
-}
-
-/*
- * May close() or shutdown() of connection @c (@fd) end it with our
- * close_notify?  Not when: KTLS_PRELOAD_CLOSE_NOTIFY=0; it went out
- * already; the connection may live on in another process (accepted
- * before the last fork(), or by another process that shares our memory,
- * vfork's child); the close is abortive (SO_LINGER 0: a reset, as nginx's
- * reset_timedout_connection); the connection is no longer open both ways
- * (no TCP ESTABLISHED or CLOSE_WAIT).
- */
-static bool tls_conn_may_notify(struct tls_conn *c, int fd)
-{
-	struct linger lg;
-	struct tcp_info ti;
-	socklen_t ll = sizeof(lg), tl = sizeof(ti);
-
-	if (!close_notify || c->notified || c->pid != getpid() ||
-	    c->forks != __atomic_load_n(&forks, __ATOMIC_ACQUIRE))
-		return false;
-	if (!getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &ll) && lg.l_onoff && !lg.l_linger)
-		return false;
-	return !getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) &&
-	       (ti.tcpi_state == TCP_ESTABLISHED || ti.tcpi_state == TCP_CLOSE_WAIT);
-}
-
 static void setup(void)
 {
 	const char *s = getenv("KTLS_PRELOAD_PORTS");
 
-	real_listen = (int (*)(int, int))dlsym(RTLD_NEXT, "listen");
-	real_accept = (int (*)(int, struct sockaddr *, socklen_t *))dlsym(RTLD_NEXT, "accept");
-	real_accept4 = (int (*)(int, struct sockaddr *, socklen_t *, int))
+	preload_real_listen = (int (*)(int, int))dlsym(RTLD_NEXT, "listen");
+	preload_real_accept = (int (*)(int, struct sockaddr *, socklen_t *))dlsym(RTLD_NEXT, "accept");
+	preload_real_accept4 = (int (*)(int, struct sockaddr *, socklen_t *, int))
 		dlsym(RTLD_NEXT, "accept4");
-	real_getsockname = (int (*)(int, struct sockaddr *, socklen_t *))
+	preload_real_getsockname = (int (*)(int, struct sockaddr *, socklen_t *))
 		dlsym(RTLD_NEXT, "getsockname");
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	while (s && *s) {
@@ -349,7 +218,7 @@ static void setup(void)
 
 		if (end == s || p == 0 || p > 65535 || (*end && *end != ',') ||
 		    nports == MAX_PORTS) {
-			say("KTLS_PRELOAD_PORTS: bad port list '%s' (at most %d ports, "
+			preload_say("KTLS_PRELOAD_PORTS: bad port list '%s' (at most %d ports, "
 			    "comma-separated): every TCP listen() fails", getenv("KTLS_PRELOAD_PORTS"),
 			    MAX_PORTS);
 			bad_ports = true;
@@ -359,21 +228,21 @@ static void setup(void)
 		ports[nports++] = (unsigned short)p;
 		s = *end ? end + 1 : end;
 	}
-	params.profile = attach_args.profile = getenv("KTLS_PRELOAD_PROFILE");
-	params.alpn = attach_args.alpn = getenv("KTLS_PRELOAD_ALPN");
+	preload_params.profile = attach_args.profile = getenv("KTLS_PRELOAD_PROFILE");
+	preload_params.alpn = attach_args.alpn = getenv("KTLS_PRELOAD_ALPN");
 	if ((s = getenv("KTLS_PRELOAD_TIMEOUT_MS")))
-		params.timeout_ms = attach_args.timeout_ms = (unsigned int)strtoul(s, NULL, 10);
+		preload_params.timeout_ms = attach_args.timeout_ms = (unsigned int)strtoul(s, NULL, 10);
 	if ((s = getenv("KTLS_PRELOAD_MAX_INFLIGHT")) && strtoul(s, NULL, 10) > 0)
-		max_inflight = attach_args.max_inflight = (unsigned int)strtoul(s, NULL, 10);
+		preload_max_inflight = attach_args.max_inflight = (unsigned int)strtoul(s, NULL, 10);
 	if ((s = getenv("KTLS_PRELOAD_CLOSE_NOTIFY")) && !strcmp(s, "0"))
-		close_notify = false;
+		preload_close_notify = false;
 	if ((s = getenv("KTLS_PRELOAD_PATH"))) {
 		if (!strcmp(s, "module"))
 			path = KTLS_PATH_MODULE;
 		else if (!strcmp(s, "socket"))
 			path = KTLS_PATH_SOCKET;
 		else if (strcmp(s, "auto"))
-			say("KTLS_PRELOAD_PATH: unknown '%s', using auto", s);
+			preload_say("KTLS_PRELOAD_PATH: unknown '%s', using auto", s);
 	}
 }
 
@@ -387,7 +256,7 @@ static unsigned int wanted_port(int fd, struct sockaddr_storage *ss, socklen_t *
 	*len = sizeof(*ss);
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ol) || type != SOCK_STREAM ||
 	    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &ol) || proto != IPPROTO_TCP ||
-	    real_getsockname(fd, (struct sockaddr *)ss, len))
+	    preload_real_getsockname(fd, (struct sockaddr *)ss, len))
 		return 0;
 	if (ss->ss_family == AF_INET)
 		port = ntohs(((struct sockaddr_in *)ss)->sin_port);
@@ -415,249 +284,11 @@ static int attach_module(int fd)
 	return ret == -EBUSY ? 0 : ret;		/* attached already: fine */
 }
 
-/* The live front under descriptor @fd (still the same socket).  Lock held. */
-static struct front *front_of(int fd)
-{
-	for (int i = 0; i < nfronts; i++)
-		if (fronts[i].app_fd == fd && !fronts[i].dead)
-			return inode_of(fd) == fronts[i].app_ino ? &fronts[i] : NULL;
-	return NULL;
-}
-
-/* Puts an AF_UNIX listener under @fd and keeps the real one.  Lock held. */
-static int make_front(int fd, const struct sockaddr_storage *name, socklen_t namelen,
-		      int backlog)
-{
-	struct front *f;
-	int u, real, fl, fdfl;
-
-	if (nfronts == MAX_FRONTS)
-		return -ENOSPC;
-	f = &fronts[nfronts];
-	memset(f, 0, sizeof(*f));
-	f->addr.sun_family = AF_UNIX;
-	u = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (u < 0)
-		return -errno;
-	/* Autobind: the kernel picks an unused abstract name, so no other
-	 * user can have bound it first (nothing on disk, gone with it). */
-	f->addrlen = sizeof(f->addr);
-	if (bind(u, (struct sockaddr *)&f->addr, sizeof(sa_family_t)) ||
-	    real_getsockname(u, (struct sockaddr *)&f->addr, &f->addrlen) ||
-	    real_listen(u, backlog > 4096 ? backlog : 4096)) {
-		int err = -errno;
-
-		sys_close(u);
-		return err;
-	}
-	real = fcntl(fd, F_DUPFD_CLOEXEC, 256);
-	fl = fcntl(fd, F_GETFL);
-	fdfl = fcntl(fd, F_GETFD);
-	if (real < 0 || fl < 0 || fdfl < 0 || dup2(u, fd) < 0) {
-		int err = -errno;
-
-		if (real >= 0)
-			sys_close(real);
-		sys_close(u);
-		return err;
-	}
-	sys_close(u);
-	fcntl(fd, F_SETFD, fdfl);
-	fcntl(fd, F_SETFL, fl & O_NONBLOCK);
-	fcntl(real, F_SETFL, O_NONBLOCK);
-	f->app_fd = fd;
-	f->app_ino = inode_of(fd);
-	f->real = real;
-	f->real_ino = inode_of(real);
-	f->owner = geteuid();
-	f->name = *name;
-	f->namelen = namelen;
-	nfronts++;
-	return 0;
-}
-
-/* Passes established connection @fd to front @i: 0, -EAGAIN (backlog
- * full, try later) or another error (the front is gone).  Closes @fd
- * unless -EAGAIN. */
-static int deliver(int i, int fd)
-{
-	int u, ret;
-
-	u = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (u < 0)
-		return -EAGAIN;
-	if (connect(u, (struct sockaddr *)&fronts[i].addr, fronts[i].addrlen)) {
-		ret = errno == EAGAIN ? -EAGAIN : -errno;
-		sys_close(u);
-		if (ret != -EAGAIN)
-			sys_close(fd);
-		return ret;
-	}
-	ret = sockmsg_send_fd(u, "k", 1, fd, 0);
-	sys_close(u);
-	sys_close(fd);
-	return ret;
-}
-
-/* A context on the agent's socket, retried every second until it opens. */
-static struct ktls_ctx *open_agent(void)
-{
-	struct ktls_ctx *ctx;
-	int ret, said = 0;
-
-	while ((ret = ktls_open(&ctx, KTLS_PATH_SOCKET, NULL)) < 0) {
-		if (!said++)
-			say("cannot reach the agent's socket: %s; TLS connections wait "
-			    "until it answers", strerror(-ret));
-		sleep(1);
-	}
-	if (said)
-		say("reached the agent's socket");
-	return ctx;
-}
-
-static void *helper(void *arg)
-{
-	struct ktls_ctx *ctx = NULL;
-	struct waiting *waiting = NULL;
-	int ep = epoll_create1(EPOLL_CLOEXEC), added = 0, ret;
-	struct epoll_event ev = { .events = EPOLLIN };
-
-	(void)arg;
-	ev.data.u32 = MAX_FRONTS + 1;
-	epoll_ctl(ep, EPOLL_CTL_ADD, helper_wake, &ev);
-	for (;;) {
-		struct epoll_event evs[16];
-		int n;
-
-		if (!ctx) {
-			/* connections wait in the real listener's backlog
-			 * until an agent answers */
-			ctx = open_agent();
-			ev.data.u32 = MAX_FRONTS;
-			epoll_ctl(ep, EPOLL_CTL_ADD, ktls_pollfd(ctx), &ev);
-		}
-
-		pthread_mutex_lock(&lock);
-		for (; added < nfronts; added++) {
-			ev.data.u32 = (uint32_t)added;
-			if (!fronts[added].dead)
-				epoll_ctl(ep, EPOLL_CTL_ADD, fronts[added].real, &ev);
-		}
-		pthread_mutex_unlock(&lock);
-		n = epoll_wait(ep, evs, 16, waiting ? RETRY_MS : -1);
-		for (int e = 0; e < n; e++) {
-			uint32_t i = evs[e].data.u32;
-
-			if (i == MAX_FRONTS + 1) {
-				uint64_t v;
-
-				(void)!read(helper_wake, &v, sizeof(v));
-				continue;
-			}
-			if (i == MAX_FRONTS || fronts[i].dead)
-				continue;	/* results: collected below */
-			while (fronts[i].inflight < max_inflight) {
-				struct ktls_params p = params;
-				uint32_t id;
-				int c = -1;
-
-				/* under the lock: close() may retire the front */
-				pthread_mutex_lock(&lock);
-				if (!fronts[i].dead)
-					c = real_accept4(fronts[i].real, NULL, NULL,
-							 SOCK_NONBLOCK | SOCK_CLOEXEC);
-				pthread_mutex_unlock(&lock);
-
-				if (c < 0)
-					break;
-				p.cookie = (uint64_t)i << 32 | (uint32_t)c;
-				if (ktls_submit(ctx, c, &p, &id) < 0) {
-					sys_close(c);
-					continue;
-				}
-				fronts[i].inflight++;
-			}
-		}
-		/* Results, also those fetched while submitting (the socket
-		 * then does not poll readable for them). */
-		for (;;) {
-			struct ktls_result r;
-			int fi;
-
-			ret = ktls_collect(ctx, &r);
-			if (ret == -EAGAIN)
-				break;
-			if (ret < 0) {
-				/* the agent went away; its requests came back
-				 * aborted (and were closed): start afresh */
-				say("lost the agent's socket: %s", strerror(-ret));
-				while (ktls_pending(ctx) && !ktls_collect(ctx, &r))
-					sys_close(r.fd);
-				epoll_ctl(ep, EPOLL_CTL_DEL, ktls_pollfd(ctx), NULL);
-				ktls_close(ctx);
-				ctx = NULL;
-				for (int i = 0; i < MAX_FRONTS; i++)
-					fronts[i].inflight = 0;
-				break;
-			}
-			fi = (int)(r.cookie >> 32);
-			fronts[fi].inflight--;
-			if (r.status) {
-				sys_close(r.fd);
-				continue;
-			}
-			if (deliver(fi, r.fd) == -EAGAIN) {
-				struct waiting *w = malloc(sizeof(*w));
-
-				if (!w) {
-					sys_close(r.fd);
-					continue;
-				}
-				*w = (struct waiting){ fi, r.fd, waiting };
-				waiting = w;
-			}
-		}
-		/* established connections a full backlog turned away */
-		for (struct waiting **w = &waiting; *w;) {
-			struct waiting *x = *w;
-
-			if (deliver(x->front, x->fd) == -EAGAIN) {
-				w = &x->next;
-				continue;
-			}
-			*w = x->next;
-			free(x);
-		}
-	}
-	return NULL;
-}
-
-/* Runs the thread in this process if it does not yet.  Lock held. */
-static void ensure_helper(void)
-{
-	pthread_t t;
-	pthread_attr_t a;
-
-	if (helper_pid == getpid())
-		return;
-	if (helper_wake >= 0 && helper_pid)
-		sys_close(helper_wake);	/* the parent's */
-	helper_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	if (helper_wake >= 0 && !pthread_create(&t, &a, helper, NULL))
-		helper_pid = getpid();
-	else
-		say("cannot start the handshake thread");
-	pthread_attr_destroy(&a);
-}
-
 /* Fails listen() on a port that was to have TLS: the socket stops
  * listening (shutdown of a listener closes it), nothing is served. */
 static int refuse_listen(int fd, unsigned int port, int err, const char *why)
 {
-	say("port %u: %s: %s; refusing to serve it without TLS", port, why, strerror(err));
+	preload_say("port %u: %s: %s; refusing to serve it without TLS", port, why, strerror(err));
 	shutdown(fd, SHUT_RDWR);
 	errno = err;
 	return -1;
@@ -673,9 +304,9 @@ static int refuse_bad_ports(int fd, const char *call)
 	if (!bad_ports)
 		return 0;
 	if (!getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ol) && type == SOCK_STREAM &&
-	    !real_getsockname(fd, (struct sockaddr *)&ss, &(socklen_t){ sizeof(ss) }) &&
+	    !preload_real_getsockname(fd, (struct sockaddr *)&ss, &(socklen_t){ sizeof(ss) }) &&
 	    (ss.ss_family == AF_INET || ss.ss_family == AF_INET6)) {
-		say("%s() refused: KTLS_PRELOAD_PORTS does not parse", call);
+		preload_say("%s() refused: KTLS_PRELOAD_PORTS does not parse", call);
 		errno = EINVAL;
 		return -1;
 	}
@@ -695,7 +326,7 @@ static pthread_mutex_t adopt_lock = PTHREAD_MUTEX_INITIALIZER;
 static void remember(int fd)
 {
 	known[nknown % MAX_FRONTS].fd = fd;
-	known[nknown % MAX_FRONTS].ino = inode_of(fd);
+	known[nknown % MAX_FRONTS].ino = preload_inode_of(fd);
 	nknown++;
 }
 
@@ -703,7 +334,7 @@ static bool is_known(int fd)
 {
 	for (unsigned int i = 0; i < MAX_FRONTS && i < nknown; i++)
 		if (known[i].fd == fd)
-			return known[i].ino && known[i].ino == inode_of(fd);
+			return known[i].ino && known[i].ino == preload_inode_of(fd);
 	return false;
 }
 
@@ -724,41 +355,41 @@ static int protect(int fd, unsigned int port, const struct sockaddr_storage *ss,
 			return refuse_listen(fd, port, -err,
 					     "cannot attach it to the ktls_offload module");
 		if (err != -ENOENT)
-			say("port %u: the module refused the listener (%s); handshakes go "
+			preload_say("port %u: the module refused the listener (%s); handshakes go "
 			    "through the agent's socket", port, strerror(-err));
 	}
-	pthread_mutex_lock(&lock);
-	if (front_of(fd)) {
-		pthread_mutex_unlock(&lock);
+	pthread_mutex_lock(&preload_lock);
+	if (preload_front_of(fd)) {
+		pthread_mutex_unlock(&preload_lock);
 		return 0;
 	}
-	ret = make_front(fd, ss, len, backlog);
+	ret = preload_make_front(fd, ss, len, backlog);
 	if (ret) {
-		pthread_mutex_unlock(&lock);
+		pthread_mutex_unlock(&preload_lock);
 		return refuse_listen(fd, port, -ret, "cannot serve it through the agent");
 	}
-	ensure_helper();
-	if (helper_pid != getpid()) {
+	preload_ensure_helper();
+	if (preload_helper_pid != getpid()) {
 		/* no thread, nothing would be served: the real listener (now
 		 * only ours, @fd is the AF_UNIX one) stops listening */
-		struct front *f = &fronts[nfronts - 1];
+		struct front *f = &preload_fronts[preload_nfronts - 1];
 
 		f->dead = 1;
 		shutdown(f->real, SHUT_RDWR);
-		sys_close(f->real);
+		preload_sys_close(f->real);
 		f->real = -1;
-		pthread_mutex_unlock(&lock);
-		say("port %u: cannot start the handshake thread; refusing to serve it "
+		pthread_mutex_unlock(&preload_lock);
+		preload_say("port %u: cannot start the handshake thread; refusing to serve it "
 		    "without TLS", port);
 		errno = EAGAIN;
 		return -1;
 	}
-	if (helper_wake >= 0) {
+	if (preload_helper_wake >= 0) {
 		uint64_t one = 1;
 
-		(void)!write(helper_wake, &one, sizeof(one));
+		(void)!write(preload_helper_wake, &one, sizeof(one));
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&preload_lock);
 	return 0;
 }
 
@@ -772,7 +403,7 @@ EXPORT int listen(int fd, int backlog)
 	pthread_once(&once, setup);
 	if (refuse_bad_ports(fd, "listen"))
 		return -1;
-	ret = real_listen(fd, backlog);
+	ret = preload_real_listen(fd, backlog);
 	if (ret || !nports || !(port = wanted_port(fd, &ss, &len)))
 		return ret;
 	pthread_mutex_lock(&adopt_lock);
@@ -806,7 +437,7 @@ static int front_accept(int fd, uid_t owner, struct sockaddr *addr, socklen_t *a
 		struct ucred cred;
 		socklen_t cl = sizeof(cred);
 
-		u = real_accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		u = preload_real_accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 		if (u < 0)
 			return -1;
 		/* only from a process of our own user or of the one that
@@ -816,7 +447,7 @@ static int front_accept(int fd, uid_t owner, struct sockaddr *addr, socklen_t *a
 		 * abstract address */
 		if (getsockopt(u, SOL_SOCKET, SO_PEERCRED, &cred, &cl) ||
 		    (cred.uid != geteuid() && cred.uid != owner)) {
-			sys_close(u);
+			preload_sys_close(u);
 			continue;
 		}
 		do
@@ -826,12 +457,12 @@ static int front_accept(int fd, uid_t owner, struct sockaddr *addr, socklen_t *a
 		if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
 		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
 			memcpy(&conn, CMSG_DATA(cm), sizeof(int));
-		sys_close(u);
+		preload_sys_close(u);
 		if (conn < 0)
 			continue;	/* not one of ours */
 		/* and only a TCP socket that runs kernel TLS */
-		if (!runs_ktls(conn)) {
-			sys_close(conn);
+		if (!preload_runs_ktls(conn)) {
+			preload_sys_close(conn);
 			continue;
 		}
 		fl = fcntl(conn, F_GETFL);
@@ -847,19 +478,19 @@ static int is_front(int fd, uid_t *owner)
 {
 	struct front *f;
 
-	if (!nfronts)
+	if (!preload_nfronts)
 		return 0;
-	pthread_mutex_lock(&lock);
-	f = front_of(fd);
+	pthread_mutex_lock(&preload_lock);
+	f = preload_front_of(fd);
 	if (f) {
 		*owner = f->owner;
 		/* a forked worker runs its own thread; one of another user
 		 * (nginx's, root's master having called listen()) leaves the
 		 * handshakes to the master's, whose user the agent allowed */
 		if (f->owner == geteuid())
-			ensure_helper();
+			preload_ensure_helper();
 	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&preload_lock);
 	return f != NULL;
 }
 
@@ -910,7 +541,7 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 	uid_t owner;
 	int from;
 
-	unsigned int forks_before = __atomic_load_n(&forks, __ATOMIC_ACQUIRE);
+	unsigned int forks_before = __atomic_load_n(&preload_forks, __ATOMIC_ACQUIRE);
 	int conn;
 
 	pthread_once(&once, setup);
@@ -918,9 +549,9 @@ EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
 	if (from > 0)
 		conn = front_accept(fd, owner, addr, addrlen, flags);
 	else
-		conn = from ? -1 : real_accept4(fd, addr, addrlen, flags);
+		conn = from ? -1 : preload_real_accept4(fd, addr, addrlen, flags);
 	if (conn >= 0 && nports)
-		tls_conn_add(conn, forks_before);
+		preload_tls_conn_add(conn, forks_before);
 	return conn;
 }
 
@@ -929,7 +560,7 @@ EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 	uid_t owner;
 	int from;
 
-	unsigned int forks_before = __atomic_load_n(&forks, __ATOMIC_ACQUIRE);
+	unsigned int forks_before = __atomic_load_n(&preload_forks, __ATOMIC_ACQUIRE);
 	int conn;
 
 	pthread_once(&once, setup);
@@ -937,9 +568,9 @@ EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 	if (from > 0)
 		conn = front_accept(fd, owner, addr, addrlen, 0);
 	else
-		conn = from ? -1 : real_accept(fd, addr, addrlen);
+		conn = from ? -1 : preload_real_accept(fd, addr, addrlen);
 	if (conn >= 0 && nports)
-		tls_conn_add(conn, forks_before);
+		preload_tls_conn_add(conn, forks_before);
 	return conn;
 }
 
@@ -948,146 +579,18 @@ EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
 	struct front *f;
 
 	pthread_once(&once, setup);
-	if (nfronts) {
-		pthread_mutex_lock(&lock);
-		f = front_of(fd);
+	if (preload_nfronts) {
+		pthread_mutex_lock(&preload_lock);
+		f = preload_front_of(fd);
 		if (f) {
 			socklen_t n = *addrlen < f->namelen ? *addrlen : f->namelen;
 
 			memcpy(addr, &f->name, n);
 			*addrlen = f->namelen;
-			pthread_mutex_unlock(&lock);
+			pthread_mutex_unlock(&preload_lock);
 			return 0;
 		}
-		pthread_mutex_unlock(&lock);
+		pthread_mutex_unlock(&preload_lock);
 	}
-	return real_getsockname(fd, addr, addrlen);
-}
-
-/* close() of a front retires it: see the top. */
-EXPORT int close(int fd)
-{
-	struct tls_conn *c;
-	struct front *f;
-
-	if (__atomic_load_n(&nfronts, __ATOMIC_ACQUIRE)) {
-		pthread_mutex_lock(&lock);
-		f = front_of(fd);
-		if (f) {
-			/* this process's copy of the real listener goes with it
-			 * (the thread accepts from it only under the lock);
-			 * handshakes in flight end undelivered */
-			f->dead = 1;
-			if (f->real >= 0 && inode_of(f->real) == f->real_ino)
-				sys_close(f->real);
-			f->real = -1;
-		}
-		pthread_mutex_unlock(&lock);
-	}
-	c = tls_conn(fd);
-	if (c) {
-		bool notify = tls_conn_may_notify(c, fd);
-
-		/* (a vfork child's close() leaves the parent's entry alone) */
-		if (c->pid == getpid())
-			tls_conn_forget(c);
-		if (notify)
-			ktls_send_close_notify(fd);
-	}
-	return sys_close(fd);
-}
-
-/* The next (libc's) read(), recv(), recvfrom() and shutdown(): looked up
- * when the library is loaded, before anything in the process can call
- * them, and again on first use if something did. */
-static void *next_read, *next_recv, *next_recvfrom, *next_shutdown;
-
-__attribute__((constructor)) static void resolve_next(void)
-{
-	next_fn(&next_read, "read");
-	next_fn(&next_recv, "recv");
-	next_fn(&next_recvfrom, "recvfrom");
-	next_fn(&next_shutdown, "shutdown");
-}
-
-/*
- * A read of @fd failed with errno: if @fd is one of our TLS connections
- * and kernel TLS refused a record, answer as libktls's ktls_recv() does
- * (into @buf, with recv() @flags) and return what it returns; else -2.
- */
-static ssize_t tls_read_failed(int fd, void *buf, size_t len, int flags)
-{
-	int err = errno;
-	struct tls_conn *c;
-	ssize_t n;
-
-	if ((err != EIO && err != EBADMSG && err != EMSGSIZE && err != EINVAL) ||
-	    !(c = tls_conn(fd))) {
-		errno = err;
-		return -2;
-	}
-	if (err == EIO)		/* a control record: read it and answer */
-		n = ktls_recv_role(fd, buf, len, flags, KTLS_ROLE_SERVER);
-	else			/* the record is gone: its alert */
-		n = ktls_read_error(fd, err);
-	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-		/* a fatal alert went out or came in: no close_notify after it */
-		err = errno;
-		c->notified = true;
-		errno = err;
-	}
-	return n;
-}
-
-EXPORT ssize_t read(int fd, void *buf, size_t len)
-{
-	ssize_t n = ((ssize_t (*)(int, void *, size_t))next_fn(&next_read, "read"))(fd, buf, len);
-	ssize_t t;
-
-	if (n >= 0 || (t = tls_read_failed(fd, buf, len, 0)) == -2)
-		return n;
-	return t;
-}
-
-EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
-{
-	ssize_t n = ((ssize_t (*)(int, void *, size_t, int))next_fn(&next_recv, "recv"))
-		(fd, buf, len, flags);
-	ssize_t t;
-
-	if (n >= 0 || (t = tls_read_failed(fd, buf, len, flags)) == -2)
-		return n;
-	return t;
-}
-
-EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
-			socklen_t *addrlen)
-{
-	ssize_t n = ((ssize_t (*)(int, void *, size_t, int, struct sockaddr *, socklen_t *))
-		     next_fn(&next_recvfrom, "recvfrom"))(fd, buf, len, flags, addr, addrlen);
-	ssize_t t;
-
-	if (n >= 0 || (t = tls_read_failed(fd, buf, len, flags)) == -2)
-		return n;
-	if (t >= 0 && addr && addrlen && getpeername(fd, addr, addrlen))
-		*addrlen = 0;
-	return t;
-}
-
-/*
- * shutdown(SHUT_WR), the end of the server's side, sends close_notify
- * first (once); the connection stays known, so that the peer's own
- * close_notify still reads as end of stream.  SHUT_RDWR (often a thread
- * cancelling another's blocked send, which holds kernel TLS's send lock)
- * sends nothing.
- */
-EXPORT int shutdown(int fd, int how)
-{
-	struct tls_conn *c;
-
-	if (how == SHUT_WR && (c = tls_conn(fd)) && tls_conn_may_notify(c, fd)) {
-		c->notified = true;
-		ktls_send_close_notify(fd);
-	}
-	return ((int (*)(int, int))next_fn(&next_shutdown, "shutdown"))(fd, how);
+	return preload_real_getsockname(fd, addr, addrlen);
 }

@@ -58,27 +58,14 @@
 
 #include "kgenl.h"
 #include "ktest.h"
+#include "tap.h"
 
 #ifndef IPV6_ADDRFORM
 #define IPV6_ADDRFORM 1
 #endif
 
-static int test_num, test_failed;
 static double scale = 1;
 static const char *module_path;
-
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d - ", cond ? "" : "not ", ++test_num);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	test_failed += !cond;
-}
 
 /* -errno of a call returning -1, else 0 */
 #define SYSERR(call) ((call) < 0 ? -errno : 0)
@@ -401,7 +388,7 @@ static void test_userns(void)
 
 	printf("# H1/C1: uid 65534 in its own user and network namespace\n");
 	if (!kt_userns_possible()) {
-		printf("ok %d # SKIP unprivileged user namespaces are disabled\n", ++test_num);
+		printf("ok %d # SKIP unprivileged user namespaces are disabled\n", ++tap_n);
 		return;
 	}
 	if (mod_load())
@@ -1170,6 +1157,6 @@ int main(int argc, char **argv)
 		if (run)
 			tests[i].fn();
 	}
-	printf("1..%d\n", test_num);
-	return test_failed ? 1 : 0;
+	printf("1..%d\n", tap_n);
+	return tap_failed ? 1 : 0;
 }

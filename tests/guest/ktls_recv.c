@@ -21,18 +21,11 @@
 
 #include "ktls_keys.h"
 #include "loopback.h"
+#include "tap.h"
 
 #ifndef SOL_TLS
 #define SOL_TLS 282
 #endif
-
-static int n, failed;
-
-static void check(int cond, const char *what)
-{
-	printf("%sok %d - %s\n", cond ? "" : "not ", ++n, what);
-	failed += !cond;
-}
 
 /* Sends one record of @type with @len bytes of @data. */
 static int send_record(int fd, unsigned char type, const void *data, size_t len)
@@ -151,8 +144,8 @@ static void record_errors(const struct ktls_cipher *c, const uint8_t *key, const
 static void on_alarm(int sig)
 {
 	(void)sig;
-	printf("not ok %d - ktls_recv() did not return (spinning?)\n", ++n);
-	printf("1..%d\n", n);
+	printf("not ok %d - ktls_recv() did not return (spinning?)\n", ++tap_n);
+	printf("1..%d\n", tap_n);
 	_exit(1);
 }
 
@@ -237,6 +230,6 @@ int main(void)
 	/* The kernel's own behaviour on a record error, and the alerts */
 	record_errors(c, key, iv);
 	alarm(0);
-	printf("1..%d\n", n);
-	return failed != 0;
+	printf("1..%d\n", tap_n);
+	return tap_failed != 0;
 }

@@ -17,15 +17,9 @@
 #include "config.h"
 #include "log.h"
 #include "loopback.h"
+#include "tap.h"
 
-static int n, failed;
 static char path[] = "/tmp/unit_access.XXXXXX";
-
-static void check(int cond, const char *what)
-{
-	printf("%sok %d - %s\n", cond ? "" : "not ", ++n, what);
-	failed += !cond;
-}
 
 /* Loads a configuration of one [profile p] with @lines; 0 or -errno. */
 static int load(const char *lines, struct agent_config *cfg, char *err, size_t errlen)
@@ -160,6 +154,6 @@ int main(void)
 	close(a);
 	close(b);
 	unlink(path);
-	printf("1..%d\n", n);
-	return failed != 0;
+	printf("1..%d\n", tap_n);
+	return tap_failed != 0;
 }

@@ -8,14 +8,7 @@
 #include <string.h>
 
 #include "http.h"
-
-static int n, failed;
-
-static void check(int cond, const char *what)
-{
-	printf("%sok %d - %s\n", cond ? "" : "not ", ++n, what);
-	failed += !cond;
-}
+#include "tap.h"
 
 static int parse(const char *s, struct http_request *r)
 {
@@ -147,6 +140,6 @@ int main(void)
 	}
 	check(!strcmp(http_content_type("a/b.HTML"), "text/html; charset=utf-8"), "Content-Type by extension");
 	check(!strcmp(http_content_type("a.d/noext"), "application/octet-stream"), "no extension: octet-stream");
-	printf("1..%d\n", n);
-	return failed != 0;
+	printf("1..%d\n", tap_n);
+	return tap_failed != 0;
 }

@@ -10,14 +10,7 @@
 #include <string.h>
 
 #include "ktls_keys.h"
-
-static int n, failed;
-
-static void check(int cond, const char *what)
-{
-	printf("%sok %d - %s\n", cond ? "" : "not ", ++n, what);
-	failed += !cond;
-}
+#include "tap.h"
 
 static void seq_bytes(uint8_t out[8], uint64_t seq)
 {
@@ -134,5 +127,5 @@ int main(void)
 		test_layout(&layouts[i], TLS_1_2_VERSION);
 	}
 	test_bad_input();
-	return failed != 0;
+	return tap_failed != 0;
 }

@@ -23,14 +23,7 @@
 #include <ktls-offload/ktls.h>
 
 #include "sockmsg.h"
-
-static int n, failed;
-
-static void check(int cond, const char *what)
-{
-	printf("%sok %d - %s\n", cond ? "" : "not ", ++n, what);
-	failed += !cond;
-}
+#include "tap.h"
 
 static bool fd_open(int fd)
 {
@@ -268,6 +261,6 @@ int main(void)
 	      "ktls_open: the module path without the module is ENOENT");
 	check(!strcmp(ktls_cipher_name(51), "AES-128-GCM") && !strcmp(ktls_cipher_name(9), "unknown"),
 	      "ktls_cipher_name");
-	printf("1..%d\n", n);
-	return failed != 0;
+	printf("1..%d\n", tap_n);
+	return tap_failed != 0;
 }

@@ -34,15 +34,9 @@
 #include "loopback.h"
 #include "tickets.h"
 #include "tls.h"
+#include "tap.h"
 
-static int n, failed;
 static char dir[] = "/tmp/unit_tickets.XXXXXX";
-
-static void check(int cond, const char *what)
-{
-	printf("%sok %d - %s\n", cond ? "" : "not ", ++n, what);
-	failed += !cond;
-}
 
 static void write_file(const char *path, const uint8_t *data, size_t len, mode_t mode)
 {
@@ -455,6 +449,6 @@ int main(void)
 	snprintf(file, sizeof(file), "%s/two.key", dir);
 	unlink(file);
 	rmdir(dir);
-	printf("1..%d\n", n);
-	return failed != 0;
+	printf("1..%d\n", tap_n);
+	return tap_failed != 0;
 }

@@ -31,14 +31,7 @@
 #include "ktls_keys.h"
 #include "loopback.h"
 #include "tls.h"
-
-static int n, failed;
-
-static void check(int cond, const char *what)
-{
-	printf("%sok %d - %s\n", cond ? "" : "not ", ++n, what);
-	failed += !cond;
-}
+#include "tap.h"
 
 static int write_datum(const char *path, const gnutls_datum_t *d)
 {
@@ -380,6 +373,6 @@ int main(void)
 	unlink(cert);
 	unlink(key);
 	rmdir(dir);
-	printf("1..%d\n", n);
-	return failed != 0;
+	printf("1..%d\n", tap_n);
+	return tap_failed != 0;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
-/* ktlsctl attach, detach and status: listener mode and the module's state. */
+/* ktlsctl attach and detach: a running server's listener into the module's
+ * listener mode, and back. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -13,12 +14,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-
 #include <linux/ktls_offload.h>
 
 #include "broker.h"
 #include "genl.h"
 #include "ktlsctl.h"
+#include "parse.h"
 #include "sockdiag.h"
 
 #ifndef SYS_pidfd_open
@@ -28,7 +29,7 @@
 #define SYS_pidfd_getfd 438
 #endif
 
-static int open_module(struct ktls_genl *g)
+int ktlsctl_open_module(struct ktls_genl *g)
 {
 	int ret = ktls_genl_open(g);
 
@@ -140,16 +141,10 @@ static const char attach_usage[] =
 
 static int parse_uint(const char *s, const char *what, unsigned int max, unsigned int *out)
 {
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || !*s || *end || v > max) {
+	if (ktls_parse_uint(s, 0, max, out)) {
 		fprintf(stderr, "%s: bad %s '%s' (0..%u)\n", ktlsctl_prog, what, s, max);
 		return -1;
 	}
-	*out = (unsigned int)v;
 	return 0;
 }
 
@@ -286,7 +281,7 @@ static int listen_main(int argc, char **argv, bool attach)
 	} else {
 		n = 0;
 	}
-	if (open_module(&g) < 0)
+	if (ktlsctl_open_module(&g) < 0)
 		return 1;
 
 	if (!n) {
@@ -346,101 +341,4 @@ int ktlsctl_attach(int argc, char **argv)
 int ktlsctl_detach(int argc, char **argv)
 {
 	return listen_main(argc, argv, false);
-}
-
-/* status */
-
-static void print_stats(const struct ktls_stats_msg *st)
-{
-	int first = 1;
-
-	printf("agents:      %" PRIu32 " registered\n", st->agents);
-	printf("requests:    %" PRIu32 " alive; %" PRIu64 " submitted, %" PRIu64
-	       " accepted, %" PRIu64 " completed, %" PRIu64 " failed (%" PRIu64
-	       " timed out, %" PRIu64 " cancelled), %" PRIu64 " agent losses\n",
-	       st->pending, st->submitted, st->accepted, st->completed, st->failed,
-	       st->timed_out, st->cancelled, st->agent_losses);
-	for (size_t e = 1; e < sizeof(st->by_errno) / sizeof(st->by_errno[0]); e++) {
-		if (!st->by_errno[e])
-			continue;
-		printf("%s%s %" PRIu64, first ? "failures:    " : ", ", strerror((int)e),
-		       st->by_errno[e]);
-		first = 0;
-	}
-	if (!first)
-		printf("\n");
-}
-
-static void print_listener(const struct ktls_listener_msg *l, void *arg)
-{
-	int *count = arg;
-	char addr[INET6_ADDRSTRLEN] = "?", pid[16] = "-";
-	bool v6 = l->family == AF_INET6;
-
-	if (!(*count)++)
-		printf("listeners:\n");
-	inet_ntop((int)l->family, l->addr, addr, sizeof(addr));
-	if (l->pid)	/* the module tells it to administrators only */
-		snprintf(pid, sizeof(pid), "%" PRIu32, l->pid);
-	printf("  %" PRIu32 ": %s%s%s:%" PRIu32 " pid %s profile %s, "
-	       "%" PRIu32 "/%" PRIu32 " in flight, %" PRIu32 " ready; %" PRIu64
-	       " handshakes, %" PRIu64 " established, %" PRIu64 " failed, %" PRIu64
-	       " refused, %" PRIu64 " accepted by the server, %" PRIu64 " dropped\n",
-	       l->id, v6 ? "[" : "", addr, v6 ? "]" : "", l->port, pid,
-	       l->profile[0] ? l->profile : "default", l->inflight, l->max_inflight,
-	       l->ready, l->handshakes, l->established, l->failed, l->refused,
-	       l->delivered, l->dropped);
-}
-
-static void print_request(const struct ktls_request_info *ri, void *arg)
-{
-	int *count = arg;
-	static const char *const states[] = { "pending", "accepted", "completed" };
-
-	if (!(*count)++)
-		printf("requests in flight:\n");
-	printf("  %u: %s, %s, pid %u uid %u, profile %s%s%s, %u ms left",
-	       ri->id, ri->state < 3 ? states[ri->state] : "?",
-	       ri->role == KTLS_OFFLOAD_ROLE_CLIENT ? "client" : "server",
-	       ri->pid, ri->uid, ri->profile[0] ? ri->profile : "default",
-	       ri->peername[0] ? ", peer " : "", ri->peername, ri->timeout_ms);
-	if (ri->agent_portid)
-		printf(", agent port %u", ri->agent_portid);
-	printf("\n");
-}
-
-int ktlsctl_status(int argc, char **argv)
-{
-	struct ktls_stats_msg st;
-	struct ktls_genl g;
-	int ret, listeners = 0, requests = 0;
-
-	if (argc > 1) {
-		fprintf(stderr, "%s: '%s' takes no arguments\n", ktlsctl_prog, argv[0]);
-		return 2;
-	}
-	if (open_module(&g) < 0)
-		return 1;
-	ret = ktls_broker_stats(&g, &st);
-	if (ret < 0)
-		goto fail;
-	print_stats(&st);
-	ret = ktls_broker_listeners(&g, print_listener, &listeners);
-	if (ret < 0)
-		goto fail;
-	if (!listeners)
-		printf("listeners:   none attached\n");
-	ret = ktls_broker_list(&g, print_request, &requests);
-	if (ret == -EPERM)
-		printf("requests in flight: not shown (needs CAP_NET_ADMIN)\n");
-	else if (ret < 0)
-		goto fail;
-	else if (!requests)
-		printf("requests in flight: none\n");
-	ktls_genl_close(&g);
-	return 0;
-fail:
-	fprintf(stderr, "%s: status: %s\n", ktlsctl_prog, strerror(-ret));
-	ktls_genl_close(&g);
-	return 1;
 }
