@@ -2,11 +2,21 @@
 /*
  * libktls (<ktls-offload/ktls.h>): requests to ktls-agent through the
  * module (generic netlink, broker.c) or the agent's UNIX socket (sockmsg.c).
+ *
+ * Completion: ktls_pollfd() is an epoll descriptor of the context's own,
+ * holding the module's or the agent's socket and an eventfd that is
+ * readable exactly while results wait in the context's queue, so that
+ * results any call fetched (a submit, a cancel, a blocking handshake)
+ * make it readable as well as messages not read yet.
  */
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -38,6 +48,11 @@ struct ktls_ctx {
 	enum ktls_path path;
 	struct ktls_genl genl;	/* KTLS_PATH_MODULE */
 	int sock;		/* KTLS_PATH_SOCKET */
+	int epfd;		/* ktls_pollfd(): the socket and @readyfd */
+	int readyfd;		/* an eventfd, readable while @head is not empty */
+	bool ready;		/* ... which it is now */
+	bool auto_path;		/* opened with KTLS_PATH_AUTO */
+	char *socket_path;	/* ... and the agent's socket it was given, or NULL */
 	uint32_t next_seq;
 	bool lost;		/* a COMPLETE was dropped (ENOBUFS): COLLECT */
 	bool broken;		/* the agent's socket hung up */
@@ -126,10 +141,22 @@ static bool tab_take(struct ktls_ctx *c, uint32_t id, struct pending *out)
 
 /* --- results ------------------------------------------------------------- */
 
+/* Makes @readyfd readable while results wait, and only then. */
+static void sync_ready(struct ktls_ctx *c)
+{
+	uint64_t v = 1;
+
+	if (c->head && !c->ready)
+		c->ready = write(c->readyfd, &v, sizeof(v)) == sizeof(v);
+	else if (!c->head && c->ready)
+		c->ready = read(c->readyfd, &v, sizeof(v)) != sizeof(v);
+}
+
 static void fill_result(struct ktls_result *res, const struct ktls_result_msg *r, int fd,
 			uint64_t cookie)
 {
 	memset(res, 0, sizeof(*res));
+	res->size = sizeof(*res);
 	res->id = r->id;
 	res->fd = fd;
 	res->status = (int)r->status;
@@ -139,6 +166,16 @@ static void fill_result(struct ktls_result *res, const struct ktls_result_msg *r
 	res->resumed = r->resumed;
 	memcpy(res->alpn, r->alpn, sizeof(res->alpn));
 	memcpy(res->peer_identity, r->peer_identity, sizeof(res->peer_identity));
+	memcpy(res->sni, r->sni, sizeof(res->sni));
+	if (res->status && r->reason[0]) {
+		memcpy(res->reason, r->reason, sizeof(res->reason));
+	} else if (res->status) {
+		/* the module's own endings (a timeout, a cancel, ...) and the
+		 * agent's refusals come without words */
+		const char *desc = strerrordesc_np(res->status);
+
+		snprintf(res->reason, sizeof(res->reason), "%s", desc ? desc : "unknown error");
+	}
 }
 
 /* Queues a result for ktls_collect(), if it belongs to a pending request. */
@@ -174,6 +211,24 @@ static void queue_result(struct ktls_ctx *c, const struct ktls_result_msg *r)
 	d->next = NULL;
 	*c->tail = d;
 	c->tail = &d->next;
+	sync_ready(c);
+}
+
+/*
+ * The sizes of the structs of the first release (KTLS_1.0), which every
+ * caller's are at least: ktls_params ends with its cookie, ktls_result
+ * with its reason.
+ */
+#define PARAMS_SIZE_1_0 (offsetof(struct ktls_params, cookie) + sizeof(uint64_t))
+#define RESULT_SIZE_1_0 (offsetof(struct ktls_result, reason) + 256)
+
+/* The caller's @res gets what its size has room for. */
+static void copy_result(struct ktls_result *res, const struct ktls_result *from)
+{
+	size_t size = res->size;
+
+	memcpy(res, from, size < sizeof(*from) ? size : sizeof(*from));
+	res->size = size;
 }
 
 static bool unqueue(struct ktls_ctx *c, uint32_t id, struct ktls_result *res)
@@ -186,8 +241,10 @@ static bool unqueue(struct ktls_ctx *c, uint32_t id, struct ktls_result *res)
 		*pp = d->next;
 		if (c->tail == &d->next)
 			c->tail = pp;
-		*res = d->res;
+		if (res)
+			copy_result(res, &d->res);
 		free(d);
+		sync_ready(c);
 		return true;
 	}
 	return false;
@@ -322,6 +379,61 @@ static int sock_connect(const char *path)
 	return fd;
 }
 
+/* Number of agents registered with the module; -errno if it cannot say. */
+static int module_agents(struct ktls_genl *g)
+{
+	struct ktls_stats_msg *st = malloc(sizeof(*st));
+	int ret;
+
+	if (!st)
+		return -ENOMEM;
+	ret = ktls_broker_stats(g, st);
+	if (!ret)
+		ret = (int)st->agents;
+	free(st);
+	return ret;
+}
+
+static int watch(struct ktls_ctx *c, int op, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	return epoll_ctl(c->epfd, op, fd, &ev) ? -errno : 0;
+}
+
+/* Moves a context of the module to the agent's socket @sock. */
+static int switch_to_socket(struct ktls_ctx *c, int sock)
+{
+	int ret = watch(c, EPOLL_CTL_ADD, sock);
+
+	if (ret) {
+		close(sock);
+		return ret;
+	}
+	ktls_genl_close(&c->genl);
+	c->sock = sock;
+	c->path = KTLS_PATH_SOCKET;
+	c->lost = false;
+	return 0;
+}
+
+static void ctx_free(struct ktls_ctx *c)
+{
+	if (c->path == KTLS_PATH_MODULE)
+		ktls_genl_close(&c->genl);
+	else if (c->sock >= 0)
+		close(c->sock);
+	while (unqueue(c, 0, NULL))
+		;
+	if (c->epfd >= 0)
+		close(c->epfd);
+	if (c->readyfd >= 0)
+		close(c->readyfd);
+	free(c->socket_path);
+	free(c->tab);
+	free(c);
+}
+
 API int ktls_open(struct ktls_ctx **out, enum ktls_path path, const char *socket_path)
 {
 	struct ktls_ctx *c = calloc(1, sizeof(*c));
@@ -331,8 +443,17 @@ API int ktls_open(struct ktls_ctx **out, enum ktls_path path, const char *socket
 	if (!c)
 		return -ENOMEM;
 	c->sock = -1;
+	c->path = KTLS_PATH_SOCKET;	/* until the module is open */
 	c->tail = &c->head;
 	c->next_seq = 1;
+	c->auto_path = path == KTLS_PATH_AUTO;
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	c->readyfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->epfd < 0 || c->readyfd < 0 || watch(c, EPOLL_CTL_ADD, c->readyfd) ||
+	    (socket_path && c->auto_path && !(c->socket_path = strdup(socket_path)))) {
+		ret = c->epfd < 0 || c->readyfd < 0 ? -errno : -ENOMEM;
+		goto err;
+	}
 	if (path == KTLS_PATH_AUTO || path == KTLS_PATH_MODULE) {
 		ret = ktls_genl_open(&c->genl);
 		if (!ret) {
@@ -342,6 +463,19 @@ API int ktls_open(struct ktls_ctx **out, enum ktls_path path, const char *socket
 			c->genl.event_policy = ktls_result_policy;
 			nl_socket_set_nonblocking(c->genl.sock);
 			ktls_genl_set_rcvbuf(&c->genl, 4 << 20);
+			ret = watch(c, EPOLL_CTL_ADD, ktls_genl_fd(&c->genl));
+			if (ret)
+				goto err;
+		}
+	}
+	/* AUTO: a module without agents leaves it to the socket, if there */
+	if (!ret && c->auto_path && module_agents(&c->genl) == 0) {
+		int sock = sock_connect(socket_path);
+
+		if (sock >= 0) {
+			ret = switch_to_socket(c, sock);
+			if (ret)
+				goto err;
 		}
 	}
 	if (ret && path != KTLS_PATH_MODULE && (ret == -ENOENT || path == KTLS_PATH_SOCKET)) {
@@ -349,32 +483,23 @@ API int ktls_open(struct ktls_ctx **out, enum ktls_path path, const char *socket
 		if (ret >= 0) {
 			c->sock = ret;
 			c->path = KTLS_PATH_SOCKET;
-			ret = 0;
+			ret = watch(c, EPOLL_CTL_ADD, c->sock);
 		}
 	}
-	if (ret) {
-		free(c);
-		return ret;
-	}
+	if (ret)
+		goto err;
 	*out = c;
 	return 0;
+err:
+	ctx_free(c);
+	return ret;
 }
 
 API void ktls_close(struct ktls_ctx *c)
 {
-	struct ktls_result res;
-
-	if (!c)
-		return;
 	/* Closing the netlink or UNIX socket cancels what is still pending. */
-	if (c->path == KTLS_PATH_MODULE)
-		ktls_genl_close(&c->genl);
-	else
-		close(c->sock);
-	while (unqueue(c, 0, &res))
-		;
-	free(c->tab);
-	free(c);
+	if (c)
+		ctx_free(c);
 }
 
 API enum ktls_path ktls_get_path(const struct ktls_ctx *c)
@@ -384,7 +509,7 @@ API enum ktls_path ktls_get_path(const struct ktls_ctx *c)
 
 API int ktls_pollfd(const struct ktls_ctx *c)
 {
-	return c->path == KTLS_PATH_MODULE ? ktls_genl_fd(&c->genl) : c->sock;
+	return c->epfd;
 }
 
 API unsigned int ktls_pending(const struct ktls_ctx *c)
@@ -396,15 +521,37 @@ API unsigned int ktls_pending(const struct ktls_ctx *c)
 	return n;
 }
 
-static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint32_t *id)
+/*
+ * The caller's @p as this release knows it: members past its size are
+ * zero, and members this release does not know must be (else -E2BIG).
+ */
+static int get_params(const struct ktls_params *p, struct ktls_params *out)
 {
-	struct ktls_submit_args a = {
+	size_t size = p->size;
+
+	if (size < PARAMS_SIZE_1_0)
+		return -EINVAL;
+	for (size_t i = sizeof(*out); i < size; i++)
+		if (((const unsigned char *)p)[i])
+			return -E2BIG;
+	memset(out, 0, sizeof(*out));
+	memcpy(out, p, size < sizeof(*out) ? size : sizeof(*out));
+	return 0;
+}
+
+static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *params, uint32_t *id)
+{
+	struct ktls_params pp, *p = &pp;
+	struct ktls_submit_args a;
+	int ret = get_params(params, &pp);
+
+	if (ret)
+		return ret;
+	a = (struct ktls_submit_args){
 		.fd = fd, .role = (uint32_t)p->role, .profile = p->profile,
 		.peername = p->peername, .alpn = p->alpn, .timeout_ms = p->timeout_ms,
 		.cookie = p->cookie,
 	};
-	int ret;
-
 	if (fd < 0)
 		return -EBADF;
 	if (p->role != KTLS_ROLE_SERVER && p->role != KTLS_ROLE_CLIENT)
@@ -414,6 +561,13 @@ static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint3
 		c->submitting = true;
 		ret = ktls_broker_submit(&c->genl, &a, id);
 		c->submitting = false;
+		if (ret == -ESRCH && c->auto_path && !c->n && !c->genl.dropped) {
+			/* AUTO: the module's agent went; the socket's may be there */
+			int sock = sock_connect(c->socket_path);
+
+			if (sock >= 0 && !switch_to_socket(c, sock))
+				return submit(c, fd, params, id);
+		}
 		/* COMPLETEs dropped while the call waited for its reply: the
 		 * overflow was reported there, so the pollfd will not show it;
 		 * fetch them now (see ktls_submit() in ktls.h) */
@@ -465,6 +619,8 @@ API int ktls_handshake(struct ktls_ctx *c, int fd, const struct ktls_params *p,
 	uint32_t id;
 	int ret;
 
+	if (res->size < RESULT_SIZE_1_0)
+		return -EINVAL;
 	/* The result comes as a notification (module) or a message (agent's
 	 * socket) like any other; results of other requests read meanwhile
 	 * are kept for ktls_collect().  The kernel's timeout bounds the wait. */
@@ -489,6 +645,8 @@ API int ktls_collect(struct ktls_ctx *c, struct ktls_result *res)
 {
 	int ret;
 
+	if (res->size < RESULT_SIZE_1_0)
+		return -EINVAL;
 	if (unqueue(c, 0, res))
 		return 0;
 	ret = c->path == KTLS_PATH_MODULE ? module_read(c) :
@@ -504,8 +662,16 @@ API int ktls_cancel(struct ktls_ctx *c, uint32_t id)
 
 	if (!p || p->fd < 0)
 		return -ENOENT;
-	if (c->path == KTLS_PATH_MODULE)
-		return ktls_broker_cancel(&c->genl, id);
+	if (c->path == KTLS_PATH_MODULE) {
+		int ret = ktls_broker_cancel(&c->genl, id);
+
+		/* COMPLETEs dropped while the call waited for its reply */
+		if (c->genl.dropped) {
+			c->genl.dropped = 0;
+			module_recover(c);
+		}
+		return ret;
+	}
 	return c->broken ? -EPIPE : sockmsg_send_cancel(c->sock, id);
 }
 

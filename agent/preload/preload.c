@@ -144,7 +144,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static unsigned short ports[MAX_PORTS];
 static int nports;
 static bool bad_ports;			/* KTLS_PRELOAD_PORTS did not parse */
-static struct ktls_params params = { .role = KTLS_ROLE_SERVER };
+static struct ktls_params params = KTLS_PARAMS_INIT(.role = KTLS_ROLE_SERVER);
 static struct ktls_attach_args attach_args;
 static unsigned int max_inflight = 128;
 static bool close_notify = true;
@@ -582,7 +582,7 @@ static void *helper(void *arg)
 		/* Results, also those fetched while submitting (the socket
 		 * then does not poll readable for them). */
 		for (;;) {
-			struct ktls_result r;
+			struct ktls_result r = KTLS_RESULT_INIT;
 			int fi;
 
 			ret = ktls_collect(ctx, &r);

@@ -685,11 +685,11 @@ static void do_accept(struct worker *w)
 		if (cfg.plain) {
 			conn_ready(w, c);
 		} else {
-			struct ktls_params p = {
+			struct ktls_params p = KTLS_PARAMS_INIT(
 				.role = KTLS_ROLE_SERVER, .profile = cfg.profile,
 				.alpn = "http/1.1", .timeout_ms = cfg.handshake_ms,
 				.cookie = (uintptr_t)c,
-			};
+			);
 			struct ktls_ctx *k = get_ktls(w);
 			uint32_t id;
 			int ret = k ? ktls_submit(k, fd, &p, &id) : -ENOTCONN;
@@ -714,7 +714,7 @@ static void do_accept(struct worker *w)
 
 static void collect_handshakes(struct worker *w)
 {
-	struct ktls_result r;
+	struct ktls_result r = KTLS_RESULT_INIT;
 	int ret;
 
 	while ((ret = ktls_collect(w->ktls, &r)) == 0) {

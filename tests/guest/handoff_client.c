@@ -21,8 +21,8 @@ int main(int argc, char **argv)
 {
 	const char *path = getenv("HANDOFF_PATH");
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
-	struct ktls_params p = { .role = KTLS_ROLE_CLIENT, .timeout_ms = 30000 };
-	struct ktls_result r;
+	struct ktls_params p = KTLS_PARAMS_INIT(.role = KTLS_ROLE_CLIENT, .timeout_ms = 30000);
+	struct ktls_result r = KTLS_RESULT_INIT;
 	struct ktls_ctx *ctx;
 	static char buf[1 << 16];
 	static const char req[] = "GET / HTTP/1.0\r\n\r\n";

@@ -225,9 +225,10 @@ static void handle(int fd, const char *mode, const char *file, const char *log,
 		   const char *alpn)
 {
 	const char *path = getenv("HANDOFF_PATH");
-	struct ktls_params p = { .role = KTLS_ROLE_SERVER, .alpn = alpn, .timeout_ms = 60000,
-				 .profile = getenv("HANDOFF_PROFILE") };
-	struct ktls_result r = { .status = 0 };
+	struct ktls_params p = KTLS_PARAMS_INIT(.role = KTLS_ROLE_SERVER, .alpn = alpn,
+						.timeout_ms = 60000,
+						.profile = getenv("HANDOFF_PROFILE"));
+	struct ktls_result r = KTLS_RESULT_INIT;
 	struct ktls_ctx *ctx;
 	char line[1400];
 	int ret, lfd;

@@ -133,6 +133,10 @@
  *	KTLS_OFFLOAD_A_RESULT_ALPN         NLA_NUL_STRING, < 256 bytes
  *	KTLS_OFFLOAD_A_RESULT_PEER_IDENTITY NLA_NUL_STRING, < 1024 bytes
  *	KTLS_OFFLOAD_A_RESULT_RESUMED      NLA_FLAG
+ *	KTLS_OFFLOAD_A_RESULT_SNI          NLA_NUL_STRING, < 256 bytes \ not
+ *	KTLS_OFFLOAD_A_RESULT_REASON       NLA_NUL_STRING, < 256 bytes / yet
+ *	(SNI and REASON: the agent socket's COMPLETE carries them,
+ *	<ktls-offload/agent-socket.h>; this module refuses them, EINVAL.)
  *	Only from the netlink socket that accepted the request.  With status 0
  *	the socket must have the tls ULP with TX and RX configured, with the
  *	version and cipher claimed; if not, the request fails with EPROTO
@@ -285,6 +289,8 @@ enum {
 	KTLS_OFFLOAD_A_RESULT_PEER_IDENTITY,
 	KTLS_OFFLOAD_A_RESULT_RESUMED,
 	KTLS_OFFLOAD_A_RESULT_PAD,
+	KTLS_OFFLOAD_A_RESULT_SNI,
+	KTLS_OFFLOAD_A_RESULT_REASON,
 
 	__KTLS_OFFLOAD_A_RESULT_MAX,
 	KTLS_OFFLOAD_A_RESULT_MAX = (__KTLS_OFFLOAD_A_RESULT_MAX - 1)
