@@ -54,9 +54,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "handoff: %s\n", strerror(-ret));
 		return 2;
 	}
-	printf("status %d (%s) version %#x cipher %s resumed %d peer '%s'\n", r.status,
-	       r.status ? strerror(r.status) : "ok", r.tls_version,
-	       ktls_cipher_name(r.cipher), r.resumed, r.peer_identity);
+	printf("status %d (%s) version %#x cipher %s resumed %d peer '%s' sni '%s' reason '%s'\n",
+	       r.status, r.status ? strerror(r.status) : "ok", r.tls_version,
+	       ktls_cipher_name(r.cipher), r.resumed, r.peer_identity, r.sni, r.reason);
 	ktls_close(ctx);
 	if (r.status)
 		return 1;
