@@ -210,6 +210,7 @@ done
 out=$(timeout 60 "$client" 127.0.0.1 9500 localhost client 2>&1 | tr '\n' ' ')
 like "client role vs gnutls-serv: verified, TLS 1.3, a response over kernel TLS" "$out" \
 	"status 0 \(ok\) version 0x304 .*peer 'CN=localhost'.*response: HTTP/1.0 200 OK"
+like "the module relays the SNI sent" "$out" "status 0 .*sni 'localhost' reason '' "
 out=$(HANDOFF_PATH=socket timeout 60 "$client" 127.0.0.1 9500 localhost client 2>&1 | tr '\n' ' ')
 like "the same through the UNIX socket" "$out" "status 0 \(ok\) version 0x304 .*response: HTTP/1.0 200"
 like "its result names the SNI sent and the server's certificate" "$out" \
