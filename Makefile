@@ -27,7 +27,7 @@ DEPS	:= scripts/deps.sh
 
 PREFIX	?= /usr/local
 PROGS	:= $(BUILD)/bin/ktlsctl $(BUILD)/bin/ktls-agent $(BUILD)/bin/ktls-serve
-LIBKTLS_SOVERSION := 0
+LIBKTLS_SOVERSION := 1
 LIBS	:= $(BUILD)/lib/libktls.so $(BUILD)/lib/libktls.a $(BUILD)/lib/pkgconfig/ktls.pc \
 	   $(BUILD)/lib/libktls-preload.so
 GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test \
@@ -45,8 +45,10 @@ UNIT_TESTS := $(BUILD)/tests/unit_ktls_keys $(BUILD)/tests/unit_http $(BUILD)/te
 ktlsctl_OBJS := $(addprefix ktlsctl/,main.o version.o attach.o status.o sockets.o) \
 		ktlsctl/sockdiag.o $(addprefix common/,addr.o broker.o genl.o ktls_keys.o parse.o)
 # libktls: position-independent, only the <ktls-offload/ktls.h> API exported
-libktls_OBJS := libktls/libktls.o common/sockmsg.o common/broker.o common/genl.o common/ktls_keys.o
+libktls_OBJS := libktls/handoff.o libktls/record.o common/sockmsg.o common/broker.o common/genl.o common/ktls_keys.o
 LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
+# the functions dist/libktls.map exports, in every version node
+LIBKTLS_API = $(shell sed -n 's/^[[:space:]]*\(ktls_[a-z0-9_]*\);.*/\1/p' dist/libktls.map)
 agent_OBJS := $(addprefix daemon/,main.o worker.o job.o requester.o tls.o tls_profile.o session_keys.o config.o log.o \
 	      usock.o access.o privs.o tickets.o) \
 	      $(addprefix common/,addr.o broker.o genl.o ktls_keys.o loopback.o msg.o parse.o sockmsg.o)
@@ -86,9 +88,11 @@ $(BUILD)/lib/obj/%.o: agent/%.c | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
-$(BUILD)/lib/libktls.so.$(LIBKTLS_SOVERSION): $(LIB_OBJS)
+# dist/libktls.map: the exported symbols and their versions (KTLS_1.0, ...)
+$(BUILD)/lib/libktls.so.$(LIBKTLS_SOVERSION): $(LIB_OBJS) dist/libktls.map
 	$(CC) $(CFLAGS) -shared -Wl,-soname,libktls.so.$(LIBKTLS_SOVERSION) -Wl,-z,defs \
-		-o $@ $^ $(shell pkg-config --libs libnl-genl-3.0)
+		-Wl,--version-script=dist/libktls.map \
+		-o $@ $(LIB_OBJS) $(shell pkg-config --libs libnl-genl-3.0)
 
 $(BUILD)/lib/libktls.so: $(BUILD)/lib/libktls.so.$(LIBKTLS_SOVERSION)
 	ln -sf $(<F) $@
@@ -100,9 +104,15 @@ $(BUILD)/lib/libktls-preload.so: $(preload_OBJS) $(LIB_OBJS) dist/preload.map
 		-o $@ $(preload_OBJS) $(LIB_OBJS) \
 		$(shell pkg-config --libs libnl-genl-3.0) -ldl -lpthread
 
-$(BUILD)/lib/libktls.a: $(LIB_OBJS)
-	rm -f $@
-	ar rcs $@ $^
+# The static library exports what the shared one does: its objects are
+# linked into one, whose symbols but those of dist/libktls.map are local.
+# (ktls-serve, the preload library and tests that use libktls's internals
+# link $(LIB_OBJS) themselves.)
+$(BUILD)/lib/libktls.a: $(LIB_OBJS) dist/libktls.map
+	rm -f $@ $(BUILD)/lib/obj/libktls.o
+	$(LD) -r -o $(BUILD)/lib/obj/libktls.o $(LIB_OBJS)
+	objcopy $(patsubst %,--keep-global-symbol=%,$(LIBKTLS_API)) $(BUILD)/lib/obj/libktls.o
+	ar rcs $@ $(BUILD)/lib/obj/libktls.o
 
 MAKE_PC = sed -e 's|@PREFIX@|$(PREFIX)|' \
 	-e "s|@VERSION@|$$(sed -n 's/.*KTLS_OFFLOAD_VERSION \"\(.*\)\"/\1/p' include/ktls-offload/version.h)|" \
@@ -120,7 +130,7 @@ $(BUILD)/bin/ktlsctl: $(addprefix $(BUILD)/agent/,$(ktlsctl_OBJS))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/bin/ktls-serve: $(addprefix $(BUILD)/agent/,$(serve_OBJS)) $(BUILD)/lib/libktls.a
+$(BUILD)/bin/ktls-serve: $(addprefix $(BUILD)/agent/,$(serve_OBJS)) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
@@ -143,7 +153,7 @@ $(BUILD)/tests/kstress: $(BUILD)/tests/kstress.o $(BUILD)/tests/kgenl.o $(BUILD)
 	$(CC) $(CFLAGS) -o $@ $^ -lpthread
 
 $(BUILD)/tests/ktls_recv: $(BUILD)/tests/ktls_recv.o $(BUILD)/agent/common/loopback.o \
-			   $(BUILD)/lib/libktls.a
+			   $(BUILD)/agent/common/ktls_keys.o $(BUILD)/lib/libktls.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/linger_requester: $(BUILD)/tests/linger_requester.o $(BUILD)/agent/common/loopback.o \
@@ -179,7 +189,7 @@ $(BUILD)/tests/conform_client: $(BUILD)/tests/conform_client.o $(BUILD)/tests/fl
 $(BUILD)/tests/unit_http: $(BUILD)/tests/unit_http.o $(BUILD)/agent/serve/http.o
 	$(CC) $(CFLAGS) -o $@ $^
 
-$(BUILD)/tests/unit_sockmsg: $(BUILD)/tests/unit_sockmsg.o $(BUILD)/lib/libktls.a
+$(BUILD)/tests/unit_sockmsg: $(BUILD)/tests/unit_sockmsg.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit_ktls_keys: $(BUILD)/tests/unit_ktls_keys.o $(BUILD)/agent/common/ktls_keys.o

@@ -28,6 +28,7 @@
 #define KTLS_PROFILE_MAX	63
 #define KTLS_NAME_MAX		255
 #define KTLS_IDENTITY_MAX	1023
+#define KTLS_REASON_MAX		255
 #define KTLS_TIMEOUT_MAX_MS	300000
 
 /* The UAPI documents statuses 0..133. */
@@ -79,6 +80,10 @@ static const struct nla_policy ktls_result_policy[KTLS_OFFLOAD_A_RESULT_MAX + 1]
 	[KTLS_OFFLOAD_A_RESULT_PEER_IDENTITY] = { .type = NLA_NUL_STRING,
 						  .len = KTLS_IDENTITY_MAX },
 	[KTLS_OFFLOAD_A_RESULT_RESUMED]	      = { .type = NLA_FLAG },
+	[KTLS_OFFLOAD_A_RESULT_SNI]	      = { .type = NLA_NUL_STRING,
+						  .len = KTLS_NAME_MAX },
+	[KTLS_OFFLOAD_A_RESULT_REASON]	      = { .type = NLA_NUL_STRING,
+						  .len = KTLS_REASON_MAX },
 };
 
 static const struct nla_policy ktls_listener_policy[KTLS_OFFLOAD_A_LISTENER_MAX + 1] = {
@@ -113,10 +118,13 @@ static int ktls_put_result(struct sk_buff *msg, u32 id, u64 cookie,
 	if (nla_put_u32(msg, KTLS_OFFLOAD_A_RESULT_ID, id) ||
 	    nla_put_u32(msg, KTLS_OFFLOAD_A_RESULT_STATUS, res->status) ||
 	    nla_put_u64_64bit(msg, KTLS_OFFLOAD_A_RESULT_COOKIE, cookie,
-			      KTLS_OFFLOAD_A_RESULT_PAD))
+			      KTLS_OFFLOAD_A_RESULT_PAD) ||
+	    (res->sni && nla_put_string(msg, KTLS_OFFLOAD_A_RESULT_SNI, res->sni)))
 		return -EMSGSIZE;
 	if (res->status)
-		return 0;
+		return res->reason &&
+		       nla_put_string(msg, KTLS_OFFLOAD_A_RESULT_REASON, res->reason) ?
+		       -EMSGSIZE : 0;
 	if (nla_put_u32(msg, KTLS_OFFLOAD_A_RESULT_TLS_VERSION, res->tls_version) ||
 	    nla_put_u32(msg, KTLS_OFFLOAD_A_RESULT_CIPHER, res->cipher) ||
 	    (res->alpn &&
@@ -134,7 +142,9 @@ static size_t ktls_result_size(const struct ktls_result *res)
 	return 4 * nla_total_size(sizeof(u32)) + nla_total_size_64bit(sizeof(u64)) +
 	       nla_total_size(0) +
 	       (res->alpn ? nla_total_size(strlen(res->alpn) + 1) : 0) +
-	       (res->peer_identity ? nla_total_size(strlen(res->peer_identity) + 1) : 0);
+	       (res->peer_identity ? nla_total_size(strlen(res->peer_identity) + 1) : 0) +
+	       (res->sni ? nla_total_size(strlen(res->sni) + 1) : 0) +
+	       (res->reason ? nla_total_size(strlen(res->reason) + 1) : 0);
 }
 
 /**
@@ -404,6 +414,15 @@ static int ktls_nl_done_doit(struct sk_buff *skb, struct genl_info *info)
 			ktls_result_release(&res);
 			return -ENOMEM;
 		}
+	}
+	/* the server name with any status; the reason with a failure only */
+	res.sni = ktls_nla_strdup(attrs[KTLS_OFFLOAD_A_RESULT_SNI]);
+	if (res.status)
+		res.reason = ktls_nla_strdup(attrs[KTLS_OFFLOAD_A_RESULT_REASON]);
+	if ((attrs[KTLS_OFFLOAD_A_RESULT_SNI] && !res.sni) ||
+	    (res.status && attrs[KTLS_OFFLOAD_A_RESULT_REASON] && !res.reason)) {
+		ktls_result_release(&res);
+		return -ENOMEM;
 	}
 	ret = ktls_req_done(genl_info_net(info), NETLINK_CB(skb).sk,
 			    nla_get_u32(attrs[KTLS_OFFLOAD_A_RESULT_ID]), &res);

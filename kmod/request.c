@@ -100,7 +100,9 @@ void ktls_result_release(struct ktls_result *res)
 {
 	kfree(res->alpn);
 	kfree_sensitive(res->peer_identity);
-	res->alpn = res->peer_identity = NULL;
+	kfree(res->sni);
+	kfree(res->reason);
+	res->alpn = res->peer_identity = res->sni = res->reason = NULL;
 }
 
 static void ktls_req_release(struct kref *ref)
@@ -595,7 +597,9 @@ static bool ktls_req_accepted_by(const struct ktls_req *req, const struct sock *
  * @net: the agent's network namespace
  * @nlsk: the agent's netlink socket
  * @id: the request
- * @res: the result; on return the request owns its strings and @res is cleared
+ * @res: the result; on return the request owns the strings it keeps (all
+ *	for a success, the SNI and reason for the agent's own failure), and
+ *	@res holds only what the caller still has to release
  *
  * For status 0 the socket must run kernel TLS in both directions with the
  * version and cipher @res claims; the result reports what the kernel has.
@@ -647,6 +651,11 @@ int ktls_req_done(struct net *net, struct sock *nlsk, u32 id, struct ktls_result
 			memset(res, 0, sizeof(*res));
 			req->kr_result.tls_version = version;
 			req->kr_result.cipher = cipher;
+		} else if (status == res->status) {
+			/* the agent's own failure: its words go with it */
+			req->kr_result.sni = res->sni;
+			req->kr_result.reason = res->reason;
+			res->sni = res->reason = NULL;
 		}
 		ktls_req_end(kn, req, status, status == EPROTO, &ended);
 	}

@@ -41,6 +41,8 @@ struct ktls_result {
 	bool resumed;
 	char *alpn;		/* kmalloc'd or NULL */
 	char *peer_identity;	/* kmalloc'd or NULL */
+	char *sni;		/* kmalloc'd or NULL; with any status */
+	char *reason;		/* kmalloc'd or NULL; with a failure only */
 };
 
 /* What SUBMIT asks for; the strings are kmalloc'd and owned by whoever holds it. */

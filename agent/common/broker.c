@@ -33,6 +33,8 @@ struct nla_policy ktls_result_policy[KTLS_OFFLOAD_A_RESULT_MAX + 1] = {
 	[KTLS_OFFLOAD_A_RESULT_ALPN]	      = { .type = NLA_STRING },
 	[KTLS_OFFLOAD_A_RESULT_PEER_IDENTITY] = { .type = NLA_STRING },
 	[KTLS_OFFLOAD_A_RESULT_RESUMED]	      = { .type = NLA_FLAG },
+	[KTLS_OFFLOAD_A_RESULT_SNI]	      = { .type = NLA_STRING },
+	[KTLS_OFFLOAD_A_RESULT_REASON]	      = { .type = NLA_STRING },
 };
 
 static struct nla_policy stats_policy[KTLS_OFFLOAD_A_STATS_MAX + 1] = {
@@ -123,6 +125,8 @@ int ktls_result_parse(struct nlattr **attrs, struct ktls_result_msg *r)
 	copy_str(r->alpn, sizeof(r->alpn), attrs[KTLS_OFFLOAD_A_RESULT_ALPN]);
 	copy_str(r->peer_identity, sizeof(r->peer_identity),
 		 attrs[KTLS_OFFLOAD_A_RESULT_PEER_IDENTITY]);
+	copy_str(r->sni, sizeof(r->sni), attrs[KTLS_OFFLOAD_A_RESULT_SNI]);
+	copy_str(r->reason, sizeof(r->reason), attrs[KTLS_OFFLOAD_A_RESULT_REASON]);
 	return 0;
 }
 
@@ -208,17 +212,37 @@ int ktls_result_put(struct nl_msg *msg, const struct ktls_result_msg *r)
 	return bad ? -EMSGSIZE : 0;
 }
 
-int ktls_broker_done(struct ktls_genl *g, const struct ktls_result_msg *r)
+int ktls_result_put_detail(struct nl_msg *msg, const struct ktls_result_msg *r)
+{
+	if ((r->sni[0] && nla_put_string(msg, KTLS_OFFLOAD_A_RESULT_SNI, r->sni)) ||
+	    (r->status && r->reason[0] &&
+	     nla_put_string(msg, KTLS_OFFLOAD_A_RESULT_REASON, r->reason)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int done_call(struct ktls_genl *g, const struct ktls_result_msg *r, bool detail)
 {
 	struct nl_msg *msg = ktls_genl_msg(g, KTLS_OFFLOAD_CMD_DONE, 0);
 
 	if (!msg)
 		return -ENOMEM;
-	if (ktls_result_put(msg, r)) {
+	if (ktls_result_put(msg, r) || (detail && ktls_result_put_detail(msg, r))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
 	return ktls_genl_call(g, msg, 0, NULL, NULL, NULL);
+}
+
+int ktls_broker_done(struct ktls_genl *g, const struct ktls_result_msg *r)
+{
+	int ret = done_call(g, r, true);
+
+	/* A module that does not know SNI and REASON refuses the DONE
+	 * (strict validation) before it does anything: say it without. */
+	if (ret == -EINVAL && (r->sni[0] || (r->status && r->reason[0])))
+		ret = done_call(g, r, false);
+	return ret;
 }
 
 static int parse_stats(struct nlattr **attrs, struct nlmsghdr *nlh, void *arg)

@@ -32,6 +32,8 @@ struct ktls_result_msg {
 	bool resumed;
 	char alpn[256];
 	char peer_identity[1024];
+	char sni[256];		/* any status, if the handshake got that far */
+	char reason[256];	/* a failure's, in words */
 };
 
 struct ktls_accepted {
@@ -106,8 +108,11 @@ extern struct nla_policy ktls_result_policy[];
 
 /* Appends SUBMIT's attributes but SOCKFD and FLAGS; -EMSGSIZE if full. */
 int ktls_request_put(struct nl_msg *msg, const struct ktls_submit_args *a);
-/* Appends the attributes of a DONE or COMPLETE; -EMSGSIZE if full. */
+/* Appends the attributes of a DONE or COMPLETE but SNI and REASON;
+ * -EMSGSIZE if full. */
 int ktls_result_put(struct nl_msg *msg, const struct ktls_result_msg *r);
+/* Appends SNI and REASON (REASON with a failure only); -EMSGSIZE if full. */
+int ktls_result_put_detail(struct nl_msg *msg, const struct ktls_result_msg *r);
 
 /* Fills @r from the attributes of a COMPLETE notification or COLLECT reply. */
 int ktls_result_parse(struct nlattr **attrs, struct ktls_result_msg *r);

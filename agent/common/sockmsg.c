@@ -84,7 +84,7 @@ int sockmsg_send_complete(int sock, uint32_t seq, const struct ktls_result_msg *
 	if (!msg)
 		return -ENOMEM;
 	/* the module adds the cookie to its COMPLETE itself; here the agent does */
-	if (ktls_result_put(msg, r) ||
+	if (ktls_result_put(msg, r) || ktls_result_put_detail(msg, r) ||
 	    nla_put_u64(msg, KTLS_OFFLOAD_A_RESULT_COOKIE, r->cookie)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;

@@ -56,6 +56,10 @@ void worker_job_finish(struct worker *w, struct job *j, struct tls_result *res)
 	char note[64];
 	int ret;
 
+	snprintf(r.sni, sizeof(r.sni), "%s", res->sni);
+	if (res->err)
+		snprintf(r.reason, sizeof(r.reason), "%s", res->reason);
+
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, j->fd, NULL);
 	if (!res->err) {
 		r.tls_version = res->tls_version;

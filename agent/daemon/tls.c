@@ -357,6 +357,21 @@ static void peer_identity(gnutls_session_t s, char *out, size_t len)
 	gnutls_x509_crt_deinit(crt);
 }
 
+/* The SNI the client sent (server role) or we sent (client role), or "". */
+static void server_name(struct tls_handshake *h, char *out, size_t len)
+{
+	unsigned int type;
+
+	out[0] = '\0';
+	if (h->role == TLS_ROLE_CLIENT) {
+		if (!is_ip_address(h->peername))
+			snprintf(out, len, "%s", h->peername);
+	} else if (gnutls_server_name_get(h->s, out, &len, &type, 0) < 0 ||
+		   type != GNUTLS_NAME_DNS) {
+		out[0] = '\0';
+	}
+}
+
 /* Server role, optional client certificates: a certificate sent must verify. */
 static int verify_optional_client_cert(struct tls_handshake *h, unsigned int *status)
 {
@@ -419,6 +434,7 @@ int tls_handshake_step(struct tls_handshake *h, bool *want_write,
 	}
 	/* the result is complete on every path: err 0 means success */
 	memset(res, 0, sizeof(*res));
+	server_name(h, res->sni, sizeof(res->sni));
 	if (h->v2_refused) {
 		/* no alert: such a peer would not read a TLS one */
 		res->err = EPROTONOSUPPORT;

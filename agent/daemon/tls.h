@@ -69,6 +69,7 @@ struct tls_result {
 	bool resumed;
 	char alpn[256];
 	char peer_identity[1024];
+	char sni[256];			/* the server name, if known so far */
 };
 
 struct tls_handshake;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
-/* libktls's record handling, inside the library and the preload library. */
+/* libktls's record handling (record.c), inside the library, ktls-serve and the
+ * preload library. */
 #ifndef KTLS_RECORD_H
 #define KTLS_RECORD_H
 

@@ -208,7 +208,7 @@ static void *helper(void *arg)
 		/* Results, also those fetched while submitting (the socket
 		 * then does not poll readable for them). */
 		for (;;) {
-			struct ktls_result r;
+			struct ktls_result r = KTLS_RESULT_INIT;
 			int fi;
 
 			ret = ktls_collect(ctx, &r);

@@ -124,7 +124,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static unsigned short ports[MAX_PORTS];
 static int nports;
 static bool bad_ports;			/* KTLS_PRELOAD_PORTS did not parse */
-struct ktls_params preload_params = { .role = KTLS_ROLE_SERVER };
+struct ktls_params preload_params = KTLS_PARAMS_INIT(.role = KTLS_ROLE_SERVER);
 static struct ktls_attach_args attach_args;
 unsigned int preload_max_inflight = 128;
 bool preload_close_notify = true;

@@ -300,11 +300,11 @@ static void do_accept(struct worker *w)
 		if (serve_cfg.plain) {
 			conn_ready(w, c);
 		} else {
-			struct ktls_params p = {
+			struct ktls_params p = KTLS_PARAMS_INIT(
 				.role = KTLS_ROLE_SERVER, .profile = serve_cfg.profile,
 				.alpn = "http/1.1", .timeout_ms = serve_cfg.handshake_ms,
 				.cookie = (uintptr_t)c,
-			};
+			);
 			struct ktls_ctx *k = get_ktls(w);
 			uint32_t id;
 			int ret = k ? ktls_submit(k, fd, &p, &id) : -ENOTCONN;
@@ -329,7 +329,7 @@ static void do_accept(struct worker *w)
 
 static void collect_handshakes(struct worker *w)
 {
-	struct ktls_result r;
+	struct ktls_result r = KTLS_RESULT_INIT;
 	int ret;
 
 	while ((ret = ktls_collect(w->ktls, &r)) == 0) {

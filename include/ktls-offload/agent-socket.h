@@ -29,7 +29,10 @@
  *	Exactly one per SUBMIT, carrying its nlmsg_seq.  Attributes
  *	(KTLS_OFFLOAD_A_RESULT_*): ID (= the seq), STATUS (0 or a positive
  *	errno), COOKIE, and on success TLS_VERSION, CIPHER, ALPN,
- *	PEER_IDENTITY, RESUMED, as the module's COMPLETE.
+ *	PEER_IDENTITY, RESUMED, as the module's COMPLETE; SNI (the server
+ *	name, with any status once the handshake got that far) and, with a
+ *	status other than 0, REASON (the failure in words), each
+ *	NLA_NUL_STRING of fewer than 256 bytes, when the agent has them.
  *	Besides the agent's handshake errnos (ktls-agent(8)), STATUS may be:
  *	EBADF no descriptor or more than one; ENOTSOCK, EPROTONOSUPPORT,
  *	EINVAL, ENOTCONN, EBUSY, ERANGE as the module's SUBMIT; EEXIST the seq

@@ -6,13 +6,24 @@
  * caller reads and writes plaintext, and sendfile() is encrypted by the
  * kernel or the NIC.  Link with `pkg-config --libs ktls`.
  *
- * Paths: the ktls_offload kernel module when it is loaded, else the agent's
- * UNIX socket (<ktls-offload/agent-socket.h>).  Both give the same results.
+ * Paths: the ktls_offload kernel module when it is loaded and an agent is
+ * registered with it, else the agent's UNIX socket
+ * (<ktls-offload/agent-socket.h>).  Both give the same results.
+ *
+ * ABI: libktls.so.1, its functions versioned KTLS_1.0 (dist/libktls.map);
+ * nothing but the functions below is exported, by the static library
+ * either.  The two structs a caller fills in start with their size
+ * (KTLS_PARAMS_INIT, KTLS_RESULT_INIT), so that later releases can add
+ * members at their end: the library reads and writes only the bytes the
+ * caller's size covers, and takes members it does not know of as zero.
+ * A program built against this header keeps working with later 1.x
+ * releases; new functions come in new version nodes.
  *
  * Errors: functions return 0 or a negative errno; a handshake's own
  * outcome is ktls_result.status, 0 or a positive errno (ktls-agent(8) has
  * the table: EKEYREJECTED untrusted certificate, EKEYEXPIRED expired,
- * EPROTO protocol error, ECONNRESET peer gone, ETIMEDOUT, ...).
+ * EPROTO protocol error, ECONNRESET peer gone, ETIMEDOUT, ...), with a
+ * readable ktls_result.reason.
  *
  * Threads: a context is used by one thread at a time.  Open one per
  * thread; the agent spreads the contexts' handshakes over its workers.
@@ -27,6 +38,7 @@
 #define KTLS_OFFLOAD_KTLS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -38,14 +50,23 @@ extern "C" {
 #define KTLS_ROLE_CLIENT 2	/* a connect()ed socket: the agent is the client */
 
 enum ktls_path {
-	KTLS_PATH_AUTO,		/* the module if loaded, else the UNIX socket */
+	/* the module if it is loaded and an agent is registered with it,
+	 * else the UNIX socket (also when the module has no agent but the
+	 * socket cannot be reached: then requests fail with -ESRCH) */
+	KTLS_PATH_AUTO,
 	KTLS_PATH_MODULE,	/* only the module: -ENOENT if not loaded */
 	KTLS_PATH_SOCKET,	/* only the agent's UNIX socket */
 };
 
 struct ktls_ctx;
 
+/*
+ * A request's parameters.  Initialise with KTLS_PARAMS_INIT(...), which
+ * sets @size, and name the members: struct ktls_params p =
+ * KTLS_PARAMS_INIT(.role = KTLS_ROLE_SERVER, .alpn = "h2,http/1.1");
+ */
 struct ktls_params {
+	size_t size;		/* sizeof(struct ktls_params) as the caller knows it */
 	int role;		/* KTLS_ROLE_*; required */
 	const char *profile;	/* agent profile; NULL: "default" */
 	const char *peername;	/* client role: server name to verify and
@@ -55,7 +76,16 @@ struct ktls_params {
 	uint64_t cookie;	/* returned in the result, untouched */
 };
 
+#define KTLS_PARAMS_INIT(...) { .size = sizeof(struct ktls_params), __VA_ARGS__ }
+
+/*
+ * A request's result.  The caller sets @size (KTLS_RESULT_INIT) before
+ * passing it to ktls_handshake() or ktls_collect(), which fill in the
+ * rest and leave @size as it was.  The strings are NUL-terminated, ""
+ * when there is nothing to say.
+ */
 struct ktls_result {
+	size_t size;		/* sizeof(struct ktls_result) as the caller knows it */
 	uint32_t id;		/* as returned by ktls_submit() */
 	int fd;			/* the socket that was submitted */
 	int status;		/* 0, or a positive errno: the handshake failed */
@@ -65,15 +95,33 @@ struct ktls_result {
 	uint16_t cipher;	/* TLS_CIPHER_* of <linux/tls.h> */
 	bool resumed;		/* session resumption */
 	char alpn[256];		/* the negotiated protocol, or "" */
-	char peer_identity[1024]; /* the peer certificate's subject DN, or "" */
+	char peer_identity[1024]; /* the peer certificate's subject DN, or ""
+				 * (no certificate: a client without one) */
+	/* on success, and on failure when the handshake got that far: */
+	char sni[256];		/* server role: the server name the client
+				 * asked for; client role: the one sent (the
+				 * peername, unless it is an IP address) */
+	/* on failure: */
+	char reason[256];	/* why, in words: the certificate check's
+				 * verdict, the peer's alert, GnuTLS's error,
+				 * or the status's strerror() when the agent
+				 * gave none (a timeout, a cancel, ...) */
 };
+
+#define KTLS_RESULT_INIT { .size = sizeof(struct ktls_result) }
 
 /*
  * Opens a context.  @socket_path: the agent's socket, NULL for
  * $KTLS_AGENT_SOCKET or the default.  Errors: -ENOENT the module is not
  * loaded (KTLS_PATH_MODULE) or the socket does not exist; -ECONNREFUSED no
  * agent listens there; -EACCES not allowed to connect (the socket's group,
- * see ktls-agent.conf(5)); -ENOMEM.
+ * see ktls-agent.conf(5)); -ENOMEM, -EMFILE.
+ *
+ * KTLS_PATH_AUTO asks the module how many agents are registered; with
+ * none it connects to the socket instead.  A context of KTLS_PATH_AUTO
+ * that uses the module, has nothing pending and is refused a request
+ * with -ESRCH (the agent went away from the module) tries the socket
+ * for that request and keeps to it.
  */
 int ktls_open(struct ktls_ctx **ctx, enum ktls_path path, const char *socket_path);
 
@@ -88,11 +136,12 @@ enum ktls_path ktls_get_path(const struct ktls_ctx *ctx);
  * (in poll(), never inside the kernel's netlink code) for the handshake's
  * result in @res.  Returns 0 when a result is in @res
  * (check res->status), or a negative errno if the request could not be
- * made (-EBADF, -ENOTSOCK, -ENOTCONN, -EINVAL, -EBUSY, -ESRCH no agent,
- * -EAGAIN too many pending, -EPIPE the agent went away, -EINTR).
- * Results of asynchronous requests that arrive meanwhile are kept for
- * ktls_collect(); use separate contexts for the two styles in an event
- * loop, since those kept results do not make ktls_pollfd() readable.
+ * made (-EBADF, -ENOTSOCK, -ENOTCONN, -EINVAL (also: @p->size or
+ * @res->size too small), -E2BIG (@p has members this library does not
+ * know, not zero), -EBUSY, -ESRCH no agent, -EAGAIN too many pending,
+ * -EPIPE the agent went away, -EINTR).  Results of asynchronous requests
+ * that arrive meanwhile are kept for ktls_collect() (and make
+ * ktls_pollfd() readable).
  */
 int ktls_handshake(struct ktls_ctx *ctx, int fd, const struct ktls_params *p,
 		   struct ktls_result *res);
@@ -100,21 +149,26 @@ int ktls_handshake(struct ktls_ctx *ctx, int fd, const struct ktls_params *p,
 /*
  * Asynchronous: submits @fd and returns at once with its @id.  Errors as
  * ktls_handshake(); with the UNIX socket, a refusal (say, -ENOTCONN) may
- * instead arrive later as the result's status.  Results of earlier
- * requests may be waiting when it returns even though ktls_pollfd() does
- * not poll readable (their notifications overflowed the socket during
- * the call and were fetched by it): after submitting, call
- * ktls_collect() until -EAGAIN.
+ * instead arrive later as the result's status.
  */
 int ktls_submit(struct ktls_ctx *ctx, int fd, const struct ktls_params *p,
 		uint32_t *id);
 
-/* A descriptor that polls readable (POLLIN) when results may be waiting. */
+/*
+ * Completion for an event loop: a descriptor that polls readable (POLLIN)
+ * whenever results are waiting, whichever call fetched them (a submit, a cancel, a blocking
+ * ktls_handshake()).  When it does, call ktls_collect() until -EAGAIN;
+ * nothing else is needed after a submit.  It may be readable with no
+ * result ready (a message that was not one); it stays the same
+ * descriptor for the context's life, and belongs to the context: do not
+ * read it or close it.
+ */
 int ktls_pollfd(const struct ktls_ctx *ctx);
 
 /*
- * Takes one finished request's result without blocking.  Returns 0 with
- * @res filled, -EAGAIN if none is ready, or another negative errno
+ * Takes one finished request's result without blocking.  @res->size must
+ * be set (KTLS_RESULT_INIT).  Returns 0 with @res filled, -EAGAIN if none
+ * is ready, -EINVAL for a @res->size too small, or another negative errno
  * (-EPIPE: the agent went away; every pending request then comes back
  * with status ECONNABORTED).  Call until -EAGAIN when ktls_pollfd()
  * polls readable.

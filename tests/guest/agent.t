@@ -103,6 +103,8 @@ done
 got=$(curl -sS --max-time $T --cacert ca.pem --http1.1 https://localhost:8443/big.bin 2>>curl.err | sha256sum | cut -d' ' -f1)
 is "curl GET $(MiB $big): SHA-256 matches" "$got" "$big_sha"
 ok "ALPN http/1.1 negotiated with curl" sh -c "tail -n 1 results.log | grep -q \"alpn 'http/1.1'\""
+like "the module relays the SNI curl sent, and no reason" "$(tail -n 1 results.log)" \
+	"status 0 .*path module sni 'localhost' reason ''$"
 got=$(curl -sS --max-time $T --cacert ca.pem --data-binary @big.bin https://localhost:8443/up 2>>curl.err)
 is "curl POST $(MiB $big): the server's SHA-256 matches" "$got" "$big_sha"
 
@@ -163,6 +165,8 @@ fails "curl without the test CA fails verification" \
 	curl -sS -o /dev/null https://localhost:8443/head/1
 ok "the agent logs one line for the failed handshake, with the peer address" \
 	wait_for_line agent.log "handshake with 127.0.0.1:[0-9]* failed"
+ok "the requester's result says why, through the module" \
+	wait_for_line results.log "status [1-9][0-9]* .*path module sni 'localhost' reason '[^']"
 fails "no key material in the agent's log" grep -qi 'BEGIN\|PRIVATE' agent.log
 
 # Configuration errors name the file and the line.

@@ -134,6 +134,8 @@ for v in 1.3 1.2; do
 	is "UNIX socket, TLS $v: curl GET 8 MiB, SHA-256 matches" "$got" "$big_sha"
 	like "the handoff went over the socket" "$(last_result)" "status 0 version 0x30.* path socket"
 done
+like "the result names the ALPN, and the SNI curl sent" "$(last_result)" \
+	"status 0 .*alpn 'http/1.1' .*path socket sni 'localhost' reason ''$"
 got=$(curl -sS --max-time 120 --cacert ca.pem --data-binary @big.bin \
 	https://localhost:9443/up 2>>curl.err)
 is "UNIX socket: curl POST 8 MiB, the server's SHA-256 matches" "$got" "$big_sha"
@@ -175,6 +177,8 @@ fails "client_cert = required: a certificate by another CA is refused" \
 	curl -sS --max-time 60 --cacert ca.pem --cert rogue.pem --key rogue.key \
 	-o /dev/null https://localhost:9444/head/1024
 like "with status EKEYREJECTED" "$(last_result)" "status 129 "
+like "and the reason in words, GnuTLS's verdict on the certificate" "$(last_result)" \
+	"status 129 .*path socket sni 'localhost' reason 'The certificate is NOT trusted"
 got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
 	https://localhost:8445/head/1024 2>>curl.err)
 is "client_cert = optional: no client certificate is fine" "$got" 200
@@ -206,8 +210,13 @@ done
 out=$(timeout 60 "$client" 127.0.0.1 9500 localhost client 2>&1 | tr '\n' ' ')
 like "client role vs gnutls-serv: verified, TLS 1.3, a response over kernel TLS" "$out" \
 	"status 0 \(ok\) version 0x304 .*peer 'CN=localhost'.*response: HTTP/1.0 200 OK"
+like "the module relays the SNI sent" "$out" "status 0 .*sni 'localhost' reason '' "
 out=$(HANDOFF_PATH=socket timeout 60 "$client" 127.0.0.1 9500 localhost client 2>&1 | tr '\n' ' ')
 like "the same through the UNIX socket" "$out" "status 0 \(ok\) version 0x304 .*response: HTTP/1.0 200"
+like "its result names the SNI sent and the server's certificate" "$out" \
+	"status 0 .*peer 'CN=localhost' sni 'localhost' reason '' "
+out=$(HANDOFF_PATH=socket timeout 60 "$client" 127.0.0.1 9500 127.0.0.1 client 2>&1 | tr '\n' ' ')
+like "to an IP address no SNI is sent, and none is reported" "$out" "status 0 .*sni '' reason '' "
 out=$(timeout 60 "$client" 127.0.0.1 9500 127.0.0.1 client 2>&1 | tr '\n' ' ')
 like "the peer name may be an IP address (IP SAN)" "$out" "status 0 \(ok\)"
 out=$(timeout 60 "$client" 127.0.0.1 9510 localhost client 2>&1 | tr '\n' ' ')
@@ -225,6 +234,7 @@ out=$(timeout 60 "$client" 127.0.0.1 9503 localhost client 2>&1 | tr '\n' ' ')
 like "a certificate by an untrusted CA: EKEYREJECTED" "$out" "status 129 "
 out=$(HANDOFF_PATH=socket timeout 60 "$client" 127.0.0.1 9502 localhost client 2>&1 | tr '\n' ' ')
 like "a self-signed certificate (UNIX socket path): EKEYREJECTED" "$out" "status 129 "
+like "with the reason in words" "$out" "status 129 .*sni 'localhost' reason '.*NOT trusted"
 ok "the agent logs why, with the peer address" \
 	grep -q "handshake with 127.0.0.1:9502 failed: .*" agent.log
 
@@ -487,6 +497,21 @@ ok "as nobody, the agent cannot remove its socket from root's directory, and say
 # --- no module ----------------------------------------------------------------
 kill $pids 2>/dev/null
 wait $pids 2>/dev/null
+pids=""
+# AUTO with the module loaded but no agent registered with it: the socket
+sed 's|^log_level = debug|log_level = debug\nmodule = no|' agent.conf >nomodule.conf
+"$agent" -c nomodule.conf 2>agent-nomodule.log &
+agent_pid=$!
+ok "module = no: the agent serves the socket alone, the module loaded" \
+	wait_for_line agent-nomodule.log "handoffs from $dir/run/agent.sock"
+HANDOFF_PATH=auto start auto-noagent "$server" 8448 http big.bin results.log http/1.1
+wait_for_line auto-noagent.out ready
+got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
+	https://localhost:8448/head/1024 2>>curl.err)
+is "libktls AUTO, the module loaded but without an agent: served" "$got" 200
+like "through the agent's socket" "$(last_result)" "status 0 .*path socket"
+kill "$agent_pid" $pids 2>/dev/null
+wait "$agent_pid" $pids 2>/dev/null
 pids=""
 rmmod ktls_offload
 "$agent" -c agent.conf 2>agent-nomod.log &

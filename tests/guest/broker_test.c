@@ -170,8 +170,10 @@ static void agent_handle(struct ktls_genl *g, struct ktls_accepted *a)
 			_exit(4);
 	}
 
+	strcpy(r.sni, "sni.example");
 	if (!strcmp(mode, "fail") || !strcmp(mode, "slowfail")) {
 		r.status = EACCES;
+		strcpy(r.reason, "agent-test reason");
 	} else {
 		r.tls_version = TLS_1_3_VERSION;
 		r.cipher = strcmp(mode, "liar") ? TLS_CIPHER_AES_GCM_128 :
@@ -691,6 +693,8 @@ static void test_handoff(struct ktls_genl *g)
 	   "the result: status 0, TLS 1.3, AES-128-GCM, ALPN h2, peer identity");
 	printf("# result: id %u status %u version %#x cipher %u alpn '%s' identity '%s'\n",
 	       r.id, r.status, r.tls_version, r.cipher, r.alpn, r.peer_identity);
+	ok(!strcmp(r.sni, "sni.example") && !r.reason[0],
+	   "the result: the agent's SNI, no reason ('%s' '%s')", r.sni, r.reason);
 	ok(r.cookie == (0xc00c1e0000000000ULL | (uint32_t)a), "the cookie comes back");
 	snprintf(line, sizeof(line), "D %u 0", id);
 	rep = agent_report(5000);
@@ -771,6 +775,17 @@ static void test_notify_and_failures(struct ktls_genl *g, struct events *ev)
 	ok(ev->n == 4, "four COMPLETE notifications arrived (%d)", ev->n);
 	ok(got1 == 0 && has_ulp(a1), "success reaches the requester; kTLS is on the socket");
 	ok(got2 == EACCES && !has_ulp(a2), "the agent's errno (EACCES) reaches the requester");
+	for (int i = 0; i < ev->n; i++) {
+		if (ev->r[i].id == id2)
+			ok(!strcmp(ev->r[i].sni, "sni.example") &&
+			   !strcmp(ev->r[i].reason, "agent-test reason"),
+			   "with the agent's SNI and reason ('%s' '%s')", ev->r[i].sni,
+			   ev->r[i].reason);
+		if (ev->r[i].id == id3)
+			ok(!ev->r[i].sni[0] && !ev->r[i].reason[0],
+			   "a status the module set (EPROTO): neither ('%s' '%s')",
+			   ev->r[i].sni, ev->r[i].reason);
+	}
 	ok(got3 == EPROTO && !has_ulp(a3),
 	   "DONE 0 without kTLS fails the request with EPROTO (%d)", got3);
 	ok(got4 == EPROTO,
@@ -899,6 +914,24 @@ static void hold_count(const struct ktls_request_info *ri, void *arg)
 		(*n)++;
 }
 
+/* DONE with @sni and @reason as given, sent once (ktls_broker_done() would
+ * resend a refused one without them). */
+static int raw_done(struct ktls_genl *g, uint32_t id, const char *sni, const char *reason)
+{
+	struct ktls_result_msg r = { .id = id, .status = EIO };
+	struct nl_msg *msg = ktls_genl_msg(g, KTLS_OFFLOAD_CMD_DONE, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (ktls_result_put(msg, &r) ||
+	    (sni && nla_put_string(msg, KTLS_OFFLOAD_A_RESULT_SNI, sni)) ||
+	    (reason && nla_put_string(msg, KTLS_OFFLOAD_A_RESULT_REASON, reason))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return ktls_genl_call(g, msg, 0, NULL, NULL, NULL);
+}
+
 static void test_agent_side(struct ktls_genl *g)
 {
 	struct ktls_genl other;
@@ -917,6 +950,17 @@ static void test_agent_side(struct ktls_genl *g)
 	is_err(ktls_broker_done(&other, &r), EPERM, "DONE from a socket that did not accept");
 	r.id = 0x7ffffff1;
 	is_err(ktls_broker_done(&other, &r), ENOENT, "DONE for an unknown id");
+	{
+		char s[300];
+
+		memset(s, 's', sizeof(s));
+		s[256] = '\0';
+		is_err(raw_done(&other, r.id, s, NULL), EINVAL, "DONE with an SNI of 256 bytes");
+		is_err(raw_done(&other, r.id, NULL, s), EINVAL, "DONE with a reason of 256 bytes");
+		s[255] = '\0';
+		is_err(raw_done(&other, r.id, s, s), ENOENT,
+		       "255 bytes of each pass the policy (then: unknown id)");
+	}
 	is_err(ktls_broker_accept(&other, &acc), EAGAIN, "ACCEPT with nothing pending");
 	is_err(ktls_broker_list(&other, hold_count, &n), 0, "GET_REQUEST dump");
 	ok(n == 1, "the dump shows the held request as accepted, with agent, pid, time left");

@@ -21,8 +21,8 @@ int main(int argc, char **argv)
 {
 	const char *path = getenv("HANDOFF_PATH");
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
-	struct ktls_params p = { .role = KTLS_ROLE_CLIENT, .timeout_ms = 30000 };
-	struct ktls_result r;
+	struct ktls_params p = KTLS_PARAMS_INIT(.role = KTLS_ROLE_CLIENT, .timeout_ms = 30000);
+	struct ktls_result r = KTLS_RESULT_INIT;
 	struct ktls_ctx *ctx;
 	static char buf[1 << 16];
 	static const char req[] = "GET / HTTP/1.0\r\n\r\n";
@@ -54,9 +54,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "handoff: %s\n", strerror(-ret));
 		return 2;
 	}
-	printf("status %d (%s) version %#x cipher %s resumed %d peer '%s'\n", r.status,
-	       r.status ? strerror(r.status) : "ok", r.tls_version,
-	       ktls_cipher_name(r.cipher), r.resumed, r.peer_identity);
+	printf("status %d (%s) version %#x cipher %s resumed %d peer '%s' sni '%s' reason '%s'\n",
+	       r.status, r.status ? strerror(r.status) : "ok", r.tls_version,
+	       ktls_cipher_name(r.cipher), r.resumed, r.peer_identity, r.sni, r.reason);
 	ktls_close(ctx);
 	if (r.status)
 		return 1;

@@ -225,11 +225,12 @@ static void handle(int fd, const char *mode, const char *file, const char *log,
 		   const char *alpn)
 {
 	const char *path = getenv("HANDOFF_PATH");
-	struct ktls_params p = { .role = KTLS_ROLE_SERVER, .alpn = alpn, .timeout_ms = 60000,
-				 .profile = getenv("HANDOFF_PROFILE") };
-	struct ktls_result r = { .status = 0 };
+	struct ktls_params p = KTLS_PARAMS_INIT(.role = KTLS_ROLE_SERVER, .alpn = alpn,
+						.timeout_ms = 60000,
+						.profile = getenv("HANDOFF_PROFILE"));
+	struct ktls_result r = KTLS_RESULT_INIT;
 	struct ktls_ctx *ctx;
-	char line[1400];
+	char line[2048];
 	int ret, lfd;
 
 	ret = ktls_open(&ctx, !path ? KTLS_PATH_MODULE : !strcmp(path, "socket") ?
@@ -237,9 +238,10 @@ static void handle(int fd, const char *mode, const char *file, const char *log,
 	if (!ret)
 		ret = ktls_handshake(ctx, fd, &p, &r);
 	snprintf(line, sizeof(line), "request %u: submit/wait %d status %d version %#x "
-		 "cipher %u resumed %d alpn '%s' peer '%s' path %s\n", r.id, ret, r.status,
-		 r.tls_version, r.cipher, r.resumed, r.alpn, r.peer_identity,
-		 ret ? "none" : ktls_get_path(ctx) == KTLS_PATH_MODULE ? "module" : "socket");
+		 "cipher %u resumed %d alpn '%s' peer '%s' path %s sni '%s' reason '%s'\n", r.id,
+		 ret, r.status, r.tls_version, r.cipher, r.resumed, r.alpn, r.peer_identity,
+		 ret ? "none" : ktls_get_path(ctx) == KTLS_PATH_MODULE ? "module" : "socket",
+		 r.sni, r.reason);
 	lfd = open(log, O_WRONLY | O_APPEND | O_CREAT, 0644);
 	if (lfd >= 0) {
 		if (write(lfd, line, strlen(line)) < 0)

@@ -25,9 +25,9 @@
 int main(int argc, char **argv)
 {
 	static char junk[65536];
-	struct ktls_params p = { .role = KTLS_ROLE_SERVER };
+	struct ktls_params p = KTLS_PARAMS_INIT(.role = KTLS_ROLE_SERVER);
 	struct ktls_ctx *ctx;
-	struct ktls_result res;
+	struct ktls_result res = KTLS_RESULT_INIT;
 	int n, secs, hold, ret, got = 0;
 	int *peers;
 

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,28 +186,126 @@ static void protocol_tests(void)
 	close(tcp);
 }
 
+/* A fake agent's socket, bound (not listening) at @path in a new @dir. */
+static int fake_agent_socket(char *dir, char *path, size_t len)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int l;
+
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, len, "%s/agent.sock", dir);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	l = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	bind(l, (struct sockaddr *)&sun, sizeof(sun));
+	return l;
+}
+
+static int readable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1;
+}
+
+/* --- the ABI: sized structs, results' words, an fd that says "ready" ------- */
+
+static void abi_tests(void)
+{
+	char dir[] = "/tmp/unit_sockmsg.XXXXXX", path[128];
+	struct ktls_params p = KTLS_PARAMS_INIT(.role = KTLS_ROLE_SERVER);
+	struct {	/* a caller of a later release: a longer struct */
+		struct ktls_params p;
+		uint64_t later;
+	} big = { KTLS_PARAMS_INIT(.role = KTLS_ROLE_SERVER), 0 };
+	struct {
+		struct ktls_result r;
+		unsigned char later[16];
+	} bigres;
+	struct ktls_result res = KTLS_RESULT_INIT, tiny = { .size = 8 };
+	static struct sockmsg_in m;
+	struct ktls_submit_args a;
+	struct ktls_ctx *k;
+	uint32_t id[3];
+	int l, agent, fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	l = fake_agent_socket(dir, path, sizeof(path));
+	if (l < 0)
+		return;
+	listen(l, 4);
+	check(ktls_open(&k, KTLS_PATH_AUTO, path) == 0 && ktls_get_path(k) == KTLS_PATH_SOCKET,
+	      "AUTO without the module: the socket");
+	agent = accept(l, NULL, NULL);
+	check(!readable(ktls_pollfd(k)), "the pollfd is not readable with nothing there");
+
+	p.size = 0;
+	check(ktls_submit(k, fd, &p, &id[0]) == -EINVAL, "ktls_params without its size: EINVAL");
+	p.size = sizeof(p);
+	big.p.size = sizeof(big);
+	big.later = 1;
+	check(ktls_submit(k, fd, &big.p, &id[0]) == -E2BIG,
+	      "a longer ktls_params with an unknown member set: E2BIG");
+	big.later = 0;
+	check(ktls_submit(k, fd, &big.p, &id[0]) == 0, "... and with it zero: submitted");
+	check(ktls_submit(k, fd, &p, &id[1]) == 0 && ktls_submit(k, fd, &p, &id[2]) == 0,
+	      "two more");
+	for (int i = 0; i < 3; i++) {
+		struct ktls_result_msg r = { .status = i ? EKEYREJECTED : 0, .tls_version = 0x0304,
+					     .cipher = 52 };
+
+		sockmsg_recv(agent, &m, 0);
+		sockmsg_parse_submit(&m, &a);
+		close(a.fd);
+		snprintf(r.sni, sizeof(r.sni), "www.example.test");
+		if (i == 1)
+			snprintf(r.reason, sizeof(r.reason), "The certificate is NOT trusted.");
+		sockmsg_send_complete(agent, m.seq, &r, 0);
+	}
+	check(readable(ktls_pollfd(k)), "three COMPLETEs: the pollfd is readable");
+	check(ktls_collect(k, &tiny) == -EINVAL, "ktls_result with a size too small: EINVAL");
+	memset(&bigres, 0xa5, sizeof(bigres));
+	bigres.r.size = sizeof(bigres);
+	check(ktls_collect(k, &bigres.r) == 0 && bigres.r.id == id[0] && !bigres.r.status &&
+	      bigres.r.size == sizeof(bigres) && !strcmp(bigres.r.sni, "www.example.test") &&
+	      !bigres.r.reason[0] && bigres.later[0] == 0xa5 && bigres.later[15] == 0xa5,
+	      "a longer ktls_result: filled as far as the library knows, the rest untouched");
+	check(readable(ktls_pollfd(k)),
+	      "the other two were read with it: the pollfd stays readable for them");
+	check(ktls_collect(k, &res) == 0 && res.id == id[1] && res.status == EKEYREJECTED &&
+	      !strcmp(res.sni, "www.example.test") &&
+	      !strcmp(res.reason, "The certificate is NOT trusted."),
+	      "a failure: its SNI and the agent's reason");
+	check(ktls_collect(k, &res) == 0 && res.id == id[2] && res.status == EKEYREJECTED &&
+	      !strcmp(res.reason, "Key was rejected by service"),
+	      "a failure the agent gave no words for: the status's description");
+	check(!readable(ktls_pollfd(k)) && ktls_collect(k, &res) == -EAGAIN,
+	      "all collected: the pollfd is not readable, collect says EAGAIN");
+	ktls_close(k);
+	close(agent);
+	close(l);
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
 /* --- libktls against a fake agent ------------------------------------------ */
 
 static void libktls_tests(void)
 {
 	char dir[] = "/tmp/unit_sockmsg.XXXXXX", path[128];
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct ktls_params p = { .role = KTLS_ROLE_SERVER, .cookie = 0xfeed };
+	struct ktls_params p = KTLS_PARAMS_INIT(.role = KTLS_ROLE_SERVER, .cookie = 0xfeed);
 	static struct sockmsg_in m;
 	struct ktls_submit_args a;
-	struct ktls_result res;
+	struct ktls_result res = KTLS_RESULT_INIT;
 	struct ktls_ctx *k;
 	uint32_t id1, id2;
 	int l, agent, fd1 = socket(AF_INET, SOCK_STREAM, 0), fd2 = dup(fd1);
 
 	check(ktls_open(&k, KTLS_PATH_SOCKET, "/nonexistent/agent.sock") == -ENOENT,
 	      "ktls_open: no socket there is ENOENT");
-	if (!mkdtemp(dir))
+	l = fake_agent_socket(dir, path, sizeof(path));
+	if (l < 0)
 		return;
-	snprintf(path, sizeof(path), "%s/agent.sock", dir);
-	strcpy(sun.sun_path, path);
-	l = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-	bind(l, (struct sockaddr *)&sun, sizeof(sun));
 	check(ktls_open(&k, KTLS_PATH_SOCKET, path) == -ECONNREFUSED,
 	      "ktls_open: nobody listening is ECONNREFUSED");
 	listen(l, 4);
@@ -257,6 +356,7 @@ int main(void)
 
 	protocol_tests();
 	libktls_tests();
+	abi_tests();
 	check(ktls_open(&k, KTLS_PATH_MODULE, NULL) == -ENOENT,
 	      "ktls_open: the module path without the module is ENOENT");
 	check(!strcmp(ktls_cipher_name(51), "AES-128-GCM") && !strcmp(ktls_cipher_name(9), "unknown"),

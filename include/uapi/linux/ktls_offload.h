@@ -71,7 +71,9 @@
  *	  _COOKIE (NLA_U64), and on success _TLS_VERSION (NLA_U32,
  *	  TLS_1_x_VERSION) and _CIPHER (NLA_U32, TLS_CIPHER_*) as the kernel
  *	  has them on the socket, _ALPN and _PEER_IDENTITY (NLA_NUL_STRING,
- *	  if any), _RESUMED (NLA_FLAG).
+ *	  if any), _RESUMED (NLA_FLAG); with any status _SNI, and on failure
+ *	  _REASON (NLA_NUL_STRING), if the agent's DONE gave them (not for a
+ *	  status the module set itself: ETIMEDOUT, EPROTO, ...).
  *	If it cannot be queued (the receive buffer is full; the socket then
  *	reads ENOBUFS), the result is kept for COLLECT instead.  Status: 0, or
  *	the agent's errno, ETIMEDOUT (timeout in the kernel), ECONNABORTED (the
@@ -133,6 +135,9 @@
  *	KTLS_OFFLOAD_A_RESULT_ALPN         NLA_NUL_STRING, < 256 bytes
  *	KTLS_OFFLOAD_A_RESULT_PEER_IDENTITY NLA_NUL_STRING, < 1024 bytes
  *	KTLS_OFFLOAD_A_RESULT_RESUMED      NLA_FLAG
+ *	KTLS_OFFLOAD_A_RESULT_SNI          NLA_NUL_STRING, < 256 bytes, any status
+ *	KTLS_OFFLOAD_A_RESULT_REASON       NLA_NUL_STRING, < 256 bytes, kept
+ *	                                   with a status other than 0 only
  *	Only from the netlink socket that accepted the request.  With status 0
  *	the socket must have the tls ULP with TX and RX configured, with the
  *	version and cipher claimed; if not, the request fails with EPROTO
@@ -285,6 +290,8 @@ enum {
 	KTLS_OFFLOAD_A_RESULT_PEER_IDENTITY,
 	KTLS_OFFLOAD_A_RESULT_RESUMED,
 	KTLS_OFFLOAD_A_RESULT_PAD,
+	KTLS_OFFLOAD_A_RESULT_SNI,
+	KTLS_OFFLOAD_A_RESULT_REASON,
 
 	__KTLS_OFFLOAD_A_RESULT_MAX,
 	KTLS_OFFLOAD_A_RESULT_MAX = (__KTLS_OFFLOAD_A_RESULT_MAX - 1)

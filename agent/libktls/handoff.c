@@ -2,32 +2,33 @@
 /*
  * libktls (<ktls-offload/ktls.h>): requests to ktls-agent through the
  * module (generic netlink, broker.c) or the agent's UNIX socket (sockmsg.c).
+ *
+ * Completion: ktls_pollfd() is an epoll descriptor of the context's own,
+ * holding the module's or the agent's socket and an eventfd that is
+ * readable exactly while results wait in the context's queue, so that
+ * results any call fetched (a submit, a cancel, a blocking handshake)
+ * make it readable as well as messages not read yet.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <linux/tls.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/ktls_offload.h>
-#include <linux/tls.h>
 #include <ktls-offload/agent-socket.h>
 #include <ktls-offload/ktls.h>
 
 #include "broker.h"
 #include "genl.h"
 #include "ktls_keys.h"
-#include "record.h"
 #include "sockmsg.h"
-
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
 
 #define API __attribute__((visibility("default")))
 
@@ -47,6 +48,11 @@ struct ktls_ctx {
 	enum ktls_path path;
 	struct ktls_genl genl;	/* KTLS_PATH_MODULE */
 	int sock;		/* KTLS_PATH_SOCKET */
+	int epfd;		/* ktls_pollfd(): the socket and @readyfd */
+	int readyfd;		/* an eventfd, readable while @head is not empty */
+	bool ready;		/* ... which it is now */
+	bool auto_path;		/* opened with KTLS_PATH_AUTO */
+	char *socket_path;	/* ... and the agent's socket it was given, or NULL */
 	uint32_t next_seq;
 	bool lost;		/* a COMPLETE was dropped (ENOBUFS): COLLECT */
 	bool broken;		/* the agent's socket hung up */
@@ -135,10 +141,22 @@ static bool tab_take(struct ktls_ctx *c, uint32_t id, struct pending *out)
 
 /* --- results ------------------------------------------------------------- */
 
+/* Makes @readyfd readable while results wait, and only then. */
+static void sync_ready(struct ktls_ctx *c)
+{
+	uint64_t v = 1;
+
+	if (c->head && !c->ready)
+		c->ready = write(c->readyfd, &v, sizeof(v)) == sizeof(v);
+	else if (!c->head && c->ready)
+		c->ready = read(c->readyfd, &v, sizeof(v)) != sizeof(v);
+}
+
 static void fill_result(struct ktls_result *res, const struct ktls_result_msg *r, int fd,
 			uint64_t cookie)
 {
 	memset(res, 0, sizeof(*res));
+	res->size = sizeof(*res);
 	res->id = r->id;
 	res->fd = fd;
 	res->status = (int)r->status;
@@ -148,6 +166,16 @@ static void fill_result(struct ktls_result *res, const struct ktls_result_msg *r
 	res->resumed = r->resumed;
 	memcpy(res->alpn, r->alpn, sizeof(res->alpn));
 	memcpy(res->peer_identity, r->peer_identity, sizeof(res->peer_identity));
+	memcpy(res->sni, r->sni, sizeof(res->sni));
+	if (res->status && r->reason[0]) {
+		memcpy(res->reason, r->reason, sizeof(res->reason));
+	} else if (res->status) {
+		/* the module's own endings (a timeout, a cancel, ...) and the
+		 * agent's refusals come without words */
+		const char *desc = strerrordesc_np(res->status);
+
+		snprintf(res->reason, sizeof(res->reason), "%s", desc ? desc : "unknown error");
+	}
 }
 
 /* Queues a result for ktls_collect(), if it belongs to a pending request. */
@@ -183,6 +211,24 @@ static void queue_result(struct ktls_ctx *c, const struct ktls_result_msg *r)
 	d->next = NULL;
 	*c->tail = d;
 	c->tail = &d->next;
+	sync_ready(c);
+}
+
+/*
+ * The sizes of the structs of the first release (KTLS_1.0), which every
+ * caller's are at least: ktls_params ends with its cookie, ktls_result
+ * with its reason.
+ */
+#define PARAMS_SIZE_1_0 (offsetof(struct ktls_params, cookie) + sizeof(uint64_t))
+#define RESULT_SIZE_1_0 (offsetof(struct ktls_result, reason) + 256)
+
+/* The caller's @res gets what its size has room for. */
+static void copy_result(struct ktls_result *res, const struct ktls_result *from)
+{
+	size_t size = res->size;
+
+	memcpy(res, from, size < sizeof(*from) ? size : sizeof(*from));
+	res->size = size;
 }
 
 static bool unqueue(struct ktls_ctx *c, uint32_t id, struct ktls_result *res)
@@ -195,8 +241,10 @@ static bool unqueue(struct ktls_ctx *c, uint32_t id, struct ktls_result *res)
 		*pp = d->next;
 		if (c->tail == &d->next)
 			c->tail = pp;
-		*res = d->res;
+		if (res)
+			copy_result(res, &d->res);
 		free(d);
+		sync_ready(c);
 		return true;
 	}
 	return false;
@@ -331,6 +379,61 @@ static int sock_connect(const char *path)
 	return fd;
 }
 
+/* Number of agents registered with the module; -errno if it cannot say. */
+static int module_agents(struct ktls_genl *g)
+{
+	struct ktls_stats_msg *st = malloc(sizeof(*st));
+	int ret;
+
+	if (!st)
+		return -ENOMEM;
+	ret = ktls_broker_stats(g, st);
+	if (!ret)
+		ret = (int)st->agents;
+	free(st);
+	return ret;
+}
+
+static int watch(struct ktls_ctx *c, int op, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	return epoll_ctl(c->epfd, op, fd, &ev) ? -errno : 0;
+}
+
+/* Moves a context of the module to the agent's socket @sock. */
+static int switch_to_socket(struct ktls_ctx *c, int sock)
+{
+	int ret = watch(c, EPOLL_CTL_ADD, sock);
+
+	if (ret) {
+		close(sock);
+		return ret;
+	}
+	ktls_genl_close(&c->genl);
+	c->sock = sock;
+	c->path = KTLS_PATH_SOCKET;
+	c->lost = false;
+	return 0;
+}
+
+static void ctx_free(struct ktls_ctx *c)
+{
+	if (c->path == KTLS_PATH_MODULE)
+		ktls_genl_close(&c->genl);
+	else if (c->sock >= 0)
+		close(c->sock);
+	while (unqueue(c, 0, NULL))
+		;
+	if (c->epfd >= 0)
+		close(c->epfd);
+	if (c->readyfd >= 0)
+		close(c->readyfd);
+	free(c->socket_path);
+	free(c->tab);
+	free(c);
+}
+
 API int ktls_open(struct ktls_ctx **out, enum ktls_path path, const char *socket_path)
 {
 	struct ktls_ctx *c = calloc(1, sizeof(*c));
@@ -340,8 +443,17 @@ API int ktls_open(struct ktls_ctx **out, enum ktls_path path, const char *socket
 	if (!c)
 		return -ENOMEM;
 	c->sock = -1;
+	c->path = KTLS_PATH_SOCKET;	/* until the module is open */
 	c->tail = &c->head;
 	c->next_seq = 1;
+	c->auto_path = path == KTLS_PATH_AUTO;
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	c->readyfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->epfd < 0 || c->readyfd < 0 || watch(c, EPOLL_CTL_ADD, c->readyfd) ||
+	    (socket_path && c->auto_path && !(c->socket_path = strdup(socket_path)))) {
+		ret = c->epfd < 0 || c->readyfd < 0 ? -errno : -ENOMEM;
+		goto err;
+	}
 	if (path == KTLS_PATH_AUTO || path == KTLS_PATH_MODULE) {
 		ret = ktls_genl_open(&c->genl);
 		if (!ret) {
@@ -351,6 +463,19 @@ API int ktls_open(struct ktls_ctx **out, enum ktls_path path, const char *socket
 			c->genl.event_policy = ktls_result_policy;
 			nl_socket_set_nonblocking(c->genl.sock);
 			ktls_genl_set_rcvbuf(&c->genl, 4 << 20);
+			ret = watch(c, EPOLL_CTL_ADD, ktls_genl_fd(&c->genl));
+			if (ret)
+				goto err;
+		}
+	}
+	/* AUTO: a module without agents leaves it to the socket, if there */
+	if (!ret && c->auto_path && module_agents(&c->genl) == 0) {
+		int sock = sock_connect(socket_path);
+
+		if (sock >= 0) {
+			ret = switch_to_socket(c, sock);
+			if (ret)
+				goto err;
 		}
 	}
 	if (ret && path != KTLS_PATH_MODULE && (ret == -ENOENT || path == KTLS_PATH_SOCKET)) {
@@ -358,32 +483,23 @@ API int ktls_open(struct ktls_ctx **out, enum ktls_path path, const char *socket
 		if (ret >= 0) {
 			c->sock = ret;
 			c->path = KTLS_PATH_SOCKET;
-			ret = 0;
+			ret = watch(c, EPOLL_CTL_ADD, c->sock);
 		}
 	}
-	if (ret) {
-		free(c);
-		return ret;
-	}
+	if (ret)
+		goto err;
 	*out = c;
 	return 0;
+err:
+	ctx_free(c);
+	return ret;
 }
 
 API void ktls_close(struct ktls_ctx *c)
 {
-	struct ktls_result res;
-
-	if (!c)
-		return;
 	/* Closing the netlink or UNIX socket cancels what is still pending. */
-	if (c->path == KTLS_PATH_MODULE)
-		ktls_genl_close(&c->genl);
-	else
-		close(c->sock);
-	while (unqueue(c, 0, &res))
-		;
-	free(c->tab);
-	free(c);
+	if (c)
+		ctx_free(c);
 }
 
 API enum ktls_path ktls_get_path(const struct ktls_ctx *c)
@@ -393,7 +509,7 @@ API enum ktls_path ktls_get_path(const struct ktls_ctx *c)
 
 API int ktls_pollfd(const struct ktls_ctx *c)
 {
-	return c->path == KTLS_PATH_MODULE ? ktls_genl_fd(&c->genl) : c->sock;
+	return c->epfd;
 }
 
 API unsigned int ktls_pending(const struct ktls_ctx *c)
@@ -405,15 +521,37 @@ API unsigned int ktls_pending(const struct ktls_ctx *c)
 	return n;
 }
 
-static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint32_t *id)
+/*
+ * The caller's @p as this release knows it: members past its size are
+ * zero, and members this release does not know must be (else -E2BIG).
+ */
+static int get_params(const struct ktls_params *p, struct ktls_params *out)
 {
-	struct ktls_submit_args a = {
+	size_t size = p->size;
+
+	if (size < PARAMS_SIZE_1_0)
+		return -EINVAL;
+	for (size_t i = sizeof(*out); i < size; i++)
+		if (((const unsigned char *)p)[i])
+			return -E2BIG;
+	memset(out, 0, sizeof(*out));
+	memcpy(out, p, size < sizeof(*out) ? size : sizeof(*out));
+	return 0;
+}
+
+static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *params, uint32_t *id)
+{
+	struct ktls_params pp, *p = &pp;
+	struct ktls_submit_args a;
+	int ret = get_params(params, &pp);
+
+	if (ret)
+		return ret;
+	a = (struct ktls_submit_args){
 		.fd = fd, .role = (uint32_t)p->role, .profile = p->profile,
 		.peername = p->peername, .alpn = p->alpn, .timeout_ms = p->timeout_ms,
 		.cookie = p->cookie,
 	};
-	int ret;
-
 	if (fd < 0)
 		return -EBADF;
 	if (p->role != KTLS_ROLE_SERVER && p->role != KTLS_ROLE_CLIENT)
@@ -423,6 +561,13 @@ static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint3
 		c->submitting = true;
 		ret = ktls_broker_submit(&c->genl, &a, id);
 		c->submitting = false;
+		if (ret == -ESRCH && c->auto_path && !c->n && !c->genl.dropped) {
+			/* AUTO: the module's agent went; the socket's may be there */
+			int sock = sock_connect(c->socket_path);
+
+			if (sock >= 0 && !switch_to_socket(c, sock))
+				return submit(c, fd, params, id);
+		}
 		/* COMPLETEs dropped while the call waited for its reply: the
 		 * overflow was reported there, so the pollfd will not show it;
 		 * fetch them now (see ktls_submit() in ktls.h) */
@@ -474,6 +619,8 @@ API int ktls_handshake(struct ktls_ctx *c, int fd, const struct ktls_params *p,
 	uint32_t id;
 	int ret;
 
+	if (res->size < RESULT_SIZE_1_0)
+		return -EINVAL;
 	/* The result comes as a notification (module) or a message (agent's
 	 * socket) like any other; results of other requests read meanwhile
 	 * are kept for ktls_collect().  The kernel's timeout bounds the wait. */
@@ -498,6 +645,8 @@ API int ktls_collect(struct ktls_ctx *c, struct ktls_result *res)
 {
 	int ret;
 
+	if (res->size < RESULT_SIZE_1_0)
+		return -EINVAL;
 	if (unqueue(c, 0, res))
 		return 0;
 	ret = c->path == KTLS_PATH_MODULE ? module_read(c) :
@@ -513,342 +662,17 @@ API int ktls_cancel(struct ktls_ctx *c, uint32_t id)
 
 	if (!p || p->fd < 0)
 		return -ENOENT;
-	if (c->path == KTLS_PATH_MODULE)
-		return ktls_broker_cancel(&c->genl, id);
+	if (c->path == KTLS_PATH_MODULE) {
+		int ret = ktls_broker_cancel(&c->genl, id);
+
+		/* COMPLETEs dropped while the call waited for its reply */
+		if (c->genl.dropped) {
+			c->genl.dropped = 0;
+			module_recover(c);
+		}
+		return ret;
+	}
 	return c->broken ? -EPIPE : sockmsg_send_cancel(c->sock, id);
-}
-
-/* --- reading a kernel TLS socket as a TLS endpoint ------------------------ */
-
-#define REC_ALERT	21
-#define REC_HANDSHAKE	22
-#define REC_DATA	23
-#define HS_HELLO_REQUEST	0
-#define HS_CLIENT_HELLO		1
-#define HS_NEW_SESSION_TICKET	4
-#define HS_KEY_UPDATE		24
-/* a whole control record: at most 2^14 bytes of plaintext */
-#define REC_MAX		16384
-
-/* Sends a fatal alert for what the peer did wrong; fails with @err. */
-static ssize_t refuse(int fd, int description, int err)
-{
-	ktls_send_alert(fd, KTLS_ALERT_FATAL, description);
-	errno = err;
-	return -1;
-}
-
-/*
- * A read that failed.  The kernel reports a record it could not decrypt
- * (or one shorter than its tag) as EBADMSG, one over 2^14 bytes of
- * plaintext as EMSGSIZE, a record header with another version as EINVAL;
- * it sends nothing itself and leaves the connection to us.
- */
-static ssize_t read_failed(int fd)
-{
-	int err = errno;
-
-	switch (err) {
-	case EBADMSG:
-		return refuse(fd, KTLS_ALERT_BAD_RECORD_MAC, err);
-	case EMSGSIZE:
-		return refuse(fd, KTLS_ALERT_RECORD_OVERFLOW, err);
-	case EINVAL:
-		return refuse(fd, KTLS_ALERT_PROTOCOL_VERSION, err);
-	}
-	errno = err;
-	return -1;
-}
-
-ssize_t ktls_read_error(int fd, int err)
-{
-	errno = err;
-	return read_failed(fd);
-}
-
-/* The record type of a recvmsg() result, or 0 when the kernel gave none. */
-static unsigned char record_type(struct msghdr *mh)
-{
-	struct cmsghdr *c = CMSG_FIRSTHDR(mh);
-
-	if (c && c->cmsg_level == SOL_TLS && c->cmsg_type == TLS_GET_RECORD_TYPE)
-		return *(unsigned char *)CMSG_DATA(c);
-	return 0;
-}
-
-/* How a read goes on: the caller's role, and until when it may wait. */
-struct rx {
-	int role;		/* KTLS_ROLE_SERVER, _CLIENT, or -1: either */
-	long long deadline_ms;	/* CLOCK_MONOTONIC; 0: never wait */
-};
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits until @fd is readable or @rx's deadline passes: 0, or -1. */
-static int wait_readable(int fd, const struct rx *rx)
-{
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long long left = rx->deadline_ms - now_ms();
-		int ret;
-
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		ret = poll(&pfd, 1, left > 10000 ? 10000 : (int)left);
-		if (ret > 0)
-			return 0;
-		if (ret < 0 && errno != EINTR)
-			return -1;
-	}
-}
-
-/*
- * Reads (more of) a control record of @type into @rec from *@have on,
- * until the kernel flags the record's end (MSG_EOR).  @more: read the
- * next record too (a handshake message that goes on in the next record),
- * waiting for it only when @rx allows (a blocking read, for at most 10 s
- * in all): a caller that must not block, an event loop, never waits for a
- * peer that sends a message a byte at a time.  Returns 0, or -1 with
- * errno: EPROTO when what came is not of @type, or the rest of the
- * message is not there and may not be waited for (unexpected_message).
- */
-static int read_control(int fd, unsigned char type, unsigned char *rec, size_t *have,
-			bool more, const struct rx *rx)
-{
-	bool eor = false;
-
-	while (!eor || more) {
-		char cbuf[CMSG_SPACE(sizeof(unsigned char))];
-		struct iovec iov = { rec + *have, REC_MAX + 64 - *have };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-				     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-		ssize_t n;
-
-		if (more && rx->deadline_ms && wait_readable(fd, rx))
-			return -1;
-		if (iov.iov_len == 0) {
-			errno = EMSGSIZE;
-			return -1;
-		}
-		n = recvmsg(fd, &mh, MSG_DONTWAIT);
-		if (n < 0 && more && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			/* RFC 8446 5.1 lets a message span records; one
-			 * whose rest is not here when we may not wait is
-			 * refused rather than held for */
-			refuse(fd, KTLS_ALERT_UNEXPECTED_MESSAGE, EPROTO);
-			return -1;
-		}
-		if (n < 0)
-			return (int)read_failed(fd);
-		if (n == 0 && !record_type(&mh)) {
-			errno = ECONNRESET;	/* end of stream inside a message */
-			return -1;
-		}
-		if (record_type(&mh) != type || (more && n == 0)) {
-			/* RFC 8446 5.1: nothing between the records of a
-			 * message, and no empty handshake records */
-			refuse(fd, KTLS_ALERT_UNEXPECTED_MESSAGE, EPROTO);
-			return -1;
-		}
-		*have += (size_t)n;
-		eor = mh.msg_flags & MSG_EOR;
-		more = false;
-	}
-	return 0;
-}
-
-/* The TLS version of the socket's kernel TLS: 0x0303 or 0x0304. */
-static unsigned int rx_version(int fd)
-{
-	struct tls_crypto_info ci = { 0 };
-	socklen_t len = sizeof(ci);
-
-	if (getsockopt(fd, SOL_TLS, TLS_RX, &ci, &len) && getsockopt(fd, SOL_TLS, TLS_TX, &ci, &len))
-		return TLS_1_3_VERSION;
-	return ci.version;
-}
-
-/* An alert record: 0 at close_notify, 1 to read on, -1 with errno. */
-static int on_alert(int fd, const unsigned char *rec, size_t have)
-{
-	bool tls13 = rx_version(fd) == TLS_1_3_VERSION;
-
-	if (have == 0)		/* RFC 8446 5.1: no empty alert records */
-		return (int)refuse(fd, KTLS_ALERT_UNEXPECTED_MESSAGE, EPROTO);
-	if (have != 2)		/* one alert per record, not fragmented */
-		return (int)refuse(fd, KTLS_ALERT_DECODE_ERROR, EPROTO);
-	if (rec[1] == KTLS_ALERT_CLOSE_NOTIFY)
-		return 0;
-	if (rec[1] == KTLS_ALERT_USER_CANCELED)
-		return 1;	/* close_notify follows */
-	if (!tls13 && rec[0] == KTLS_ALERT_WARNING)
-		return 1;	/* RFC 5246 7.2: the connection may go on */
-	if (!tls13 && rec[0] != KTLS_ALERT_FATAL)
-		return (int)refuse(fd, KTLS_ALERT_ILLEGAL_PARAMETER, EPROTO);
-	/* TLS 1.3 6.2: every other alert is an error alert, whatever its level */
-	errno = ECONNRESET;
-	return -1;
-}
-
-/*
- * A handshake record: 1 to read on (after answering it), -1 with errno.
- * A message cut at the record's end goes on in the next record, which is
- * read here (RFC 8446 5.1: nothing else may come in between).  A server
- * takes only KeyUpdate (TLS 1.3) or a ClientHello (TLS 1.2, refused with
- * no_renegotiation); a client only KeyUpdate and NewSessionTicket, or a
- * HelloRequest; anything else is unexpected_message.
- */
-static int on_handshake(int fd, unsigned char *rec, size_t have, const struct rx *rx)
-{
-	bool tls13 = rx_version(fd) == TLS_1_3_VERSION;
-	size_t off = 0;
-
-	if (have == 0)		/* RFC 8446 5.1, RFC 5246 6.2.1 */
-		return (int)refuse(fd, KTLS_ALERT_UNEXPECTED_MESSAGE, EPROTO);
-	while (off < have) {
-		unsigned char type;
-		size_t mlen;
-
-		if (have - off < 4) {
-			if (read_control(fd, REC_HANDSHAKE, rec, &have, true, rx))
-				return -1;
-			continue;
-		}
-		type = rec[off];
-		mlen = (size_t)rec[off + 1] << 16 | (size_t)rec[off + 2] << 8 | rec[off + 3];
-		if (tls13 && type == HS_KEY_UPDATE && mlen != 1)
-			return (int)refuse(fd, KTLS_ALERT_DECODE_ERROR, EPROTO);
-		if (!tls13 && type == HS_HELLO_REQUEST && mlen != 0)
-			return (int)refuse(fd, KTLS_ALERT_DECODE_ERROR, EPROTO);
-		if (tls13 ? type != HS_KEY_UPDATE &&
-			    (type != HS_NEW_SESSION_TICKET || rx->role == KTLS_ROLE_SERVER) :
-			    (type != HS_HELLO_REQUEST || rx->role == KTLS_ROLE_SERVER) &&
-			    (type != HS_CLIENT_HELLO || rx->role == KTLS_ROLE_CLIENT))
-			return (int)refuse(fd, KTLS_ALERT_UNEXPECTED_MESSAGE, EPROTO);
-		if (4 + mlen > REC_MAX + 64 - off)
-			return (int)refuse(fd, KTLS_ALERT_UNEXPECTED_MESSAGE, EPROTO);
-		while (have - off < 4 + mlen)
-			if (read_control(fd, REC_HANDSHAKE, rec, &have, true, rx))
-				return -1;
-		if (type == HS_KEY_UPDATE) {
-			if (rec[off + 4] > 1)	/* update_not_requested, update_requested */
-				return (int)refuse(fd, KTLS_ALERT_ILLEGAL_PARAMETER, EPROTO);
-			/* Valid, but kernel TLS before 6.14 cannot take new
-			 * keys (a second TLS_RX fails with EBUSY), and the
-			 * keys are not here: end the connection, saying so. */
-			return (int)refuse(fd, KTLS_ALERT_INTERNAL_ERROR, ENOTSUP);
-		}
-		if (type != HS_NEW_SESSION_TICKET)	/* RFC 5746 4.5: refuse to renegotiate */
-			ktls_send_alert(fd, KTLS_ALERT_WARNING, KTLS_ALERT_NO_RENEGOTIATION);
-		off += 4 + mlen;
-	}
-	return 1;
-}
-
-/* Consecutive control records one read answers before it gives up on a
- * peer that sends nothing else (as TLS libraries bound warning alerts). */
-#define MAX_CONTROL_RECORDS 5
-
-ssize_t ktls_recv_role(int fd, void *buf, size_t len, int flags, int role)
-{
-	unsigned char rec[REC_MAX + 64];
-	struct rx rx = { .role = role };
-	int controls = 0;
-
-	if (!(flags & MSG_DONTWAIT) && !(fcntl(fd, F_GETFL) & O_NONBLOCK))
-		rx.deadline_ms = now_ms() + 10000;
-	for (;;) {
-		char cbuf[CMSG_SPACE(sizeof(unsigned char))];
-		struct iovec iov = { buf, len };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-				     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-		unsigned char type;
-		size_t have = 0;
-		ssize_t n = recvmsg(fd, &mh, flags);
-		int ret;
-
-		if (n < 0)
-			return read_failed(fd);
-		type = record_type(&mh);
-		if (!type || type == REC_DATA)
-			return n;	/* data, or end of stream (no record) */
-		/*
-		 * A control record, of which @buf may hold only the start.
-		 * Control records never go to the caller: take it whole into
-		 * @rec.  A peek leaves a close_notify for the next read.
-		 */
-		if (flags & MSG_PEEK) {
-			iov.iov_base = rec;
-			iov.iov_len = sizeof(rec);
-			mh.msg_controllen = sizeof(cbuf);
-			n = recvmsg(fd, &mh, flags | MSG_DONTWAIT);
-			if (n < 0)
-				return read_failed(fd);
-			if (record_type(&mh) == REC_ALERT && n == 2 &&
-			    rec[1] == KTLS_ALERT_CLOSE_NOTIFY)
-				return 0;
-			if (read_control(fd, type, rec, &have, false, &rx))
-				return -1;
-		} else {
-			memcpy(rec, buf, (size_t)n);
-			have = (size_t)n;
-			if (!(mh.msg_flags & MSG_EOR) &&
-			    read_control(fd, type, rec, &have, false, &rx))
-				return -1;
-		}
-		if (type == REC_ALERT)
-			ret = on_alert(fd, rec, have);
-		else if (type == REC_HANDSHAKE)
-			ret = on_handshake(fd, rec, have, &rx);
-		else	/* ChangeCipherSpec after the handshake, or unknown */
-			ret = (int)refuse(fd, KTLS_ALERT_UNEXPECTED_MESSAGE, EPROTO);
-		if (ret <= 0)
-			return ret;
-		if (++controls > MAX_CONTROL_RECORDS)
-			return refuse(fd, KTLS_ALERT_UNEXPECTED_MESSAGE, EPROTO);
-	}
-}
-
-API ssize_t ktls_recv(int fd, void *buf, size_t len, int flags)
-{
-	return ktls_recv_role(fd, buf, len, flags, -1);
-}
-
-API int ktls_send_alert(int fd, int level, int description)
-{
-	char cbuf[CMSG_SPACE(sizeof(unsigned char))] = { 0 };
-	unsigned char alert[2] = { (unsigned char)level, (unsigned char)description };
-	struct iovec iov = { alert, sizeof(alert) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-
-	if (level == KTLS_ALERT_FATAL) {
-		/* a failed read left its error on the socket, where it would
-		 * fail this send (the kernel checks it before sending) */
-		int err;
-		socklen_t elen = sizeof(err);
-
-		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
-	}
-	c->cmsg_level = SOL_TLS;
-	c->cmsg_type = TLS_SET_RECORD_TYPE;
-	c->cmsg_len = CMSG_LEN(sizeof(unsigned char));
-	*CMSG_DATA(c) = REC_ALERT;
-	return sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == 2 ? 0 : -1;
-}
-
-API int ktls_send_close_notify(int fd)
-{
-	return ktls_send_alert(fd, KTLS_ALERT_WARNING, KTLS_ALERT_CLOSE_NOTIFY);
 }
 
 API const char *ktls_cipher_name(uint16_t cipher)
