@@ -22,11 +22,19 @@ dir=/tmp/packages-test
 rm -rf "$dir"
 mkdir -p "$dir"
 cd "$dir" || exit 1
+# the programs' logs go straight to the results, where they survive a
+# test killed at its time limit
+logs=$KTLS_OUT/packages-logs
+mkdir -p "$logs"
 in_root() { chroot "$root" "$@"; }
+# log_says SECONDS FILE PATTERN: until FILE has a line matching PATTERN, by
+# the clock (a loaded emulated guest forks slowly); else shows FILE
+log_says() {
+	timeout "$1" sh -c 'until grep -q -- "$2" "$1"; do sleep 0.2; done' sh "$2" "$3" ||
+		{ cat "$2"; return 1; }
+}
 pids=""
 cleanup() {
-	mkdir -p "$KTLS_OUT/packages-logs"
-	cp ./*.log ./*.err "$KTLS_OUT/packages-logs/" 2>/dev/null
 	kill $pids 2>/dev/null
 	wait 2>/dev/null
 	for m in $(awk -v r="$root" 'index($2, r "/") == 1 { print $2 }' /proc/mounts | sort -r); do
@@ -48,8 +56,8 @@ mount -t tmpfs -o mode=0755 tmpfs "$root/etc/ktls-offload" &&
 	cp -a "$dir/etc-ktls/." "$root/etc/ktls-offload/" ||
 	{ echo "Bail out! cannot put a tmpfs over $root/etc/ktls-offload"; exit 1; }
 make_pki "$dir"
-cp ca.pem server.pem "$root/etc/ktls-offload/"
-cp server.key "$root/etc/ktls-offload/server.key"
+cp ca.pem server.pem server.key "$root/etc/ktls-offload/"
+chmod 0644 "$root/etc/ktls-offload/ca.pem" "$root/etc/ktls-offload/server.pem"
 
 ok "the package root has the ktls-agent user (ktls-agent's postinst)" in_root getent passwd ktls-agent
 in_root chown ktls-agent:ktls-agent /etc/ktls-offload/server.key
@@ -76,19 +84,21 @@ like "the packaged ktlsctl reports the module" "$(in_root ktlsctl version 2>&1)"
 # --- the packaged agent and ktls-serve ----------------------------------------
 head -c 16777216 /dev/urandom >"$root/srv/file.bin"
 sha=$(sha256sum <"$root/srv/file.bin" | cut -d' ' -f1)
-mkdir -p "$root/run/ktls-offload"
-in_root chown ktls-agent:ktls-agent /run/ktls-offload
-in_root /usr/sbin/ktls-agent -c /etc/ktls-offload/ktls-agent.conf 2>agent.log &
+# started as root, as by hand: it creates /run/ktls-offload itself and
+# becomes its user (under the packaged unit systemd does both)
+in_root /usr/sbin/ktls-agent -c /etc/ktls-offload/ktls-agent.conf 2>"$logs/agent.log" &
 pids="$pids $!"
-ok "the packaged ktls-agent starts with the packaged configuration" wait_for_line agent.log "ready:" 60
-like "and runs as its own user" "$(ps -o user= -C ktls-agent 2>/dev/null | sort -u)" "ktls-agent|^[0-9]+$"
-in_root ktls-serve -p 443 -w 2 --path module /srv 2>serve.log &
+ok "the packaged ktls-agent starts with the packaged configuration" \
+	log_says 60 "$logs/agent.log" "ready:"
+is "and runs as its own user (the root's ktls-agent)" "$(ps -o uid= -C ktls-agent | sort -u | tr -d ' ')" \
+	"$(in_root id -u ktls-agent)"
+in_root ktls-serve -p 443 -w 2 --path module /srv 2>"$logs/serve.log" &
 pids="$pids $!"
 ok "the packaged ktls-serve starts on the module path" \
-	wait_for_line serve.log "via the ktls_offload module" 60
+	log_says 60 "$logs/serve.log" "via the ktls_offload module"
 tx0=$(tls_stat TlsTxSw)
 rx0=$(tls_stat TlsRxSw)
-got=$(curl -sS --max-time 120 --cacert ca.pem https://localhost/file.bin 2>curl.err |
+got=$(curl -sS --max-time 120 --cacert ca.pem https://localhost/file.bin 2>"$logs/curl.err" |
 	sha256sum | cut -d' ' -f1)
 is "curl fetches 16 MiB from ktls-serve, SHA-256 intact" "$got" "$sha"
 ok "kernel TLS sent it (TlsTxSw moved)" test "$(tls_stat TlsTxSw)" -gt "$tx0"
