@@ -12,9 +12,11 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/build}" && pwd)
 debs=$build/deb
-work=$build/check-packages
-root=$work/root
 cache=/var/cache/ktls-offload
+# The root is outside the build tree (whose *.d files the Makefile reads:
+# the root's /etc/rc2.d would be one), one per checkout.
+work=$cache/check-packages-$(printf '%s' "$top" | sha256sum | cut -c1-12)
+root=$work/root
 mirror=http://deb.debian.org/debian
 suite=bookworm
 t0=$(date +%s)
@@ -106,10 +108,12 @@ grep -E '^Setting up (ktls|libktls|dkms|linux-headers-[0-9])|^Building |Installi
 # --- DKMS built the module for the guest's kernel ---------------------------
 ko=$root/lib/modules/$rel/updates/dkms/ktls_offload.ko
 for k in "$ko" "$ko.xz" "$ko.zst" "$ko.gz"; do [ -e "$k" ] && ko=$k && break; done
+version=$(dpkg-deb -f "$(ls "$debs"/ktls-offload-dkms_*.deb | head -n 1)" Version)
 [ -e "$ko" ] || { chroot "$root" dkms status >&2; fail "DKMS left no ktls_offload.ko for $rel in $root/lib/modules/$rel/updates/dkms"; }
 status=$(chroot "$root" dkms status ktls-offload 2>/dev/null)
 echo "$status" | sed 's/^/  dkms status: /'
-case $status in *"$rel"*installed*) ;; *) fail "dkms status does not say installed for $rel: $status" ;; esac
+echo "$status" | grep -q "/$version, $rel, .*: installed" ||
+	fail "dkms status does not say installed for $rel: $status"
 vm=$(modinfo -F vermagic "$ko" | cut -d' ' -f1)
 [ "$vm" = "$rel" ] || fail "the DKMS module's vermagic is $vm, not $rel"
 echo "  module: ${ko#$root} (vermagic $vm)"
