@@ -54,7 +54,7 @@ agent_OBJS := $(addprefix daemon/,main.o worker.o job.o requester.o tls.o tls_pr
 	      $(addprefix common/,addr.o broker.o genl.o ktls_keys.o loopback.o msg.o parse.o sockmsg.o)
 serve_OBJS := $(addprefix serve/,main.o conn.o response.o access_log.o http.o) common/msg.o common/parse.o
 
-.PHONY: soak asan asan-build check-debug-kernel all deps deps-build kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install test-progs
+.PHONY: deb check-packages soak asan asan-build check-debug-kernel all deps deps-build kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install test-progs
 all: deps-build $(PROGS) $(LIBS)
 # the test programs (unit tests, guest tests, fuzzers): make check builds them
 test-progs: deps all $(GUEST_PROGS) $(UNIT_TESTS) $(FUZZERS)
@@ -72,6 +72,8 @@ help:
 	@echo "make deps       install build and test packages (apt, as root); make deps-build:"
 	@echo "                only what make, make kmod and make install need"
 	@echo "make install    install programs, libktls and man pages into PREFIX ($(PREFIX))"
+	@echo "make deb        Debian packages into $(BUILD)/deb/, checked by lintian"
+	@echo "make check-packages  install them into a bookworm root and use them in the 6.12 guest"
 	@echo "tests/vm/run-guest --help   run single guest tests (debugging)"
 
 deps:
@@ -114,7 +116,7 @@ $(BUILD)/lib/libktls.a: $(LIB_OBJS) dist/libktls.map
 	objcopy $(patsubst %,--keep-global-symbol=%,$(LIBKTLS_API)) $(BUILD)/lib/obj/libktls.o
 	ar rcs $@ $(BUILD)/lib/obj/libktls.o
 
-MAKE_PC = sed -e 's|@PREFIX@|$(PREFIX)|' \
+MAKE_PC = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	-e "s|@VERSION@|$$(sed -n 's/.*KTLS_OFFLOAD_VERSION \"\(.*\)\"/\1/p' include/ktls-offload/version.h)|" \
 	dist/ktls.pc.in
 
@@ -291,24 +293,40 @@ SOAK_SECONDS ?= 600
 soak: test-progs kmods
 	@SOAK_SECONDS=$(SOAK_SECONDS) tests/vm/run-guest -t $$(( $(SOAK_SECONDS) + 900 )) soak
 
-# Installs into $(DESTDIR)$(PREFIX) (default /usr/local); the module is
-# installed with `make kmod` and `modules_install` of Kbuild, not here.
+# Installs into $(DESTDIR)$(PREFIX) (default /usr/local), the libraries into
+# $(LIBDIR) (default $(PREFIX)/lib; the Debian packages use the multiarch
+# directory); the module is installed with `make kmod` and `modules_install`
+# of Kbuild (or with DKMS, dkms.conf), not here.
+LIBDIR	?= $(PREFIX)/lib
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include/ktls-offload $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 755 $(BUILD)/bin/ktls-serve $(BUILD)/bin/ktlsctl $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(BUILD)/bin/ktls-agent $(DESTDIR)$(PREFIX)/sbin/
-	install -m 644 $(BUILD)/lib/libktls.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(BUILD)/lib/libktls.so.$(LIBKTLS_SOVERSION) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(BUILD)/lib/libktls-preload.so $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libktls.so.$(LIBKTLS_SOVERSION) $(DESTDIR)$(PREFIX)/lib/libktls.so
-	$(MAKE_PC) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ktls.pc
+	install -m 644 $(BUILD)/lib/libktls.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(BUILD)/lib/libktls.so.$(LIBKTLS_SOVERSION) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(BUILD)/lib/libktls-preload.so $(DESTDIR)$(LIBDIR)/
+	ln -sf libktls.so.$(LIBKTLS_SOVERSION) $(DESTDIR)$(LIBDIR)/libktls.so
+	$(MAKE_PC) > $(DESTDIR)$(LIBDIR)/pkgconfig/ktls.pc
 	install -m 644 include/ktls-offload/ktls.h include/ktls-offload/agent-socket.h \
 		include/ktls-offload/version.h $(DESTDIR)$(PREFIX)/include/ktls-offload/
 	install -m 644 doc/ktls-serve.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 doc/ktls-agent.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 doc/ktls-agent.8 doc/ktlsctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+# Debian packages (debian/) into $(BUILD)/deb/, built by dpkg-buildpackage
+# from a copy of the tree, then checked by lintian (errors fail).  The
+# packaging tools are installed here, not by make (scripts/deps.sh
+# --packaging).  make check-packages: those packages installed into a
+# debootstrapped bookworm root and used in the 6.12 guest (see
+# doc/testing.md); not part of make check.
+deb:
+	@$(DEPS) --packaging
+	@scripts/make-deb.sh "$(BUILD)"
+
+check-packages: deps deb
+	@scripts/check-packages.sh "$(BUILD)"
 
 clean:
 	rm -rf $(BUILD)

@@ -5,6 +5,9 @@
 # quick when everything is there already; needs root otherwise.
 #   scripts/deps.sh [--build]   (--build: only what `make` and `make
 #                                install` need: compiler and libraries)
+#   scripts/deps.sh --packaging (what `make deb` needs: the build packages,
+#                                debhelper, dh-dkms, lintian; and for `make
+#                                check-packages`, dkms and debootstrap)
 set -eu
 
 BUILD_PACKAGES="make gcc libc6-dev pkg-config libgnutls28-dev libnl-3-dev
@@ -13,11 +16,17 @@ PACKAGES="$BUILD_PACKAGES gnutls-bin openssl curl wget iproute2 perl
 qemu-system-x86 busybox-static cpio xz-utils zstd kmod python3 python3-yaml strace
 nginx lighttpd wrk gnuplot-nox clang libclang-rt-14-dev valgrind systemd testssl.sh
 abigail-tools"
+PACKAGING_PACKAGES="$BUILD_PACKAGES dpkg-dev debhelper dh-dkms dkms lintian
+debootstrap fakeroot"
 build_only=0
-if [ "${1:-}" = --build ]; then
+case "${1:-}" in
+--build)
 	build_only=1
-	PACKAGES=$BUILD_PACKAGES
-fi
+	PACKAGES=$BUILD_PACKAGES ;;
+--packaging)
+	build_only=1
+	PACKAGES=$PACKAGING_PACKAGES ;;
+esac
 BACKPORTS=/etc/apt/sources.list.d/ktls-offload-bookworm-backports.sources
 here=$(cd "$(dirname "$0")" && pwd)
 kernels=$here/../tests/vm/kernels.sh
