@@ -23,4 +23,4 @@ if ! make -s -C "$kdir" M="$(cd "$dst" && pwd)" KTLS_WERROR=y modules >"$dst/bui
 	exit 1
 fi
 grep -v '^Skipping BTF generation' "$dst/build.log" >&2 || true
-echo "  KMOD    $dst/kmod/ktls_offload.ko"
+echo "  KMOD    $dst/kmod/ktls_offload.ko $dst/kmod/ktls_nicsim.ko"
