@@ -85,7 +85,10 @@ static netdev_tx_t nicsim_xmit(struct sk_buff *skb, struct net_device *dev)
 		goto out;
 	}
 
-	if (nicsim_skb_tx_offloaded(skb)) {
+	/* offloaded to us: the core hands it over in plaintext (a segment
+	 * routed out of another device was encrypted by the core already) */
+	if (nicsim_skb_tx_offloaded(skb) &&
+	    rcu_dereference_bh(tls_get_ctx(skb->sk)->netdev) == dev) {
 		/* what the NIC puts on the wire: the fallback finds the
 		 * record (and its sequence number) by the TCP sequence, so
 		 * retransmissions come out as they went out the first time */

@@ -273,7 +273,9 @@ unlock:
 
 	/* the packet must be ours alone to be written: a clone shares its
 	 * data with the sender's retransmission queue */
-	if (ok && !skb_linearize_cow(skb)) {
+	if (ok && skb_linearize_cow(skb))
+		ok = false;
+	if (ok) {
 		memcpy(skb->data + poff, buf, len);
 		if (skb->ip_summed == CHECKSUM_COMPLETE)
 			skb->ip_summed = CHECKSUM_UNNECESSARY;
