@@ -59,7 +59,7 @@ test-progs: deps all $(GUEST_PROGS) $(UNIT_TESTS) $(FUZZERS)
 
 help:
 	@echo "make            build the userspace programs into $(BUILD)/"
-	@echo "make kmod       build kmod/ktls_offload.ko against KDIR ($(KDIR))"
+	@echo "make kmod       build kmod/ktls_offload.ko (and ktls_nicsim.ko) against KDIR ($(KDIR))"
 	@echo "make check      host unit tests + guest tests on every test kernel"
 	@echo "make check-debug-kernel  the module's guest tests on a KASAN/lockdep/kmemleak kernel"
 	@echo "make demo       show kernel TLS at work in the QEMU guest"
@@ -306,5 +306,6 @@ clean:
 	rm -rf $(BUILD)
 	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd kmod/modules.order \
 	      modules.order Module.symvers .*.cmd kmod/Module.symvers
+	rm -f kmod/nicsim/*.o kmod/nicsim/.*.cmd
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
