@@ -62,7 +62,7 @@ delta() {
 	echo $(( now - before ))
 }
 
-plan 39
+plan 42
 
 # the software fallback TX offload encrypts with, and the RX engine, need a
 # synchronous gcm(aes): the generic ctr and ghash (the accelerated AEAD is
@@ -177,6 +177,24 @@ ok "an offloaded connection open over IPv6" test "$rc" = 0 -a "$(ctr nsap rx_ctx
 ok "rmmod ktls_nicsim with it open" rmmod ktls_nicsim
 release_hold; rc=$?
 ok "the connection ends cleanly after rmmod" test "$rc" = 0
+
+# the device going away while records are in flight both ways: the kernel
+# takes the contexts back (tls_device_down) with decrypted and encrypted
+# segments queued; the connection itself is dead afterwards (no route)
+reload_pair() { insmod "$KTLS_NICSIM_MODULE" && make_pair; }
+ok "ktls_nicsim loads again, a new pair" reload_pair
+before=$(ctr nsap rx_segs_decrypted)
+timeout -s KILL "$limit" "$pair" A B 10.77.0.2 12 256 "$big" >/dev/null 2>&1 &
+busy=$!
+for _ in $(seq $(( 600 * scale ))); do
+	[ "$(ctr nsap rx_segs_decrypted)" -gt $(( before + 200 )) ] && break
+	kill -0 "$busy" 2>/dev/null || break
+	sleep 0.1
+done
+ok "a transfer under way on the device ($(( $(ctr nsap rx_segs_decrypted) - before )) segments decrypted)" kill -0 "$busy"
+ok "rmmod ktls_nicsim in the middle of it" rmmod ktls_nicsim
+kill "$busy" 2>/dev/null
+wait "$busy"
 
 ip netns del A 2>/dev/null
 ip netns del B 2>/dev/null
