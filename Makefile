@@ -30,7 +30,7 @@ PROGS	:= $(BUILD)/bin/ktlsctl $(BUILD)/bin/ktls-agent $(BUILD)/bin/ktls-serve
 LIBKTLS_SOVERSION := 1
 LIBS	:= $(BUILD)/lib/libktls.so $(BUILD)/lib/libktls.a $(BUILD)/lib/pkgconfig/ktls.pc \
 	   $(BUILD)/lib/libktls-preload.so
-GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/broker_test \
+GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/nicsim_pair $(BUILD)/tests/broker_test \
 	       $(BUILD)/tests/handoff_server $(BUILD)/tests/handoff_client \
 	       $(BUILD)/tests/flight_client $(BUILD)/tests/aead_speed $(BUILD)/tests/idle_client \
 	       $(BUILD)/tests/inproc_serve $(BUILD)/tests/load_client $(BUILD)/tests/ktls_recv \
@@ -61,7 +61,7 @@ test-progs: deps all $(GUEST_PROGS) $(UNIT_TESTS) $(FUZZERS)
 
 help:
 	@echo "make            build the userspace programs into $(BUILD)/"
-	@echo "make kmod       build kmod/ktls_offload.ko against KDIR ($(KDIR))"
+	@echo "make kmod       build kmod/ktls_offload.ko (and ktls_nicsim.ko) against KDIR ($(KDIR))"
 	@echo "make check      host unit tests + guest tests on every test kernel"
 	@echo "make check-debug-kernel  the module's guest tests on a KASAN/lockdep/kmemleak kernel"
 	@echo "make demo       show kernel TLS at work in the QEMU guest"
@@ -141,6 +141,9 @@ $(BUILD)/bin/ktls-agent: $(addprefix $(BUILD)/agent/,$(agent_OBJS))
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 $(BUILD)/tests/ktls_sendfile: $(BUILD)/tests/ktls_sendfile.o $(BUILD)/agent/common/loopback.o $(BUILD)/agent/common/ktls_keys.o
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/nicsim_pair: $(BUILD)/tests/nicsim_pair.o $(BUILD)/agent/common/ktls_keys.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 $(BUILD)/tests/broker_test: $(BUILD)/tests/broker_test.o $(BUILD)/agent/common/loopback.o $(addprefix $(BUILD)/agent/,common/broker.o common/genl.o common/ktls_keys.o)
@@ -332,5 +335,6 @@ clean:
 	rm -rf $(BUILD)
 	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd kmod/modules.order \
 	      modules.order Module.symvers .*.cmd kmod/Module.symvers
+	rm -f kmod/nicsim/*.o kmod/nicsim/.*.cmd
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -23,4 +23,7 @@ if ! make -s -C "$kdir" M="$(cd "$dst" && pwd)" KTLS_WERROR=y modules >"$dst/bui
 	exit 1
 fi
 grep -v '^Skipping BTF generation' "$dst/build.log" >&2 || true
-echo "  KMOD    $dst/kmod/ktls_offload.ko"
+for ko in ktls_offload ktls_nicsim; do
+	# ktls_nicsim only where the kernel has CONFIG_TLS_DEVICE
+	[ ! -e "$dst/kmod/$ko.ko" ] || echo "  KMOD    $dst/kmod/$ko.ko"
+done

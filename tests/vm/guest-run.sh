@@ -10,6 +10,7 @@ export KTLS_SRC=$src KTLS_BUILD=$src/build KTLS_OUT=$out
 KTLS_KVER=$(uname -r)
 export KTLS_KVER
 export KTLS_MODULE=$KTLS_BUILD/kmod/$KTLS_KVER/kmod/ktls_offload.ko
+export KTLS_NICSIM_MODULE=$KTLS_BUILD/kmod/$KTLS_KVER/kmod/ktls_nicsim.ko
 . "$out/env"
 # a debug kernel (scripts/debug-kernel.sh) brings its own /lib/modules
 [ -n "${KTLS_GUEST_MODULES:-}" ] && mount --bind "$KTLS_GUEST_MODULES" /lib/modules
@@ -60,6 +61,7 @@ for t in $(cat "$out/plan"); do
 	pkill -KILL -f 'hostile_client|soak_client|lighttpd|http\.server' 2>/dev/null
 	sleep 0.5
 	grep -q '^ktls_offload ' /proc/modules && rmmod ktls_offload
+	grep -q '^ktls_nicsim ' /proc/modules && rmmod ktls_nicsim
 done
 
 if [ -w $kmemleak ]; then
