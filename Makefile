@@ -153,7 +153,7 @@ $(BUILD)/tests/kmod_hostile: $(BUILD)/tests/kmod_hostile.o $(BUILD)/tests/kgenl.
 			     $(BUILD)/agent/common/ktls_keys.o
 	$(CC) $(CFLAGS) -o $@ $^ -lpthread
 
-$(BUILD)/tests/kstress: $(BUILD)/tests/kstress.o $(BUILD)/tests/kgenl.o $(BUILD)/tests/ktest.o \
+$(BUILD)/tests/kstress: $(BUILD)/tests/kstress.o $(BUILD)/tests/kgenl.o $(BUILD)/tests/ktest.o $(BUILD)/agent/common/loopback.o \
 			$(BUILD)/agent/common/ktls_keys.o
 	$(CC) $(CFLAGS) -o $@ $^ -lpthread
 
@@ -279,10 +279,10 @@ check-debug-kernel: test-progs
 	@kdir=$$(scripts/debug-kernel.sh) && \
 	scripts/build-kmod.sh "$$kdir/src" "$(BUILD)/kmod" && \
 	KTLS_TEST_TIMEOUT=3600 KTLS_BROKER_CYCLES=1000 KTLS_TIME_SCALE=5 KTLS_BIG_MIB=4 \
-	KSTRESS_SECONDS=$(KSTRESS_DEBUG_SECONDS) \
+	KTLS_NICSIM_MIB=4 KSTRESS_SECONDS=$(KSTRESS_DEBUG_SECONDS) \
 		tests/vm/run-guest -K "$$kdir" -m 3072 \
 		-o "$(BUILD)/results/debug-kernel" module_load broker agent ktls_sendfile listener \
-		kmod_hostile kstress
+		kmod_hostile nicsim nicsim_hostile kstress
 
 demo: deps all kmods
 	@tests/demo.sh

@@ -3,7 +3,8 @@
  * ktls_nicsim devices: a pair like veth, created by
  *   ip link add NAME type ktls_nicsim
  * which also creates the peer NAMEp (iproute2 passes "peer" only to the link
- * types it knows).  Deleting either deletes both; rmmod deletes all.
+ * types it knows).  Deleting either deletes both; rmmod deletes all; so
+ * does dismantling the network namespace either end is in.
  */
 #include <linux/module.h>
 #include <linux/etherdevice.h>
@@ -12,30 +13,40 @@
 #include <linux/tcp.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/workqueue.h>
+#include <net/checksum.h>
 #include <net/rtnetlink.h>
 #include <net/tls.h>
 
 #include "nicsim.h"
 #include "compat.h"
 
+/* how long a packet reorder_permille held back waits for a next one */
+#define NICSIM_HOLD_JIFFIES	msecs_to_jiffies(10)
+
 #define NICSIM_FEATURES (NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_RXCSUM | \
 			 NETIF_F_HIGHDMA | NETIF_F_GSO_SOFTWARE | \
 			 NETIF_F_HW_TLS_TX | NETIF_F_HW_TLS_RX)
 
-/* Flips the last payload byte of a TLS segment: the record that byte
- * belongs to (its tag, mostly) no longer authenticates. */
+/* Flips two bytes at the end of a TLS segment's payload: the record they
+ * belong to no longer authenticates.  The TCP checksum is kept right, as a
+ * peer sending a bad record would keep it. */
 static void nicsim_corrupt(struct nicsim_priv *priv, struct sk_buff *skb)
 {
-	unsigned int off = skb_transport_offset(skb) + tcp_hdrlen(skb);
-	u8 b;
+	unsigned int thoff = skb_transport_offset(skb);
+	unsigned int off = thoff + tcp_hdrlen(skb);
+	__be16 old, new;
 
 	if (skb->len < off + 32 || skb_ensure_writable(skb, skb->len))
 		return;
-	if (skb_copy_bits(skb, skb->len - 1, &b, 1))
+	/* a 16-bit word of the checksum: even from the TCP header */
+	off = thoff + ((skb->len - thoff - 2) & ~1U);
+	if (skb_copy_bits(skb, off, &old, sizeof(old)))
 		return;
-	b ^= 0x5a;
-	if (skb_store_bits(skb, skb->len - 1, &b, 1))
+	new = old ^ htons(0x5a5a);
+	if (skb_store_bits(skb, off, &new, sizeof(new)))
 		return;
+	inet_proto_csum_replace2(&tcp_hdr(skb)->check, skb, old, new, false);
 	WRITE_ONCE(priv->corrupt_next_record, false);
 	nicsim_count(priv, NICSIM_TX_CORRUPTED);
 }
@@ -57,9 +68,6 @@ static void nicsim_deliver(struct net_device *dev, struct net_device *peer,
 		atomic64_inc(&ppriv->drops);
 		return;
 	}
-	/* a NIC checks the TCP checksum before it decrypts */
-	if (skb->ip_summed == CHECKSUM_NONE && (peer->features & NETIF_F_RXCSUM))
-		skb->ip_summed = CHECKSUM_UNNECESSARY;
 	if (peer->features & NETIF_F_HW_TLS_RX)
 		nicsim_rx_offload(peer, skb);
 	if (netif_rx(skb) == NET_RX_SUCCESS) {
@@ -114,9 +122,15 @@ static netdev_tx_t nicsim_xmit(struct sk_buff *skb, struct net_device *dev)
 
 	spin_lock(&priv->lock);
 	if (!priv->held && nicsim_chance(READ_ONCE(priv->reorder_permille))) {
-		/* sent after the next packet (or dropped at ifdown) */
+		/* on the wire now: the sender's socket, route and conntrack
+		 * entry (each pinning its network namespace) let go of it */
+		skb_orphan(skb);
+		skb_dst_drop(skb);
+		nf_reset_ct(skb);
+		/* sent after the next packet, or alone a little later */
 		priv->held = skb;
 		skb = NULL;
+		schedule_delayed_work(&priv->flush, NICSIM_HOLD_JIFFIES);
 		nicsim_count(priv, NICSIM_TX_REORDERED);
 	} else {
 		held = priv->held;
@@ -133,10 +147,38 @@ out:
 	return NETDEV_TX_OK;
 }
 
+/* No packet came after the held one: it goes alone. */
+static void nicsim_flush_held(struct work_struct *work)
+{
+	struct nicsim_priv *priv = container_of(to_delayed_work(work),
+						struct nicsim_priv, flush);
+	struct net_device *peer;
+	struct sk_buff *held;
+
+	/* the context transmit and receive run in */
+	local_bh_disable();
+	rcu_read_lock();
+	spin_lock(&priv->lock);
+	held = priv->held;
+	priv->held = NULL;
+	spin_unlock(&priv->lock);
+	peer = rcu_dereference(priv->peer);
+	if (held && peer && (peer->flags & IFF_UP)) {
+		nicsim_deliver(priv->dev, peer, held);
+	} else if (held) {
+		kfree_skb(held);
+		atomic64_inc(&priv->drops);
+	}
+	rcu_read_unlock();
+	local_bh_enable();
+}
+
+/* Device down or going: the held packet is lost, as on a cable pulled. */
 static void nicsim_drop_held(struct nicsim_priv *priv)
 {
 	struct sk_buff *held;
 
+	cancel_delayed_work_sync(&priv->flush);
 	spin_lock_bh(&priv->lock);
 	held = priv->held;
 	priv->held = NULL;
@@ -170,15 +212,8 @@ static int nicsim_stop(struct net_device *dev)
 	return 0;
 }
 
-static int nicsim_init(struct net_device *dev)
-{
-	nicsim_debugfs_add(dev);
-	return 0;
-}
-
 static void nicsim_uninit(struct net_device *dev)
 {
-	nicsim_debugfs_del(dev);
 	nicsim_drop_held(netdev_priv(dev));
 }
 
@@ -214,7 +249,6 @@ static int nicsim_get_iflink(const struct net_device *dev)
 }
 
 static const struct net_device_ops nicsim_netdev_ops = {
-	.ndo_init		= nicsim_init,
 	.ndo_uninit		= nicsim_uninit,
 	.ndo_open		= nicsim_open,
 	.ndo_stop		= nicsim_stop,
@@ -283,8 +317,12 @@ static void nicsim_setup(struct net_device *dev)
 	dev->min_mtu = ETH_MIN_MTU;
 	dev->max_mtu = ETH_MAX_MTU;
 
+	/* the knobs, /sys/class/net/<dev>/ktls_nicsim/ */
+	dev->sysfs_groups[0] = &nicsim_knobs_group;
+
 	priv->dev = dev;
 	spin_lock_init(&priv->lock);
+	INIT_DELAYED_WORK(&priv->flush, nicsim_flush_held);
 	INIT_LIST_HEAD(&priv->rx_ctxs);
 }
 
@@ -298,6 +336,12 @@ static int nicsim_newlink(struct net *src_net, struct net_device *dev,
 	struct net_device *peer;
 	int err;
 
+	/* a test device, for the machine's administrator only: it opens
+	 * device-offload code to whoever drives it */
+	if (!capable(CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG(extack, "ktls_nicsim devices need CAP_NET_ADMIN in the initial user namespace");
+		return -EPERM;
+	}
 	if (!tb[IFLA_IFNAME]) {
 		NL_SET_ERR_MSG(extack, "ktls_nicsim needs a name (the peer is NAMEp)");
 		return -EINVAL;
@@ -367,29 +411,17 @@ static struct rtnl_link_ops nicsim_link_ops = {
 
 static int __init nicsim_mod_init(void)
 {
-	int err;
-
-	err = nicsim_debugfs_init();
-	if (err)
-		return err;
-	err = rtnl_link_register(&nicsim_link_ops);
-	if (err)
-		goto err_debugfs;
-	return 0;
-
-err_debugfs:
-	nicsim_debugfs_exit();
-	return err;
+	return rtnl_link_register(&nicsim_link_ops);
 }
 
 static void __exit nicsim_mod_exit(void)
 {
 	rtnl_link_unregister(&nicsim_link_ops);
-	nicsim_debugfs_exit();
 }
 
 module_init(nicsim_mod_init);
 module_exit(nicsim_mod_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Simulated NIC with TLS 1.2 AES-GCM offload, for testing kTLS device offload");
-MODULE_ALIAS_RTNL_LINK("ktls_nicsim");
+/* No MODULE_ALIAS_RTNL_LINK: "ip link add ... type ktls_nicsim" by anyone
+ * would load it; the administrator loads it (modprobe/insmod). */

@@ -9,8 +9,12 @@
  * packet on the wire: segments of TX-offloaded sockets are encrypted there.
  * Receiving is the NIC's RX engine: segments of RX-offloaded sockets are
  * decrypted in place (AES-CTR carried across segments, GHASH checked at the
- * end of each record) and marked skb->decrypted.  Knobs and counters live in
- * /sys/kernel/debug/ktls_nicsim/<dev>/.
+ * end of each record) and marked skb->decrypted.  Knobs are in
+ * /sys/class/net/<dev>/ktls_nicsim/ (knobs.c), counters in ethtool -S <dev>.
+ *
+ * Only CAP_NET_ADMIN in the initial user namespace creates devices: they are
+ * for tests, and reach device-offload code paths that no unprivileged user
+ * reaches without hardware.
  */
 #ifndef _KTLS_NICSIM_H
 #define _KTLS_NICSIM_H
@@ -20,8 +24,8 @@
 #include <linux/spinlock.h>
 #include <linux/list.h>
 #include <linux/rcupdate.h>
-
-struct dentry;
+#include <linux/sysfs.h>
+#include <linux/workqueue.h>
 
 enum nicsim_counter {
 	NICSIM_TX_SEGS_ENCRYPTED,	/* segments encrypted on the wire */
@@ -35,6 +39,7 @@ enum nicsim_counter {
 	NICSIM_RX_TAG_FAILURES,		/* records whose tag did not */
 	NICSIM_RX_OUT_OF_SYNC,		/* times the RX engine lost the stream */
 	NICSIM_RX_RESYNCS,		/* tls_dev_resync calls for RX */
+	NICSIM_RX_BAD_CSUM,		/* TCP checksum wrong: left as it came */
 	NICSIM_TLS_DEV_ADD_TX,
 	NICSIM_TLS_DEV_ADD_RX,
 	NICSIM_TLS_DEV_ADD_REFUSED,
@@ -49,7 +54,7 @@ struct nicsim_priv {
 	struct net_device __rcu *peer;
 	struct net_device *dev;
 
-	/* knobs (debugfs) */
+	/* knobs (knobs.c) */
 	bool refuse_add;
 	bool corrupt_next_record;
 	u32 drop_permille;
@@ -57,9 +62,9 @@ struct nicsim_priv {
 
 	spinlock_t lock;		/* protects held and rx_ctxs (writers) */
 	struct sk_buff *held;		/* the packet reorder holds back */
+	struct delayed_work flush;	/* sends it if no next packet comes */
 	struct list_head rx_ctxs;	/* struct nicsim_rx, RCU for readers */
 
-	struct dentry *debugfs;
 	atomic64_t counters[__NICSIM_COUNTER_MAX];
 	atomic64_t tx_packets, tx_bytes, rx_packets, rx_bytes, drops;
 };
@@ -71,14 +76,9 @@ static inline void nicsim_count(struct nicsim_priv *priv, enum nicsim_counter c)
 
 extern const char *const nicsim_counter_names[__NICSIM_COUNTER_MAX];
 extern const struct tlsdev_ops nicsim_tlsdev_ops;
+extern const struct attribute_group nicsim_knobs_group;
 
 /* offload.c: the RX engine, run on a packet arriving at dev */
 void nicsim_rx_offload(struct net_device *dev, struct sk_buff *skb);
-
-/* debugfs.c */
-int nicsim_debugfs_init(void);
-void nicsim_debugfs_exit(void);
-void nicsim_debugfs_add(struct net_device *dev);
-void nicsim_debugfs_del(struct net_device *dev);
 
 #endif /* _KTLS_NICSIM_H */

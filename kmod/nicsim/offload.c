@@ -26,6 +26,8 @@
 #include <crypto/algapi.h>
 #include <crypto/hash.h>
 #include <crypto/skcipher.h>
+#include <net/checksum.h>
+#include <net/ip6_checksum.h>
 #include <net/ipv6.h>
 #include <net/tls.h>
 
@@ -277,7 +279,8 @@ unlock:
 		ok = false;
 	if (ok) {
 		memcpy(skb->data + poff, buf, len);
-		if (skb->ip_summed == CHECKSUM_COMPLETE)
+		/* the checksum was of the ciphertext, and checked */
+		if (skb->ip_summed != CHECKSUM_PARTIAL)
 			skb->ip_summed = CHECKSUM_UNNECESSARY;
 		nicsim_skb_set_decrypted(skb, true);
 		nicsim_count(priv, NICSIM_RX_SEGS_DECRYPTED);
@@ -287,6 +290,30 @@ out:
 	if (!ok)
 		nicsim_count(priv, NICSIM_RX_SEGS_ENCRYPTED);
 	kfree_sensitive(buf);
+}
+
+/*
+ * A NIC checks the TCP checksum before it decrypts: a segment whose checksum
+ * is wrong goes up as it came (the stack drops it).  CHECKSUM_PARTIAL is a
+ * segment of this machine whose checksum nobody computed; the stack trusts
+ * those, and so do we.
+ */
+static bool nicsim_tcp_csum_ok(struct sk_buff *skb, u32 thoff, u32 l3len,
+			       const struct in6_addr *saddr,
+			       const struct in6_addr *daddr)
+{
+	u32 len = l3len - thoff;
+	__wsum csum;
+
+	if (skb->ip_summed == CHECKSUM_PARTIAL ||
+	    skb->ip_summed == CHECKSUM_UNNECESSARY)
+		return true;
+	csum = skb_checksum(skb, thoff, len, 0);
+	if (ipv6_addr_v4mapped(saddr))
+		return !csum_tcpudp_magic(saddr->s6_addr32[3],
+					  daddr->s6_addr32[3], len,
+					  IPPROTO_TCP, csum);
+	return !csum_ipv6_magic(saddr, daddr, len, IPPROTO_TCP, csum);
 }
 
 /* skb->data is at the network header, skb->protocol set */
@@ -337,6 +364,11 @@ void nicsim_rx_offload(struct net_device *dev, struct sk_buff *skb)
 		if (rx->lport == th->dest && rx->rport == th->source &&
 		    ipv6_addr_equal(&rx->laddr, &daddr) &&
 		    ipv6_addr_equal(&rx->raddr, &saddr)) {
+			if (!nicsim_tcp_csum_ok(skb, thoff, l3len, &saddr,
+						&daddr)) {
+				nicsim_count(priv, NICSIM_RX_BAD_CSUM);
+				return;
+			}
 			nicsim_rx_segment(priv, rx, skb, poff, l3len - poff,
 					  ntohl(th->seq));
 			return;
@@ -390,7 +422,8 @@ static int nicsim_rx_add(struct nicsim_priv *priv, struct sock *sk,
 	if (info->version != TLS_1_2_VERSION)
 		return -EOPNOTSUPP;
 
-	rx = kzalloc(sizeof(*rx), GFP_KERNEL);
+	/* charged to the socket owner's memory cgroup: it asked for it */
+	rx = kzalloc(sizeof(*rx), GFP_KERNEL_ACCOUNT);
 	if (!rx)
 		return -ENOMEM;
 	spin_lock_init(&rx->lock);
@@ -400,7 +433,7 @@ static int nicsim_rx_add(struct nicsim_priv *priv, struct sock *sk,
 	if (IS_ERR(rx->ctr) || IS_ERR(rx->ghash))
 		goto err;
 	rx->gdesc = kzalloc(sizeof(*rx->gdesc) +
-			    crypto_shash_descsize(rx->ghash), GFP_KERNEL);
+			    crypto_shash_descsize(rx->ghash), GFP_KERNEL_ACCOUNT);
 	if (!rx->gdesc)
 		goto err;
 	rx->gdesc->tfm = rx->ghash;

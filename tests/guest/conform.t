@@ -15,39 +15,12 @@
 # on both handoff paths.
 . "$KTLS_SRC/tests/lib/tap.sh"
 . "$KTLS_SRC/tests/lib/pki.sh"
-agent=$KTLS_BUILD/bin/ktls-agent
-serve=$KTLS_BUILD/bin/ktls-serve
+. "$KTLS_SRC/tests/lib/serve.sh"
 client=$KTLS_BUILD/tests/conform_client
-dir=/tmp/conform-test
 scale=${KTLS_TIME_SCALE:-1}
-rm -rf "$dir"
-mkdir -p "$dir/www"
-cd "$dir" || exit 1
-make_pki "$dir"
-export KTLS_AGENT_SOCKET=$dir/agent.sock
+serve_setup conform
 printf 'plain text\n' >www/a.txt
-
-cat >agent.conf <<CONF
-[global]
-workers = 2
-socket = $dir/agent.sock
-log_level = info
-
-[profile default]
-cert = $dir/server.pem
-key = $dir/server.key
-handshake_timeout = $((60000 * scale))
-CONF
-
-pids=""
-cleanup() {
-	mkdir -p "$KTLS_OUT/conform-logs"
-	cp ./*.log ./*.conf "$KTLS_OUT/conform-logs/" 2>/dev/null
-	kill $pids 2>/dev/null
-	wait 2>/dev/null
-	grep -q '^ktls_offload ' /proc/modules && rmmod ktls_offload
-}
-trap cleanup EXIT
+agent_conf $((60000 * scale))
 
 insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
 "$agent" -c agent.conf 2>agent.log &

@@ -84,6 +84,7 @@
 
 #include "kgenl.h"
 #include "ktest.h"
+#include "loopback.h"
 
 #ifndef IPV6_ADDRFORM
 #define IPV6_ADDRFORM 1
@@ -535,7 +536,7 @@ static void req_new(struct ctx *c, struct oreq *r)
 
 	memset(r, 0, sizeof(*r));
 	r->a = r->b = -1;
-	ret = kt_pair(rnd(c, 2) ? AF_INET6 : AF_INET, &r->a, &r->b);
+	ret = loopback_tcp_pair_family(rnd(c, 2) ? AF_INET6 : AF_INET, &r->a, &r->b);
 	if (sockop(OP_PAIR, ret))
 		return;
 	ret = NLOP(c, OP_SUBMIT, kg_submit(&c->g, r->a, prof, timeout, 0, rnd(c, 1u << 31), &r->id));
@@ -600,7 +601,7 @@ static void req_wait(struct ctx *c)
 
 	memset(&r, 0, sizeof(r));
 	r.a = r.b = -1;
-	if (sockop(OP_PAIR, kt_pair(AF_INET, &r.a, &r.b)))
+	if (sockop(OP_PAIR, loopback_tcp_pair_family(AF_INET, &r.a, &r.b)))
 		return;
 	ret = NLOP(c, OP_SUBMIT_WAIT, kg_submit(&c->g, r.a, prof, req_timeout(c, 200, 800),
 						 KTLS_OFFLOAD_SUBMIT_FLAGS_WAIT, 0, &r.id));
@@ -1431,7 +1432,7 @@ static void ns_user_child(struct ctx *c, double dur)
 			break;
 		case 7:
 			ret = -EPERM;
-			if (!kt_pair(AF_INET, &a1, &b1)) {
+			if (!loopback_tcp_pair_family(AF_INET, &a1, &b1)) {
 				NLOP(c, OP_USERNS_SUBMIT, kg_submit(&c->g, a1, "k", 1000, 0, 0, &id));
 				close(a1);
 				close(b1);
@@ -1495,7 +1496,7 @@ static void ns_root_child(struct ctx *c, double dur)
 
 		switch (rnd(c, 5)) {
 		case 0:
-			if (nkeep < 30 && !kt_pair(AF_INET, &a1, &b1)) {
+			if (nkeep < 30 && !loopback_tcp_pair_family(AF_INET, &a1, &b1)) {
 				NLOP(c, OP_SUBMIT, kg_submit(&c->g, a1, rnd(c, 2) ? "k" : "h",
 							     req_timeout(c, 200, 2000), 0, 0, &id));
 				keep[nkeep++] = a1;

@@ -77,35 +77,6 @@ int kt_port(int fd)
 	return ntohs(ss.sin6_port);	/* at the same offset in sockaddr_in */
 }
 
-int kt_pair(int family, int *a, int *b)
-{
-	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	struct sockaddr_in s4 = { .sin_family = AF_INET };
-	int l = kt_listener(family, 2), ret = 0;
-
-	*a = *b = -1;
-	if (l < 0)
-		return -errno;
-	s4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s4.sin_port = s6.sin6_port = htons(kt_port(l));
-	*a = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (*a < 0 || (family == AF_INET6 ? connect(*a, (void *)&s6, sizeof(s6)) :
-					    connect(*a, (void *)&s4, sizeof(s4))))
-		goto err;
-	*b = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-	if (*b < 0)
-		goto err;
-	close(l);
-	return 0;
-err:
-	ret = -errno;
-	if (*a >= 0)
-		close(*a);
-	*a = -1;
-	close(l);
-	return ret;
-}
-
 void kt_timeouts(int fd, double rcv, double snd)
 {
 	struct timeval tv;

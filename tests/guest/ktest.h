@@ -22,8 +22,6 @@ const char *kt_errname(int e);
 int kt_listener(int family, int backlog);
 int kt_port(int fd);
 
-/* A connected loopback pair over @family: @a connected, @b accepted. */
-int kt_pair(int family, int *a, int *b);
 
 /* SO_RCVTIMEO and SO_SNDTIMEO of @fd, in seconds (0: unchanged). */
 void kt_timeouts(int fd, double rcv, double snd);

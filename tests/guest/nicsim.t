@@ -8,32 +8,24 @@
 # under open offloaded connections.  The harness checks the kernel log.
 set -u
 . "$KTLS_SRC/tests/lib/tap.sh"
+. "$KTLS_SRC/tests/lib/nicsim.sh"
 
-if [ ! -e "$KTLS_NICSIM_MODULE" ]; then
-	# kmod/Kbuild builds it only for kernels with CONFIG_TLS_DEVICE
-	echo "1..0 # SKIP no ktls_nicsim.ko for $KTLS_KVER (kernel without CONFIG_TLS_DEVICE?)"
-	exit 0
-fi
-
-scale=${KTLS_TIME_SCALE:-1}
 # sizes (MiB): the first transfer, the others (a quarter: under emulation
 # each MiB costs the guest about a second on both ends), and the one that
 # rmmod interrupts (it never runs to its end, so it costs nothing)
 first=${KTLS_NICSIM_MIB:-16}
 small=$(( first / 4 > 0 ? first / 4 : 1 ))
 big=${KTLS_BIG_MIB:-64}
-pair=$KTLS_BUILD/tests/nicsim_pair
-dbg=/sys/kernel/debug/ktls_nicsim
 limit=$(( 180 * scale ))
-
-[ -d /sys/kernel/debug/tracing ] || [ -e /sys/kernel/debug/kmemleak ] ||
-	mount -t debugfs none /sys/kernel/debug 2>/dev/null
 
 # tls_stat NS NAME: a /proc/net/tls_stat counter of namespace NS
 tls_stat() { ip netns exec "$1" awk -v k="$2" '$1 == k { print $2 }' /proc/net/tls_stat; }
-# ctr DEV NAME: a ktls_nicsim counter of DEV
-ctr() { awk -v k="$2" '$1 == k { print $2 }' "$dbg/$1/counters"; }
-knob() { echo "$3" >"$dbg/$1/$2"; }
+# the namespace each end of the pair is in
+ns_of() { case $1 in nsa) echo A ;; nsap) echo B ;; esac; }
+# ctr DEV NAME: a ktls_nicsim counter of DEV (ethtool -S)
+ctr() { nicsim_ctr "$(ns_of "$1")" "$1" "$2"; }
+# knob DEV NAME VALUE: sets DEV's knob NAME, from DEV's namespace
+knob() { ip netns exec "$(ns_of "$1")" sh -c "echo $3 >$(nicsim_knob "$1")/$2"; }
 
 make_pair() {
 	ip link add nsa type ktls_nicsim &&
@@ -105,7 +97,7 @@ knob nsa reorder_permille 0
 
 # a record that does not authenticate
 snap
-knob nsa corrupt_next_record Y
+knob nsa corrupt_next_record 1
 ok "a corrupted record fails the receiver's read with EBADMSG" \
 	run_pair 10.77.0.2 12 128 "$small" --expect-ebadmsg
 ok "counted: tx_corrupted $(ctr nsa tx_corrupted), TlsDecryptError B +$(delta "$b_TlsDecryptError" "$(tls_stat B TlsDecryptError)")" \
@@ -114,16 +106,16 @@ ok "...found by the RX engine's tag check (rx_tag_failures +$(delta "$nsap_rx_ta
 	test "$(ctr nsap rx_tag_failures)" -gt "$nsap_rx_tag_failures"
 
 # a device that refuses: the kernel stays in software
-knob nsa refuse_add Y
-knob nsap refuse_add Y
+knob nsa refuse_add 1
+knob nsap refuse_add 1
 snap
 ok "refused tls_dev_add: $small MiB intact in software" run_pair 10.77.0.2 12 128 "$small"
 ok "refused: TlsTxSw A +$(delta "$a_TlsTxSw" "$(tls_stat A TlsTxSw)"), TlsTxDevice A +$(delta "$a_TlsTxDevice" "$(tls_stat A TlsTxDevice)"), refusals +$(delta "$nsa_tls_dev_add_refused" "$(ctr nsa tls_dev_add_refused)")" \
 	test "$(tls_stat A TlsTxSw)" -gt "$a_TlsTxSw" -a "$(tls_stat A TlsTxDevice)" -eq "$a_TlsTxDevice" -a "$(ctr nsa tls_dev_add_refused)" -gt "$nsa_tls_dev_add_refused"
 ok "refused: RX in software too (TlsRxSw B +$(delta "$b_TlsRxSw" "$(tls_stat B TlsRxSw)"))" \
 	test "$(tls_stat B TlsRxSw)" -gt "$b_TlsRxSw" -a "$(tls_stat B TlsRxDevice)" -eq "$b_TlsRxDevice"
-knob nsa refuse_add N
-knob nsap refuse_add N
+knob nsa refuse_add 0
+knob nsap refuse_add 0
 
 # TLS 1.3: not offloadable on these kernels
 snap
@@ -171,7 +163,8 @@ hold_pair 10.77.0.2; rc=$?
 active=$(ctr nsap rx_ctx_active)
 ok "an offloaded connection open across nsa ($active RX context(s) on nsap)" test "$rc" = 0 -a "$active" -gt 0
 ok "ip link del nsa with it open" ip -n A link del nsa
-ok "both ends of the pair are gone" test ! -e "$dbg/nsap" -a ! -e "$dbg/nsa"
+gone_both() { ! ip -n A link show nsa 2>/dev/null && ! ip -n B link show nsap 2>/dev/null; }
+ok "both ends of the pair are gone" gone_both
 release_hold; rc=$?
 ok "the connection ends cleanly afterwards" test "$rc" = 0
 
