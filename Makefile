@@ -39,7 +39,8 @@ GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/nicsim_pair $(BUILD)/
 # (defined before "all", whose prerequisites are expanded where it stands)
 FUZZERS	   := $(addprefix $(BUILD)/fuzz/,fuzz_http fuzz_config fuzz_netlink fuzz_sockmsg)
 UNIT_TESTS := $(BUILD)/tests/unit_ktls_keys $(BUILD)/tests/unit_http $(BUILD)/tests/unit_sockmsg \
-	      $(BUILD)/tests/unit_tls $(BUILD)/tests/unit_access $(BUILD)/tests/unit_tickets
+	      $(BUILD)/tests/unit_tls $(BUILD)/tests/unit_access $(BUILD)/tests/unit_tickets \
+	      $(BUILD)/tests/unit_nic
 
 # Objects per program, by folder of agent/ (common/: shared by several)
 ktlsctl_OBJS := $(addprefix ktlsctl/,main.o version.o attach.o status.o sockets.o) \
@@ -51,7 +52,7 @@ LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
 LIBKTLS_API = $(shell sed -n 's/^[[:space:]]*\(ktls_[a-z0-9_]*\);.*/\1/p' dist/libktls.map)
 agent_OBJS := $(addprefix daemon/,main.o worker.o job.o requester.o tls.o tls_profile.o session_keys.o config.o log.o \
 	      usock.o access.o privs.o tickets.o) \
-	      $(addprefix common/,addr.o broker.o genl.o ktls_keys.o loopback.o msg.o parse.o sockmsg.o)
+	      $(addprefix common/,addr.o broker.o genl.o ktls_keys.o loopback.o msg.o nic.o parse.o sockmsg.o)
 serve_OBJS := $(addprefix serve/,main.o conn.o response.o access_log.o http.o) common/msg.o common/parse.o
 
 .PHONY: deb check-packages soak asan asan-build check-debug-kernel all deps deps-build kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install test-progs
@@ -196,6 +197,9 @@ $(BUILD)/tests/unit_http: $(BUILD)/tests/unit_http.o $(BUILD)/agent/serve/http.o
 
 $(BUILD)/tests/unit_sockmsg: $(BUILD)/tests/unit_sockmsg.o $(LIB_OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/unit_nic: $(BUILD)/tests/unit_nic.o $(BUILD)/agent/common/nic.o $(BUILD)/agent/common/loopback.o
+	$(CC) $(CFLAGS) -o $@ $^
 
 $(BUILD)/tests/unit_ktls_keys: $(BUILD)/tests/unit_ktls_keys.o $(BUILD)/agent/common/ktls_keys.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)

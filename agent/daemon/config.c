@@ -85,6 +85,11 @@ static const char *const module_uses[] = {
 	[MODULE_AUTO] = "auto", [MODULE_YES] = "yes", [MODULE_NO] = "no",
 };
 
+static const char *const nic_offload_modes[] = {
+	[NIC_OFFLOAD_OFF] = "off", [NIC_OFFLOAD_REPORT] = "report",
+	[NIC_OFFLOAD_TLS12] = "tls12",
+};
+
 static const char *const client_cert_modes[] = {
 	[CLIENT_CERT_NONE] = "none", [CLIENT_CERT_OPTIONAL] = "optional",
 	[CLIENT_CERT_REQUIRED] = "required",
@@ -98,7 +103,7 @@ static const char *const client_cert_modes[] = {
 static const char *const single_keys[] = {
 	"workers", "user", "socket", "socket_group", "log", "log_level", "module",
 	"ca", "crl", "client_cert", "priority", "alpn", "tickets", "ticket_key_file",
-	"ticket_rotation", "handshake_timeout", "roles", NULL,
+	"ticket_rotation", "handshake_timeout", "roles", "nic_offload", NULL,
 };
 
 /* 0 if @name may be given now, else the failure reported. */
@@ -326,6 +331,12 @@ static int profile_key(struct parse_ctx *c, const char *name, const char *v)
 	} else if (!strcmp(name, "handshake_timeout")) {
 		if (ktls_parse_uint(v, 1, 300000, &p->handshake_timeout_ms))
 			return fail(c, "handshake_timeout must be 1 to 300000 ms, not '%s'", v);
+	} else if (!strcmp(name, "nic_offload")) {
+		int i = CHOICE(v, nic_offload_modes);
+
+		if (i < 0)
+			return fail(c, "nic_offload must be off, report or tls12, not '%s'", v);
+		p->nic_offload = (enum nic_offload)i;
 	} else if (!strcmp(name, "allow_users")) {
 		return parse_ids(c, name, v, false, (unsigned int **)&p->acl.uids, &p->acl.n_uids);
 	} else if (!strcmp(name, "allow_groups")) {

@@ -20,6 +20,13 @@ enum client_cert_mode {
 	CLIENT_CERT_REQUIRED,
 };
 
+/* nic_offload: what a connection routed through a TLS-offload NIC gets */
+enum nic_offload {
+	NIC_OFFLOAD_OFF,	/* nothing is looked up */
+	NIC_OFFLOAD_REPORT,	/* logged: on the device or why not */
+	NIC_OFFLOAD_TLS12,	/* ... and TLS 1.2 AES-GCM negotiated there */
+};
+
 enum module_use {
 	MODULE_AUTO,	/* the module when it is loaded, else only the socket */
 	MODULE_YES,	/* refuse to start without the module */
@@ -71,6 +78,7 @@ struct agent_profile {
 	unsigned int ticket_rotation_s;	/* ticket lifetime; generated keys' rotation */
 	char *ticket_key_file;		/* shared masters, or NULL: generated */
 	unsigned int handshake_timeout_ms;
+	enum nic_offload nic_offload;
 	struct agent_acl acl;
 };
 

@@ -24,6 +24,7 @@
 #include "access.h"
 #include "addr.h"
 #include "broker.h"
+#include "ktls_keys.h"
 #include "log.h"
 #include "sockmsg.h"
 #include "usock.h"
@@ -47,6 +48,56 @@ const char *worker_ratelimit_note(unsigned long missed, char *out, size_t len)
 		return "";
 	snprintf(out, len, " (and %lu more like it not logged)", missed);
 	return out;
+}
+
+/*
+ * nic_offload: at the start, the device the connection's route leaves through
+ * (looked up as the kernel will when kTLS is installed) and, for tls12, the
+ * narrowed priority where that device offers TLS offload.
+ */
+static void nic_start(struct job *j, const struct tls_profile *p)
+{
+	if (p->conf->nic_offload == NIC_OFFLOAD_OFF)
+		return;
+	j->nic_err = nic_route_of(j->fd, &j->nic);
+	if (!j->nic_err && (j->nic.tls_tx || j->nic.tls_rx) &&
+	    p->conf->nic_offload == NIC_OFFLOAD_TLS12)
+		j->narrowed = tls_handshake_narrow_for_offload(j->h);
+}
+
+/* ... and at the end, where kernel TLS went, and why. */
+static void nic_report(struct job *j, const struct tls_result *res)
+{
+	const struct tls_profile *p = tls_handshake_profile(j->h);
+	const char *cipher = ktls_cipher_by_type(res->cipher) ?
+			     ktls_cipher_by_type(res->cipher)->name : "?";
+	bool gcm = res->cipher == TLS_CIPHER_AES_GCM_128 ||
+		   res->cipher == TLS_CIPHER_AES_GCM_256;
+	const char *dirs = j->nic.tls_tx && j->nic.tls_rx ? "TX and RX" :
+			   j->nic.tls_tx ? "TX" : "RX";
+
+	if (!p || p->conf->nic_offload == NIC_OFFLOAD_OFF)
+		return;
+	if (j->nic_err) {
+		agent_log(LOG_INFO, "request %u from %s: nic_offload: no route found (%s); "
+			  "kernel TLS decides by itself", j->id, j->peer, strerror(-j->nic_err));
+	} else if (!j->nic.tls_tx && !j->nic.tls_rx) {
+		agent_log(LOG_DEBUG, "request %u from %s: via %s, which offers no TLS offload: "
+			  "software kTLS", j->id, j->peer, j->nic.ifname);
+	} else if (res->tls_version == 0x0303 && gcm) {
+		agent_log(LOG_INFO, "request %u from %s: TLS 1.2 %s via %s, which offers TLS "
+			  "offload (%s): kernel TLS goes to the device unless it refuses%s",
+			  j->id, j->peer, cipher, j->nic.ifname, dirs,
+			  j->narrowed ? " (nic_offload = tls12 negotiated it)" : "");
+	} else {
+		agent_log(LOG_INFO, "request %u from %s: TLS 1.%d %s via %s, which offers TLS "
+			  "offload: stays in software kTLS (this kernel offloads TLS 1.2 with "
+			  "AES-GCM only%s)", j->id, j->peer, res->tls_version == 0x0304 ? 3 : 2,
+			  cipher, j->nic.ifname,
+			  p->conf->nic_offload == NIC_OFFLOAD_TLS12 ?
+			  "; the profile allows no TLS 1.2 AES-GCM" :
+			  "; nic_offload = tls12 would negotiate it");
+	}
 }
 
 void worker_job_finish(struct worker *w, struct job *j, struct tls_result *res)
@@ -73,6 +124,8 @@ void worker_job_finish(struct worker *w, struct job *j, struct tls_result *res)
 			  j->id, j->peer, res->tls_version == 0x0304 ? 3 : 2, res->cipher,
 			  res->resumed ? ", resumed" : "", res->alpn[0] ? ", ALPN " : "",
 			  agent_escape(res->alpn, alpn, sizeof(alpn)));
+		if (j->h)
+			nic_report(j, res);
 	} else if (!j->refused && agent_ratelimit(&w->failures, &missed)) {
 		agent_log(LOG_NOTICE, "request %u: handshake with %s failed: %s (%s)%s",
 			  j->id, j->peer, res->reason[0] ? res->reason : strerror(res->err),
@@ -225,6 +278,8 @@ void worker_job_start(struct worker *w, struct conn *c, const struct ktls_accept
 	j->h = tls_handshake_new(p, a->fd,
 				 role == AGENT_ROLE_CLIENT ? TLS_ROLE_CLIENT : TLS_ROLE_SERVER,
 				 a->peername, a->alpn, &res);
+	if (j->h)
+		nic_start(j, p);
 	ev.data.ptr = j;
 	if (!j->h || epoll_ctl(w->epfd, EPOLL_CTL_ADD, a->fd, &ev) < 0) {
 		if (!res.err) {

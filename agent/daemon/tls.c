@@ -517,3 +517,12 @@ void tls_handshake_free(struct tls_handshake *h)
 	free(h);
 }
 
+bool tls_handshake_narrow_for_offload(struct tls_handshake *h)
+{
+	return h->p->prio_offload && gnutls_priority_set(h->s, h->p->prio_offload) == 0;
+}
+
+const struct tls_profile *tls_handshake_profile(const struct tls_handshake *h)
+{
+	return h->p;
+}

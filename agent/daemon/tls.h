@@ -18,6 +18,7 @@ struct tls_profile {
 	const struct agent_profile *conf;
 	gnutls_certificate_credentials_t creds;
 	gnutls_priority_t prio;
+	gnutls_priority_t prio_offload;	/* nic_offload = tls12: TLS 1.2 AES-GCM */
 	struct tickets *tickets;	/* its ticket masters, or NULL */
 	uint8_t ticket_ctx[TICKET_CONTEXT_SIZE];	/* binds their keys to the profile */
 	gnutls_datum_t *alpn;		/* the profile's ALPN list ... */
@@ -92,5 +93,12 @@ struct tls_handshake *tls_handshake_new(const struct tls_profile *p, int fd,
 int tls_handshake_step(struct tls_handshake *h, bool *want_write,
 		       struct tls_result *res);
 void tls_handshake_free(struct tls_handshake *h);
+
+/* The profile @h runs with. */
+const struct tls_profile *tls_handshake_profile(const struct tls_handshake *h);
+
+/* Before the first step: negotiate with the profile's offload priority (TLS
+ * 1.2 AES-GCM, nic_offload = tls12).  False if the profile has none. */
+bool tls_handshake_narrow_for_offload(struct tls_handshake *h);
 
 #endif

@@ -15,6 +15,7 @@
 #include "broker.h"
 #include "genl.h"
 #include "log.h"
+#include "nic.h"
 #include "sockmsg.h"
 #include "worker.h"
 
@@ -47,6 +48,10 @@ struct job {
 	struct agent_generation *gen;
 	double deadline;
 	char peer[64];
+	/* nic_offload: the route's device, looked up at the start */
+	struct nic_route nic;
+	int nic_err;		/* its lookup failed: -errno */
+	bool narrowed;		/* TLS 1.2 AES-GCM asked for the device */
 };
 
 struct worker {

@@ -108,4 +108,17 @@ like "a single-value key given twice: refused" \
 	"$(check x "ca = $dir/ca.pem" 'client_cert = required' 'client_cert = none')" \
 	"^rc=1 .*'client_cert' given twice in \[profile p\]"
 like "list keys add up" "$(check y 'allow_users = daemon' 'allow_users = bin')" "^rc=0 "
+
+# nic_offload: tls12 needs a priority with TLS 1.2 and AES-GCM left in it
+like "nic_offload = tls12: accepted" "$(check n1 'nic_offload = tls12')" "^rc=0 "
+like "nic_offload = report with a TLS 1.3-only priority: accepted" \
+	"$(check n2 'nic_offload = report' 'priority = NORMAL:-VERS-ALL:+VERS-TLS1.3')" "^rc=0 "
+like "nic_offload = tls12 with a TLS 1.3-only priority: refused, saying why" \
+	"$(check n3 'nic_offload = tls12' 'priority = NORMAL:-VERS-ALL:+VERS-TLS1.3')" \
+	"^rc=1 .*profile p: nic_offload = tls12, but its priority allows no TLS 1.2 with AES-GCM"
+like "nic_offload = tls12 with ChaCha20 only: refused" \
+	"$(check n4 'nic_offload = tls12' 'priority = NORMAL:-CIPHER-ALL:+CHACHA20-POLY1305')" \
+	"^rc=1 .*allows no TLS 1.2 with AES-GCM"
+like "nic_offload = sometimes: refused, naming the choices" \
+	"$(check n5 'nic_offload = sometimes')" "^rc=1 .*nic_offload must be off, report or tls12, not 'sometimes'"
 plan $_tap_n

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <linux/ethtool.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+
+#include "nic.h"
+
+/* IPv4-mapped IPv6 addresses (a dual-stack socket's IPv4 peers) as IPv4 */
+static void unmap(struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in s4 = { .sin_family = AF_INET };
+
+	if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		return;
+	memcpy(&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+	s4.sin_port = s6->sin6_port;
+	memcpy(ss, &s4, sizeof(s4));
+}
+
+static const void *addr_of(const struct sockaddr_storage *ss, size_t *len)
+{
+	if (ss->ss_family == AF_INET) {
+		*len = 4;
+		return &((const struct sockaddr_in *)ss)->sin_addr;
+	}
+	*len = 16;
+	return &((const struct sockaddr_in6 *)ss)->sin6_addr;
+}
+
+static void add_attr(struct nlmsghdr *n, unsigned short type, const void *data, size_t len)
+{
+	struct rtattr *rta = (struct rtattr *)((char *)n + NLMSG_ALIGN(n->nlmsg_len));
+
+	rta->rta_type = type;
+	rta->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(rta), data, len);
+	n->nlmsg_len = NLMSG_ALIGN(n->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+}
+
+/* RTM_GETROUTE to @peer from @local: the output device's index. */
+static int route_oif(const struct sockaddr_storage *local,
+		     const struct sockaddr_storage *peer)
+{
+	struct {
+		struct nlmsghdr n;
+		struct rtmsg r;
+		char attrs[64];
+	} req = { 0 };
+	union {
+		struct nlmsghdr n;
+		char buf[4096];
+	} resp;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	size_t alen;
+	const void *a;
+	ssize_t got;
+	int nl, ret = -ENETUNREACH;
+
+	req.n.nlmsg_len = NLMSG_LENGTH(sizeof(req.r));
+	req.n.nlmsg_type = RTM_GETROUTE;
+	req.n.nlmsg_flags = NLM_F_REQUEST;
+	req.n.nlmsg_seq = 1;
+	req.r.rtm_family = (unsigned char)peer->ss_family;
+	a = addr_of(peer, &alen);
+	req.r.rtm_dst_len = (unsigned char)(alen * 8);
+	add_attr(&req.n, RTA_DST, a, alen);
+	a = addr_of(local, &alen);
+	req.r.rtm_src_len = (unsigned char)(alen * 8);
+	add_attr(&req.n, RTA_SRC, a, alen);
+
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl < 0)
+		return -errno;
+	if (sendto(nl, &req, req.n.nlmsg_len, 0, (struct sockaddr *)&kernel,
+		   sizeof(kernel)) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	got = recv(nl, &resp, sizeof(resp), 0);
+	if (got < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (struct nlmsghdr *n = &resp.n; NLMSG_OK(n, (unsigned int)got);
+	     n = NLMSG_NEXT(n, got)) {
+		struct rtattr *rta;
+		int rlen;
+
+		if (n->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(n);
+
+			ret = e->error ? e->error : -ENETUNREACH;
+			break;
+		}
+		if (n->nlmsg_type != RTM_NEWROUTE)
+			continue;
+		rlen = (int)RTM_PAYLOAD(n);
+		for (rta = RTM_RTA(NLMSG_DATA(n)); RTA_OK(rta, rlen); rta = RTA_NEXT(rta, rlen))
+			if (rta->rta_type == RTA_OIF && RTA_PAYLOAD(rta) >= sizeof(int))
+				memcpy(&ret, RTA_DATA(rta), sizeof(int));
+		break;
+	}
+out:
+	close(nl);
+	return ret;
+}
+
+static int ethtool(int sock, const char *ifname, void *data)
+{
+	struct ifreq ifr = { 0 };
+
+	strncpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name) - 1);
+	ifr.ifr_data = data;
+	return ioctl(sock, SIOCETHTOOL, &ifr) ? -errno : 0;
+}
+
+int nic_tls_features(const char *ifname, bool *tx, bool *rx)
+{
+	struct ethtool_sset_info *si = NULL;
+	struct ethtool_gstrings *gs = NULL;
+	struct ethtool_gfeatures *gf = NULL;
+	int sock, ret, itx = -1, irx = -1;
+	uint32_t n, blocks;
+
+	*tx = *rx = false;
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -errno;
+	si = calloc(1, sizeof(*si) + sizeof(uint32_t));
+	ret = -ENOMEM;
+	if (!si)
+		goto out;
+	si->cmd = ETHTOOL_GSSET_INFO;
+	si->sset_mask = 1ULL << ETH_SS_FEATURES;
+	ret = ethtool(sock, ifname, si);
+	if (ret)
+		goto out;
+	n = si->sset_mask ? si->data[0] : 0;
+	ret = -EOPNOTSUPP;
+	if (!n || n > 4096)
+		goto out;
+	ret = -ENOMEM;
+	gs = calloc(1, sizeof(*gs) + (size_t)n * ETH_GSTRING_LEN);
+	blocks = (n + 31) / 32;
+	gf = calloc(1, sizeof(*gf) + blocks * sizeof(gf->features[0]));
+	if (!gs || !gf)
+		goto out;
+	gs->cmd = ETHTOOL_GSTRINGS;
+	gs->string_set = ETH_SS_FEATURES;
+	gs->len = n;
+	gf->cmd = ETHTOOL_GFEATURES;
+	gf->size = blocks;
+	ret = ethtool(sock, ifname, gs);
+	if (!ret)
+		ret = ethtool(sock, ifname, gf);
+	if (ret)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		const char *s = (const char *)gs->data + (size_t)i * ETH_GSTRING_LEN;
+
+		if (!strncmp(s, "tls-hw-tx-offload", ETH_GSTRING_LEN))
+			itx = (int)i;
+		else if (!strncmp(s, "tls-hw-rx-offload", ETH_GSTRING_LEN))
+			irx = (int)i;
+	}
+	ret = itx < 0 && irx < 0 ? -EOPNOTSUPP : 0;
+	if (itx >= 0)
+		*tx = gf->features[itx / 32].active & (1u << (itx % 32));
+	if (irx >= 0)
+		*rx = gf->features[irx / 32].active & (1u << (irx % 32));
+out:
+	free(si);
+	free(gs);
+	free(gf);
+	close(sock);
+	return ret;
+}
+
+int nic_route_of(int fd, struct nic_route *out)
+{
+	struct sockaddr_storage local, peer;
+	socklen_t ll = sizeof(local), pl = sizeof(peer);
+	int idx;
+
+	memset(out, 0, sizeof(*out));
+	if (getsockname(fd, (struct sockaddr *)&local, &ll) ||
+	    getpeername(fd, (struct sockaddr *)&peer, &pl))
+		return -errno;
+	unmap(&local);
+	unmap(&peer);
+	if (peer.ss_family != AF_INET && peer.ss_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (local.ss_family != peer.ss_family)
+		return -EAFNOSUPPORT;
+	idx = route_oif(&local, &peer);
+	if (idx <= 0)
+		return idx < 0 ? idx : -ENETUNREACH;
+	out->ifindex = idx;
+	if (!if_indextoname((unsigned int)idx, out->ifname))
+		return -errno;
+	/* a device without the features at all is an answer too: no offload */
+	idx = nic_tls_features(out->ifname, &out->tls_tx, &out->tls_rx);
+	return idx == -EOPNOTSUPP ? 0 : idx;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Which network device a connected TCP socket's packets leave through, and
+ * whether that device offers kernel TLS offload (the ethtool features
+ * tls-hw-tx-offload and tls-hw-rx-offload), asked the way the kernel
+ * decides it: the route to the peer from the socket's local address.  The
+ * answer is for the caller's network namespace.
+ */
+#ifndef KTLS_NIC_H
+#define KTLS_NIC_H
+
+#include <stdbool.h>
+#include <net/if.h>
+
+struct nic_route {
+	char ifname[IF_NAMESIZE];	/* the device the route leaves through */
+	int ifindex;
+	bool tls_tx;			/* tls-hw-tx-offload on */
+	bool tls_rx;			/* tls-hw-rx-offload on */
+};
+
+/* Fills @out for connected TCP socket @fd.  0, or -errno (-ENETUNREACH: no
+ * route; -ENOTCONN: @fd has no peer). */
+int nic_route_of(int fd, struct nic_route *out);
+
+/* The TLS offload features of device @ifname, in @tx and @rx.  0 or -errno
+ * (-EOPNOTSUPP: the device reports no such features at all). */
+int nic_tls_features(const char *ifname, bool *tx, bool *rx);
+
+#endif
