@@ -44,7 +44,7 @@ UNIT_TESTS := $(BUILD)/tests/unit_ktls_keys $(BUILD)/tests/unit_http $(BUILD)/te
 
 # Objects per program, by folder of agent/ (common/: shared by several)
 ktlsctl_OBJS := $(addprefix ktlsctl/,main.o version.o attach.o status.o sockets.o) \
-		ktlsctl/sockdiag.o $(addprefix common/,addr.o broker.o genl.o ktls_keys.o parse.o)
+		ktlsctl/sockdiag.o $(addprefix common/,addr.o broker.o genl.o ktls_keys.o nic.o parse.o)
 # libktls: position-independent, only the <ktls-offload/ktls.h> API exported
 libktls_OBJS := libktls/handoff.o libktls/record.o common/sockmsg.o common/broker.o common/genl.o common/ktls_keys.o
 LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))

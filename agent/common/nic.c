@@ -27,13 +27,10 @@ static void unmap(struct sockaddr_storage *ss)
 	memcpy(ss, &s4, sizeof(s4));
 }
 
-static const void *addr_of(const struct sockaddr_storage *ss, size_t *len)
+static const void *addr_of(const struct sockaddr_storage *ss)
 {
-	if (ss->ss_family == AF_INET) {
-		*len = 4;
+	if (ss->ss_family == AF_INET)
 		return &((const struct sockaddr_in *)ss)->sin_addr;
-	}
-	*len = 16;
 	return &((const struct sockaddr_in6 *)ss)->sin6_addr;
 }
 
@@ -48,8 +45,7 @@ static void add_attr(struct nlmsghdr *n, unsigned short type, const void *data, 
 }
 
 /* RTM_GETROUTE to @peer from @local: the output device's index. */
-static int route_oif(const struct sockaddr_storage *local,
-		     const struct sockaddr_storage *peer)
+static int route_oif(int family, const void *local, const void *peer)
 {
 	struct {
 		struct nlmsghdr n;
@@ -61,8 +57,7 @@ static int route_oif(const struct sockaddr_storage *local,
 		char buf[4096];
 	} resp;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	size_t alen;
-	const void *a;
+	size_t alen = family == AF_INET ? 4 : 16;
 	ssize_t got;
 	int nl, ret = -ENETUNREACH;
 
@@ -70,13 +65,11 @@ static int route_oif(const struct sockaddr_storage *local,
 	req.n.nlmsg_type = RTM_GETROUTE;
 	req.n.nlmsg_flags = NLM_F_REQUEST;
 	req.n.nlmsg_seq = 1;
-	req.r.rtm_family = (unsigned char)peer->ss_family;
-	a = addr_of(peer, &alen);
+	req.r.rtm_family = (unsigned char)family;
 	req.r.rtm_dst_len = (unsigned char)(alen * 8);
-	add_attr(&req.n, RTA_DST, a, alen);
-	a = addr_of(local, &alen);
+	add_attr(&req.n, RTA_DST, peer, alen);
 	req.r.rtm_src_len = (unsigned char)(alen * 8);
-	add_attr(&req.n, RTA_SRC, a, alen);
+	add_attr(&req.n, RTA_SRC, local, alen);
 
 	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (nl < 0)
@@ -186,11 +179,29 @@ out:
 	return ret;
 }
 
+int nic_route_addrs(int family, const void *local, const void *peer,
+		    struct nic_route *out)
+{
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	ret = route_oif(family, local, peer);
+	if (ret <= 0)
+		return ret < 0 ? ret : -ENETUNREACH;
+	out->ifindex = ret;
+	if (!if_indextoname((unsigned int)ret, out->ifname))
+		return -errno;
+	/* a device without the features at all is an answer too: no offload */
+	ret = nic_tls_features(out->ifname, &out->tls_tx, &out->tls_rx);
+	return ret == -EOPNOTSUPP ? 0 : ret;
+}
+
 int nic_route_of(int fd, struct nic_route *out)
 {
 	struct sockaddr_storage local, peer;
 	socklen_t ll = sizeof(local), pl = sizeof(peer);
-	int idx;
 
 	memset(out, 0, sizeof(*out));
 	if (getsockname(fd, (struct sockaddr *)&local, &ll) ||
@@ -198,17 +209,7 @@ int nic_route_of(int fd, struct nic_route *out)
 		return -errno;
 	unmap(&local);
 	unmap(&peer);
-	if (peer.ss_family != AF_INET && peer.ss_family != AF_INET6)
-		return -EAFNOSUPPORT;
 	if (local.ss_family != peer.ss_family)
 		return -EAFNOSUPPORT;
-	idx = route_oif(&local, &peer);
-	if (idx <= 0)
-		return idx < 0 ? idx : -ENETUNREACH;
-	out->ifindex = idx;
-	if (!if_indextoname((unsigned int)idx, out->ifname))
-		return -errno;
-	/* a device without the features at all is an answer too: no offload */
-	idx = nic_tls_features(out->ifname, &out->tls_tx, &out->tls_rx);
-	return idx == -EOPNOTSUPP ? 0 : idx;
+	return nic_route_addrs(peer.ss_family, addr_of(&local), addr_of(&peer), out);
 }

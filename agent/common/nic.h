@@ -23,6 +23,11 @@ struct nic_route {
  * route; -ENOTCONN: @fd has no peer). */
 int nic_route_of(int fd, struct nic_route *out);
 
+/* The same for a connection between @local and @peer, addresses of @family
+ * (4 bytes for AF_INET, 16 for AF_INET6; IPv4-mapped IPv6 as AF_INET). */
+int nic_route_addrs(int family, const void *local, const void *peer,
+		    struct nic_route *out);
+
 /* The TLS offload features of device @ifname, in @tx and @rx.  0 or -errno
  * (-EOPNOTSUPP: the device reports no such features at all). */
 int nic_tls_features(const char *ifname, bool *tx, bool *rx);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
-/* ktlsctl sockets: TCP sockets with kernel TLS, and where each direction runs. */
+/* ktlsctl sockets: TCP sockets with kernel TLS, where each direction runs
+ * (software or the device), and on which device. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +9,11 @@
 
 #include <linux/tls.h>
 
+#include <sys/socket.h>
+
 #include "ktls_keys.h"
 #include "ktlsctl.h"
+#include "nic.h"
 #include "sockdiag.h"
 
 static const char *version_name(uint16_t v)
@@ -22,6 +26,29 @@ static const char *cipher_name(uint16_t c)
 	const struct ktls_cipher *kc = ktls_cipher_by_type(c);
 
 	return kc ? kc->name : "?";
+}
+
+/* The device a socket on the device runs on: the route it leaves through
+ * ("-" in software; "?" where no route is found). */
+static const char *device_name(const struct sockdiag_entry *e, char *buf, size_t len)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const uint8_t *src = e->src, *dst = e->dst;
+	int family = e->family;
+	struct nic_route r;
+
+	if (e->txconf != TLS_CONF_HW && e->txconf != TLS_CONF_HW_RECORD &&
+	    e->rxconf != TLS_CONF_HW && e->rxconf != TLS_CONF_HW_RECORD)
+		return "-";
+	if (family == AF_INET6 && !memcmp(src, mapped, 12) && !memcmp(dst, mapped, 12)) {
+		family = AF_INET;
+		src += 12;
+		dst += 12;
+	}
+	if (nic_route_addrs(family, src, dst, &r))
+		return "?";
+	snprintf(buf, len, "%s", r.ifname);
+	return buf;
 }
 
 int ktlsctl_sockets(int argc, char **argv)
@@ -40,20 +67,23 @@ int ktlsctl_sockets(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < n; i++) {
-		char local[64], peer[64];
+		char local[64], peer[64], dev[IF_NAMESIZE], tx[24];
 
 		if (e[i].ulp[0])
 			ulps++;
 		if (strcmp(e[i].ulp, "tls"))
 			continue;
 		if (!shown++)
-			printf("%-28s %-28s %-4s %-18s %-9s %-9s\n", "LOCAL", "PEER", "TLS",
-			       "CIPHER", "TX", "RX");
+			printf("%-28s %-28s %-4s %-18s %-9s %-9s %s\n", "LOCAL", "PEER", "TLS",
+			       "CIPHER", "TX", "RX", "DEVICE");
 		sockdiag_format(&e[i], 0, local, sizeof(local));
 		sockdiag_format(&e[i], 1, peer, sizeof(peer));
-		printf("%-28s %-28s %-4s %-18s %-9s %-9s\n", local, peer,
-		       version_name(e[i].tls_version), cipher_name(e[i].tls_cipher),
-		       sockdiag_conf_name(e[i].txconf), sockdiag_conf_name(e[i].rxconf));
+		/* ",zc": TLS_TX_ZEROCOPY_RO set (it acts only on the device) */
+		snprintf(tx, sizeof(tx), "%s%s", sockdiag_conf_name(e[i].txconf),
+			 e[i].zc_ro_tx ? ",zc" : "");
+		printf("%-28s %-28s %-4s %-18s %-9s %-9s %s\n", local, peer,
+		       version_name(e[i].tls_version), cipher_name(e[i].tls_cipher), tx,
+		       sockdiag_conf_name(e[i].rxconf), device_name(&e[i], dev, sizeof(dev)));
 	}
 	free(e);
 	if (!shown)

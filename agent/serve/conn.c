@@ -20,6 +20,8 @@
 
 #include <ktls-offload/ktls.h>
 
+#include <linux/tls.h>
+
 #include "serve.h"
 #include "../libktls/record.h"
 
@@ -327,6 +329,25 @@ static void do_accept(struct worker *w)
 	}
 }
 
+/*
+ * --zerocopy-sendfile: TLS_TX_ZEROCOPY_RO.  Where TX runs on the device the
+ * NIC then encrypts straight from the page cache, with no copy; a file
+ * changed while it is sent can make a retransmitted record differ from the
+ * first transmission, which the peer rejects.  Software kTLS encrypts into
+ * pages of its own and ignores the option.
+ */
+static void zerocopy_on(struct conn *c)
+{
+	static atomic_bool told;
+	int one = 1;
+
+	if (!setsockopt(c->fd, SOL_TLS, TLS_TX_ZEROCOPY_RO, &one, sizeof(one)))
+		return;
+	if (!atomic_exchange(&told, true))
+		serve_log("--zerocopy-sendfile: TLS_TX_ZEROCOPY_RO refused: %s (this kernel "
+			  "sends with a copy)", strerror(errno));
+}
+
 static void collect_handshakes(struct worker *w)
 {
 	struct ktls_result r = KTLS_RESULT_INIT;
@@ -343,6 +364,8 @@ static void collect_handshakes(struct worker *w)
 		}
 		c->tls_version = r.tls_version;
 		c->cipher = r.cipher;
+		if (serve_cfg.zerocopy_sendfile)
+			zerocopy_on(c);
 		conn_ready(w, c);
 	}
 	if (ret != -EAGAIN) {

@@ -113,6 +113,9 @@ static void usage(FILE *f)
 "                            to finish (default 10)\n"
 "      --max-connections N   per worker; beyond it new connections wait in the\n"
 "                            kernel's backlog (default 20000)\n"
+"      --zerocopy-sendfile   where a NIC encrypts (TLS offload), let it read\n"
+"                            file pages directly (TLS_TX_ZEROCOPY_RO); only for\n"
+"                            files that do not change while they are sent\n"
 "  -v, --verbose             log failed handshakes\n"
 "  -h, --help                this text\n"
 "  -V, --version             print the version\n"
@@ -133,7 +136,7 @@ static unsigned int number(const char *opt, const char *v, unsigned int min, uns
 int main(int argc, char **argv)
 {
 	enum { OPT_PLAIN = 256, OPT_PROFILE, OPT_PATH, OPT_SOCKET, OPT_LOG, OPT_SYMLINKS, OPT_IDLE,
-	       OPT_HANDSHAKE, OPT_GRACE, OPT_MAXCONN };
+	       OPT_HANDSHAKE, OPT_GRACE, OPT_MAXCONN, OPT_ZEROCOPY };
 	static const struct option opts[] = {
 		{ "address", required_argument, NULL, 'a' },
 		{ "port", required_argument, NULL, 'p' },
@@ -148,6 +151,7 @@ int main(int argc, char **argv)
 		{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE },
 		{ "grace", required_argument, NULL, OPT_GRACE },
 		{ "max-connections", required_argument, NULL, OPT_MAXCONN },
+		{ "zerocopy-sendfile", no_argument, NULL, OPT_ZEROCOPY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -192,6 +196,7 @@ int main(int argc, char **argv)
 		case OPT_HANDSHAKE:
 			serve_cfg.handshake_ms = 1000 * number("--handshake-timeout", optarg, 1, 300);
 			break;
+		case OPT_ZEROCOPY: serve_cfg.zerocopy_sendfile = true; break;
 		case OPT_GRACE: serve_cfg.grace_ms = 1000 * number("--grace", optarg, 0, 86400); break;
 		case OPT_MAXCONN:
 			serve_cfg.max_conns = number("--max-connections", optarg, 1, 10000000);

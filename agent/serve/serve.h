@@ -42,6 +42,7 @@ struct serve_config {
 	FILE *access_log;
 	pthread_mutex_t log_lock;
 	bool verbose;
+	bool zerocopy_sendfile;		/* TLS_TX_ZEROCOPY_RO on each connection */
 	atomic_bool stopping;
 };
 

@@ -49,7 +49,7 @@ start_agent() {
 }
 agent_ready() { wait_for_line agent.log "ready:" $((30 * scale)); }
 
-plan 24
+plan 28
 
 ok "ctr and ghash_generic load" modprobe -a ctr ghash_generic
 ok "ktls_nicsim loads" insmod "$KTLS_NICSIM_MODULE"
@@ -100,6 +100,29 @@ printf 'GET /text.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' 
 wait "$cli"
 exec 3>&-
 is "gnutls-cli, TLS 1.2 AES-128-GCM: the body intact" "$(cat gnutls.sha)" "$text_sha"
+ok "...on the device" grew TlsTxDevice
+
+# --zerocopy-sendfile: ktlsctl sockets, during a slow transfer, shows both
+# directions on nsap and TLS_TX_ZEROCOPY_RO set; the file arrives intact
+ip netns exec B "$serve" -v -p 8444 -w 1 --handshake-timeout $((60 * scale)) \
+	--zerocopy-sendfile "$dir/www" >/dev/null 2>serve-zc.log &
+pids="$pids $!"
+ok "ktls-serve --zerocopy-sendfile on port 8444" \
+	wait_for_line serve-zc.log "via the ktls_offload module" $((30 * scale))
+snap
+ip netns exec A curl -sS --max-time "$T" --cacert ca.pem --limit-rate 2M \
+	--resolve localhost:8444:10.77.0.2 https://localhost:8444/mid.bin 2>>curl.err |
+	sha256sum | cut -d' ' -f1 >zc.sha &
+slow=$!
+socks_zc() {
+	ip netns exec B "$KTLS_BUILD/bin/ktlsctl" sockets >socks.txt 2>&1
+	grep -Eq ':8444 .* 1\.2 +AES-[0-9]+-GCM +hw,zc +hw +nsap$' socks.txt
+}
+ok "ktlsctl sockets: the connection's TX on nsap with zero-copy, RX on nsap" \
+	wait_until $((20 * scale)) socks_zc
+sed 's/^/# /' socks.txt
+wait "$slow"
+is "...and $mid MiB arrive intact" "$(cat zc.sha)" "$mid_sha"
 ok "...on the device" grew TlsTxDevice
 
 # loss and reordering on the server's transmit side
