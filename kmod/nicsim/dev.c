@@ -31,7 +31,8 @@
 /* Flips two bytes at the end of a TLS segment's payload: the record they
  * belong to no longer authenticates.  The TCP checksum is kept right, as a
  * peer sending a bad record would keep it. */
-static void nicsim_corrupt(struct nicsim_priv *priv, struct sk_buff *skb)
+static void nicsim_corrupt(struct nicsim_priv *priv, struct sk_buff *skb,
+			   bool *knob)
 {
 	unsigned int thoff = skb_transport_offset(skb);
 	unsigned int off = thoff + tcp_hdrlen(skb);
@@ -47,8 +48,16 @@ static void nicsim_corrupt(struct nicsim_priv *priv, struct sk_buff *skb)
 	if (skb_store_bits(skb, off, &new, sizeof(new)))
 		return;
 	inet_proto_csum_replace2(&tcp_hdr(skb)->check, skb, old, new, false);
-	WRITE_ONCE(priv->corrupt_next_record, false);
+	WRITE_ONCE(*knob, false);
 	nicsim_count(priv, NICSIM_TX_CORRUPTED);
+}
+
+/* A segment of a TCP socket of this machine (a userspace TLS peer's) */
+static bool nicsim_is_tcp(const struct sk_buff *skb)
+{
+	return skb->sk && sk_fullsock(skb->sk) &&
+	       skb->sk->sk_protocol == IPPROTO_TCP &&
+	       skb_transport_header_was_set(skb);
 }
 
 static bool nicsim_chance(u32 permille)
@@ -100,7 +109,11 @@ static netdev_tx_t nicsim_xmit(struct sk_buff *skb, struct net_device *dev)
 		/* what the NIC puts on the wire: the fallback finds the
 		 * record (and its sequence number) by the TCP sequence, so
 		 * retransmissions come out as they went out the first time */
+		u64 t0 = ktime_get_ns();
+
 		skb = tls_encrypt_skb(skb);
+		atomic64_add(ktime_get_ns() - t0,
+			     &priv->counters[NICSIM_TX_ENCRYPT_NS]);
 		if (!skb) {
 			nicsim_count(priv, NICSIM_TX_ENCRYPT_FAIL);
 			atomic64_inc(&priv->drops);
@@ -110,7 +123,9 @@ static netdev_tx_t nicsim_xmit(struct sk_buff *skb, struct net_device *dev)
 		tls = true;
 	}
 	if (tls && READ_ONCE(priv->corrupt_next_record))
-		nicsim_corrupt(priv, skb);
+		nicsim_corrupt(priv, skb, &priv->corrupt_next_record);
+	else if (READ_ONCE(priv->corrupt_next_segment) && nicsim_is_tcp(skb))
+		nicsim_corrupt(priv, skb, &priv->corrupt_next_segment);
 
 	atomic64_inc(&priv->tx_packets);
 	atomic64_add(skb->len, &priv->tx_bytes);

@@ -8,6 +8,9 @@
  *     reorder_permille     packets sent after the next one, per thousand
  *     corrupt_next_record  1: the next TLS segment sent leaves with a byte of
  *                          its payload flipped (then the knob goes back to 0)
+ *     corrupt_next_segment 1: the same for the next TCP segment of at least 32
+ *                          bytes of payload, offloaded or not (a userspace
+ *                          TLS peer's records)
  * Writing needs CAP_NET_ADMIN over the device's network namespace, as the
  * device's other attributes do.  The counters are ethtool -S <dev>.
  */
@@ -39,6 +42,8 @@ const char *const nicsim_counter_names[__NICSIM_COUNTER_MAX] = {
 	[NICSIM_TLS_DEV_DEL_RX]		= "tls_dev_del_rx",
 	[NICSIM_RX_CTX_ACTIVE]		= "rx_ctx_active",
 	[NICSIM_TX_CTX_ACTIVE]		= "tx_ctx_active",
+	[NICSIM_TX_ENCRYPT_NS]		= "tx_encrypt_ns",
+	[NICSIM_RX_DECRYPT_NS]		= "rx_decrypt_ns",
 };
 
 static struct nicsim_priv *nicsim_knob_priv(struct device *d)
@@ -99,12 +104,14 @@ static DEVICE_ATTR_RW(name)
 
 NICSIM_KNOB(refuse_add, bool, "%d");
 NICSIM_KNOB(corrupt_next_record, bool, "%d");
+NICSIM_KNOB(corrupt_next_segment, bool, "%d");
 NICSIM_KNOB(drop_permille, permille, "%u");
 NICSIM_KNOB(reorder_permille, permille, "%u");
 
 static struct attribute *nicsim_knob_attrs[] = {
 	&dev_attr_refuse_add.attr,
 	&dev_attr_corrupt_next_record.attr,
+	&dev_attr_corrupt_next_segment.attr,
 	&dev_attr_drop_permille.attr,
 	&dev_attr_reorder_permille.attr,
 	NULL

@@ -47,6 +47,8 @@ enum nicsim_counter {
 	NICSIM_TLS_DEV_DEL_RX,
 	NICSIM_RX_CTX_ACTIVE,		/* RX contexts alive now */
 	NICSIM_TX_CTX_ACTIVE,		/* TX contexts alive now */
+	NICSIM_TX_ENCRYPT_NS,		/* time spent encrypting, what a NIC */
+	NICSIM_RX_DECRYPT_NS,		/* would take off the host CPU */
 	__NICSIM_COUNTER_MAX
 };
 
@@ -57,6 +59,7 @@ struct nicsim_priv {
 	/* knobs (knobs.c) */
 	bool refuse_add;
 	bool corrupt_next_record;
+	bool corrupt_next_segment;
 	u32 drop_permille;
 	u32 reorder_permille;
 

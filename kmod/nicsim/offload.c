@@ -227,6 +227,7 @@ static void nicsim_rx_segment(struct nicsim_priv *priv, struct nicsim_rx *rx,
 			      struct sk_buff *skb, u32 poff, u32 len, u32 seq)
 {
 	u32 end = seq + len, from;
+	u64 t0 = ktime_get_ns();
 	bool ok = false;
 	u8 *buf;
 
@@ -290,6 +291,7 @@ out:
 	if (!ok)
 		nicsim_count(priv, NICSIM_RX_SEGS_ENCRYPTED);
 	kfree_sensitive(buf);
+	atomic64_add(ktime_get_ns() - t0, &priv->counters[NICSIM_RX_DECRYPT_NS]);
 }
 
 /*

@@ -55,6 +55,27 @@ for w in workloads:
             # CPU: how many times less ktls-serve spends (>1 is better)
             ratios[f"{w} {c}/ktls-serve cpu"] = ratio(get(w, c, "cpu_s_per_gib"),
                                                       get(w, "ktls-serve", "cpu_s_per_gib"))
+# the simulated NIC: what device offload takes off the server's CPU
+# (software kTLS against the device with the NIC's own work taken out), and
+# each bound across repetitions
+def spread(w, c, m):
+    v = samples.get((w, c, m))
+    return (min(v), max(v)) if v else (None, None)
+
+
+nic = {}
+if get("nic-offload", "device", "host_cpu_s_per_gib") and get("nic-offload", "software", "cpu_s_per_gib"):
+    nic = {
+        "software/device server cpu": ratio(get("nic-offload", "software", "cpu_s_per_gib"),
+                                            get("nic-offload", "device", "cpu_s_per_gib")),
+        "software/device host cpu (the NIC's work taken out)":
+            ratio(get("nic-offload", "software", "cpu_s_per_gib"),
+                  get("nic-offload", "device", "host_cpu_s_per_gib")),
+        "device/software throughput": ratio(get("nic-offload", "device", "mbps"),
+                                            get("nic-offload", "software", "mbps")),
+    }
+    for k, v in nic.items():
+        ratios[f"nic-offload {k}"] = v
 result["ratios"] = ratios
 
 # the project's targets
@@ -111,6 +132,14 @@ for t, v, g in targets:
     else:
         state = " (met)" if v >= g else " (missed)"
     md.append(f"| {t} | {fmt(v, 2)}{state} | {fmt(g, 2) if g else '<= 1.25'} |")
+if nic:
+    md += ["", "Simulated TLS-offload NIC (ktls_nicsim), TLS 1.2 AES-256-GCM, server CPU s/GiB "
+           "(median, min-max): " + "; ".join(
+               f"{c} {fmt(get('nic-offload', c, m), 3)} ({fmt(spread('nic-offload', c, m)[0], 3)}-"
+               f"{fmt(spread('nic-offload', c, m)[1], 3)}) {m.replace('_s_per_gib', '')}"
+               for c, ms in (("software", ("cpu_s_per_gib",)),
+                             ("device", ("cpu_s_per_gib", "nic_cpu_s_per_gib", "host_cpu_s_per_gib")))
+               for m in ms)]
 if get("idle", "ktls-serve", "kib_per_conn") is not None:
     md.append("")
     md.append("Memory per idle TLS connection (KiB): " + ", ".join(

@@ -30,9 +30,19 @@ is "nginx with ssl_conf_command Options KTLS really used kernel TLS" \
 	"$(awk '$1 == "big" && $2 == "nginx-ktls" && $3 == "ktls_sockets" { print ($4 > 0) }' "$raw")" 1
 is "nginx without it did not" "$(awk '$1 == "big" && $2 == "nginx" && $3 == "ktls_sockets" { print $4 }' "$raw")" 0
 is "ktls-serve did" "$(awk '$1 == "big" && $2 == "ktls-serve" && $3 == "ktls_sockets" { print $4 }' "$raw")" 1
+for c in device software; do
+	for m in mbps cpu_s_per_gib nic_cpu_s_per_gib host_cpu_s_per_gib; do
+		ok "NIC offload row: $c has $m" has nic-offload "$c" "$m"
+	done
+done
+is "the device contender ran on the simulated NIC" \
+	"$(awk '$1 == "nic-offload" && $2 == "device" && $3 == "device_sockets" { print ($4 > 0) }' "$raw")" 1
+is "the software contender did not" \
+	"$(awk '$1 == "nic-offload" && $2 == "software" && $3 == "device_sockets" { print $4 }' "$raw")" 0
 python3 "$KTLS_SRC/tests/bench/report.py" "$raw" "$out" "smoke test" >"$out/report.out" 2>&1
 ok "the report: JSON" python3 -c "import json,sys; d=json.load(open('$out/bench.json')); sys.exit(not d['ratios'])"
 ok "the report: Markdown table" grep -q '^| big | ktls-serve |' "$out/bench.md"
+ok "the report: the NIC offload line" grep -q '^Simulated TLS-offload NIC' "$out/bench.md"
 ok "the report: PNG chart" sh -c "head -c 8 $out/bench.png | grep -q PNG"
 cp "$raw" "$out/bench.err" "$KTLS_OUT/" 2>/dev/null
 rm -rf "$out"

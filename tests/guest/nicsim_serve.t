@@ -6,7 +6,8 @@
 # AES-GCM on that route and says so; kernel TLS then runs on the device
 # (TlsTxDevice and TlsRxDevice move in B, TlsTxSw does not), files arrive
 # intact, also with 1% loss and reordering on the server's transmit side
-# (retransmissions re-encrypted by the device).  With nic_offload = report
+# (retransmissions re-encrypted by the device); a client's record damaged on
+# the wire gets bad_record_mac.  With nic_offload = report
 # a TLS 1.3 connection stays in software with a log line saying why; a
 # device refusing the offload leaves the connection in software, intact.
 set -u
@@ -49,7 +50,7 @@ start_agent() {
 }
 agent_ready() { wait_for_line agent.log "ready:" $((30 * scale)); }
 
-plan 28
+plan 35
 
 ok "ctr and ghash_generic load" modprobe -a ctr ghash_generic
 ok "ktls_nicsim loads" insmod "$KTLS_NICSIM_MODULE"
@@ -82,8 +83,8 @@ ok "nsap encrypted the segments ($(nicsim_ctr B nsap tx_segs_encrypted))" \
 	test "$(nicsim_ctr B nsap tx_segs_encrypted)" -gt 0
 
 snap
-is "curl, AES-128-GCM asked for: $mid MiB intact" \
-	"$(fetch mid.bin --ciphers ECDHE-ECDSA-AES128-GCM-SHA256)" "$mid_sha"
+is "curl, AES-128-GCM asked for: $big MiB intact" \
+	"$(fetch big.bin --ciphers ECDHE-ECDSA-AES128-GCM-SHA256)" "$big_sha"
 like "...logged as TLS 1.2 AES-128-GCM on nsap" "$(cat agent.log)" "TLS 1.2 AES-128-GCM via nsap"
 ok "...on the device (TlsTxDevice)" grew TlsTxDevice
 
@@ -101,6 +102,27 @@ wait "$cli"
 exec 3>&-
 is "gnutls-cli, TLS 1.2 AES-128-GCM: the body intact" "$(cat gnutls.sha)" "$text_sha"
 ok "...on the device" grew TlsTxDevice
+
+# a damaged record from the client, on the wire (nsa flips two bytes of the
+# next TCP segment, keeping its checksum): nsap's engine finds the bad tag,
+# the kernel fails the read, and ktls-serve answers bad_record_mac
+rm -f bad.fifo; mkfifo bad.fifo
+n0=$(grep -c "via nsap" agent.log)
+t0=$(nicsim_ctr B nsap rx_tag_failures)
+ip netns exec A timeout "$T" gnutls-cli --x509cafile ca.pem -p 8443 \
+	--priority 'NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM' \
+	10.77.0.2 --sni-hostname localhost --verify-hostname localhost <bad.fifo >gnutls-bad.out 2>&1 &
+cli=$!
+exec 4>bad.fifo
+ok "gnutls-cli's handshake done, over nsap" \
+	wait_until $((60 * scale)) sh -c "[ \$(grep -c 'via nsap' agent.log) -gt $n0 ]"
+ip netns exec A sh -c "echo 1 > $(nicsim_knob nsa)/corrupt_next_segment"
+printf 'GET /text.txt HTTP/1.1\r\nHost: localhost\r\n\r\n' >&4
+wait "$cli"
+exec 4>&-
+like "the damaged request gets bad_record_mac" "$(cat gnutls-bad.out)" "[Bb]ad record MAC"
+ok "...found by nsap's tag check (rx_tag_failures +$(( $(nicsim_ctr B nsap rx_tag_failures) - t0 )))" \
+	test "$(nicsim_ctr B nsap rx_tag_failures)" -gt "$t0"
 
 # --zerocopy-sendfile: ktlsctl sockets, during a slow transfer, shows both
 # directions on nsap and TLS_TX_ZEROCOPY_RO set; the file arrives intact
@@ -154,6 +176,21 @@ like "the agent says TLS 1.3 stays in software on nsap" "$(cat agent.log)" \
 	"TLS 1.3 AES-[0-9]+-GCM via nsap, which offers TLS offload: stays in software kTLS"
 ok "...TlsTxSw grew, TlsTxDevice did not" sh -c \
 	"[ $(tls_stat B TlsTxSw) -gt $b_TlsTxSw ] && [ $(tls_stat B TlsTxDevice) -eq $b_TlsTxDevice ]"
+
+# the device removed in the middle of a transfer on it: the connection
+# dies (no route), ktls-serve and the agent go on, serving in software
+n0=$(grep -c "via nsap" agent.log)
+ip netns exec A curl -sS --max-time $((60 * scale)) --cacert ca.pem --limit-rate 1M \
+	--resolve localhost:8443:10.77.0.2 https://localhost:8443/mid.bin -o /dev/null 2>cut.err &
+slow=$!
+ok "a slow transfer on nsap under way" \
+	wait_until $((60 * scale)) sh -c "[ \$(grep -c 'via nsap' agent.log) -gt $n0 ]"
+ok "ip link del nsap in the middle of it" ip -n B link del nsap
+wait "$slow"
+ok "ktls-serve and the agent are still there" kill -0 "$agent_pid" $pids
+is "...and serve $mid MiB in software over B's loopback, intact" \
+	"$(ip netns exec B curl -sS --max-time "$T" --cacert ca.pem https://localhost:8443/mid.bin 2>>curl.err |
+	   sha256sum | cut -d' ' -f1)" "$mid_sha"
 
 kill $pids "$agent_pid" 2>/dev/null
 wait 2>/dev/null
