@@ -4,6 +4,12 @@
  * connections whose TLS handshake an agent has finished, with kernel TLS
  * installed.
  *
+ * One file (about 1,600 lines, over the tree's 600): the listener's hooks,
+ * drain, submission, delivery and teardown share the ktls_listener and
+ * ktls_lconn internals and one lock order, all static; split, they would
+ * become a header of internals that every part could reach into.  Kernel
+ * networking keeps a protocol's hooks together the same way (net/tls/tls_sw.c).
+ *
  * The hook is a TCP upper layer protocol, "ktls_listen", that ATTACH puts
  * on the listening sock, as tls, espintcp and mptcp interpose on theirs.
  * Nothing of the listener's socket (its proto_ops) is touched.  The ULP

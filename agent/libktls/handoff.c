@@ -8,6 +8,10 @@
  * readable exactly while results wait in the context's queue, so that
  * results any call fetched (a submit, a cancel, a blocking handshake)
  * make it readable as well as messages not read yet.
+ *
+ * About 680 lines, over the tree's 600: both paths behind one context, with
+ * its queue, its recovery from lost notifications and the blocking calls
+ * built on the asynchronous ones.
  */
 #include <errno.h>
 #include <poll.h>
