@@ -361,7 +361,9 @@ static bool ktls_child_has_news(const struct sock *child)
 /*
  * Takes one raw connection off the accept queue into the module: a socket
  * and file of its own, made with the credentials of the listening
- * socket's opener and charged to the listener's memory cgroup.
+ * socket's opener and charged to the listener's memory cgroup.  (About
+ * 110 lines: each step's failure unwinds the steps before it, in one
+ * place.)
  */
 static void ktls_listen_divert_one(struct ktls_listener *l, struct request_sock *req)
 {

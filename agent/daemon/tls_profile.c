@@ -146,24 +146,28 @@ int tls_priority_resolve(const char *admin, unsigned int cipher_mask, char *out,
 	return 0;
 }
 
-/* The profile's priority narrowed to what kernel TLS device offload takes on
- * 6.1 to 6.12: TLS 1.2 with AES-GCM. */
-static int offload_priority(struct tls_profile *tp, const char *prio, unsigned int flags)
+/* nic_offload = tls12: the profile's priority narrowed to what kernel TLS
+ * device offload takes on 6.1 to 6.12, TLS 1.2 with AES-GCM. */
+static int offload_priority(struct tls_profile *tp, const struct agent_profile *p,
+			    const char *prio, unsigned int flags, char *err, size_t errlen)
 {
 	static const char narrow[] = ":-VERS-TLS1.3:-CHACHA20-POLY1305:-AES-128-CCM:-AES-256-CCM";
 	const unsigned int *list;
 	char buf[4096 + sizeof(narrow)];
-	int versions = 0, ciphers = 0;
+	int ret = -EPROTONOSUPPORT;
 
-	if (snprintf(buf, sizeof(buf), "%s%s", prio, narrow) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	if (gnutls_priority_init2(&tp->prio_offload, buf, NULL, flags) < 0) {
+	if (p->nic_offload != NIC_OFFLOAD_TLS12)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s%s", prio, narrow);
+	if (gnutls_priority_init2(&tp->prio_offload, buf, NULL, flags) < 0)
 		tp->prio_offload = NULL;
-		return -EPROTONOSUPPORT;
-	}
-	versions = gnutls_priority_protocol_list(tp->prio_offload, &list);
-	ciphers = gnutls_priority_cipher_list(tp->prio_offload, &list);
-	return versions > 0 && ciphers > 0 ? 0 : -EPROTONOSUPPORT;
+	else if (gnutls_priority_protocol_list(tp->prio_offload, &list) > 0 &&
+		 gnutls_priority_cipher_list(tp->prio_offload, &list) > 0)
+		ret = 0;
+	if (ret)
+		snprintf(err, errlen, "profile %s: nic_offload = tls12, but its priority "
+			 "allows no TLS 1.2 with AES-GCM (what these kernels offload)", p->name);
+	return ret;
 }
 
 unsigned int tls_split_alpn(const char *list, char *buf, size_t buflen,
@@ -274,15 +278,9 @@ static int profile_load(struct tls_profile *tp, const struct agent_profile *p,
 		snprintf(err, errlen, "profile %s: %s", p->name, why);
 		return ret;
 	}
-	if (p->nic_offload == NIC_OFFLOAD_TLS12) {
-		ret = offload_priority(tp, prio, prio_flags);
-		if (ret) {
-			snprintf(err, errlen, "profile %s: nic_offload = tls12, but its priority "
-				 "allows no TLS 1.2 with AES-GCM (what these kernels offload)",
-				 p->name);
-			return ret;
-		}
-	}
+	ret = offload_priority(tp, p, prio, prio_flags, err, errlen);
+	if (ret)
+		return ret;
 	if (p->tickets) {
 		tp->tickets = tickets_get(p->name, p->ticket_key_file, p->ticket_rotation_s,
 					  err, errlen);
