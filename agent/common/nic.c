@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <linux/ethtool.h>
@@ -198,12 +199,32 @@ int nic_route_addrs(int family, const void *local, const void *peer,
 	return ret == -EOPNOTSUPP ? 0 : ret;
 }
 
+/* 1 if socket @fd is of the caller's network namespace, 0 if not, -errno if
+ * that cannot be told (SIOCGSKNS needs CAP_NET_ADMIN over the socket's). */
+static int same_netns(int fd)
+{
+	struct stat sock_ns, own_ns;
+	int ns = ioctl(fd, SIOCGSKNS), ret = 0;
+
+	if (ns < 0)
+		return -errno;
+	if (fstat(ns, &sock_ns) || stat("/proc/self/ns/net", &own_ns))
+		ret = -errno;
+	close(ns);
+	if (ret)
+		return ret;
+	return sock_ns.st_ino == own_ns.st_ino && sock_ns.st_dev == own_ns.st_dev;
+}
+
 int nic_route_of(int fd, struct nic_route *out)
 {
 	struct sockaddr_storage local, peer;
 	socklen_t ll = sizeof(local), pl = sizeof(peer);
 
 	memset(out, 0, sizeof(*out));
+	/* routes and devices of another namespace are not ours to look up */
+	if (same_netns(fd) == 0)
+		return -EXDEV;
 	if (getsockname(fd, (struct sockaddr *)&local, &ll) ||
 	    getpeername(fd, (struct sockaddr *)&peer, &pl))
 		return -errno;

@@ -3,8 +3,8 @@
  * Which network device a connected TCP socket's packets leave through, and
  * whether that device offers kernel TLS offload (the ethtool features
  * tls-hw-tx-offload and tls-hw-rx-offload), asked the way the kernel
- * decides it: the route to the peer from the socket's local address.  The
- * answer is for the caller's network namespace.
+ * decides it: the route to the peer from the socket's local address, in the
+ * caller's network namespace (a socket of another one gets -EXDEV).
  */
 #ifndef KTLS_NIC_H
 #define KTLS_NIC_H
@@ -20,7 +20,8 @@ struct nic_route {
 };
 
 /* Fills @out for connected TCP socket @fd.  0, or -errno (-ENETUNREACH: no
- * route; -ENOTCONN: @fd has no peer). */
+ * route; -ENOTCONN: @fd has no peer; -EXDEV: @fd is of another network
+ * namespace). */
 int nic_route_of(int fd, struct nic_route *out);
 
 /* The same for a connection between @local and @peer, addresses of @family

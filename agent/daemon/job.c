@@ -78,7 +78,11 @@ static void nic_report(struct job *j, const struct tls_result *res)
 
 	if (!p || p->conf->nic_offload == NIC_OFFLOAD_OFF)
 		return;
-	if (j->nic_err) {
+	if (j->nic_err == -EXDEV) {
+		agent_log(LOG_INFO, "request %u from %s: nic_offload: the socket is of another "
+			  "network namespace, whose routes the agent does not look up", j->id,
+			  j->peer);
+	} else if (j->nic_err) {
 		agent_log(LOG_INFO, "request %u from %s: nic_offload: no route found (%s); "
 			  "kernel TLS decides by itself", j->id, j->peer, strerror(-j->nic_err));
 	} else if (!j->nic.tls_tx && !j->nic.tls_rx) {
