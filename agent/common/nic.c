@@ -35,9 +35,11 @@ static const void *addr_of(const struct sockaddr_storage *ss)
 	return &((const struct sockaddr_in6 *)ss)->sin6_addr;
 }
 
-static void add_attr(struct nlmsghdr *n, unsigned short type, const void *data, size_t len)
+/* @msg: the whole request, so that its attributes stay inside it */
+static void add_attr(void *msg, unsigned short type, const void *data, size_t len)
 {
-	struct rtattr *rta = (struct rtattr *)((char *)n + NLMSG_ALIGN(n->nlmsg_len));
+	struct nlmsghdr *n = msg;
+	struct rtattr *rta = (struct rtattr *)((char *)msg + NLMSG_ALIGN(n->nlmsg_len));
 
 	rta->rta_type = type;
 	rta->rta_len = (unsigned short)RTA_LENGTH(len);
@@ -45,13 +47,14 @@ static void add_attr(struct nlmsghdr *n, unsigned short type, const void *data, 
 	n->nlmsg_len = NLMSG_ALIGN(n->nlmsg_len) + RTA_ALIGN(rta->rta_len);
 }
 
-/* RTM_GETROUTE to @peer from @local: the output device's index. */
-static int route_oif(int family, const void *local, const void *peer)
+/* RTM_GETROUTE to @peer from @local for @flow: the output device's index. */
+static int route_oif(int family, const void *local, const void *peer,
+		     const struct nic_flow *flow)
 {
 	struct {
 		struct nlmsghdr n;
 		struct rtmsg r;
-		char attrs[64];
+		char attrs[128];
 	} req = { 0 };
 	union {
 		struct nlmsghdr n;
@@ -68,9 +71,27 @@ static int route_oif(int family, const void *local, const void *peer)
 	req.n.nlmsg_seq = 1;
 	req.r.rtm_family = (unsigned char)family;
 	req.r.rtm_dst_len = (unsigned char)(alen * 8);
-	add_attr(&req.n, RTA_DST, peer, alen);
+	add_attr(&req, RTA_DST, peer, alen);
 	req.r.rtm_src_len = (unsigned char)(alen * 8);
-	add_attr(&req.n, RTA_SRC, local, alen);
+	add_attr(&req, RTA_SRC, local, alen);
+	if (flow) {
+		uint8_t proto = IPPROTO_TCP;
+		uint16_t port;
+
+		if (flow->oif)
+			add_attr(&req, RTA_OIF, &flow->oif, sizeof(flow->oif));
+		if (flow->mark)
+			add_attr(&req, RTA_MARK, &flow->mark, sizeof(flow->mark));
+		if (flow->has_uid)
+			add_attr(&req, RTA_UID, &flow->uid, sizeof(flow->uid));
+		add_attr(&req, RTA_IP_PROTO, &proto, sizeof(proto));
+		port = htons(flow->sport);
+		if (port)
+			add_attr(&req, RTA_SPORT, &port, sizeof(port));
+		port = htons(flow->dport);
+		if (port)
+			add_attr(&req, RTA_DPORT, &port, sizeof(port));
+	}
 
 	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (nl < 0)
@@ -181,14 +202,14 @@ out:
 }
 
 int nic_route_addrs(int family, const void *local, const void *peer,
-		    struct nic_route *out)
+		    const struct nic_flow *flow, struct nic_route *out)
 {
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
-	ret = route_oif(family, local, peer);
+	ret = route_oif(family, local, peer, flow);
 	if (ret <= 0)
 		return ret < 0 ? ret : -ENETUNREACH;
 	out->ifindex = ret;
@@ -219,7 +240,9 @@ static int same_netns(int fd)
 int nic_route_of(int fd, struct nic_route *out)
 {
 	struct sockaddr_storage local, peer;
-	socklen_t ll = sizeof(local), pl = sizeof(peer);
+	socklen_t ll = sizeof(local), pl = sizeof(peer), ol;
+	struct nic_flow flow = { 0 };
+	struct stat st;
 
 	memset(out, 0, sizeof(*out));
 	/* routes and devices of another namespace are not ours to look up */
@@ -228,9 +251,25 @@ int nic_route_of(int fd, struct nic_route *out)
 	if (getsockname(fd, (struct sockaddr *)&local, &ll) ||
 	    getpeername(fd, (struct sockaddr *)&peer, &pl))
 		return -errno;
+	/* what else picks the socket's route: its bound device (or a
+	 * link-local peer's scope), mark, owner and ports */
+	ol = sizeof(flow.oif);
+	if (getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &flow.oif, &ol))
+		flow.oif = 0;
+	if (!flow.oif && peer.ss_family == AF_INET6)
+		flow.oif = (int)((struct sockaddr_in6 *)&peer)->sin6_scope_id;
+	ol = sizeof(flow.mark);
+	if (getsockopt(fd, SOL_SOCKET, SO_MARK, &flow.mark, &ol))
+		flow.mark = 0;
+	if (!fstat(fd, &st)) {
+		flow.uid = st.st_uid;
+		flow.has_uid = true;
+	}
 	unmap(&local);
 	unmap(&peer);
 	if (local.ss_family != peer.ss_family)
 		return -EAFNOSUPPORT;
-	return nic_route_addrs(peer.ss_family, addr_of(&local), addr_of(&peer), out);
+	flow.sport = ntohs(((struct sockaddr_in *)&local)->sin_port);
+	flow.dport = ntohs(((struct sockaddr_in *)&peer)->sin_port);
+	return nic_route_addrs(peer.ss_family, addr_of(&local), addr_of(&peer), &flow, out);
 }

@@ -96,8 +96,12 @@ static int add_msg(struct list *l, const struct nlmsghdr *nlh)
 	e->dport = ntohs(m->id.idiag_dport);
 	e->ino = m->idiag_inode;
 	e->uid = m->idiag_uid;
-	if (!nlmsg_parse((struct nlmsghdr *)nlh, sizeof(*m), a, INET_DIAG_MAX, NULL) &&
-	    a[INET_DIAG_ULP_INFO])
+	e->ifindex = m->id.idiag_if;
+	if (nlmsg_parse((struct nlmsghdr *)nlh, sizeof(*m), a, INET_DIAG_MAX, NULL))
+		return 0;
+	if (a[INET_DIAG_MARK] && nla_len(a[INET_DIAG_MARK]) >= 4)
+		e->mark = nla_get_u32(a[INET_DIAG_MARK]);
+	if (a[INET_DIAG_ULP_INFO])
 		parse_ulp(e, a[INET_DIAG_ULP_INFO]);
 	return 0;
 }

@@ -23,6 +23,8 @@ struct sockdiag_entry {
 	uint16_t sport, dport;	/* host order */
 	unsigned long ino;
 	uint32_t uid;
+	uint32_t ifindex;	/* the device it is bound to, 0: none */
+	uint32_t mark;		/* SO_MARK (the kernel says it to CAP_NET_ADMIN) */
 	char ulp[16];		/* "" without a ULP (or not privileged) */
 	/* tls ULP: 0 where the kernel did not say */
 	uint16_t tls_version;	/* TLS_1_2_VERSION, TLS_1_3_VERSION */

@@ -35,6 +35,7 @@ static const char *device_name(const struct sockdiag_entry *e, char *buf, size_t
 	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 	const uint8_t *src = e->src, *dst = e->dst;
 	int family = e->family;
+	struct nic_flow flow = { 0 };
 	struct nic_route r;
 
 	if (e->txconf != TLS_CONF_HW && e->txconf != TLS_CONF_HW_RECORD &&
@@ -45,7 +46,13 @@ static const char *device_name(const struct sockdiag_entry *e, char *buf, size_t
 		src += 12;
 		dst += 12;
 	}
-	if (nic_route_addrs(family, src, dst, &r))
+	flow.oif = (int)e->ifindex;
+	flow.mark = e->mark;
+	flow.uid = e->uid;
+	flow.has_uid = true;
+	flow.sport = e->sport;
+	flow.dport = e->dport;
+	if (nic_route_addrs(family, src, dst, &flow, &r))
 		return "?";
 	snprintf(buf, len, "%s", r.ifname);
 	return buf;

@@ -13,6 +13,7 @@
 #include <linux/tcp.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/user_namespace.h>
 #include <linux/workqueue.h>
 #include <net/checksum.h>
 #include <net/rtnetlink.h>
@@ -351,9 +352,16 @@ static int nicsim_newlink(struct net *src_net, struct net_device *dev,
 	struct net_device *peer;
 	int err;
 
-	/* a test device, for the machine's administrator only: it opens
-	 * device-offload code to whoever drives it */
-	if (!capable(CAP_NET_ADMIN)) {
+	/*
+	 * A test device, for the machine's administrator only: it opens
+	 * device-offload code to whoever drives it.  rtnetlink has checked
+	 * that the socket's opener has CAP_NET_ADMIN over the namespaces
+	 * involved; namespaces owned by the initial user namespace make that
+	 * the real thing.  The writer of the message must have it too (an
+	 * opener may hand its socket to a privileged writer).
+	 */
+	if (src_net->user_ns != &init_user_ns ||
+	    dev_net(dev)->user_ns != &init_user_ns || !capable(CAP_NET_ADMIN)) {
 		NL_SET_ERR_MSG(extack, "ktls_nicsim devices need CAP_NET_ADMIN in the initial user namespace");
 		return -EPERM;
 	}

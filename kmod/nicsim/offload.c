@@ -424,7 +424,8 @@ static int nicsim_rx_add(struct nicsim_priv *priv, struct sock *sk,
 	if (info->version != TLS_1_2_VERSION)
 		return -EOPNOTSUPP;
 
-	/* charged to the socket owner's memory cgroup: it asked for it */
+	/* charged to the memory cgroup of whoever installs the receive key
+	 * (for a handoff, the agent); the two cipher objects are not */
 	rx = kzalloc(sizeof(*rx), GFP_KERNEL_ACCOUNT);
 	if (!rx)
 		return -ENOMEM;

@@ -2,7 +2,8 @@
 # guest-timeout: 300
 # ktls_nicsim against a local user and against its own knobs: an
 # unprivileged user in its own user and network namespaces cannot create a
-# device (nor, the module having no rtnl-link alias, get it loaded), nor
+# device (nor by handing its netlink socket to a privileged writer, nor,
+# the module having no rtnl-link alias, get it loaded), nor
 # write a knob; knobs refuse bad values, follow renames and are per device
 # even where two devices share a name in different namespaces; a packet the
 # reorder knob holds back pins nothing (the sender's namespace is
@@ -25,7 +26,7 @@ within() {
 	return 1
 }
 
-plan 21
+plan 23
 
 ok "ctr and ghash_generic load" modprobe -a ctr ghash_generic
 ok "ktls_nicsim loads" insmod "$KTLS_NICSIM_MODULE"
@@ -37,6 +38,61 @@ ok "uid 65534 in its own user and network namespace cannot create a ktls_nicsim 
 like "...and is told why" "$out" "CAP_NET_ADMIN in the initial user namespace"
 alias=$(modinfo -F alias "$KTLS_NICSIM_MODULE" 2>&1)
 unlike "the module has no rtnl-link alias ('ip link add ... type ktls_nicsim' loads nothing)" "$alias" "rtnl-link"
+
+# a socket uid 65534 opened in its own namespaces, written by a privileged
+# process (as a setuid program writing what it is given would): refused
+d=/tmp/nicsim-deputy
+rm -rf "$d"; mkdir -p "$d"; chmod 777 "$d"
+
+cat >"$d/writer.py" <<'EOF'
+# the privileged writer: receives an fd, writes bytes into it, reports the ack
+import os, socket, struct, sys
+path = sys.argv[1]
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(path); os.chmod(path, 0o777); srv.listen(1)
+open(path + ".ready", "w").close()
+c, _ = srv.accept()
+_, anc, _, _ = c.recvmsg(16, socket.CMSG_LEN(4))
+fd = struct.unpack("i", anc[0][2][:4])[0]
+def attr(t, data):
+    l = 4 + len(data)
+    return struct.pack("HH", l, t) + data + b"\0" * ((4 - l % 4) % 4)
+body = struct.pack("BxHiII", 0, 0, 0, 0, 0) + attr(3, b"evil0\0") + \
+       attr(18, attr(1, b"ktls_nicsim\0"))
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 1, 4, 0x200, 0x400
+hdr = struct.pack("IHHII", 16 + len(body), 16,
+                  NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE, 1, 0)
+os.write(fd, hdr + body)
+ack = os.read(fd, 4096)
+c.send(str(struct.unpack("i", ack[16:20])[0]).encode())
+EOF
+
+cat >"$d/user.py" <<'EOF'
+# uid 65534, root of its own user+net namespace: opens the netlink socket,
+# hands it over, then looks at its namespace
+import os, socket, subprocess, sys
+nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+nl.bind((0, 0))
+u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+u.connect(sys.argv[1])
+u.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, bytes(memoryview(__import__("array").array("i", [nl.fileno()]))))])
+print("ack", u.recv(32).decode())
+r = subprocess.run(["ip", "-o", "link", "show", "type", "ktls_nicsim"], capture_output=True, text=True)
+print("links", r.stdout.strip().replace("\n", " | "))
+r = subprocess.run(["ip", "link", "set", "evil0", "up"], capture_output=True, text=True)
+print("up", r.returncode)
+EOF
+
+python3 "$d/writer.py" "$d/sock" >"$d/writer.out" 2>&1 &
+w=$!
+for i in $(seq 100); do [ -e "$d/sock.ready" ] && break; sleep 0.1; done
+out=$(setpriv --reuid 65534 --regid 65534 --clear-groups unshare -Urn python3 "$d/user.py" "$d/sock" 2>&1)
+wait "$w"
+echo "$out" | sed 's/^/# /'
+sed 's/^/# writer: /' "$d/writer.out"
+unlike "RTM_NEWLINK on a socket uid 65534 opened in its namespaces is refused, whoever writes it" \
+	"$out" "^ack 0$"
+unlike "...and no ktls_nicsim pair appears in uid 65534's network namespace" "$out" "evil0"
 
 # --- the knobs
 ip link add k0 type ktls_nicsim
