@@ -283,10 +283,10 @@ check-debug-kernel: test-progs
 	@kdir=$$(scripts/debug-kernel.sh) && \
 	scripts/build-kmod.sh "$$kdir/src" "$(BUILD)/kmod" && \
 	KTLS_TEST_TIMEOUT=3600 KTLS_BROKER_CYCLES=1000 KTLS_TIME_SCALE=5 KTLS_BIG_MIB=4 \
-	KTLS_NICSIM_MIB=4 KSTRESS_SECONDS=$(KSTRESS_DEBUG_SECONDS) \
+	KTLS_NICSIM_MIB=4 KTLS_NICSIM_SERVE_MIB=4 KSTRESS_SECONDS=$(KSTRESS_DEBUG_SECONDS) \
 		tests/vm/run-guest -K "$$kdir" -m 3072 \
 		-o "$(BUILD)/results/debug-kernel" module_load broker agent ktls_sendfile listener \
-		kmod_hostile nicsim nicsim_hostile kstress
+		kmod_hostile nicsim nicsim_hostile nicsim_serve kstress
 
 demo: deps all kmods
 	@tests/demo.sh
