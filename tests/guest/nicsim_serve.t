@@ -64,7 +64,7 @@ ok "a pair: A/nsa 10.77.0.1 <-> B/nsap 10.77.0.2" sh -c "
 
 start_agent tls12
 ok "ktls-agent in B with nic_offload = tls12" agent_ready
-ip netns exec B "$serve" -v -p 8443 -w 1 --handshake-timeout $((60 * scale)) "$dir/www" \
+ip netns exec B "$serve" -v -p 8443 -w 1 --handshake-timeout $((60 * scale)) --idle-timeout $((60 * scale)) "$dir/www" \
 	>/dev/null 2>serve.log &
 pids="$pids $!"
 ok "ktls-serve in B on the module path" \
@@ -126,7 +126,7 @@ ok "...found by nsap's tag check (rx_tag_failures +$(( $(nicsim_ctr B nsap rx_ta
 
 # --zerocopy-sendfile: ktlsctl sockets, during a slow transfer, shows both
 # directions on nsap and TLS_TX_ZEROCOPY_RO set; the file arrives intact
-ip netns exec B "$serve" -v -p 8444 -w 1 --handshake-timeout $((60 * scale)) \
+ip netns exec B "$serve" -v -p 8444 -w 1 --handshake-timeout $((60 * scale)) --idle-timeout $((60 * scale)) \
 	--zerocopy-sendfile "$dir/www" >/dev/null 2>serve-zc.log &
 pids="$pids $!"
 ok "ktls-serve --zerocopy-sendfile on port 8444" \
