@@ -149,6 +149,7 @@ static ssize_t kg_recv(struct kg *g, char *buf, double end)
 			continue;
 		if (errno == ENOBUFS) {
 			g->lost = 1;
+			g->lost_events = 1;
 			continue;
 		}
 		return -errno;
@@ -166,6 +167,10 @@ static int kg_call_raw(struct kg *g, struct kg_msg *m, kg_fn fn, void *arg,
 
 	if (g->fd < 0)
 		return -EBADF;
+	if (!event) {
+		event = g->on_event;
+		event_arg = g->on_event_arg;
+	}
 	g->lost = 0;
 	m->nlh.nlmsg_seq = ++g->seq ? g->seq : ++g->seq;
 	do
@@ -225,13 +230,17 @@ int kg_read_events(struct kg *g, int ms, kg_fn event, void *arg)
 	double end = kg_now() + ms / 1000.0;
 	int seen = 0;
 
-	g->lost = 0;
 	for (;;) {
 		struct nlmsghdr *nlh;
 		ssize_t n = kg_recv(g, buf, seen ? 0 : end);
 
+		if (n == -ETIMEDOUT && g->lost_events) {
+			/* (dropped here or during a call since the last report) */
+			g->lost_events = 0;
+			return -ENOBUFS;
+		}
 		if (n == -ETIMEDOUT)
-			return g->lost ? -ENOBUFS : seen;
+			return seen;
 		if (n < 0)
 			return (int)n;
 		for (nlh = (void *)buf; NLMSG_OK(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
@@ -296,6 +305,9 @@ int kg_open(struct kg *g, int timeout_ms)
 	g->agents_grp = 0;
 	g->seq = 0;
 	g->lost = 0;
+	g->lost_events = 0;
+	g->on_event = NULL;
+	g->on_event_arg = NULL;
 	g->timeout_ms = timeout_ms;
 	g->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 	if (g->fd < 0)

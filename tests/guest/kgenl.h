@@ -22,6 +22,15 @@ struct kg {
 	uint32_t seq;
 	int timeout_ms;		/* longest wait for one reply message */
 	int lost;		/* messages were dropped (ENOBUFS) since the last call */
+	int lost_events;	/* ... since kg_read_events last reported it */
+	/*
+	 * Notifications (@seq 0) that arrive while a call waits for its reply
+	 * go to the call's @event or else to this (kg_open clears it): without
+	 * it they are dropped, and a requester misses COMPLETEs queued just
+	 * before its next call.
+	 */
+	void (*on_event)(const struct nlattr *const *tb, const struct nlmsghdr *nlh, void *arg);
+	void *on_event_arg;
 };
 
 struct kg_msg {
@@ -66,7 +75,8 @@ int kg_call(struct kg *g, struct kg_msg *m, kg_fn fn, void *arg, kg_fn event,
 
 /*
  * Waits up to @ms for notifications and passes each to @event; returns the
- * number seen, -ENOBUFS if some were dropped, or -errno.
+ * number seen, -ENOBUFS if some were dropped (here or during a call) since
+ * it last said so, or -errno.
  */
 int kg_read_events(struct kg *g, int ms, kg_fn event, void *arg);
 

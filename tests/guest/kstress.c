@@ -95,6 +95,7 @@
 enum op {
 	OP_OPEN, OP_SUBMIT, OP_SUBMIT_AGAIN, OP_SUBMIT_LISTENING, OP_SUBMIT_UDP,
 	OP_SUBMIT_BADFD, OP_SUBMIT_WAIT, OP_WAIT, OP_CANCEL, OP_EVENTS, OP_COMPLETE,
+	OP_COMPLETE_MID,
 	OP_ACCEPT, OP_DONE, OP_DONE_FAKE, OP_DONE_STALE, OP_AGENT_KTLS, OP_ATTACH,
 	OP_DETACH_FD, OP_DETACH_ID, OP_DETACH_OTHER, OP_DETACH_UNKNOWN,
 	OP_GET_STATS, OP_GET_VERSION, OP_GET_REQUEST, OP_GET_LISTENER,
@@ -131,6 +132,7 @@ static const struct opdef {
 	[OP_EVENTS]	      = { "read notifications", 0, { ENOBUFS } },
 	[OP_COMPLETE]	      = { "COMPLETE status", 0, { EACCES, EIO, EPROTO, ETIMEDOUT,
 				  ECONNABORTED, ECANCELED, ESHUTDOWN } },
+	[OP_COMPLETE_MID]     = { "COMPLETE of ours read during a call", 0, { 0 } },
 	[OP_ACCEPT]	      = { "ACCEPT", NL, { ENOENT, ENOBUFS, EAGAIN, ESHUTDOWN } },
 	[OP_DONE]	      = { "DONE", NL, { ENOENT, ENOBUFS, EPROTO } },
 	[OP_DONE_FAKE]	      = { "DONE 0 without kTLS", NL, { ENOENT, ENOBUFS, EPROTO } },
@@ -513,6 +515,20 @@ static void on_complete(const struct nlattr *const *tb, const struct nlmsghdr *n
 		}
 }
 
+/* A COMPLETE that came while a call waited for its reply. */
+static void on_complete_mid(const struct nlattr *const *tb, const struct nlmsghdr *nlh,
+			    void *arg)
+{
+	const struct oreq *r = ((void **)arg)[1];
+	uint32_t id, st;
+
+	if (!kg_complete(nlh, &id, &st))
+		for (int i = 0; i < 4; i++)
+			if (r[i].used && r[i].id == id)
+				outcome(OP_COMPLETE_MID, 0);
+	on_complete(tb, nlh, arg);
+}
+
 static void req_forget_all(struct oreq *r)
 {
 	for (int i = 0; i < 4; i++)
@@ -639,6 +655,9 @@ static void *requester(void *arg)
 		 * COMPLETEs (ESHUTDOWN) of its requests, is gone */
 		if (c->gen != gen)
 			req_forget_all(r);
+		/* COMPLETEs that arrive during SUBMIT or CANCEL count too */
+		c->g.on_event = on_complete_mid;
+		c->g.on_event_arg = ev_arg;
 		x = rnd(c, 100);
 		if (x < 3) {
 			/* requester death with requests in flight */
