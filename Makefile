@@ -7,7 +7,7 @@ WARN	:= -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
 CPPFLAGS += -D_GNU_SOURCE -Iinclude/uapi -Iinclude -Iagent/common
 # the tests also reach into the programs' own headers
 TEST_CPPFLAGS := -Iagent/daemon -Iagent/serve -Iagent/libktls -Itests/lib
-PKGS	:= libnl-genl-3.0 gnutls inih libcap
+PKGS	:= libnl-genl-3.0 gnutls inih libcap libkeyutils
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # SANITIZE=1: the ASan+UBSan build (make check builds one in $(BUILD)/asan)
@@ -50,8 +50,8 @@ libktls_OBJS := libktls/handoff.o libktls/record.o common/sockmsg.o common/broke
 LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
 # the functions dist/libktls.map exports, in every version node
 LIBKTLS_API = $(shell sed -n 's/^[[:space:]]*\(ktls_[a-z0-9_]*\);.*/\1/p' dist/libktls.map)
-agent_OBJS := $(addprefix daemon/,main.o worker.o job.o requester.o tls.o tls_profile.o session_keys.o config.o log.o \
-	      usock.o access.o privs.o tickets.o) \
+agent_OBJS := $(addprefix daemon/,main.o worker.o job.o requester.o tls.o tls_profile.o session_keys.o config.o upcall_config.o log.o \
+	      usock.o access.o privs.o tickets.o upcall.o) \
 	      $(addprefix common/,addr.o broker.o genl.o ktls_keys.o loopback.o msg.o nic.o parse.o sockmsg.o)
 serve_OBJS := $(addprefix serve/,main.o conn.o response.o access_log.o http.o) common/msg.o common/parse.o
 
@@ -173,7 +173,7 @@ $(BUILD)/tests/handoff_client: $(BUILD)/tests/handoff_client.o $(BUILD)/lib/libk
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/inproc_serve: $(BUILD)/tests/inproc_serve.o $(addprefix $(BUILD)/agent/,daemon/tls.o daemon/tls_profile.o \
-			      daemon/session_keys.o daemon/config.o common/parse.o common/ktls_keys.o daemon/log.o common/msg.o common/loopback.o daemon/tickets.o) \
+			      daemon/session_keys.o daemon/config.o daemon/upcall_config.o common/parse.o common/ktls_keys.o daemon/log.o common/msg.o common/loopback.o daemon/tickets.o) \
 			      $(BUILD)/lib/libktls.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -205,15 +205,15 @@ $(BUILD)/tests/unit_ktls_keys: $(BUILD)/tests/unit_ktls_keys.o $(BUILD)/agent/co
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit_access: $(BUILD)/tests/unit_access.o $(addprefix $(BUILD)/agent/,daemon/access.o \
-			     daemon/config.o common/parse.o daemon/log.o common/msg.o common/loopback.o)
+			     daemon/config.o daemon/upcall_config.o common/parse.o daemon/log.o common/msg.o common/loopback.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit_tickets: $(BUILD)/tests/unit_tickets.o $(addprefix $(BUILD)/agent/,daemon/tls.o daemon/tls_profile.o \
-			     daemon/session_keys.o daemon/config.o common/parse.o common/ktls_keys.o daemon/log.o common/msg.o common/loopback.o daemon/tickets.o)
+			     daemon/session_keys.o daemon/config.o daemon/upcall_config.o common/parse.o common/ktls_keys.o daemon/log.o common/msg.o common/loopback.o daemon/tickets.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 $(BUILD)/tests/unit_tls: $(BUILD)/tests/unit_tls.o $(addprefix $(BUILD)/agent/,daemon/tls.o daemon/tls_profile.o daemon/session_keys.o \
-			  daemon/config.o common/parse.o common/ktls_keys.o daemon/log.o common/msg.o common/loopback.o daemon/tickets.o)
+			  daemon/config.o daemon/upcall_config.o common/parse.o common/ktls_keys.o daemon/log.o common/msg.o common/loopback.o daemon/tickets.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # libFuzzer targets (tests/fuzz/): clang with ASan and UBSan, objects of
@@ -234,7 +234,7 @@ $(BUILD)/fuzz/%.o: tests/fuzz/%.c | deps
 $(BUILD)/fuzz/fuzz_http: $(BUILD)/fuzz/fuzz_http.o $(BUILD)/fuzz/obj/serve/http.o
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^
 
-$(BUILD)/fuzz/fuzz_config: $(BUILD)/fuzz/fuzz_config.o $(BUILD)/fuzz/obj/daemon/config.o $(BUILD)/fuzz/obj/common/parse.o
+$(BUILD)/fuzz/fuzz_config: $(BUILD)/fuzz/fuzz_config.o $(BUILD)/fuzz/obj/daemon/config.o daemon/upcall_config.o $(BUILD)/fuzz/obj/common/parse.o
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/fuzz/fuzz_netlink: $(BUILD)/fuzz/fuzz_netlink.o $(BUILD)/fuzz/obj/common/ktls_keys.o

@@ -35,9 +35,16 @@ static int nlerr_to_errno(int nlerr)
 
 int ktls_genl_open(struct ktls_genl *g)
 {
+	return ktls_genl_open_family(g, KTLS_OFFLOAD_FAMILY_NAME, KTLS_OFFLOAD_FAMILY_VERSION);
+}
+
+int ktls_genl_open_family(struct ktls_genl *g, const char *name, int version)
+{
 	int ret;
 
 	g->family = -1;
+	g->name = name;
+	g->version = version;
 	g->event_fn = NULL;
 	g->event_arg = NULL;
 	g->event_policy = NULL;
@@ -49,7 +56,7 @@ int ktls_genl_open(struct ktls_genl *g)
 	ret = genl_connect(g->sock);
 	if (ret < 0)
 		goto err;
-	ret = genl_ctrl_resolve(g->sock, KTLS_OFFLOAD_FAMILY_NAME);
+	ret = genl_ctrl_resolve(g->sock, name);
 	if (ret < 0)
 		goto err;
 	g->family = ret;
@@ -86,7 +93,7 @@ int ktls_genl_fd(const struct ktls_genl *g)
 
 int ktls_genl_join(struct ktls_genl *g, const char *group)
 {
-	int grp = genl_ctrl_resolve_grp(g->sock, KTLS_OFFLOAD_FAMILY_NAME, group);
+	int grp = genl_ctrl_resolve_grp(g->sock, g->name, group);
 
 	if (grp < 0)
 		return nlerr_to_errno(grp);
@@ -100,8 +107,7 @@ struct nl_msg *ktls_genl_msg(const struct ktls_genl *g, int cmd, int flags)
 	if (!msg)
 		return NULL;
 	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, g->family, 0,
-			 NLM_F_REQUEST | NLM_F_ACK | flags, cmd,
-			 KTLS_OFFLOAD_FAMILY_VERSION)) {
+			 NLM_F_REQUEST | NLM_F_ACK | flags, cmd, (uint8_t)g->version)) {
 		nlmsg_free(msg);
 		return NULL;
 	}

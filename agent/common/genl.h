@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * Client side of the ktls_offload generic netlink family, on libnl-genl.
+ * Client side of the ktls_offload generic netlink family, on libnl-genl
+ * (and of the kernel's handshake family, which ktls-agent also answers).
  * Every function returns 0 or a negative errno; nothing here prints.
  */
 #ifndef KTLS_GENL_H
@@ -21,6 +22,8 @@ typedef void (*ktls_genl_event_fn)(int cmd, struct nlattr **attrs, void *arg);
 struct ktls_genl {
 	struct nl_sock *sock;
 	int family;
+	const char *name;		/* the family's name and version */
+	int version;
 	ktls_genl_event_fn event_fn;	/* may be NULL: events are dropped */
 	void *event_arg;
 	/* validates the events' attributes (the RESULT set, up to
@@ -43,6 +46,8 @@ typedef int (*ktls_genl_reply_fn)(struct nlattr **attrs, struct nlmsghdr *nlh,
  * registered in this network namespace: the module is not loaded.
  */
 int ktls_genl_open(struct ktls_genl *g);
+/* The same for another generic netlink family (the kernel's "handshake"). */
+int ktls_genl_open_family(struct ktls_genl *g, const char *name, int version);
 void ktls_genl_close(struct ktls_genl *g);
 
 /* The socket's fd, to poll for events. */

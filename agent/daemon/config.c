@@ -103,7 +103,8 @@ static const char *const client_cert_modes[] = {
 static const char *const single_keys[] = {
 	"workers", "user", "socket", "socket_group", "log", "log_level", "module",
 	"ca", "crl", "client_cert", "priority", "alpn", "tickets", "ticket_key_file",
-	"ticket_rotation", "handshake_timeout", "roles", "nic_offload", NULL,
+	"ticket_rotation", "handshake_timeout", "roles", "nic_offload", "handshake_upcall",
+	"tlshd_config", "upcall", "upcall_max_inflight", "keyrings", NULL,
 };
 
 /* 0 if @name may be given now, else the failure reported. */
@@ -149,7 +150,13 @@ static int global_key(struct parse_ctx *c, const char *name, const char *v)
 			return fail(c, "module must be auto, yes or no, not '%s'", v);
 		cfg->module = (enum module_use)i;
 	} else {
-		return fail(c, "unknown key '%s' in [global]", name);
+		char msg[256];
+		int ret = upcall_global_key(cfg, name, v, msg, sizeof(msg));
+
+		if (ret < 0)
+			return fail(c, "%s", msg);
+		if (!ret)
+			return fail(c, "unknown key '%s' in [global]", name);
 	}
 	return 1;
 }
@@ -212,8 +219,9 @@ static int parse_ids(struct parse_ctx *c, const char *key, const char *v, bool g
 	return ret;
 }
 
-/* allow_local_ports: "443, 8443, 9000-9009" */
-static int parse_ports(struct parse_ctx *c, const char *v, struct agent_acl *acl)
+/* allow_local_ports, upcall_ports: "443, 8443, 9000-9009" */
+int agent_parse_port_list(const char *key, const char *v, struct agent_port_range **ports,
+			  int *n, char *msg, size_t msglen)
 {
 	char *copy = strdup(v), *save = NULL, *tok;
 	int ret = 1;
@@ -231,19 +239,20 @@ static int parse_ports(struct parse_ctx *c, const char *v, struct agent_acl *acl
 		    ktls_parse_uint(dash ? dash + 1 : tok, 1, 65535, &hi) || hi < lo) {
 			if (dash)
 				*dash = '-';
-			ret = fail(c, "allow_local_ports: '%s' is not a port (1-65535) or a "
-				   "range LOW-HIGH", tok);
+			snprintf(msg, msglen, "%s: '%s' is not a port (1-65535) or a range "
+				 "LOW-HIGH", key, tok);
+			ret = -1;
 			break;
 		}
 		r.lo = (uint16_t)lo;
 		r.hi = (uint16_t)hi;
-		grown = realloc(acl->ports, (size_t)(acl->n_ports + 1) * sizeof(*grown));
+		grown = realloc(*ports, (size_t)(*n + 1) * sizeof(*grown));
 		if (!grown) {
 			ret = 0;
 			break;
 		}
-		acl->ports = grown;
-		acl->ports[acl->n_ports++] = r;
+		*ports = grown;
+		(*ports)[(*n)++] = r;
 	}
 	free(copy);
 	return ret;
@@ -342,11 +351,21 @@ static int profile_key(struct parse_ctx *c, const char *name, const char *v)
 	} else if (!strcmp(name, "allow_groups")) {
 		return parse_ids(c, name, v, true, (unsigned int **)&p->acl.gids, &p->acl.n_gids);
 	} else if (!strcmp(name, "allow_local_ports")) {
-		return parse_ports(c, v, &p->acl);
+		char msg[256];
+		int ret = agent_parse_port_list(name, v, &p->acl.ports, &p->acl.n_ports, msg,
+						sizeof(msg));
+
+		return ret < 0 ? fail(c, "%s", msg) : ret;
 	} else if (!strcmp(name, "roles")) {
 		return parse_roles(c, v, &p->acl.roles);
 	} else {
-		return fail(c, "unknown key '%s' in [profile %s]", name, p->name);
+		char msg[256];
+		int ret = upcall_profile_key(p, name, v, msg, sizeof(msg));
+
+		if (ret < 0)
+			return fail(c, "%s", msg);
+		if (!ret)
+			return fail(c, "unknown key '%s' in [profile %s]", name, p->name);
 	}
 	return 1;
 }
@@ -383,15 +402,20 @@ static int new_section(struct parse_ctx *c, const char *section)
 		return 0;
 	cfg->profiles = p;
 	p = &cfg->profiles[cfg->n_profiles++];
+	agent_profile_defaults(p);
+	if (!set_str(&p->name, name))
+		return 0;
+	c->cur = p;
+	return 1;
+}
+
+void agent_profile_defaults(struct agent_profile *p)
+{
 	memset(p, 0, sizeof(*p));
 	p->tickets = true;
 	p->ticket_rotation_s = 3600;
 	p->handshake_timeout_ms = 10000;
 	p->acl.roles = AGENT_ROLE_SERVER;
-	if (!set_str(&p->name, name))
-		return 0;
-	c->cur = p;
-	return 1;
 }
 
 static int on_entry(void *user, const char *section, const char *name, const char *value)
@@ -424,6 +448,7 @@ static void set_defaults(struct agent_config *cfg)
 	cfg->socket_path = strdup(KTLS_AGENT_SOCKET_PATH);
 	cfg->log_level = LOG_INFO;
 	cfg->module = MODULE_AUTO;
+	cfg->upcall_max_inflight = 64;
 }
 
 /*
@@ -556,8 +581,12 @@ int agent_config_load(const char *path, struct agent_config *cfg,
 			      "any public CA issued for any site: name the CAs of your "
 			      "clients (ca = FILE)" :
 			      "client_cert needs ca = FILE, the CAs that issue client certificates";
-		else if ((p->acl.roles & AGENT_ROLE_CLIENT) && !p->ca && !p->ca_system)
+		else if (((p->acl.roles | p->upcall.roles) & AGENT_ROLE_CLIENT) && !p->ca &&
+			 !p->ca_system)
 			why = "the client role needs ca = FILE (or ca = system) to verify servers";
+		else if ((p->upcall.roles & AGENT_ROLE_SERVER) && !p->n_pairs)
+			why = "upcall = server needs cert and key (the kernel's consumers "
+			      "seldom pass a certificate of their own)";
 		else if (p->crl && !p->ca && !p->ca_system)
 			why = "crl needs ca: a CRL is checked against the CA that signed it";
 		else if (acl_names_agent(cfg, &p->acl))
@@ -567,6 +596,11 @@ int agent_config_load(const char *path, struct agent_config *cfg,
 			snprintf(err, errlen, "%s: profile '%s': %s", path, p->name, why);
 			return -EINVAL;
 		}
+	}
+	if (cfg->tlshd_config) {
+		ret = upcall_read_tlshd_conf(cfg, cfg->tlshd_config, err, errlen);
+		if (ret)
+			return ret;
 	}
 	if (!cfg->n_profiles) {
 		snprintf(err, errlen, "%s: no [profile NAME] section", path);
@@ -596,8 +630,11 @@ void agent_config_free(struct agent_config *cfg)
 		free(p->acl.uids);
 		free(p->acl.gids);
 		free(p->acl.ports);
+		upcall_profile_free(&p->upcall);
 	}
 	free(cfg->profiles);
+	free(cfg->tlshd_config);
+	free(cfg->keyrings);
 	free(cfg->path);
 	free(cfg->user);
 	free(cfg->socket_path);

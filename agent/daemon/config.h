@@ -58,6 +58,20 @@ struct agent_acl {
 	unsigned int roles;		/* AGENT_ROLE_*; default server only */
 };
 
+/*
+ * How a profile answers the kernel's own TLS consumers (NFS, NVMe/TCP)
+ * through the "handshake" netlink family (upcall.c): in which roles, and
+ * for which connections.  A request picks the first profile, in file
+ * order, whose roles, ports and peers match.
+ */
+struct agent_upcall {
+	unsigned int roles;		/* AGENT_ROLE_*; 0: not for upcalls */
+	struct agent_port_range *ports;	/* server: local port; client: remote */
+	int n_ports;			/* 0: any port */
+	char **peers;			/* client: the kernel's peer name; server: */
+	int n_peers;			/* the peer's address.  0: any peer */
+};
+
 struct agent_keypair {
 	char *cert;
 	char *key;
@@ -80,6 +94,13 @@ struct agent_profile {
 	unsigned int handshake_timeout_ms;
 	enum nic_offload nic_offload;
 	struct agent_acl acl;
+	struct agent_upcall upcall;
+};
+
+enum handshake_upcall {
+	UPCALL_AUTO,	/* where the kernel has the family and a profile has upcall */
+	UPCALL_YES,	/* refuse to start without the family */
+	UPCALL_NO,
 };
 
 struct agent_config {
@@ -91,6 +112,10 @@ struct agent_config {
 	bool log_syslog;
 	int log_level;			/* LOG_ERR .. LOG_DEBUG */
 	enum module_use module;
+	enum handshake_upcall handshake_upcall;
+	char *tlshd_config;		/* tlshd.conf read into profiles, or NULL */
+	unsigned int upcall_max_inflight;	/* per worker; more wait in the kernel */
+	char *keyrings;			/* linked into the process keyring at start */
 	struct agent_profile *profiles;
 	int n_profiles;
 };
@@ -102,5 +127,34 @@ struct agent_config {
 int agent_config_load(const char *path, struct agent_config *cfg,
 		      char *err, size_t errlen);
 void agent_config_free(struct agent_config *cfg);
+
+/*
+ * upcall_config.c: the keys of the handshake upcall ([global]
+ * handshake_upcall and tlshd_config; a profile's upcall, upcall_ports and
+ * upcall_peers), and tlshd's configuration file read into profiles.  The
+ * key functions return 1 when they took the key, 0 when it is not theirs,
+ * -1 with @msg set when its value is wrong.
+ */
+int upcall_global_key(struct agent_config *cfg, const char *name, const char *v,
+		      char *msg, size_t msglen);
+int upcall_profile_key(struct agent_profile *p, const char *name, const char *v,
+		       char *msg, size_t msglen);
+/* Appends profiles tlshd-client and tlshd-server made from tlshd.conf. */
+int upcall_read_tlshd_conf(struct agent_config *cfg, const char *path, char *err,
+			   size_t errlen);
+void upcall_profile_free(struct agent_upcall *u);
+/*
+ * keyrings = .nvme, 1234: links each keyring (by name, as /proc/keys shows
+ * it, or serial) into the agent's process keyring while it is still root,
+ * so that it possesses them, and the keys in them, after it drops to its
+ * user.  Writes what it did or why not into @msg; -errno on the first
+ * keyring that cannot be linked.
+ */
+int upcall_link_keyrings(const char *list, char *msg, size_t msglen);
+/* Sets a new profile's defaults (shared with config.c). */
+void agent_profile_defaults(struct agent_profile *p);
+/* Ports "443, 8443, 9000-9009" appended to @ports (config.c). */
+int agent_parse_port_list(const char *key, const char *v, struct agent_port_range **ports,
+			  int *n, char *msg, size_t msglen);
 
 #endif

@@ -27,6 +27,7 @@
 #include "ktls_keys.h"
 #include "log.h"
 #include "sockmsg.h"
+#include "upcall.h"
 #include "usock.h"
 #include "worker.h"
 #include "worker_int.h"
@@ -116,6 +117,10 @@ void worker_job_finish(struct worker *w, struct job *j, struct tls_result *res)
 		snprintf(r.reason, sizeof(r.reason), "%s", res->reason);
 
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, j->fd, NULL);
+	if (j->up) {
+		upcall_job_finish(w, j, res);
+		goto unlink;
+	}
 	if (!res->err) {
 		r.tls_version = res->tls_version;
 		r.cipher = res->cipher;
@@ -157,6 +162,7 @@ void worker_job_finish(struct worker *w, struct job *j, struct tls_result *res)
 			shutdown(j->conn->fd, SHUT_RDWR);
 		}
 	}
+unlink:
 	if (j->conn)
 		j->conn->n_jobs--;
 	agent_generation_put(j->gen);
@@ -194,6 +200,30 @@ void worker_refuse(struct worker *w, struct conn *c, uint32_t id, uint64_t cooki
 		shutdown(c->fd, SHUT_RDWR);
 }
 
+/* A job on the worker's list, holding a configuration generation; NULL
+ * when out of memory. */
+struct job *worker_job_new(struct worker *w, struct conn *c, uint32_t id, int fd)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	j->kind = EV_JOB;
+	j->id = id;
+	j->fd = fd;
+	j->conn = c;
+	j->gen = agent_generation_get(w->agent);
+	peer_name(fd, j->peer, sizeof(j->peer));
+	j->next = w->jobs.next;
+	j->prev = &w->jobs;
+	w->jobs.next->prev = j;
+	w->jobs.next = j;
+	w->n_jobs++;
+	if (c)
+		c->n_jobs++;
+	return j;
+}
+
 /* The requester's command name, escaped, for the log ("?" if gone). */
 static void requester_comm(pid_t pid, char *out, size_t len)
 {
@@ -216,7 +246,7 @@ static void requester_comm(pid_t pid, char *out, size_t len)
 void worker_job_start(struct worker *w, struct conn *c, const struct ktls_accepted *a,
 		      uint64_t cookie, ino_t ino)
 {
-	struct job *j = calloc(1, sizeof(*j));
+	struct job *j = worker_job_new(w, c, a->id, a->fd);
 	struct epoll_event ev = { .events = EPOLLIN };
 	const struct tls_profile *p;
 	struct tls_result res = { 0 };
@@ -231,21 +261,8 @@ void worker_job_start(struct worker *w, struct conn *c, const struct ktls_accept
 		sockmsg_close_foreign(a->fd);
 		return;
 	}
-	j->kind = EV_JOB;
-	j->id = a->id;
-	j->fd = a->fd;
-	j->conn = c;
 	j->cookie = cookie;
 	j->ino = ino;
-	j->gen = agent_generation_get(w->agent);
-	peer_name(a->fd, j->peer, sizeof(j->peer));
-	j->next = w->jobs.next;
-	j->prev = &w->jobs;
-	w->jobs.next->prev = j;
-	w->jobs.next = j;
-	w->n_jobs++;
-	if (c)
-		c->n_jobs++;
 
 	p = tls_runtime_profile(&j->gen->rt, a->profile);
 	/* Who may use these keys, before a byte of the handshake.  Only root

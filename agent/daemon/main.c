@@ -26,6 +26,7 @@
 #include "log.h"
 #include "privs.h"
 #include "tls.h"
+#include "upcall.h"
 #include "usock.h"
 #include "worker.h"
 
@@ -69,6 +70,44 @@ static struct agent_generation *load_generation(const char *path, unsigned int m
 }
 
 /*
+ * The kernel's handshake family (NFS, NVMe/TCP over TLS) when a profile
+ * has upcall = and handshake_upcall is not no; Linux 6.1 has no such
+ * family, which is fatal only with handshake_upcall = yes.
+ */
+static int choose_upcall(struct agent *a, const struct agent_config *cfg, char *err,
+			 size_t errlen)
+{
+	bool wanted = false;
+	int ret;
+
+	for (int i = 0; i < cfg->n_profiles; i++)
+		wanted |= cfg->profiles[i].upcall.roles != 0;
+	if (cfg->handshake_upcall == UPCALL_NO)
+		return 0;
+	if (!wanted) {
+		if (cfg->handshake_upcall != UPCALL_YES)
+			return 0;
+		snprintf(err, errlen, "handshake_upcall = yes, but no profile has upcall = "
+			 "server or client");
+		return -EINVAL;
+	}
+	ret = upcall_probe();
+	a->use_upcall = ret == 0;
+	if (ret == -ENOENT && cfg->handshake_upcall != UPCALL_YES) {
+		agent_log(LOG_NOTICE, "this kernel has no handshake netlink family "
+			  "(CONFIG_NET_HANDSHAKE, Linux 6.5 and later): the kernel's own TLS "
+			  "consumers (NFS, NVMe/TCP) are not served");
+		return 0;
+	}
+	if (ret)
+		snprintf(err, errlen, ret == -ENOENT ?
+			 "handshake_upcall = yes, but this kernel has no handshake netlink "
+			 "family (CONFIG_NET_HANDSHAKE, Linux 6.5 and later)" :
+			 "cannot reach the kernel's handshake netlink family: %s", strerror(-ret));
+	return ret;
+}
+
+/*
  * The module path when the configuration and the kernel allow it, the UNIX
  * socket when configured; at least one.  The socket is created here, as
  * root, for the user the agent becomes.
@@ -93,6 +132,9 @@ static int choose_paths(struct agent *a, char *err, size_t errlen)
 			return ret;
 		}
 	}
+	ret = choose_upcall(a, cfg, err, errlen);
+	if (ret)
+		return ret;
 	if (cfg->socket_path[0]) {
 		if (cfg->user) {
 			struct passwd *pw = getpwnam(cfg->user);
@@ -109,10 +151,11 @@ static int choose_paths(struct agent *a, char *err, size_t errlen)
 		if (a->listen_fd < 0)
 			return a->listen_fd;
 	}
-	if (!a->use_module && a->listen_fd < 0) {
+	if (!a->use_module && a->listen_fd < 0 && !a->use_upcall) {
 		snprintf(err, errlen, cfg->module == MODULE_NO ?
-			 "module = no and no socket: nothing to serve" :
-			 "the ktls_offload module is not loaded and no socket is configured");
+			 "module = no, no socket and no handshake upcall: nothing to serve" :
+			 "the ktls_offload module is not loaded, no socket is configured and "
+			 "no profile serves the handshake upcall");
 		return -ENOENT;
 	}
 	return 0;
@@ -144,6 +187,8 @@ static void restart_only_changes(const struct agent_config *old, const struct ag
 	CHANGED(str_differ(old->socket_path, cfg->socket_path), "socket");
 	CHANGED(str_differ(old->socket_group, cfg->socket_group), "socket_group");
 	CHANGED(old->module != cfg->module, "module");
+	CHANGED(old->handshake_upcall != cfg->handshake_upcall, "handshake_upcall");
+	CHANGED(str_differ(old->keyrings, cfg->keyrings), "keyrings");
 #undef CHANGED
 }
 
@@ -216,6 +261,8 @@ int main(int argc, char **argv)
 	socket_path = strdup(agent.gen->cfg.socket_path);
 	boot.workers = agent.gen->cfg.workers;
 	boot.module = agent.gen->cfg.module;
+	boot.handshake_upcall = agent.gen->cfg.handshake_upcall;
+	boot.keyrings = agent.gen->cfg.keyrings ? strdup(agent.gen->cfg.keyrings) : NULL;
 	boot.user = agent.gen->cfg.user ? strdup(agent.gen->cfg.user) : NULL;
 	boot.socket_path = socket_path;
 	boot.socket_group = agent.gen->cfg.socket_group ? strdup(agent.gen->cfg.socket_group) :
@@ -226,6 +273,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ret = choose_paths(&agent, err, sizeof(err));
+	if (!ret && agent.gen->cfg.keyrings) {
+		/* while root: the keyrings stay possessed after the drop */
+		ret = upcall_link_keyrings(agent.gen->cfg.keyrings, err, sizeof(err));
+		if (!ret)
+			agent_log(LOG_INFO, "%s", err);
+	}
 	if (!ret && agent.gen->cfg.user)
 		ret = agent_drop_privileges(agent.gen->cfg.user, err, sizeof(err));
 	if (ret) {
@@ -267,10 +320,12 @@ int main(int argc, char **argv)
 		}
 	}
 	agent_log(LOG_INFO, "version %s ready: %u workers, %d profiles, kernel ciphers 0x%x, "
-		  "handoffs from %s%s%s", KTLS_OFFLOAD_VERSION, n_workers,
+		  "handoffs from %s%s%s%s%s", KTLS_OFFLOAD_VERSION, n_workers,
 		  agent.gen->cfg.n_profiles, mask, agent.use_module ? "the module" : "",
 		  agent.use_module && agent.listen_fd >= 0 ? " and " : "",
-		  agent.listen_fd >= 0 ? agent.gen->cfg.socket_path : "");
+		  agent.listen_fd >= 0 ? agent.gen->cfg.socket_path : "",
+		  agent.use_upcall && (agent.use_module || agent.listen_fd >= 0) ? " and " : "",
+		  agent.use_upcall ? "the kernel's handshake upcall (NFS, NVMe/TCP)" : "");
 
 	for (;;) {
 		int sig;
@@ -326,6 +381,7 @@ out:
 	free(socket_path);
 	free(boot.user);
 	free(boot.socket_group);
+	free(boot.keyrings);
 	agent_generation_put(agent.gen);
 	return status;
 }

@@ -47,6 +47,8 @@ struct tls_handshake {
 	const char *small_ext;		/* ... in this extension */
 	uint8_t ticket_name[TICKET_NAME_SIZE];	/* of the client's ticket ... */
 	bool has_ticket;			/* ... if it brought one */
+	bool no_tickets;		/* an upcall's: none, whatever the profile says */
+	void *psk_ctx;
 };
 
 /*
@@ -216,7 +218,7 @@ static int client_hello_hook(gnutls_session_t s, unsigned int htype, unsigned in
 	gnutls_ext_raw_parse(h, hello_ext, msg, GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO);
 	if (h->small_records)
 		return GNUTLS_E_UNIMPLEMENTED_FEATURE;
-	if (h->p->tickets) {
+	if (h->p->tickets && !h->no_tickets) {
 		/* the key of the master that encrypted the client's ticket,
 		 * if it is one of the profile's, else of the current one, in
 		 * the profile's context (tickets.h; GnuTLS copies
@@ -244,7 +246,24 @@ struct tls_handshake *tls_handshake_new(const struct tls_profile *p, int fd,
 					enum tls_role role, const char *peername,
 					const char *alpn, struct tls_result *res)
 {
+	return tls_handshake_new2(p, fd, role, peername, alpn, NULL, res);
+}
+
+void *tls_handshake_psk_ctx(gnutls_session_t s)
+{
+	struct tls_handshake *h = gnutls_session_get_ptr(s);
+
+	return h ? h->psk_ctx : NULL;
+}
+
+struct tls_handshake *tls_handshake_new2(const struct tls_profile *p, int fd,
+					 enum tls_role role, const char *peername,
+					 const char *alpn, const struct tls_handshake_opts *o,
+					 struct tls_result *res)
+{
+	static const struct tls_handshake_opts none = { .upcall = false };
 	struct tls_handshake *h = calloc(1, sizeof(*h));
+	bool psk = false;
 	unsigned int flags = GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL;
 	const gnutls_datum_t *protos = p->alpn;
 	unsigned int n_protos = p->n_alpn;
@@ -255,21 +274,31 @@ struct tls_handshake *tls_handshake_new(const struct tls_profile *p, int fd,
 		fail(res, ENOMEM, "out of memory");
 		return NULL;
 	}
+	if (!o)
+		o = &none;
+	psk = o->psk_client || o->psk_server;
 	h->p = p;
 	h->fd = fd;
 	h->role = role;
-	if (role == TLS_ROLE_CLIENT && (!peername || !peername[0])) {
+	h->no_tickets = o->upcall;
+	h->psk_ctx = o->psk_ctx;
+	if (o->upcall && !p->prio_upcall) {
+		fail(res, EINVAL, "profile %s has no upcall priority", p->conf->name);
+		goto err;
+	}
+	/* (a PSK client authenticates the server by the key alone) */
+	if (role == TLS_ROLE_CLIENT && !psk && (!peername || !peername[0])) {
 		fail(res, EINVAL, "client role without a peer name");
 		goto err;
 	}
-	if (role == TLS_ROLE_SERVER && !p->conf->n_pairs) {
+	if (role == TLS_ROLE_SERVER && !psk && !o->creds && !p->conf->n_pairs) {
 		fail(res, ENOKEY, "profile %s has no certificate for the server role",
 		     p->conf->name);
 		goto err;
 	}
 	/* A client never asks for tickets: a TLS 1.3 server then has no reason
 	 * to send NewSessionTicket after the socket went to the kernel. */
-	if (!p->conf->tickets || role == TLS_ROLE_CLIENT)
+	if (!p->conf->tickets || role == TLS_ROLE_CLIENT || o->upcall)
 		flags |= GNUTLS_NO_TICKETS;
 	ret = gnutls_init(&h->s, (role == TLS_ROLE_SERVER ? GNUTLS_SERVER : GNUTLS_CLIENT) |
 			  flags);
@@ -282,12 +311,17 @@ struct tls_handshake *tls_handshake_new(const struct tls_profile *p, int fd,
 	gnutls_transport_set_vec_push_function(h->s, tls_vec_push);
 	gnutls_transport_set_pull_function(h->s, tls_pull);
 	gnutls_transport_set_pull_timeout_function(h->s, tls_pull_timeout);
-	gnutls_priority_set(h->s, p->prio);
-	gnutls_credentials_set(h->s, GNUTLS_CRD_CERTIFICATE, p->creds);
+	gnutls_priority_set(h->s, o->upcall ? p->prio_upcall : p->prio);
+	if (o->psk_client)
+		gnutls_credentials_set(h->s, GNUTLS_CRD_PSK, o->psk_client);
+	else if (o->psk_server)
+		gnutls_credentials_set(h->s, GNUTLS_CRD_PSK, o->psk_server);
+	else
+		gnutls_credentials_set(h->s, GNUTLS_CRD_CERTIFICATE, o->creds ? o->creds : p->creds);
 	gnutls_handshake_set_timeout(h->s, 0);
+	gnutls_session_set_ptr(h->s, h);
 
 	if (role == TLS_ROLE_SERVER) {
-		gnutls_session_set_ptr(h->s, h);
 		gnutls_handshake_set_hook_function(h->s, GNUTLS_HANDSHAKE_CLIENT_HELLO,
 						   GNUTLS_HOOK_PRE, client_hello_hook);
 	}
@@ -309,7 +343,7 @@ struct tls_handshake *tls_handshake_new(const struct tls_profile *p, int fd,
 		 * client's ticket needs */
 		if (p->conf->tickets)
 			gnutls_db_set_cache_expiration(h->s, (int)p->conf->ticket_rotation_s);
-	} else {
+	} else if (!psk) {
 		snprintf(h->peername, sizeof(h->peername), "%s", peername);
 		if (!is_ip_address(h->peername))
 			gnutls_server_name_set(h->s, GNUTLS_NAME_DNS, h->peername,

@@ -19,6 +19,9 @@ struct tls_profile {
 	gnutls_certificate_credentials_t creds;
 	gnutls_priority_t prio;
 	gnutls_priority_t prio_offload;	/* nic_offload = tls12: TLS 1.2 AES-GCM */
+	gnutls_priority_t prio_upcall;	/* upcall: TLS 1.3 only, PSK allowed */
+	/* upcall = client with a keypair: the CAs alone, for anonymous clients */
+	gnutls_certificate_credentials_t creds_anon;
 	struct tickets *tickets;	/* its ticket masters, or NULL */
 	uint8_t ticket_ctx[TICKET_CONTEXT_SIZE];	/* binds their keys to the profile */
 	gnutls_datum_t *alpn;		/* the profile's ALPN list ... */
@@ -84,6 +87,24 @@ struct tls_handshake;
 struct tls_handshake *tls_handshake_new(const struct tls_profile *p, int fd,
 					enum tls_role role, const char *peername,
 					const char *alpn, struct tls_result *res);
+
+/* What a handshake for one of the kernel's own consumers (upcall.c) runs
+ * with beside its profile. */
+struct tls_handshake_opts {
+	bool upcall;		/* TLS 1.3 only (prio_upcall), no session tickets */
+	gnutls_certificate_credentials_t creds;	/* instead of the profile's */
+	gnutls_psk_client_credentials_t psk_client;	/* PSK instead of x509 */
+	gnutls_psk_server_credentials_t psk_server;
+	void *psk_ctx;		/* gnutls_session_get_ptr() in a PSK callback */
+};
+
+struct tls_handshake *tls_handshake_new2(const struct tls_profile *p, int fd,
+					 enum tls_role role, const char *peername,
+					 const char *alpn, const struct tls_handshake_opts *o,
+					 struct tls_result *res);
+
+/* The PSK callback's context (tls_handshake_opts.psk_ctx) of a session. */
+void *tls_handshake_psk_ctx(gnutls_session_t s);
 
 /*
  * Advances the handshake.  Returns 1 when it needs more I/O (*want_write

@@ -170,6 +170,56 @@ static int offload_priority(struct tls_profile *tp, const struct agent_profile *
 	return ret;
 }
 
+/* upcall: the profile's priority without TLS 1.2 (the kernel's consumers
+ * speak TLS 1.3 only) and with the PSK key exchanges (NVMe/TCP), which
+ * only count where a handshake has PSK credentials. */
+static int upcall_priority(struct tls_profile *tp, const struct agent_profile *p,
+			   const char *prio, unsigned int flags, char *err, size_t errlen)
+{
+	static const char narrow[] = ":-VERS-TLS1.2:+ECDHE-PSK:+DHE-PSK:+PSK";
+	const unsigned int *list;
+	char buf[4096 + sizeof(narrow)];
+	int ret = -EPROTONOSUPPORT;
+
+	if (!p->upcall.roles)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s%s", prio, narrow);
+	if (gnutls_priority_init2(&tp->prio_upcall, buf, NULL, flags) < 0)
+		tp->prio_upcall = NULL;
+	else if (gnutls_priority_protocol_list(tp->prio_upcall, &list) > 0 &&
+		 gnutls_priority_cipher_list(tp->prio_upcall, &list) > 0)
+		ret = 0;
+	if (ret)
+		snprintf(err, errlen, "profile %s: upcall, but its priority allows no TLS 1.3, "
+			 "which the kernel's consumers require", p->name);
+	return ret;
+}
+
+/* upcall = client with a keypair: a second set of credentials with the
+ * profile's CAs and no certificate, for the consumers' anonymous mode. */
+static int anon_creds(struct tls_profile *tp, const struct agent_profile *p, char *err,
+		      size_t errlen)
+{
+	int ret;
+
+	if (!(p->upcall.roles & AGENT_ROLE_CLIENT) || !p->n_pairs)
+		return 0;
+	if (gnutls_certificate_allocate_credentials(&tp->creds_anon) < 0)
+		return -ENOMEM;
+	ret = p->ca ? gnutls_certificate_set_x509_trust_file(tp->creds_anon, p->ca,
+							      GNUTLS_X509_FMT_PEM) :
+		      gnutls_certificate_set_x509_system_trust(tp->creds_anon);
+	if (ret > 0 && p->crl)
+		ret = gnutls_certificate_set_x509_crl_file(tp->creds_anon, p->crl,
+							   GNUTLS_X509_FMT_PEM);
+	if (ret <= 0) {
+		snprintf(err, errlen, "profile %s: CA for anonymous upcalls: %s", p->name,
+			 ret < 0 ? gnutls_strerror(ret) : "nothing loaded");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 unsigned int tls_split_alpn(const char *list, char *buf, size_t buflen,
 			    gnutls_datum_t *out, unsigned int max)
 {
@@ -279,6 +329,10 @@ static int profile_load(struct tls_profile *tp, const struct agent_profile *p,
 		return ret;
 	}
 	ret = offload_priority(tp, p, prio, prio_flags, err, errlen);
+	if (!ret)
+		ret = upcall_priority(tp, p, prio, prio_flags, err, errlen);
+	if (!ret)
+		ret = anon_creds(tp, p, err, errlen);
 	if (ret)
 		return ret;
 	if (p->tickets) {
@@ -310,6 +364,10 @@ static void profile_free(struct tls_profile *tp)
 		gnutls_priority_deinit(tp->prio);
 	if (tp->prio_offload)
 		gnutls_priority_deinit(tp->prio_offload);
+	if (tp->prio_upcall)
+		gnutls_priority_deinit(tp->prio_upcall);
+	if (tp->creds_anon)
+		gnutls_certificate_free_credentials(tp->creds_anon);
 	tickets_put(tp->tickets);
 	free(tp->alpn);
 	free(tp->alpn_buf);

@@ -25,6 +25,7 @@
 #include "broker.h"
 #include "log.h"
 #include "sockmsg.h"
+#include "upcall.h"
 #include "usock.h"
 #include "worker.h"
 #include "worker_int.h"
@@ -129,6 +130,8 @@ static void *worker_main(void *arg)
 
 	if (w->genl.sock)
 		drain(w);	/* registers this socket as an agent of the namespace */
+	if (w->hs.sock)
+		upcall_worker_event(w);	/* requests queued before the agent came */
 	while (!atomic_load(&w->agent->stopping)) {
 		int n = epoll_wait(w->epfd, evs, 64, next_timeout_ms(w));
 
@@ -152,6 +155,9 @@ static void *worker_main(void *arg)
 						  w->index, strerror(-ret));
 				if (w->ready)
 					drain(w);
+				break;
+			case EV_UPCALL:
+				upcall_worker_event(w);
 				break;
 			case EV_LISTEN:
 				worker_conn_accept(w);
@@ -183,6 +189,11 @@ static void *worker_main(void *arg)
 		if (w->genl.sock && (w->ready || w->genl.dropped)) {
 			w->genl.dropped = 0;
 			drain(w);
+		}
+		if (w->hs.sock && (w->hs_ready || w->hs.dropped)) {
+			w->hs.dropped = 0;
+			w->hs_ready = true;
+			upcall_worker_event(w);
 		}
 		free_dead(w);
 	}
@@ -234,6 +245,11 @@ int worker_start(struct agent *a, int index, struct worker **out)
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ktls_genl_fd(&w->mcast), &ev))
 			goto err_errno;
 	}
+	if (a->use_upcall) {
+		ret = upcall_worker_open(w);
+		if (ret)
+			goto err;
+	}
 	if (a->listen_fd >= 0) {
 		/* Every worker waits on the listener; one is woken per connection. */
 		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
@@ -254,6 +270,7 @@ err:
 		ktls_genl_close(&w->genl);
 	if (w->mcast.sock)
 		ktls_genl_close(&w->mcast);
+	upcall_worker_close(w);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	if (w->wakefd >= 0)
@@ -277,6 +294,7 @@ void worker_join(struct worker *w)
 		ktls_genl_close(&w->genl);
 	if (w->mcast.sock)
 		ktls_genl_close(&w->mcast);
+	upcall_worker_close(w);
 	close(w->epfd);
 	close(w->wakefd);
 	free(w);

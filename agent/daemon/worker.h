@@ -26,6 +26,7 @@ struct agent {
 	struct agent_generation *gen;
 	atomic_bool stopping;
 	bool use_module;			/* serve the module's requests */
+	bool use_upcall;			/* serve the kernel's handshake family */
 	int listen_fd;				/* the UNIX socket, or -1 */
 };
 

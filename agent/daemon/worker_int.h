@@ -20,7 +20,7 @@
 #include "worker.h"
 
 /* What an epoll event's data.ptr points at: each starts with its kind. */
-enum ev_kind { EV_GENL, EV_WAKE, EV_LISTEN, EV_CONN, EV_JOB };
+enum ev_kind { EV_GENL, EV_WAKE, EV_LISTEN, EV_CONN, EV_JOB, EV_UPCALL };
 
 /* A requester's connection to the UNIX socket; its jobs run here. */
 struct conn {
@@ -52,6 +52,7 @@ struct job {
 	struct nic_route nic;
 	int nic_err;		/* its lookup failed: -errno */
 	bool narrowed;		/* TLS 1.2 AES-GCM asked for the device */
+	struct upcall_job *up;	/* from the kernel's handshake family (upcall.c) */
 };
 
 struct worker {
@@ -62,6 +63,11 @@ struct worker {
 	/* the "agents" group, on a socket of its own: READYs never crowd
 	 * out the replies to ACCEPT and DONE (nor they the READYs) */
 	struct ktls_genl mcast;
+	/* the kernel's handshake family (upcall.c): commands, and the
+	 * "tlshd" group's READYs; .sock NULL when not served */
+	struct ktls_genl hs, hs_mcast;
+	bool hs_ready;
+	int n_upcalls;		/* upcall jobs in flight */
 	int epfd;
 	int wakefd;
 	bool ready;		/* a READY arrived */
@@ -83,6 +89,7 @@ static inline double worker_now(void)
 }
 
 /* job.c */
+struct job *worker_job_new(struct worker *w, struct conn *c, uint32_t id, int fd);
 const char *worker_ratelimit_note(unsigned long missed, char *out, size_t len);
 void worker_job_finish(struct worker *w, struct job *j, struct tls_result *res);
 void worker_job_step(struct worker *w, struct job *j);

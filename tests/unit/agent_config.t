@@ -121,4 +121,51 @@ like "nic_offload = tls12 with ChaCha20 only: refused" \
 	"^rc=1 .*allows no TLS 1.2 with AES-GCM"
 like "nic_offload = sometimes: refused, naming the choices" \
 	"$(check n5 'nic_offload = sometimes')" "^rc=1 .*nic_offload must be off, report or tls12, not 'sometimes'"
+# the kernel's handshake upcall (issue 20): profile keys and tlshd.conf
+like "upcall = server with ports and peers: accepted" \
+	"$(check u1 'upcall = server' 'upcall_ports = 2049, 20049-20050' 'upcall_peers = 10.0.0.1')" "^rc=0 "
+like "upcall = sometimes: refused, naming the choices" "$(check u2 'upcall = sometimes')" \
+	"^rc=1 .*upcall: 'sometimes' is not server, client or none"
+like "upcall_ports = 70000: refused" "$(check u3 'upcall = server' 'upcall_ports = 70000')" \
+	"^rc=1 .*upcall_ports: '70000' is not a port"
+like "upcall = client without ca: refused" "$(check u4 'upcall = client')" \
+	"^rc=1 .*the client role needs ca = FILE"
+like "upcall with a TLS 1.2-only priority: refused (the kernel's consumers speak TLS 1.3)" \
+	"$(check u5 'upcall = server' 'priority = NORMAL:-VERS-ALL:+VERS-TLS1.2')" \
+	"^rc=1 .*upcall, but its priority allows no TLS 1.3"
+run_conf() { out=$("$agent" -t -c "$1" 2>&1); echo "rc=$? $out"; }
+printf '[profile q]\nupcall = server\n' >u6.conf
+like "upcall = server without a certificate: refused" "$(run_conf u6.conf)" \
+	"^rc=1 .*upcall = server needs cert and key"
+# tlshd.conf as tlshd reads it: spaces after '=', comments, both sides
+cat >tlshd.conf <<T
+[debug]
+loglevel=0
+
+[authenticate]
+#keyrings= <keyring>
+
+[authenticate.client]
+x509.truststore= $dir/ca.pem
+x509.certificate= $dir/other.pem
+x509.private_key= $dir/other.key
+
+[authenticate.server]
+x509.truststore= $dir/ca.pem
+x509.certificate= $dir/server.pem
+x509.private_key= $dir/server.key
+T
+printf '[global]\nsocket =\ntlshd_config = %s/tlshd.conf\n' "$dir" >u7.conf
+like "tlshd_config: tlshd.conf becomes profiles tlshd-client and tlshd-server" \
+	"$(run_conf u7.conf)" "^rc=0 .*OK \(2 profiles\)"
+sed -i '/^x509.private_key= .*server.key/d' tlshd.conf
+like "tlshd.conf with a certificate and no key: refused, naming the section" \
+	"$(run_conf u7.conf)" \
+	"^rc=1 .*\[authenticate.server\] needs both x509.certificate and x509.private_key"
+printf '[global]\ntlshd_config = %s/missing.conf\n[profile p]\ncert = %s/server.pem\nkey = %s/server.key\n' \
+	"$dir" "$dir" "$dir" >u8.conf
+like "tlshd_config naming a missing file: refused" "$(run_conf u8.conf)" \
+	"^rc=1 .*tlshd_config $dir/missing.conf: No such file or directory"
+like "handshake_upcall = maybe: refused" "$(check u9 '[global]' 'handshake_upcall = maybe')" \
+	"^rc=1 .*handshake_upcall must be auto, yes or no"
 plan $_tap_n

@@ -1,6 +1,6 @@
 #!/bin/sh
 # `make` and `make install` need only the build dependencies (compiler,
-# GnuTLS, libnl, inih, libcap): they check for those packages alone and
+# GnuTLS, libnl, inih, libcap, libkeyutils): they check for those packages alone and
 # build no test program; `make check` checks for everything.
 . "$KTLS_SRC/tests/lib/tap.sh"
 stage=$(mktemp -d)
@@ -16,7 +16,7 @@ like "... and builds the test programs" "$out" "$stage/b/tests/unit_http"
 # the list of build packages
 like "scripts/deps.sh --build lists the compiler and libraries" \
 	"$(sed -n '/^BUILD_PACKAGES="/,/"/p' "$KTLS_SRC/scripts/deps.sh" | tr '\n' ' ')" \
-	"gcc .*libgnutls28-dev .*libnl-genl-3-dev .*libinih-dev .*libcap-dev"
+	"gcc .*libgnutls28-dev .*libnl-genl-3-dev .*libinih-dev .*libcap-dev .*libkeyutils-dev"
 unlike "... and no test tool" "$(sed -n '/^BUILD_PACKAGES="/,/"/p' "$KTLS_SRC/scripts/deps.sh")" \
 	"qemu|nginx|clang|curl|testssl"
 plan $_tap_n

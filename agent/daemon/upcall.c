@@ -1,0 +1,640 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * ktls-agent answers the kernel's "handshake" generic netlink family, as
+ * tlshd does: a kernel consumer (the NFS client and server, NVMe/TCP host
+ * and target) queues a request on one of its sockets and the family
+ * multicasts READY on the "tlshd" group; a worker ACCEPTs it (the kernel
+ * puts the socket into the agent's descriptor table and says the role,
+ * the authentication mode, the key serials and the peer name), runs the
+ * handshake in its event loop like any other job, TLS 1.3 only and
+ * without session tickets, installs kernel TLS and sends DONE with the
+ * status and the remote peer's identity, then closes its descriptor.
+ *
+ * Unlike tlshd: no process per handshake; the profile (CAs, certificate,
+ * priority) is chosen per consumer by port and per peer by name
+ * (upcall, upcall_ports, upcall_peers in ktls-agent.conf(5)); a peer's
+ * name is checked against the name the kernel gave, never against
+ * reverse DNS; handshakes in flight are bounded by the worker loop's
+ * timeouts; one log line per handshake names the consumer, the peer and
+ * the outcome.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <keyutils.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <netlink/genl/genl.h>
+
+#include "handshake_nl.h"
+
+#include "genl.h"
+#include "log.h"
+#include "tls.h"
+#include "upcall.h"
+#include "worker.h"
+#include "worker_int.h"
+
+static const enum ev_kind tag_upcall = EV_UPCALL;
+
+/* (READY carries the handler class; nothing else is read from events) */
+static struct nla_policy ready_policy[KTLS_GENL_MAX_ATTR + 1] = {
+	[HANDSHAKE_A_ACCEPT_HANDLER_CLASS] = { .type = NLA_U32 },
+};
+
+static void on_ready(int cmd, struct nlattr **attrs, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)attrs;
+	if (cmd == HANDSHAKE_CMD_READY)
+		w->hs_ready = true;
+}
+
+int upcall_probe(void)
+{
+	struct ktls_genl g;
+	int ret = ktls_genl_open_family(&g, HANDSHAKE_FAMILY_NAME, HANDSHAKE_FAMILY_VERSION);
+
+	if (!ret)
+		ktls_genl_close(&g);
+	return ret;
+}
+
+int upcall_worker_open(struct worker *w)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = (void *)&tag_upcall };
+	int ret;
+
+	ret = ktls_genl_open_family(&w->hs, HANDSHAKE_FAMILY_NAME, HANDSHAKE_FAMILY_VERSION);
+	if (!ret)
+		ret = ktls_genl_open_family(&w->hs_mcast, HANDSHAKE_FAMILY_NAME,
+					    HANDSHAKE_FAMILY_VERSION);
+	if (!ret)
+		ret = ktls_genl_join(&w->hs_mcast, HANDSHAKE_MCGRP_TLSHD);
+	if (ret) {
+		upcall_worker_close(w);
+		return ret;
+	}
+	w->hs_mcast.event_fn = on_ready;
+	w->hs_mcast.event_arg = w;
+	w->hs_mcast.event_policy = ready_policy;
+	nl_socket_set_nonblocking(w->hs_mcast.sock);
+	nl_socket_set_nonblocking(w->hs.sock);
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ktls_genl_fd(&w->hs_mcast), &ev)) {
+		ret = -errno;
+		upcall_worker_close(w);
+		return ret;
+	}
+	/* requests queued before the agent joined sent their READY to nobody */
+	w->hs_ready = true;
+	return 0;
+}
+
+void upcall_worker_close(struct worker *w)
+{
+	if (w->hs.sock)
+		ktls_genl_close(&w->hs);
+	if (w->hs_mcast.sock)
+		ktls_genl_close(&w->hs_mcast);
+}
+
+/* ---- ACCEPT ---- */
+
+struct accepted {
+	int fd;
+	struct upcall_job up;
+};
+
+static struct nla_policy accept_policy[KTLS_GENL_MAX_ATTR + 1] = {
+	[HANDSHAKE_A_ACCEPT_SOCKFD] = { .type = NLA_U32 },
+	[HANDSHAKE_A_ACCEPT_MESSAGE_TYPE] = { .type = NLA_U32 },
+	[HANDSHAKE_A_ACCEPT_TIMEOUT] = { .type = NLA_U32 },
+	[HANDSHAKE_A_ACCEPT_AUTH_MODE] = { .type = NLA_U32 },
+	[HANDSHAKE_A_ACCEPT_PEER_IDENTITY] = { .type = NLA_U32 },
+	[HANDSHAKE_A_ACCEPT_CERTIFICATE] = { .type = NLA_NESTED },
+	[HANDSHAKE_A_ACCEPT_PEERNAME] = { .type = NLA_STRING },
+};
+
+static struct nla_policy x509_policy[HANDSHAKE_A_X509_MAX + 1] = {
+	[HANDSHAKE_A_X509_CERT] = { .type = NLA_U32 },
+	[HANDSHAKE_A_X509_PRIVKEY] = { .type = NLA_U32 },
+};
+
+static int on_accept_reply(struct nlattr **attrs, struct nlmsghdr *nlh, void *arg)
+{
+	struct accepted *a = arg;
+	struct genlmsghdr *gnlh = nlmsg_data(nlh);
+	struct nlattr *nla;
+	int rem;
+
+	if (!attrs[HANDSHAKE_A_ACCEPT_SOCKFD])
+		return -EBADMSG;
+	a->fd = (int)nla_get_u32(attrs[HANDSHAKE_A_ACCEPT_SOCKFD]);
+	if (attrs[HANDSHAKE_A_ACCEPT_MESSAGE_TYPE])
+		a->up.msg_type = nla_get_u32(attrs[HANDSHAKE_A_ACCEPT_MESSAGE_TYPE]);
+	if (attrs[HANDSHAKE_A_ACCEPT_TIMEOUT])
+		a->up.timeout_ms = nla_get_u32(attrs[HANDSHAKE_A_ACCEPT_TIMEOUT]);
+	if (attrs[HANDSHAKE_A_ACCEPT_AUTH_MODE])
+		a->up.auth = nla_get_u32(attrs[HANDSHAKE_A_ACCEPT_AUTH_MODE]);
+	if (attrs[HANDSHAKE_A_ACCEPT_PEERNAME])
+		snprintf(a->up.peername, sizeof(a->up.peername), "%s",
+			 nla_get_string(attrs[HANDSHAKE_A_ACCEPT_PEERNAME]));
+	/* the repeated ones: PSK serials in order, one x509 pair */
+	nla_for_each_attr(nla, genlmsg_attrdata(gnlh, 0), genlmsg_attrlen(gnlh, 0), rem) {
+		if (nla_type(nla) == HANDSHAKE_A_ACCEPT_PEER_IDENTITY &&
+		    nla_len(nla) >= 4 && a->up.n_peerids < UPCALL_MAX_PEERIDS) {
+			a->up.peerids[a->up.n_peerids++] = (int32_t)nla_get_u32(nla);
+		} else if (nla_type(nla) == HANDSHAKE_A_ACCEPT_CERTIFICATE) {
+			struct nlattr *x[HANDSHAKE_A_X509_MAX + 1];
+
+			if (nla_parse_nested(x, HANDSHAKE_A_X509_MAX, nla, x509_policy) < 0)
+				continue;
+			if (x[HANDSHAKE_A_X509_CERT])
+				a->up.cert = (int32_t)nla_get_u32(x[HANDSHAKE_A_X509_CERT]);
+			if (x[HANDSHAKE_A_X509_PRIVKEY])
+				a->up.privkey = (int32_t)nla_get_u32(x[HANDSHAKE_A_X509_PRIVKEY]);
+		}
+	}
+	return 0;
+}
+
+static int upcall_accept(struct worker *w, struct accepted *a)
+{
+	struct nl_msg *msg = ktls_genl_msg(&w->hs, HANDSHAKE_CMD_ACCEPT, 0);
+
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, HANDSHAKE_A_ACCEPT_HANDLER_CLASS, HANDSHAKE_HANDLER_CLASS_TLSHD)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return ktls_genl_call(&w->hs, msg, HANDSHAKE_A_ACCEPT_MAX, accept_policy,
+			      on_accept_reply, a);
+}
+
+/* ---- DONE ---- */
+
+static int upcall_done(struct worker *w, int fd, int status, int32_t remote_auth)
+{
+	struct nl_msg *msg = ktls_genl_msg(&w->hs, HANDSHAKE_CMD_DONE, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, HANDSHAKE_A_DONE_STATUS, (uint32_t)status) ||
+	    nla_put_u32(msg, HANDSHAKE_A_DONE_SOCKFD, (uint32_t)fd) ||
+	    (remote_auth && nla_put_u32(msg, HANDSHAKE_A_DONE_REMOTE_AUTH,
+					(uint32_t)remote_auth))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return ktls_genl_call(&w->hs, msg, HANDSHAKE_A_DONE_MAX, NULL, NULL, NULL);
+}
+
+/* ---- which profile ---- */
+
+static int sock_port(int fd, bool remote, char *addr, size_t addrlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int port = 0;
+
+	addr[0] = '\0';
+	if ((remote ? getpeername(fd, (struct sockaddr *)&ss, &sl) :
+		      getsockname(fd, (struct sockaddr *)&ss, &sl)))
+		return 0;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, addr, (socklen_t)addrlen);
+		port = ntohs(in->sin_port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, addr, (socklen_t)addrlen);
+		port = ntohs(in6->sin6_port);
+		/* a v4-mapped peer is named as v4 in upcall_peers */
+		if (!strncmp(addr, "::ffff:", 7) && strchr(addr + 7, '.'))
+			memmove(addr, addr + 7, strlen(addr + 7) + 1);
+	}
+	return port;
+}
+
+static bool port_in(const struct agent_upcall *u, int port)
+{
+	if (!u->n_ports)
+		return true;
+	for (int i = 0; i < u->n_ports; i++)
+		if (port >= u->ports[i].lo && port <= u->ports[i].hi)
+			return true;
+	return false;
+}
+
+static bool peer_in(const struct agent_upcall *u, const char *name)
+{
+	if (!u->n_peers)
+		return true;
+	for (int i = 0; i < u->n_peers; i++)
+		if (!strcasecmp(u->peers[i], name))
+			return true;
+	return false;
+}
+
+/*
+ * The first profile for this role, port and peer.  The server role goes
+ * by the local port and the client's address; the client role by the
+ * server's port and the name the kernel gave for it (for NFS the host
+ * name or address of the mount, never a reverse lookup).
+ */
+static const struct tls_profile *pick_profile(const struct tls_runtime *rt, int fd,
+					      bool client, const char *peername,
+					      const char **consumer)
+{
+	char local[64], remote[64];
+	int lport = sock_port(fd, false, local, sizeof(local));
+	int rport = sock_port(fd, true, remote, sizeof(remote));
+	int port = client ? rport : lport;
+	const char *peer = client ? peername : remote;
+
+	*consumer = port == 2049 || port == 20049 ? "nfs" : port == 4420 ? "nvme" : "kernel";
+	for (int i = 0; i < rt->n_profiles; i++) {
+		const struct agent_upcall *u = &rt->profiles[i].conf->upcall;
+
+		if ((u->roles & (client ? AGENT_ROLE_CLIENT : AGENT_ROLE_SERVER)) &&
+		    port_in(u, port) && peer_in(u, peer))
+			return &rt->profiles[i];
+	}
+	return NULL;
+}
+
+/* ---- keys ---- */
+
+/* The payload of key @serial (malloc'ed) and its description; -errno. */
+static int key_read(int32_t serial, gnutls_datum_t *out, char *desc, size_t desclen)
+{
+	void *buf = NULL;
+	char *d = NULL;
+	long n = keyctl_read_alloc(serial, &buf);
+
+	if (n < 0)
+		return -errno;
+	if (desc) {
+		/* "type;uid;gid;perm;description" */
+		if (keyctl_describe_alloc(serial, &d) < 0) {
+			explicit_bzero(buf, (size_t)n);
+			free(buf);
+			return -errno;
+		}
+		const char *p = d;
+
+		for (int i = 0; i < 4 && p; i++) {
+			p = strchr(p, ';');
+			if (p)
+				p++;
+		}
+		snprintf(desc, desclen, "%s", p ? p : "");
+		free(d);
+	}
+	out->data = buf;
+	out->size = (unsigned int)n;
+	return 0;
+}
+
+static void datum_wipe(gnutls_datum_t *d)
+{
+	if (d->data) {
+		explicit_bzero(d->data, d->size);
+		free(d->data);
+	}
+	d->data = NULL;
+	d->size = 0;
+}
+
+/* PSK client: the first of the kernel's key serials that reads. */
+static int psk_client_creds(struct upcall_job *up, char *why, size_t whylen)
+{
+	int ret = -ENOKEY;
+
+	if (gnutls_psk_allocate_client_credentials(&up->psk_client) < 0)
+		return -ENOMEM;
+	for (int i = 0; i < up->n_peerids; i++) {
+		gnutls_datum_t key = { 0 };
+		char identity[256];
+
+		ret = key_read(up->peerids[i], &key, identity, sizeof(identity));
+		if (ret) {
+			snprintf(why, whylen, "PSK key %d: %s", up->peerids[i], strerror(-ret));
+			continue;
+		}
+		ret = gnutls_psk_set_client_credentials(up->psk_client, identity, &key,
+							GNUTLS_PSK_KEY_RAW) < 0 ? -EINVAL : 0;
+		datum_wipe(&key);
+		if (!ret) {
+			up->remote_auth = up->peerids[i];
+			return 0;
+		}
+		snprintf(why, whylen, "PSK key %d: not usable as a PSK", up->peerids[i]);
+	}
+	if (!up->n_peerids)
+		snprintf(why, whylen, "PSK handshake without a key serial");
+	return ret;
+}
+
+/*
+ * PSK server: the client's identity is the description of a key of type
+ * "psk" in the keyrings the kernel linked into the agent's process keyring
+ * at ACCEPT (NVMe's .nvme keyring), or in the agent's session keyring.
+ */
+static int psk_lookup(gnutls_session_t s, const char *identity, gnutls_datum_t *key)
+{
+	struct upcall_job *up = tls_handshake_psk_ctx(s);
+	gnutls_datum_t k = { 0 };
+	long serial;
+
+	serial = keyctl_search(KEY_SPEC_PROCESS_KEYRING, "psk", identity, 0);
+	if (serial < 0)
+		serial = keyctl_search(KEY_SPEC_SESSION_KEYRING, "psk", identity, 0);
+	if (serial < 0 || key_read((int32_t)serial, &k, NULL, 0))
+		return -1;
+	/* GnuTLS frees the key with gnutls_free */
+	key->data = gnutls_malloc(k.size);
+	if (!key->data) {
+		datum_wipe(&k);
+		return -1;
+	}
+	memcpy(key->data, k.data, k.size);
+	key->size = k.size;
+	datum_wipe(&k);
+	if (up)
+		up->remote_auth = (int32_t)serial;
+	return 0;
+}
+
+/* x509 with the certificate and key the kernel named (NFS cert_serial=,
+ * privkey_serial=): PEM payloads, the profile's CAs. */
+static int x509_creds(struct upcall_job *up, const struct agent_profile *conf, char *why,
+		      size_t whylen)
+{
+	gnutls_datum_t cert = { 0 }, key = { 0 };
+	int ret;
+
+	if (gnutls_certificate_allocate_credentials(&up->creds) < 0)
+		return -ENOMEM;
+	ret = conf->ca ? gnutls_certificate_set_x509_trust_file(up->creds, conf->ca,
+							       GNUTLS_X509_FMT_PEM) :
+	      conf->ca_system ? gnutls_certificate_set_x509_system_trust(up->creds) : 1;
+	if (ret < 0) {
+		snprintf(why, whylen, "CA of profile %s: %s", conf->name, gnutls_strerror(ret));
+		return -EINVAL;
+	}
+	ret = key_read(up->cert, &cert, NULL, 0);
+	if (!ret)
+		ret = key_read(up->privkey, &key, NULL, 0);
+	if (ret) {
+		snprintf(why, whylen, "certificate key %d or private key %d: %s", up->cert,
+			 up->privkey, strerror(-ret));
+	} else if (gnutls_certificate_set_x509_key_mem(up->creds, &cert, &key,
+						       GNUTLS_X509_FMT_PEM) < 0) {
+		snprintf(why, whylen, "certificate key %d with private key %d: not a PEM "
+			 "certificate and its key", up->cert, up->privkey);
+		ret = -EINVAL;
+	}
+	datum_wipe(&cert);
+	datum_wipe(&key);
+	return ret;
+}
+
+/* ---- jobs ---- */
+
+static const char *auth_name(uint32_t auth)
+{
+	switch (auth) {
+	case HANDSHAKE_AUTH_UNAUTH:	return "anonymous";
+	case HANDSHAKE_AUTH_PSK:	return "psk";
+	case HANDSHAKE_AUTH_X509:	return "x509";
+	default:			return "unspecified";
+	}
+}
+
+static void upcall_free(struct upcall_job *up)
+{
+	if (up->psk_client)
+		gnutls_psk_free_client_credentials(up->psk_client);
+	if (up->psk_server)
+		gnutls_psk_free_server_credentials(up->psk_server);
+	if (up->creds)
+		gnutls_certificate_free_credentials(up->creds);
+	free(up);
+}
+
+/* The handshake's options for its authentication mode; 0 or -errno. */
+static int upcall_opts(struct upcall_job *up, const struct tls_profile *p, bool client,
+		       struct tls_handshake_opts *o, char *why, size_t whylen)
+{
+	int ret = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->upcall = true;
+	o->psk_ctx = up;
+	switch (up->auth) {
+	case HANDSHAKE_AUTH_PSK:
+		if (client) {
+			ret = psk_client_creds(up, why, whylen);
+			o->psk_client = up->psk_client;
+		} else if (gnutls_psk_allocate_server_credentials(&up->psk_server) < 0) {
+			ret = -ENOMEM;
+		} else {
+			gnutls_psk_set_server_credentials_function(up->psk_server, psk_lookup);
+			o->psk_server = up->psk_server;
+		}
+		break;
+	case HANDSHAKE_AUTH_UNAUTH:
+		/* a client that shows no certificate still checks the server's */
+		if (client && p->creds_anon)
+			o->creds = p->creds_anon;
+		break;
+	case HANDSHAKE_AUTH_X509:
+		if (up->cert > 0 && up->privkey > 0) {
+			ret = x509_creds(up, p->conf, why, whylen);
+			o->creds = up->creds;
+		}
+		break;
+	default:
+		snprintf(why, whylen, "authentication mode %u unknown", up->auth);
+		ret = -EOPNOTSUPP;
+	}
+	return ret;
+}
+
+static void upcall_start(struct worker *w, struct accepted *a)
+{
+	struct upcall_job *up = malloc(sizeof(*up));
+	bool client = a->up.msg_type == HANDSHAKE_MSG_TYPE_CLIENTHELLO;
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct tls_handshake_opts o;
+	struct tls_result res = { 0 };
+	const struct tls_profile *p;
+	unsigned int ms;
+	struct job *j;
+	int ret;
+
+	if (!up || !(j = worker_job_new(w, NULL, 0, a->fd))) {
+		free(up);
+		agent_log(LOG_WARNING, "upcall: out of memory: handshake refused");
+		upcall_done(w, a->fd, ENOMEM, 0);
+		close(a->fd);
+		return;
+	}
+	*up = a->up;
+	j->up = up;
+	w->n_upcalls++;
+	p = pick_profile(&j->gen->rt, a->fd, client, up->peername, &up->consumer);
+	if (!p) {
+		res.err = EACCES;
+		snprintf(res.reason, sizeof(res.reason), "no profile with upcall = %s for "
+			 "this port and peer", client ? "client" : "server");
+		worker_job_finish(w, j, &res);
+		return;
+	}
+	if (a->up.msg_type != HANDSHAKE_MSG_TYPE_CLIENTHELLO &&
+	    a->up.msg_type != HANDSHAKE_MSG_TYPE_SERVERHELLO) {
+		res.err = EOPNOTSUPP;
+		snprintf(res.reason, sizeof(res.reason), "message type %u unknown",
+			 a->up.msg_type);
+		worker_job_finish(w, j, &res);
+		return;
+	}
+	ms = p->conf->handshake_timeout_ms;
+	if (up->timeout_ms && up->timeout_ms < ms)
+		ms = up->timeout_ms;
+	j->deadline = worker_now() + ms / 1000.0;
+	ret = upcall_opts(up, p, client, &o, res.reason, sizeof(res.reason));
+	if (ret) {
+		res.err = -ret;
+		worker_job_finish(w, j, &res);
+		return;
+	}
+	j->h = tls_handshake_new2(p, a->fd, client ? TLS_ROLE_CLIENT : TLS_ROLE_SERVER,
+				  up->peername, NULL, &o, &res);
+	ev.data.ptr = j;
+	if (!j->h || epoll_ctl(w->epfd, EPOLL_CTL_ADD, a->fd, &ev) < 0) {
+		if (!res.err) {
+			res.err = errno;
+			snprintf(res.reason, sizeof(res.reason), "epoll: %s", strerror(errno));
+		}
+		worker_job_finish(w, j, &res);
+		return;
+	}
+	worker_job_step(w, j);
+}
+
+/*
+ * The peer's certificate, verified, as DONE's remote-auth: a key of type
+ * "user" in the agent's process keyring holding the certificate's subject
+ * (nfsd only asks whether there is one), unlinked once DONE is sent and
+ * expiring after a minute in any case.  0 without a verified certificate.
+ */
+static int32_t peer_cert_key(struct job *j, const char *subject)
+{
+	char desc[300];
+	long serial;
+
+	if (!subject[0])
+		return 0;
+	snprintf(desc, sizeof(desc), "ktls-agent peer: %.280s", subject);
+	serial = add_key("user", desc, subject, strlen(subject), KEY_SPEC_PROCESS_KEYRING);
+	if (serial < 0) {
+		agent_log(LOG_WARNING, "upcall %s: cannot record the peer's identity as a key: "
+			  "%s", j->peer, strerror(errno));
+		return 0;
+	}
+	keyctl_set_timeout((key_serial_t)serial, 60);
+	return (int32_t)serial;
+}
+
+void upcall_job_finish(struct worker *w, struct job *j, struct tls_result *res)
+{
+	struct upcall_job *up = j->up;
+	bool client = up->msg_type == HANDSHAKE_MSG_TYPE_CLIENTHELLO;
+	int32_t remote = 0;
+	int ret;
+
+	if (!res->err) {
+		if (up->auth == HANDSHAKE_AUTH_PSK)
+			remote = up->remote_auth;
+		else
+			remote = peer_cert_key(j, res->peer_identity);
+	}
+	/* kernel TLS is on the socket; DONE while the descriptor is ours */
+	ret = upcall_done(w, j->fd, res->err, remote);
+	/* the consumers keep no more than whether there was one: the key
+	 * goes now rather than count against the agent's key quota */
+	if (remote && up->auth != HANDSHAKE_AUTH_PSK)
+		keyctl_unlink(remote, KEY_SPEC_PROCESS_KEYRING);
+	tls_handshake_free(j->h);
+	j->h = NULL;
+	close(j->fd);
+	if (ret)
+		agent_log(LOG_WARNING, "upcall %s %s: the kernel refused DONE: %s",
+			  up->consumer ? up->consumer : "kernel", j->peer, strerror(-ret));
+	if (!res->err)
+		agent_log(LOG_INFO, "upcall %s %s %s peer %s%s%s: TLS 1.3, kernel TLS on; "
+			  "%s%s%s", up->consumer, client ? "client" : "server",
+			  auth_name(up->auth), j->peer, up->peername[0] ? " name " : "",
+			  up->peername, remote ? "peer authenticated" : "peer not authenticated",
+			  res->peer_identity[0] ? " as " : "", res->peer_identity);
+	else
+		agent_log(LOG_NOTICE, "upcall %s %s %s peer %s%s%s: failed: %s (%s)",
+			  up->consumer ? up->consumer : "kernel", client ? "client" : "server",
+			  auth_name(up->auth), j->peer, up->peername[0] ? " name " : "",
+			  up->peername, res->reason[0] ? res->reason : strerror(res->err),
+			  strerror(res->err));
+	upcall_free(up);
+	j->up = NULL;
+	/* a request may wait in the kernel for this slot */
+	if (w->n_upcalls-- >= (int)j->gen->cfg.upcall_max_inflight)
+		w->hs_ready = true;
+}
+
+/*
+ * ACCEPTs until the kernel's queue is empty or this worker has
+ * upcall_max_inflight handshakes; the rest wait in the kernel (with their
+ * own timeouts) until a slot frees.
+ */
+void upcall_worker_event(struct worker *w)
+{
+	struct agent_generation *g = agent_generation_get(w->agent);
+	int max = (int)g->cfg.upcall_max_inflight;
+	struct accepted a;
+	int ret = 0;
+
+	agent_generation_put(g);
+	ret = ktls_genl_read_events(&w->hs_mcast);
+	if (ret == -ENOBUFS)
+		w->hs_ready = true;
+	if (!w->hs_ready)
+		return;
+	do {
+		w->hs_ready = false;
+		while (!atomic_load(&w->agent->stopping) && w->n_upcalls < max &&
+		       (ret = upcall_accept(w, &a)) == 0) {
+			if (a.fd < 0)
+				continue;
+			upcall_start(w, &a);
+		}
+		if (ret == -ENOBUFS)
+			w->hs_ready = true;
+		else if (ret != -EAGAIN && ret)
+			agent_log(LOG_WARNING, "worker %d: handshake ACCEPT failed: %s", w->index,
+				  strerror(-ret));
+	} while (w->hs_ready && !atomic_load(&w->agent->stopping));
+}
