@@ -234,7 +234,7 @@ $(BUILD)/fuzz/%.o: tests/fuzz/%.c | deps
 $(BUILD)/fuzz/fuzz_http: $(BUILD)/fuzz/fuzz_http.o $(BUILD)/fuzz/obj/serve/http.o
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^
 
-$(BUILD)/fuzz/fuzz_config: $(BUILD)/fuzz/fuzz_config.o $(BUILD)/fuzz/obj/daemon/config.o daemon/upcall_config.o $(BUILD)/fuzz/obj/common/parse.o
+$(BUILD)/fuzz/fuzz_config: $(BUILD)/fuzz/fuzz_config.o $(BUILD)/fuzz/obj/daemon/config.o $(BUILD)/fuzz/obj/daemon/upcall_config.o $(BUILD)/fuzz/obj/common/parse.o
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/fuzz/fuzz_netlink: $(BUILD)/fuzz/fuzz_netlink.o $(BUILD)/fuzz/obj/common/ktls_keys.o
