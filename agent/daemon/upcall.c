@@ -88,6 +88,9 @@ int upcall_worker_open(struct worker *w)
 	w->hs_mcast.event_policy = ready_policy;
 	nl_socket_set_nonblocking(w->hs_mcast.sock);
 	nl_socket_set_nonblocking(w->hs.sock);
+	/* a READY is a few KiB of buffer; the kernel fails a request whose
+	 * READY no listener can take, so leave room for bursts */
+	ktls_genl_set_rcvbuf(&w->hs_mcast, 1 << 20);
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ktls_genl_fd(&w->hs_mcast), &ev)) {
 		ret = -errno;
 		upcall_worker_close(w);
@@ -239,13 +242,37 @@ static bool port_in(const struct agent_upcall *u, int port)
 	return false;
 }
 
+/* An address in @s (v4-mapped v6 as v4) into @out; its length, or 0. */
+static size_t addr_bytes(const char *s, unsigned char out[16])
+{
+	static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (inet_pton(AF_INET, s, out) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, s, out) != 1)
+		return 0;
+	if (!memcmp(out, mapped, sizeof(mapped))) {
+		memmove(out, out + 12, 4);
+		return 4;
+	}
+	return 16;
+}
+
+/* Addresses are compared as addresses (::1 is 0:0:0:0:0:0:0:1), names
+ * without regard to case. */
 static bool peer_in(const struct agent_upcall *u, const char *name)
 {
+	unsigned char a[16], b[16];
+	size_t la = addr_bytes(name, a);
+
 	if (!u->n_peers)
 		return true;
-	for (int i = 0; i < u->n_peers; i++)
-		if (!strcasecmp(u->peers[i], name))
+	for (int i = 0; i < u->n_peers; i++) {
+		size_t lb = addr_bytes(u->peers[i], b);
+
+		if (la || lb ? la == lb && !memcmp(a, b, la) : !strcasecmp(u->peers[i], name))
 			return true;
+	}
 	return false;
 }
 
@@ -379,8 +406,8 @@ static int psk_lookup(gnutls_session_t s, const char *identity, gnutls_datum_t *
 	return 0;
 }
 
-/* x509 with the certificate and key the kernel named (NFS cert_serial=,
- * privkey_serial=): PEM payloads, the profile's CAs. */
+/* x509 with the certificate and key the kernel named (no 6.12 consumer does;
+ * the API has it): PEM payloads, the profile's CAs and CRL. */
 static int x509_creds(struct upcall_job *up, const struct agent_profile *conf, char *why,
 		      size_t whylen)
 {
@@ -392,8 +419,12 @@ static int x509_creds(struct upcall_job *up, const struct agent_profile *conf, c
 	ret = conf->ca ? gnutls_certificate_set_x509_trust_file(up->creds, conf->ca,
 							       GNUTLS_X509_FMT_PEM) :
 	      conf->ca_system ? gnutls_certificate_set_x509_system_trust(up->creds) : 1;
+	if (ret >= 0 && conf->crl)
+		ret = gnutls_certificate_set_x509_crl_file(up->creds, conf->crl,
+							   GNUTLS_X509_FMT_PEM);
 	if (ret < 0) {
-		snprintf(why, whylen, "CA of profile %s: %s", conf->name, gnutls_strerror(ret));
+		snprintf(why, whylen, "CA or CRL of profile %s: %s", conf->name,
+			 gnutls_strerror(ret));
 		return -EINVAL;
 	}
 	ret = key_read(up->cert, &cert, NULL, 0);
@@ -538,26 +569,27 @@ static void upcall_start(struct worker *w, struct accepted *a)
 }
 
 /*
- * The peer's certificate, verified, as DONE's remote-auth: a key of type
- * "user" in the agent's process keyring holding the certificate's subject
- * (nfsd only asks whether there is one), unlinked once DONE is sent and
- * expiring after a minute in any case.  0 without a verified certificate.
+ * A peer's certificate, verified, as DONE's remote-auth: the key of type
+ * "user" described "ktls-agent: peer certificate verified" in the agent's
+ * process keyring, holding the last such peer's subject.  add_key() with
+ * the same description updates that one key, so the agent never holds more
+ * than one and cannot run out of its key quota (nfsd only asks whether
+ * there is a peer identity, as with tlshd's constant).  0 if it cannot be
+ * made, and without a verified certificate.
  */
 static int32_t peer_cert_key(struct job *j, const char *subject)
 {
-	char desc[300];
 	long serial;
 
 	if (!subject[0])
 		return 0;
-	snprintf(desc, sizeof(desc), "ktls-agent peer: %.280s", subject);
-	serial = add_key("user", desc, subject, strlen(subject), KEY_SPEC_PROCESS_KEYRING);
+	serial = add_key("user", "ktls-agent: peer certificate verified", subject,
+			 strlen(subject), KEY_SPEC_PROCESS_KEYRING);
 	if (serial < 0) {
 		agent_log(LOG_WARNING, "upcall %s: cannot record the peer's identity as a key: "
 			  "%s", j->peer, strerror(errno));
 		return 0;
 	}
-	keyctl_set_timeout((key_serial_t)serial, 60);
 	return (int32_t)serial;
 }
 
@@ -576,10 +608,6 @@ void upcall_job_finish(struct worker *w, struct job *j, struct tls_result *res)
 	}
 	/* kernel TLS is on the socket; DONE while the descriptor is ours */
 	ret = upcall_done(w, j->fd, res->err, remote);
-	/* the consumers keep no more than whether there was one: the key
-	 * goes now rather than count against the agent's key quota */
-	if (remote && up->auth != HANDSHAKE_AUTH_PSK)
-		keyctl_unlink(remote, KEY_SPEC_PROCESS_KEYRING);
 	tls_handshake_free(j->h);
 	j->h = NULL;
 	close(j->fd);
@@ -620,19 +648,25 @@ void upcall_worker_event(struct worker *w)
 	agent_generation_put(g);
 	ret = ktls_genl_read_events(&w->hs_mcast);
 	if (ret == -ENOBUFS)
-		w->hs_ready = true;
+		w->hs_ready = true;	/* READYs were dropped: requests may wait */
 	if (!w->hs_ready)
 		return;
 	do {
 		w->hs_ready = false;
+		ret = 0;
 		while (!atomic_load(&w->agent->stopping) && w->n_upcalls < max &&
 		       (ret = upcall_accept(w, &a)) == 0) {
 			if (a.fd < 0)
 				continue;
 			upcall_start(w, &a);
 		}
-		if (ret == -ENOBUFS)
+		/* (a full worker looks again when a handshake ends: back to epoll) */
+		if (ret == -ENOBUFS && w->n_upcalls < max)
 			w->hs_ready = true;
+		else if (ret == -EACCES)
+			agent_log(LOG_WARNING, "worker %d: handshake ACCEPT failed: %s (the request's "
+				  "keyring may not be linked by the agent's user: name it in "
+				  "keyrings =, for NVMe/TCP .nvme)", w->index, strerror(-ret));
 		else if (ret != -EAGAIN && ret)
 			agent_log(LOG_WARNING, "worker %d: handshake ACCEPT failed: %s", w->index,
 				  strerror(-ret));

@@ -300,9 +300,11 @@ static int tlshd_profile(struct agent_config *cfg, struct tlshd_side *s, bool se
 	} else if (!server) {
 		p->ca_system = true;
 	}
-	p->crl = p->ca ? s->crl : NULL;
-	if (p->ca)
+	/* tlshd checks its CRL against the system's CAs too */
+	if (p->ca || p->ca_system) {
+		p->crl = s->crl;
 		s->crl = NULL;
+	}
 	return 0;
 }
 
