@@ -536,5 +536,5 @@ is "and serves" "$got" 200
 sed -i 's|^socket = .*|socket =|' agent.conf
 out=$("$agent" -c agent.conf 2>&1 | tr '\n' ' ')
 like "no module and no socket: a clear refusal" "$out" \
-	"the ktls_offload module is not loaded and no socket is configured"
+	"the ktls_offload module is not loaded, no socket is configured and no profile serves the handshake upcall"
 plan $_tap_n
