@@ -663,11 +663,19 @@ void upcall_worker_event(struct worker *w)
 		/* (a full worker looks again when a handshake ends: back to epoll) */
 		if (ret == -ENOBUFS && w->n_upcalls < max)
 			w->hs_ready = true;
-		else if (ret == -EACCES)
-			agent_log(LOG_WARNING, "worker %d: handshake ACCEPT failed: %s (the request's "
-				  "keyring may not be linked by the agent's user: name it in "
-				  "keyrings =, for NVMe/TCP .nvme)", w->index, strerror(-ret));
-		else if (ret != -EAGAIN && ret)
+		else if (ret == -EACCES) {
+			unsigned long missed;
+			char note[64];
+
+			/* the kernel ended that request; others may wait behind it */
+			if (agent_ratelimit(&w->failures, &missed))
+				agent_log(LOG_WARNING, "worker %d: handshake ACCEPT failed: %s (the "
+					  "request's keyring may not be linked by the agent's user: "
+					  "name it in keyrings =, for NVMe/TCP .nvme)%s", w->index,
+					  strerror(-ret),
+					  worker_ratelimit_note(missed, note, sizeof(note)));
+			w->hs_ready = true;
+		} else if (ret != -EAGAIN && ret)
 			agent_log(LOG_WARNING, "worker %d: handshake ACCEPT failed: %s", w->index,
 				  strerror(-ret));
 	} while (w->hs_ready && !atomic_load(&w->agent->stopping));
