@@ -222,9 +222,11 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		while (read(0, ack, 1) > 0)
 			;
+		/* the path is gone (the device deleted under it): what fits in
+		 * the send buffers goes there, and nothing may block on it */
 		memset(buf, 'x', sizeof(buf));
-		(void)!write(cfd, buf, sizeof(buf));
-		(void)!write(sfd, buf, sizeof(buf));
+		(void)!send(cfd, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL);
+		(void)!send(sfd, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
 	close(cfd);
 	close(sfd);
