@@ -598,9 +598,14 @@ int agent_config_load(const char *path, struct agent_config *cfg,
 		}
 	}
 	if (cfg->tlshd_config) {
-		ret = upcall_read_tlshd_conf(cfg, cfg->tlshd_config, err, errlen);
-		if (ret)
+		char why[400];
+
+		ret = upcall_read_tlshd_conf(cfg, cfg->tlshd_config, why, sizeof(why));
+		if (ret) {
+			/* (every refusal names this file first) */
+			snprintf(err, errlen, "%s: %s", path, why);
 			return ret;
+		}
 	}
 	if (!cfg->n_profiles) {
 		snprintf(err, errlen, "%s: no [profile NAME] section", path);

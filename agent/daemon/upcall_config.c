@@ -267,8 +267,8 @@ static int tlshd_profile(struct agent_config *cfg, struct tlshd_side *s, bool se
 	}
 	for (int i = 0; i < cfg->n_profiles; i++)
 		if (!strcmp(cfg->profiles[i].name, name)) {
-			snprintf(err, errlen, "%s: profile %s is made from tlshd_config %s: "
-				 "name yours otherwise", cfg->path, name, path);
+			snprintf(err, errlen, "profile %s is made from tlshd_config %s: "
+				 "name yours otherwise", name, path);
 			return -EINVAL;
 		}
 	p = realloc(cfg->profiles, (size_t)(cfg->n_profiles + 1) * sizeof(*p));
