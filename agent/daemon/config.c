@@ -40,7 +40,7 @@ fail(struct parse_ctx *c, const char *fmt, ...)
 	return 0;	/* inih then reports this line */
 }
 
-static int set_str(char **dst, const char *value)
+int agent_config_set_str(char **dst, const char *value)
 {
 	char *s = strdup(value);
 
@@ -130,13 +130,13 @@ static int global_key(struct parse_ctx *c, const char *name, const char *v)
 		if (ktls_parse_uint(v, 0, 256, &cfg->workers))
 			return fail(c, "workers must be 0 (one per CPU) to 256, not '%s'", v);
 	} else if (!strcmp(name, "user")) {
-		return set_str(&cfg->user, v);
+		return agent_config_set_str(&cfg->user, v);
 	} else if (!strcmp(name, "socket")) {
 		if (v[0] && v[0] != '/')
 			return fail(c, "socket must be an absolute path or empty, not '%s'", v);
-		return set_str(&cfg->socket_path, v);
+		return agent_config_set_str(&cfg->socket_path, v);
 	} else if (!strcmp(name, "socket_group")) {
-		return set_str(&cfg->socket_group, v);
+		return agent_config_set_str(&cfg->socket_group, v);
 	} else if (!strcmp(name, "log")) {
 		if ((i = CHOICE(v, log_targets)) < 0)
 			return fail(c, "log must be stderr or syslog, not '%s'", v);
@@ -294,11 +294,11 @@ static int profile_key(struct parse_ctx *c, const char *name, const char *v)
 			return fail(c, "more than 8 certificates in profile '%s'", p->name);
 		if (p->n_pairs && !p->pairs[p->n_pairs - 1].key)
 			return fail(c, "cert '%s' follows a cert without its key", v);
-		return set_str(&p->pairs[p->n_pairs++].cert, v);
+		return agent_config_set_str(&p->pairs[p->n_pairs++].cert, v);
 	} else if (!strcmp(name, "key")) {
 		if (!p->n_pairs || p->pairs[p->n_pairs - 1].key)
 			return fail(c, "key '%s' without a cert line before it", v);
-		return set_str(&p->pairs[p->n_pairs - 1].key, v);
+		return agent_config_set_str(&p->pairs[p->n_pairs - 1].key, v);
 	} else if (!strcmp(name, "ocsp_response")) {
 		if (!p->n_pairs || !p->pairs[p->n_pairs - 1].key)
 			return fail(c, "ocsp_response '%s' must follow the cert and key lines "
@@ -306,7 +306,7 @@ static int profile_key(struct parse_ctx *c, const char *name, const char *v)
 		if (p->pairs[p->n_pairs - 1].ocsp)
 			return fail(c, "a second ocsp_response for cert '%s'",
 				    p->pairs[p->n_pairs - 1].cert);
-		return set_str(&p->pairs[p->n_pairs - 1].ocsp, v);
+		return agent_config_set_str(&p->pairs[p->n_pairs - 1].ocsp, v);
 	} else if (!strcmp(name, "ca")) {
 		p->ca_system = !strcmp(v, "system");
 		if (p->ca_system) {
@@ -314,9 +314,9 @@ static int profile_key(struct parse_ctx *c, const char *name, const char *v)
 			p->ca = NULL;
 			return 1;
 		}
-		return set_str(&p->ca, v);
+		return agent_config_set_str(&p->ca, v);
 	} else if (!strcmp(name, "crl")) {
-		return set_str(&p->crl, v);
+		return agent_config_set_str(&p->crl, v);
 	} else if (!strcmp(name, "client_cert")) {
 		int i = CHOICE(v, client_cert_modes);
 
@@ -324,16 +324,16 @@ static int profile_key(struct parse_ctx *c, const char *name, const char *v)
 			return fail(c, "client_cert must be none, optional or required, not '%s'", v);
 		p->client_cert = (enum client_cert_mode)i;
 	} else if (!strcmp(name, "priority")) {
-		return set_str(&p->priority, v);
+		return agent_config_set_str(&p->priority, v);
 	} else if (!strcmp(name, "alpn")) {
 		if (strlen(v) > 255)
 			return fail(c, "alpn list longer than 255 bytes");
-		return set_str(&p->alpn, v);
+		return agent_config_set_str(&p->alpn, v);
 	} else if (!strcmp(name, "tickets")) {
 		if (!parse_bool(v, &p->tickets))
 			return fail(c, "tickets must be yes or no, not '%s'", v);
 	} else if (!strcmp(name, "ticket_key_file")) {
-		return set_str(&p->ticket_key_file, v);
+		return agent_config_set_str(&p->ticket_key_file, v);
 	} else if (!strcmp(name, "ticket_rotation")) {
 		if (ktls_parse_uint(v, 60, 7 * 86400, &p->ticket_rotation_s))
 			return fail(c, "ticket_rotation must be 60 to 604800 seconds, not '%s'", v);
@@ -403,7 +403,7 @@ static int new_section(struct parse_ctx *c, const char *section)
 	cfg->profiles = p;
 	p = &cfg->profiles[cfg->n_profiles++];
 	agent_profile_defaults(p);
-	if (!set_str(&p->name, name))
+	if (!agent_config_set_str(&p->name, name))
 		return 0;
 	c->cur = p;
 	return 1;

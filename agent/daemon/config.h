@@ -143,6 +143,8 @@ int upcall_profile_key(struct agent_profile *p, const char *name, const char *v,
 int upcall_read_tlshd_conf(struct agent_config *cfg, const char *path, char *err,
 			   size_t errlen);
 void upcall_profile_free(struct agent_upcall *u);
+/* Replaces *@dst with a copy of @value: 1, or 0 when out of memory. */
+int agent_config_set_str(char **dst, const char *value);
 /*
  * keyrings = .nvme, 1234: links each keyring (by name, as /proc/keys shows
  * it, or serial) into the agent's process keyring while it is still root,

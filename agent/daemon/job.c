@@ -200,6 +200,23 @@ void worker_refuse(struct worker *w, struct conn *c, uint32_t id, uint64_t cooki
 		shutdown(c->fd, SHUT_RDWR);
 }
 
+/* Takes a started job (j->h set, or @res saying why not) into the epoll
+ * loop and its first step, or finishes it with @res. */
+void worker_job_run(struct worker *w, struct job *j, struct tls_result *res)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = j };
+
+	if (!j->h || epoll_ctl(w->epfd, EPOLL_CTL_ADD, j->fd, &ev) < 0) {
+		if (!res->err) {
+			res->err = errno;
+			snprintf(res->reason, sizeof(res->reason), "epoll: %s", strerror(errno));
+		}
+		worker_job_finish(w, j, res);
+		return;
+	}
+	worker_job_step(w, j);
+}
+
 /* A job on the worker's list, holding a configuration generation; NULL
  * when out of memory. */
 struct job *worker_job_new(struct worker *w, struct conn *c, uint32_t id, int fd)
@@ -247,7 +264,6 @@ void worker_job_start(struct worker *w, struct conn *c, const struct ktls_accept
 		      uint64_t cookie, ino_t ino)
 {
 	struct job *j = worker_job_new(w, c, a->id, a->fd);
-	struct epoll_event ev = { .events = EPOLLIN };
 	const struct tls_profile *p;
 	struct tls_result res = { 0 };
 	struct agent_requester req = { .pid = (pid_t)a->pid, .uid = a->uid, .gid = a->gid };
@@ -301,15 +317,6 @@ void worker_job_start(struct worker *w, struct conn *c, const struct ktls_accept
 				 a->peername, a->alpn, &res);
 	if (j->h)
 		nic_start(j, p);
-	ev.data.ptr = j;
-	if (!j->h || epoll_ctl(w->epfd, EPOLL_CTL_ADD, a->fd, &ev) < 0) {
-		if (!res.err) {
-			res.err = errno;
-			snprintf(res.reason, sizeof(res.reason), "epoll: %s", strerror(errno));
-		}
-		worker_job_finish(w, j, &res);
-		return;
-	}
-	worker_job_step(w, j);
+	worker_job_run(w, j, &res);
 }
 

@@ -510,7 +510,6 @@ static void upcall_start(struct worker *w, struct accepted *a)
 {
 	struct upcall_job *up = malloc(sizeof(*up));
 	bool client = a->up.msg_type == HANDSHAKE_MSG_TYPE_CLIENTHELLO;
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct tls_handshake_opts o;
 	struct tls_result res = { 0 };
 	const struct tls_profile *p;
@@ -556,16 +555,7 @@ static void upcall_start(struct worker *w, struct accepted *a)
 	}
 	j->h = tls_handshake_new2(p, a->fd, client ? TLS_ROLE_CLIENT : TLS_ROLE_SERVER,
 				  up->peername, NULL, &o, &res);
-	ev.data.ptr = j;
-	if (!j->h || epoll_ctl(w->epfd, EPOLL_CTL_ADD, a->fd, &ev) < 0) {
-		if (!res.err) {
-			res.err = errno;
-			snprintf(res.reason, sizeof(res.reason), "epoll: %s", strerror(errno));
-		}
-		worker_job_finish(w, j, &res);
-		return;
-	}
-	worker_job_step(w, j);
+	worker_job_run(w, j, &res);
 }
 
 /*

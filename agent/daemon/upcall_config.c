@@ -21,17 +21,6 @@
 
 #define LIST_SEP ", \t"
 
-static int dup_into(char **dst, const char *v)
-{
-	char *s = strdup(v);
-
-	if (!s)
-		return 0;
-	free(*dst);
-	*dst = s;
-	return 1;
-}
-
 int upcall_global_key(struct agent_config *cfg, const char *name, const char *v,
 		      char *msg, size_t msglen)
 {
@@ -56,13 +45,13 @@ int upcall_global_key(struct agent_config *cfg, const char *name, const char *v,
 		return 1;
 	}
 	if (!strcmp(name, "keyrings"))
-		return dup_into(&cfg->keyrings, v);
+		return agent_config_set_str(&cfg->keyrings, v);
 	if (!strcmp(name, "tlshd_config")) {
 		if (v[0] != '/') {
 			snprintf(msg, msglen, "tlshd_config must be an absolute path, not '%s'", v);
 			return -1;
 		}
-		return dup_into(&cfg->tlshd_config, v);
+		return agent_config_set_str(&cfg->tlshd_config, v);
 	}
 	return 0;
 }
@@ -231,7 +220,7 @@ static int on_tlshd_entry(void *user, const char *section, const char *name,
 		else if (!strcmp(name, "x509.private_key"))
 			dst = &side->key;
 		/* (x509.pq.* and anything newer: tlshd's own; ignored) */
-		return dst ? dup_into(dst, value) : 1;
+		return dst ? agent_config_set_str(dst, value) : 1;
 	}
 	/* tlshd 0.9 [main] debug; newer [debug] loglevel: more than 0 is debug */
 	if ((!strcmp(section, "debug") && !strcmp(name, "loglevel")) ||
@@ -239,7 +228,7 @@ static int on_tlshd_entry(void *user, const char *section, const char *name,
 		c->debug = atoi(value) > 0;
 	/* keyrings=a;b: linked at start, as keyrings = in [global] */
 	if (!strcmp(section, "authenticate") && !strcmp(name, "keyrings"))
-		return dup_into(&c->keyrings, value);
+		return agent_config_set_str(&c->keyrings, value);
 	return 1;
 }
 

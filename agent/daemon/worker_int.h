@@ -90,6 +90,7 @@ static inline double worker_now(void)
 
 /* job.c */
 struct job *worker_job_new(struct worker *w, struct conn *c, uint32_t id, int fd);
+void worker_job_run(struct worker *w, struct job *j, struct tls_result *res);
 const char *worker_ratelimit_note(unsigned long missed, char *out, size_t len);
 void worker_job_finish(struct worker *w, struct job *j, struct tls_result *res);
 void worker_job_step(struct worker *w, struct job *j);
