@@ -130,7 +130,8 @@ static netdev_tx_t nicsim_xmit(struct sk_buff *skb, struct net_device *dev)
 
 	atomic64_inc(&priv->tx_packets);
 	atomic64_add(skb->len, &priv->tx_bytes);
-	if (nicsim_chance(READ_ONCE(priv->drop_permille))) {
+	if (nicsim_chance(READ_ONCE(priv->drop_permille)) ||
+	    (tls && atomic_add_unless(&priv->drop_next_encrypted, -1, 0))) {
 		nicsim_count(priv, NICSIM_TX_DROPPED);
 		kfree_skb(skb);
 		goto out;

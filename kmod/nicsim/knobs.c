@@ -6,6 +6,10 @@
  *     refuse_add           1: tls_dev_add fails, the kernel stays in software
  *     drop_permille        packets dropped on transmit, per thousand (0-1000)
  *     reorder_permille     packets sent after the next one, per thousand
+ *     drop_next_encrypted  N (0-1000): the next N segments the device
+ *                          encrypts are dropped after encryption, so that
+ *                          a test knows losses happened (the kernel must
+ *                          have them encrypted again when TCP retransmits)
  *     corrupt_next_record  1: the next TLS segment sent leaves with a byte of
  *                          its payload flipped (then the knob goes back to 0)
  *     corrupt_next_segment 1: the same for the next TCP segment of at least 32
@@ -71,17 +75,24 @@ static ssize_t nicsim_bool_store(struct device *d, const char *buf,
 	return len;
 }
 
+/* A number from 0 to 1000 written by someone who may */
+static int nicsim_knob_u32(struct device *d, const char *buf, u32 *v)
+{
+	int err = nicsim_knob_may_write(d) ?: kstrtou32(buf, 10, v);
+
+	if (!err && *v > 1000)
+		err = -ERANGE;
+	return err;
+}
+
 static ssize_t nicsim_permille_store(struct device *d, const char *buf,
 				     size_t len, u32 *knob)
 {
 	u32 v;
-	int err;
+	int err = nicsim_knob_u32(d, buf, &v);
 
-	err = nicsim_knob_may_write(d) ?: kstrtou32(buf, 10, &v);
 	if (err)
 		return err;
-	if (v > 1000)
-		return -ERANGE;
 	WRITE_ONCE(*knob, v);
 	return len;
 }
@@ -102,6 +113,28 @@ static ssize_t name##_store(struct device *d,				\
 }									\
 static DEVICE_ATTR_RW(name)
 
+static ssize_t drop_next_encrypted_show(struct device *d,
+					struct device_attribute *attr,
+					char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  atomic_read(&nicsim_knob_priv(d)->drop_next_encrypted));
+}
+
+static ssize_t drop_next_encrypted_store(struct device *d,
+					 struct device_attribute *attr,
+					 const char *buf, size_t len)
+{
+	u32 v;
+	int err = nicsim_knob_u32(d, buf, &v);
+
+	if (err)
+		return err;
+	atomic_set(&nicsim_knob_priv(d)->drop_next_encrypted, v);
+	return len;
+}
+static DEVICE_ATTR_RW(drop_next_encrypted);
+
 NICSIM_KNOB(refuse_add, bool, "%d");
 NICSIM_KNOB(corrupt_next_record, bool, "%d");
 NICSIM_KNOB(corrupt_next_segment, bool, "%d");
@@ -114,6 +147,7 @@ static struct attribute *nicsim_knob_attrs[] = {
 	&dev_attr_corrupt_next_segment.attr,
 	&dev_attr_drop_permille.attr,
 	&dev_attr_reorder_permille.attr,
+	&dev_attr_drop_next_encrypted.attr,
 	NULL
 };
 

@@ -62,6 +62,7 @@ struct nicsim_priv {
 	bool corrupt_next_segment;
 	u32 drop_permille;
 	u32 reorder_permille;
+	atomic_t drop_next_encrypted;	/* segments it encrypted, to drop */
 
 	spinlock_t lock;		/* protects held and rx_ctxs (writers) */
 	struct sk_buff *held;		/* the packet reorder holds back */

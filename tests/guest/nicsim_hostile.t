@@ -26,7 +26,7 @@ within() {
 	return 1
 }
 
-plan 23
+plan 26
 
 ok "ctr and ghash_generic load" modprobe -a ctr ghash_generic
 ok "ktls_nicsim loads" insmod "$KTLS_NICSIM_MODULE"
@@ -103,6 +103,10 @@ fails "drop_permille refuses 1001" sh -c "echo 1001 > $(knobs k0)/drop_permille"
 fails "...and 'many'" sh -c "echo many > $(knobs k0)/drop_permille"
 ok "...takes 1000" sh -c "echo 1000 > $(knobs k0)/drop_permille"
 fails "refuse_add refuses 'maybe'" sh -c "echo maybe > $(knobs k0)/refuse_add"
+asuser sh -c "echo 9 > $(knobs k0)/drop_next_encrypted" 2>/dev/null
+is "uid 65534 cannot set drop_next_encrypted" "$(cat "$(knobs k0)/drop_next_encrypted")" 0
+fails "drop_next_encrypted refuses 1001" sh -c "echo 1001 > $(knobs k0)/drop_next_encrypted"
+fails "...and -1" sh -c "echo -1 > $(knobs k0)/drop_next_encrypted"
 echo 0 > "$(knobs k0)/drop_permille"
 echo 250 > "$(knobs k0)/reorder_permille"
 ip link set k0 name k1
