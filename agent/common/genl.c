@@ -100,6 +100,25 @@ int ktls_genl_join(struct ktls_genl *g, const char *group)
 	return nlerr_to_errno(nl_socket_add_membership(g->sock, grp));
 }
 
+int ktls_genl_open_events(struct ktls_genl *g, const char *name, int version,
+			  const char *group, ktls_genl_event_fn fn, void *arg,
+			  struct nla_policy *policy)
+{
+	int ret = ktls_genl_open_family(g, name, version);
+
+	if (!ret)
+		ret = ktls_genl_join(g, group);
+	if (ret) {
+		ktls_genl_close(g);
+		return ret;
+	}
+	g->event_fn = fn;
+	g->event_arg = arg;
+	g->event_policy = policy;
+	nl_socket_set_nonblocking(g->sock);
+	return 0;
+}
+
 struct nl_msg *ktls_genl_msg(const struct ktls_genl *g, int cmd, int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc();

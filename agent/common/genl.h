@@ -59,6 +59,15 @@ int ktls_genl_fd(const struct ktls_genl *g);
 /* Joins a multicast group of the family by name. */
 int ktls_genl_join(struct ktls_genl *g, const char *group);
 
+/*
+ * A non-blocking socket for the events of family @name: opened, joined to
+ * @group, each event parsed with @policy and passed to @fn with @arg by
+ * ktls_genl_read_events().  0, or -errno with nothing left open.
+ */
+int ktls_genl_open_events(struct ktls_genl *g, const char *name, int version,
+			  const char *group, ktls_genl_event_fn fn, void *arg,
+			  struct nla_policy *policy);
+
 /* Starts a request message for @cmd; NULL on allocation failure. */
 struct nl_msg *ktls_genl_msg(const struct ktls_genl *g, int cmd, int flags);
 

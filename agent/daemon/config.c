@@ -104,7 +104,8 @@ static const char *const single_keys[] = {
 	"workers", "user", "socket", "socket_group", "log", "log_level", "module",
 	"ca", "crl", "client_cert", "priority", "alpn", "tickets", "ticket_key_file",
 	"ticket_rotation", "handshake_timeout", "roles", "nic_offload", "handshake_upcall",
-	"tlshd_config", "upcall", "upcall_max_inflight", "keyrings", NULL,
+	"tlshd_config", "upcall", "upcall_max_inflight", "keyrings",
+	"handshake_netns", NULL,
 };
 
 /* 0 if @name may be given now, else the failure reported. */
@@ -640,6 +641,7 @@ void agent_config_free(struct agent_config *cfg)
 	free(cfg->profiles);
 	free(cfg->tlshd_config);
 	free(cfg->keyrings);
+	free(cfg->handshake_netns);
 	free(cfg->path);
 	free(cfg->user);
 	free(cfg->socket_path);

@@ -97,6 +97,9 @@ struct agent_profile {
 	struct agent_upcall upcall;
 };
 
+/* handshake_netns: at most this many network namespaces */
+#define UPCALL_MAX_NETNS 64
+
 enum handshake_upcall {
 	UPCALL_AUTO,	/* where the kernel has the family and a profile has upcall */
 	UPCALL_YES,	/* refuse to start without the family */
@@ -116,6 +119,7 @@ struct agent_config {
 	char *tlshd_config;		/* tlshd.conf read into profiles, or NULL */
 	unsigned int upcall_max_inflight;	/* per worker; more wait in the kernel */
 	char *keyrings;			/* linked into the process keyring at start */
+	char *handshake_netns;		/* namespaces served, NULL: "self" */
 	struct agent_profile *profiles;
 	int n_profiles;
 };

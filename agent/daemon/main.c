@@ -189,6 +189,7 @@ static void restart_only_changes(const struct agent_config *old, const struct ag
 	CHANGED(old->module != cfg->module, "module");
 	CHANGED(old->handshake_upcall != cfg->handshake_upcall, "handshake_upcall");
 	CHANGED(str_differ(old->keyrings, cfg->keyrings), "keyrings");
+	CHANGED(str_differ(old->handshake_netns, cfg->handshake_netns), "handshake_netns");
 #undef CHANGED
 }
 
@@ -263,6 +264,8 @@ int main(int argc, char **argv)
 	boot.module = agent.gen->cfg.module;
 	boot.handshake_upcall = agent.gen->cfg.handshake_upcall;
 	boot.keyrings = agent.gen->cfg.keyrings ? strdup(agent.gen->cfg.keyrings) : NULL;
+	boot.handshake_netns = agent.gen->cfg.handshake_netns ?
+			       strdup(agent.gen->cfg.handshake_netns) : NULL;
 	boot.user = agent.gen->cfg.user ? strdup(agent.gen->cfg.user) : NULL;
 	boot.socket_path = socket_path;
 	boot.socket_group = agent.gen->cfg.socket_group ? strdup(agent.gen->cfg.socket_group) :
@@ -272,7 +275,14 @@ int main(int argc, char **argv)
 		agent_generation_put(agent.gen);
 		return 1;
 	}
+	n_workers = agent.gen->cfg.workers;
+	if (!n_workers)
+		n_workers = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
 	ret = choose_paths(&agent, err, sizeof(err));
+	if (!ret && agent.use_upcall)
+		/* while root: entering another namespace takes CAP_SYS_ADMIN */
+		ret = upcall_open_namespaces(&agent, agent.gen->cfg.handshake_netns, n_workers,
+					     err, sizeof(err));
 	if (!ret && agent.gen->cfg.keyrings) {
 		/* while root: the keyrings stay possessed after the drop */
 		ret = upcall_link_keyrings(agent.gen->cfg.keyrings, err, sizeof(err));
@@ -300,9 +310,6 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	n_workers = agent.gen->cfg.workers;
-	if (!n_workers)
-		n_workers = (unsigned int)sysconf(_SC_NPROCESSORS_ONLN);
 	workers = calloc(n_workers, sizeof(*workers));
 	if (!workers) {
 		agent_log(LOG_ERR, "out of memory");
@@ -382,6 +389,8 @@ out:
 	free(boot.user);
 	free(boot.socket_group);
 	free(boot.keyrings);
+	free(boot.handshake_netns);
+	upcall_close_namespaces(&agent);
 	agent_generation_put(agent.gen);
 	return status;
 }

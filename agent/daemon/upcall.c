@@ -20,12 +20,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <keyutils.h>
@@ -42,8 +45,6 @@
 #include "worker.h"
 #include "worker_int.h"
 
-static const enum ev_kind tag_upcall = EV_UPCALL;
-
 /* (READY carries the handler class; nothing else is read from events) */
 static struct nla_policy ready_policy[KTLS_GENL_MAX_ATTR + 1] = {
 	[HANDSHAKE_A_ACCEPT_HANDLER_CLASS] = { .type = NLA_U32 },
@@ -51,11 +52,11 @@ static struct nla_policy ready_policy[KTLS_GENL_MAX_ATTR + 1] = {
 
 static void on_ready(int cmd, struct nlattr **attrs, void *arg)
 {
-	struct worker *w = arg;
+	struct upcall_ns *ns = arg;
 
 	(void)attrs;
 	if (cmd == HANDSHAKE_CMD_READY)
-		w->hs_ready = true;
+		ns->ready = true;
 }
 
 int upcall_probe(void)
@@ -68,45 +69,175 @@ int upcall_probe(void)
 	return ret;
 }
 
-int upcall_worker_open(struct worker *w)
+/* ---- network namespaces ---- */
+
+/* One worker's sockets in the namespace the calling thread is in. */
+static int ns_open(struct upcall_ns *ns, const char *name)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = (void *)&tag_upcall };
 	int ret;
 
-	ret = ktls_genl_open_family(&w->hs, HANDSHAKE_FAMILY_NAME, HANDSHAKE_FAMILY_VERSION);
+	ns->kind = EV_UPCALL;
+	ns->name = name;
+	ns->ready = true;	/* requests queued before the agent sent READY to nobody */
+	ret = ktls_genl_open_family(&ns->cmd, HANDSHAKE_FAMILY_NAME, HANDSHAKE_FAMILY_VERSION);
 	if (!ret)
-		ret = ktls_genl_open_family(&w->hs_mcast, HANDSHAKE_FAMILY_NAME,
-					    HANDSHAKE_FAMILY_VERSION);
-	if (!ret)
-		ret = ktls_genl_join(&w->hs_mcast, HANDSHAKE_MCGRP_TLSHD);
-	if (ret) {
-		upcall_worker_close(w);
+		ret = ktls_genl_open_events(&ns->mcast, HANDSHAKE_FAMILY_NAME,
+					    HANDSHAKE_FAMILY_VERSION, HANDSHAKE_MCGRP_TLSHD,
+					    on_ready, ns, ready_policy);
+	if (ret)
 		return ret;
-	}
-	w->hs_mcast.event_fn = on_ready;
-	w->hs_mcast.event_arg = w;
-	w->hs_mcast.event_policy = ready_policy;
-	nl_socket_set_nonblocking(w->hs_mcast.sock);
-	nl_socket_set_nonblocking(w->hs.sock);
+	nl_socket_set_nonblocking(ns->cmd.sock);
 	/* a READY is a few KiB of buffer; the kernel fails a request whose
 	 * READY no listener can take, so leave room for bursts */
-	ktls_genl_set_rcvbuf(&w->hs_mcast, 1 << 20);
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ktls_genl_fd(&w->hs_mcast), &ev)) {
-		ret = -errno;
-		upcall_worker_close(w);
-		return ret;
-	}
-	/* requests queued before the agent joined sent their READY to nobody */
-	w->hs_ready = true;
+	ktls_genl_set_rcvbuf(&ns->mcast, 1 << 20);
 	return 0;
 }
 
-void upcall_worker_close(struct worker *w)
+/* The file of a handshake_netns entry: a name from ip netns, or a path. */
+static int ns_file(const char *tok, char *path, size_t len)
 {
-	if (w->hs.sock)
-		ktls_genl_close(&w->hs);
-	if (w->hs_mcast.sock)
-		ktls_genl_close(&w->hs_mcast);
+	if (tok[0] == '/')
+		snprintf(path, len, "%s", tok);
+	else
+		snprintf(path, len, "/run/netns/%s", tok);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Opens the sockets of every worker in the namespace of @tok (the calling
+ * thread enters it and comes back to @home). */
+static int ns_open_all(struct agent *a, int idx, const char *tok, int home, ino_t *seen,
+		       unsigned int n_workers, char *err, size_t errlen)
+{
+	bool self = !strcmp(tok, "self");
+	char path[256];
+	struct stat st;
+	int fd = -1, ret = 0;
+	const char *name = NULL;
+
+	if (!self) {
+		fd = ns_file(tok, path, sizeof(path));
+		if (fd < 0 || fstat(fd, &st)) {
+			ret = -errno;
+			snprintf(err, errlen, "handshake_netns: cannot open %s: %s%s", path,
+				 strerror(-ret), tok[0] != '/' ? " (a name from ip netns list)" : "");
+			goto out;
+		}
+		name = strdup(tok);
+		if (!name) {
+			ret = -ENOMEM;
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+	} else if (fstat(home, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "handshake_netns: the agent's own namespace: %s",
+			 strerror(-ret));
+		goto out;
+	}
+	for (int i = 0; i < idx; i++) {
+		if (seen[i] == st.st_ino) {
+			ret = -EINVAL;
+			snprintf(err, errlen, "handshake_netns: %s is a namespace named before", tok);
+			goto out;
+		}
+	}
+	seen[idx] = st.st_ino;
+	if (!self && setns(fd, CLONE_NEWNET)) {
+		ret = -errno;
+		snprintf(err, errlen, "handshake_netns: cannot enter %s: %s%s", path,
+			 strerror(-ret), ret == -EPERM || ret == -EINVAL ?
+			 " (a network namespace, and the agent started as root?)" : "");
+		goto out;
+	}
+	for (unsigned int w = 0; w < n_workers && !ret; w++) {
+		ret = ns_open(&a->upcall_socks[w * (unsigned int)a->n_upcall_ns + (unsigned int)idx],
+			      name);
+		if (ret)
+			snprintf(err, errlen, "handshake_netns: no handshake family in %s: %s",
+				 tok, strerror(-ret));
+	}
+	if (!self && setns(home, CLONE_NEWNET)) {
+		/* the agent's own sockets would be made in the wrong place */
+		ret = -errno;
+		snprintf(err, errlen, "handshake_netns: cannot come back from %s: %s", tok,
+			 strerror(-ret));
+	}
+	name = NULL;	/* the sockets hold it now */
+out:
+	free((char *)name);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int upcall_open_namespaces(struct agent *a, const char *list, unsigned int n_workers,
+			   char *err, size_t errlen)
+{
+	char *copy = strdup(list ? list : "self"), *save = NULL, *tok;
+	ino_t seen[UPCALL_MAX_NETNS];
+	int home = -1, n = 0, ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save))
+		n++;
+	strcpy(copy, list ? list : "self");	/* strtok_r wrote into it */
+	save = NULL;
+	a->n_upcall_ns = n;
+	a->n_upcall_workers = n_workers;
+	a->upcall_socks = calloc((size_t)n * n_workers, sizeof(*a->upcall_socks));
+	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (!a->upcall_socks || home < 0 || n > UPCALL_MAX_NETNS) {
+		ret = a->upcall_socks && home < 0 ? -errno : -ENOMEM;
+		snprintf(err, errlen, "handshake_netns: %s", strerror(-ret));
+		goto out;
+	}
+	n = 0;
+	for (tok = strtok_r(copy, ", \t", &save); tok && !ret;
+	     tok = strtok_r(NULL, ", \t", &save))
+		ret = ns_open_all(a, n++, tok, home, seen, n_workers, err, errlen);
+out:
+	if (home >= 0)
+		close(home);
+	free(copy);
+	if (ret)
+		upcall_close_namespaces(a);
+	return ret;
+}
+
+void upcall_close_namespaces(struct agent *a)
+{
+	unsigned int n = (unsigned int)a->n_upcall_ns * a->n_upcall_workers;
+
+	for (unsigned int i = 0; a->upcall_socks && i < n; i++) {
+		struct upcall_ns *ns = &a->upcall_socks[i];
+
+		ktls_genl_close(&ns->cmd);
+		ktls_genl_close(&ns->mcast);
+		/* the name is shared by the workers: freed with the first's */
+		if (i < (unsigned int)a->n_upcall_ns)
+			free((char *)ns->name);
+	}
+	free(a->upcall_socks);
+	a->upcall_socks = NULL;
+	a->n_upcall_ns = 0;
+}
+
+int upcall_worker_open(struct worker *w)
+{
+	struct agent *a = w->agent;
+
+	if ((unsigned int)w->index >= a->n_upcall_workers)
+		return -EINVAL;
+	w->hs = &a->upcall_socks[(unsigned int)w->index * (unsigned int)a->n_upcall_ns];
+	w->n_hs = a->n_upcall_ns;
+	for (int i = 0; i < w->n_hs; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &w->hs[i].kind };
+
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ktls_genl_fd(&w->hs[i].mcast), &ev))
+			return -errno;
+	}
+	return 0;
 }
 
 /* ---- ACCEPT ---- */
@@ -169,9 +300,9 @@ static int on_accept_reply(struct nlattr **attrs, struct nlmsghdr *nlh, void *ar
 	return 0;
 }
 
-static int upcall_accept(struct worker *w, struct accepted *a)
+static int upcall_accept(struct upcall_ns *ns, struct accepted *a)
 {
-	struct nl_msg *msg = ktls_genl_msg(&w->hs, HANDSHAKE_CMD_ACCEPT, 0);
+	struct nl_msg *msg = ktls_genl_msg(&ns->cmd, HANDSHAKE_CMD_ACCEPT, 0);
 
 	memset(a, 0, sizeof(*a));
 	a->fd = -1;
@@ -181,15 +312,15 @@ static int upcall_accept(struct worker *w, struct accepted *a)
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return ktls_genl_call(&w->hs, msg, HANDSHAKE_A_ACCEPT_MAX, accept_policy,
+	return ktls_genl_call(&ns->cmd, msg, HANDSHAKE_A_ACCEPT_MAX, accept_policy,
 			      on_accept_reply, a);
 }
 
 /* ---- DONE ---- */
 
-static int upcall_done(struct worker *w, int fd, int status, int32_t remote_auth)
+static int upcall_done(struct upcall_ns *ns, int fd, int status, int32_t remote_auth)
 {
-	struct nl_msg *msg = ktls_genl_msg(&w->hs, HANDSHAKE_CMD_DONE, 0);
+	struct nl_msg *msg = ktls_genl_msg(&ns->cmd, HANDSHAKE_CMD_DONE, 0);
 
 	if (!msg)
 		return -ENOMEM;
@@ -200,7 +331,7 @@ static int upcall_done(struct worker *w, int fd, int status, int32_t remote_auth
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return ktls_genl_call(&w->hs, msg, HANDSHAKE_A_DONE_MAX, NULL, NULL, NULL);
+	return ktls_genl_call(&ns->cmd, msg, HANDSHAKE_A_DONE_MAX, NULL, NULL, NULL);
 }
 
 /* ---- which profile ---- */
@@ -506,7 +637,7 @@ static int upcall_opts(struct upcall_job *up, const struct tls_profile *p, bool 
 	return ret;
 }
 
-static void upcall_start(struct worker *w, struct accepted *a)
+static void upcall_start(struct worker *w, struct upcall_ns *ns, struct accepted *a)
 {
 	struct upcall_job *up = malloc(sizeof(*up));
 	bool client = a->up.msg_type == HANDSHAKE_MSG_TYPE_CLIENTHELLO;
@@ -520,11 +651,12 @@ static void upcall_start(struct worker *w, struct accepted *a)
 	if (!up || !(j = worker_job_new(w, NULL, 0, a->fd))) {
 		free(up);
 		agent_log(LOG_WARNING, "upcall: out of memory: handshake refused");
-		upcall_done(w, a->fd, ENOMEM, 0);
+		upcall_done(ns, a->fd, ENOMEM, 0);
 		close(a->fd);
 		return;
 	}
 	*up = a->up;
+	up->ns = ns;
 	j->up = up;
 	w->n_upcalls++;
 	p = pick_profile(&j->gen->rt, a->fd, client, up->peername, &up->consumer);
@@ -597,7 +729,7 @@ void upcall_job_finish(struct worker *w, struct job *j, struct tls_result *res)
 			remote = peer_cert_key(j, res->peer_identity);
 	}
 	/* kernel TLS is on the socket; DONE while the descriptor is ours */
-	ret = upcall_done(w, j->fd, res->err, remote);
+	ret = upcall_done(up->ns, j->fd, res->err, remote);
 	tls_handshake_free(j->h);
 	j->h = NULL;
 	close(j->fd);
@@ -605,22 +737,26 @@ void upcall_job_finish(struct worker *w, struct job *j, struct tls_result *res)
 		agent_log(LOG_WARNING, "upcall %s %s: the kernel refused DONE: %s",
 			  up->consumer ? up->consumer : "kernel", j->peer, strerror(-ret));
 	if (!res->err)
-		agent_log(LOG_INFO, "upcall %s %s %s peer %s%s%s: TLS 1.3, kernel TLS on; "
+		agent_log(LOG_INFO, "upcall %s %s %s peer %s%s%s%s%s: TLS 1.3, kernel TLS on; "
 			  "%s%s%s", up->consumer, client ? "client" : "server",
 			  auth_name(up->auth), j->peer, up->peername[0] ? " name " : "",
-			  up->peername, remote ? "peer authenticated" : "peer not authenticated",
+			  up->peername, up->ns->name ? " in netns " : "",
+			  up->ns->name ? up->ns->name : "",
+			  remote ? "peer authenticated" : "peer not authenticated",
 			  res->peer_identity[0] ? " as " : "", res->peer_identity);
 	else
-		agent_log(LOG_NOTICE, "upcall %s %s %s peer %s%s%s: failed: %s (%s)",
+		agent_log(LOG_NOTICE, "upcall %s %s %s peer %s%s%s%s%s: failed: %s (%s)",
 			  up->consumer ? up->consumer : "kernel", client ? "client" : "server",
 			  auth_name(up->auth), j->peer, up->peername[0] ? " name " : "",
-			  up->peername, res->reason[0] ? res->reason : strerror(res->err),
+			  up->peername, up->ns->name ? " in netns " : "",
+			  up->ns->name ? up->ns->name : "", res->reason[0] ? res->reason : strerror(res->err),
 			  strerror(res->err));
 	upcall_free(up);
 	j->up = NULL;
 	/* a request may wait in the kernel for this slot */
 	if (w->n_upcalls-- >= (int)j->gen->cfg.upcall_max_inflight)
-		w->hs_ready = true;
+		for (int i = 0; i < w->n_hs; i++)
+			w->hs[i].ready = true;
 }
 
 /*
@@ -628,7 +764,7 @@ void upcall_job_finish(struct worker *w, struct job *j, struct tls_result *res)
  * upcall_max_inflight handshakes; the rest wait in the kernel (with their
  * own timeouts) until a slot frees.
  */
-void upcall_worker_event(struct worker *w)
+void upcall_worker_event(struct worker *w, struct upcall_ns *ns)
 {
 	struct agent_generation *g = agent_generation_get(w->agent);
 	int max = (int)g->cfg.upcall_max_inflight;
@@ -636,23 +772,23 @@ void upcall_worker_event(struct worker *w)
 	int ret = 0;
 
 	agent_generation_put(g);
-	ret = ktls_genl_read_events(&w->hs_mcast);
+	ret = ktls_genl_read_events(&ns->mcast);
 	if (ret == -ENOBUFS)
-		w->hs_ready = true;	/* READYs were dropped: requests may wait */
-	if (!w->hs_ready)
+		ns->ready = true;	/* READYs were dropped: requests may wait */
+	if (!ns->ready)
 		return;
 	do {
-		w->hs_ready = false;
+		ns->ready = false;
 		ret = 0;
 		while (!atomic_load(&w->agent->stopping) && w->n_upcalls < max &&
-		       (ret = upcall_accept(w, &a)) == 0) {
+		       (ret = upcall_accept(ns, &a)) == 0) {
 			if (a.fd < 0)
 				continue;
-			upcall_start(w, &a);
+			upcall_start(w, ns, &a);
 		}
 		/* (a full worker looks again when a handshake ends: back to epoll) */
 		if (ret == -ENOBUFS && w->n_upcalls < max)
-			w->hs_ready = true;
+			ns->ready = true;
 		else if (ret == -EACCES) {
 			unsigned long missed;
 			char note[64];
@@ -664,9 +800,9 @@ void upcall_worker_event(struct worker *w)
 					  "name it in keyrings =, for NVMe/TCP .nvme)%s", w->index,
 					  strerror(-ret),
 					  worker_ratelimit_note(missed, note, sizeof(note)));
-			w->hs_ready = true;
+			ns->ready = true;
 		} else if (ret != -EAGAIN && ret)
 			agent_log(LOG_WARNING, "worker %d: handshake ACCEPT failed: %s", w->index,
 				  strerror(-ret));
-	} while (w->hs_ready && !atomic_load(&w->agent->stopping));
+	} while (ns->ready && !atomic_load(&w->agent->stopping));
 }

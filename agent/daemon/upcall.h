@@ -14,8 +14,10 @@
 
 #include "config.h"
 
+struct agent;
 struct worker;
 struct job;
+struct upcall_ns;
 struct tls_result;
 
 #define UPCALL_MAX_PEERIDS 5
@@ -30,6 +32,7 @@ struct upcall_job {
 	int32_t cert, privkey;		/* x509: key serials, 0 if none */
 	char peername[256];
 	const char *consumer;		/* for the log: "nfs", "nvme", "kernel" */
+	struct upcall_ns *ns;		/* where it came from: DONE goes there */
 	int32_t remote_auth;		/* DONE's: the PSK used, or the peer's key */
 	gnutls_psk_client_credentials_t psk_client;
 	gnutls_psk_server_credentials_t psk_server;
@@ -42,11 +45,20 @@ struct upcall_job {
  */
 int upcall_probe(void);
 
-/* A worker's sockets for the family: commands and the "tlshd" group. */
+/*
+ * Opens each worker's sockets for the family in each network namespace of
+ * @list (handshake_netns: "self", names from ip netns, paths to a
+ * namespace file; NULL: "self"), entering each one while the agent is still
+ * root; -errno with @err set if a namespace cannot be served.  Closed by
+ * upcall_close_namespaces() once the workers are gone.
+ */
+int upcall_open_namespaces(struct agent *a, const char *list, unsigned int n_workers,
+			   char *err, size_t errlen);
+void upcall_close_namespaces(struct agent *a);
+/* A worker takes its sockets into its epoll set. */
 int upcall_worker_open(struct worker *w);
-void upcall_worker_close(struct worker *w);
-/* READY arrived (or may have): ACCEPT until the queue is empty. */
-void upcall_worker_event(struct worker *w);
+/* READY arrived in @ns (or may have): ACCEPT until its queue is empty. */
+void upcall_worker_event(struct worker *w, struct upcall_ns *ns);
 
 /* Ends a job from the family: DONE with its status, then the socket goes. */
 void upcall_job_finish(struct worker *w, struct job *j, struct tls_result *res);

@@ -46,6 +46,31 @@ int upcall_global_key(struct agent_config *cfg, const char *name, const char *v,
 	}
 	if (!strcmp(name, "keyrings"))
 		return agent_config_set_str(&cfg->keyrings, v);
+	if (!strcmp(name, "handshake_netns")) {
+		char *copy = strdup(v), *save = NULL, *tok;
+		int n = 0;
+
+		if (!copy)
+			return 0;
+		for (tok = strtok_r(copy, LIST_SEP, &save); tok;
+		     tok = strtok_r(NULL, LIST_SEP, &save), n++) {
+			/* self, a name in /run/netns (ip netns), or a path */
+			if (strlen(tok) > 200 || (tok[0] != '/' && (strchr(tok, '/') ||
+			    !strcmp(tok, ".") || !strcmp(tok, "..")))) {
+				snprintf(msg, msglen, "handshake_netns: '%.40s' is not self, a name "
+					 "from ip netns or an absolute path", tok);
+				free(copy);
+				return -1;
+			}
+		}
+		free(copy);
+		if (!n || n > UPCALL_MAX_NETNS) {
+			snprintf(msg, msglen, "handshake_netns: 1 to %d namespaces, not %d",
+				 UPCALL_MAX_NETNS, n);
+			return -1;
+		}
+		return agent_config_set_str(&cfg->handshake_netns, v);
+	}
 	if (!strcmp(name, "tlshd_config")) {
 		if (v[0] != '/') {
 			snprintf(msg, msglen, "tlshd_config must be an absolute path, not '%s'", v);

@@ -130,8 +130,8 @@ static void *worker_main(void *arg)
 
 	if (w->genl.sock)
 		drain(w);	/* registers this socket as an agent of the namespace */
-	if (w->hs.sock)
-		upcall_worker_event(w);	/* requests queued before the agent came */
+	for (int i = 0; i < w->n_hs; i++)
+		upcall_worker_event(w, &w->hs[i]);	/* requests queued before */
 	while (!atomic_load(&w->agent->stopping)) {
 		int n = epoll_wait(w->epfd, evs, 64, next_timeout_ms(w));
 
@@ -157,7 +157,7 @@ static void *worker_main(void *arg)
 					drain(w);
 				break;
 			case EV_UPCALL:
-				upcall_worker_event(w);
+				upcall_worker_event(w, (struct upcall_ns *)kind);
 				break;
 			case EV_LISTEN:
 				worker_conn_accept(w);
@@ -190,10 +190,14 @@ static void *worker_main(void *arg)
 			w->genl.dropped = 0;
 			drain(w);
 		}
-		if (w->hs.sock && (w->hs_ready || w->hs.dropped)) {
-			w->hs.dropped = 0;
-			w->hs_ready = true;
-			upcall_worker_event(w);
+		for (int i = 0; i < w->n_hs; i++) {
+			struct upcall_ns *ns = &w->hs[i];
+
+			if (ns->ready || ns->cmd.dropped) {
+				ns->cmd.dropped = 0;
+				ns->ready = true;
+				upcall_worker_event(w, ns);
+			}
 		}
 		free_dead(w);
 	}
@@ -230,15 +234,12 @@ int worker_start(struct agent *a, int index, struct worker **out)
 	if (a->use_module) {
 		ret = ktls_genl_open(&w->genl);
 		if (!ret)
-			ret = ktls_genl_open(&w->mcast);
-		if (!ret)
-			ret = ktls_genl_join(&w->mcast, KTLS_OFFLOAD_MCGRP_AGENTS);
+			ret = ktls_genl_open_events(&w->mcast, KTLS_OFFLOAD_FAMILY_NAME,
+						    KTLS_OFFLOAD_FAMILY_VERSION,
+						    KTLS_OFFLOAD_MCGRP_AGENTS, on_event, w,
+						    ktls_result_policy);
 		if (ret)
 			goto err;
-		w->mcast.event_fn = on_event;
-		w->mcast.event_arg = w;
-		w->mcast.event_policy = ktls_result_policy;
-		nl_socket_set_nonblocking(w->mcast.sock);
 		nl_socket_set_nonblocking(w->genl.sock);
 		ktls_genl_set_rcvbuf(&w->genl, 1 << 20);
 		ev.data.ptr = (void *)&tag_genl;
@@ -270,7 +271,6 @@ err:
 		ktls_genl_close(&w->genl);
 	if (w->mcast.sock)
 		ktls_genl_close(&w->mcast);
-	upcall_worker_close(w);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	if (w->wakefd >= 0)
@@ -294,7 +294,6 @@ void worker_join(struct worker *w)
 		ktls_genl_close(&w->genl);
 	if (w->mcast.sock)
 		ktls_genl_close(&w->mcast);
-	upcall_worker_close(w);
 	close(w->epfd);
 	close(w->wakefd);
 	free(w);

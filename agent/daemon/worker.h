@@ -28,12 +28,18 @@ struct agent {
 	bool use_module;			/* serve the module's requests */
 	bool use_upcall;			/* serve the kernel's handshake family */
 	int listen_fd;				/* the UNIX socket, or -1 */
+	/* the handshake family's sockets, opened while root (upcall.c):
+	 * n_upcall_ns namespaces for each worker, worker by worker */
+	struct upcall_ns *upcall_socks;
+	int n_upcall_ns;
+	unsigned int n_upcall_workers;
 };
 
 struct agent_generation *agent_generation_get(struct agent *a);
 void agent_generation_put(struct agent_generation *g);
 
 struct worker;
+struct upcall_ns;
 
 /* Starts a worker thread serving the module's requests and connections
  * to the UNIX socket. */

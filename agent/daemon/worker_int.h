@@ -22,6 +22,18 @@
 /* What an epoll event's data.ptr points at: each starts with its kind. */
 enum ev_kind { EV_GENL, EV_WAKE, EV_LISTEN, EV_CONN, EV_JOB, EV_UPCALL };
 
+/*
+ * A worker's sockets for the handshake family in one network namespace:
+ * commands, and the "tlshd" group's READYs.  Made by main.c (while root)
+ * through upcall_open_namespaces(), owned by the agent.
+ */
+struct upcall_ns {
+	enum ev_kind kind;	/* EV_UPCALL */
+	struct ktls_genl cmd, mcast;
+	bool ready;		/* a READY came, or may have: ACCEPT */
+	const char *name;	/* NULL: the agent's own namespace */
+};
+
 /* A requester's connection to the UNIX socket; its jobs run here. */
 struct conn {
 	enum ev_kind kind;
@@ -63,11 +75,11 @@ struct worker {
 	/* the "agents" group, on a socket of its own: READYs never crowd
 	 * out the replies to ACCEPT and DONE (nor they the READYs) */
 	struct ktls_genl mcast;
-	/* the kernel's handshake family (upcall.c): commands, and the
-	 * "tlshd" group's READYs; .sock NULL when not served */
-	struct ktls_genl hs, hs_mcast;
-	bool hs_ready;
-	int n_upcalls;		/* upcall jobs in flight */
+	/* the kernel's handshake family (upcall.c), one entry per network
+	 * namespace served (the agent's own by default); n_hs 0: not served */
+	struct upcall_ns *hs;
+	int n_hs;
+	int n_upcalls;		/* upcall jobs in flight, all namespaces */
 	int epfd;
 	int wakefd;
 	bool ready;		/* a READY arrived */

@@ -76,6 +76,16 @@ if get("nic-offload", "device", "host_cpu_s_per_gib") and get("nic-offload", "so
     }
     for k, v in nic.items():
         ratios[f"nic-offload {k}"] = v
+# the kernel's own TLS consumers: NFS with TLS (through the agent's answer
+# to the handshake upcall) against NFS without
+if get("nfs-read", "nfs-tls", "mbps") and get("nfs-read", "nfs-plain", "mbps"):
+    ratios["nfs-read nfs-tls/nfs-plain throughput"] = ratio(get("nfs-read", "nfs-tls", "mbps"),
+                                                           get("nfs-read", "nfs-plain", "mbps"))
+    ratios["nfs-read nfs-tls/nfs-plain cpu per GiB"] = ratio(
+        get("nfs-read", "nfs-tls", "cpu_s_per_gib"), get("nfs-read", "nfs-plain", "cpu_s_per_gib"))
+if get("nfs-mount", "nfs-tls", "rps") and get("nfs-mount", "nfs-plain", "rps"):
+    ratios["nfs-mount nfs-tls/nfs-plain mounts per second"] = ratio(
+        get("nfs-mount", "nfs-tls", "rps"), get("nfs-mount", "nfs-plain", "rps"))
 result["ratios"] = ratios
 
 # the project's targets
@@ -121,7 +131,8 @@ for w in workloads:
                   f"{fmt(None if hs else m.get('cpu_s_per_gib'), 3)} | {fmt(m.get('cpu_ms_per_req'), 3)} | "
                   f"{fmt(m.get('p50_ms'), 2)} | "
                   f"{fmt(m.get('p99_ms'), 2)} | {result['workloads'][w]['runs']} |")
-md += ["", "| ratio (ktls-serve against each) | value |", "|---|---|"]
+md += ["", "| ratio (ktls-serve against each; NFS: with TLS against without) | value |",
+       "|---|---|"]
 md += [f"| {k} | {fmt(v, 2)} |" for k, v in sorted(ratios.items())]
 md += ["", "| target | stands at | goal |", "|---|---|---|"]
 for t, v, g in targets:
@@ -140,6 +151,15 @@ if nic:
                for c, ms in (("software", ("cpu_s_per_gib",)),
                              ("device", ("cpu_s_per_gib", "nic_cpu_s_per_gib", "host_cpu_s_per_gib")))
                for m in ms)]
+if get("nfs-mount", "nfs-tls", "upcall_hs_per_s") is not None:
+    lo, hi = spread("nfs-mount", "nfs-tls", "upcall_hs_per_s")
+    md += ["", "Kernel TLS consumers through the handshake upcall (NFS over loopback, one "
+           f"agent worker, both ends): {fmt(get('nfs-mount', 'nfs-tls', 'upcall_hs_per_s'), 2)} "
+           f"handshakes/s ({fmt(lo, 2)}-{fmt(hi, 2)}); mounts/s with TLS "
+           f"{fmt(get('nfs-mount', 'nfs-tls', 'rps'), 2)}, without "
+           f"{fmt(get('nfs-mount', 'nfs-plain', 'rps'), 2)}; read MB/s with TLS "
+           f"{fmt(get('nfs-read', 'nfs-tls', 'mbps'))}, without "
+           f"{fmt(get('nfs-read', 'nfs-plain', 'mbps'))}."]
 if get("idle", "ktls-serve", "kib_per_conn") is not None:
     md.append("")
     md.append("Memory per idle TLS connection (KiB): " + ", ".join(

@@ -26,6 +26,7 @@ if [ $quick = 1 ]; then
 	# and 3 s for the handshake runs (on a loaded machine a new connection
 	# through the agent can take over 1 s)
 	big_mb=16 big_reps=1 secs=1 c32_secs=8 hs_secs=3 reps=1 idle=50 nic_mb=2 nic_reps=1
+	nfs_secs=2 nfs_mb=4 nfs_reps=1
 else
 	# the 1 GiB file once per contender: each transfer takes about a
 	# minute under emulation (three per contender varied by at most 15%
@@ -35,6 +36,9 @@ else
 	# the simulated NIC encrypts with the generic GCM (ctr, ghash_generic):
 	# a few MiB/s under emulation, so 8 MiB, interleaved, five times
 	nic_mb=8 nic_reps=5
+	# NFS over TLS: mount cycles for 5 s and a 64 MiB read, each contender
+	# three times, interleaved
+	nfs_secs=5 nfs_mb=64 nfs_reps=3
 fi
 phase() { echo "# bench: $1 done, $SECONDS s in" >&2; }	# where the time goes
 head -c $((big_mb << 20)) /dev/urandom >www/big.bin
@@ -331,5 +335,66 @@ if [ -e "${KTLS_NICSIM_MODULE:-}" ] && modprobe -q -a ctr ghash_generic &&
 	phase "NIC offload"
 else
 	echo "# bench: no ktls_nicsim.ko for this kernel, no NIC offload row" >&2
+fi
+
+# --- the kernel's own TLS consumers: NFS over TLS through the handshake upcall ---
+# nfsd exports a tmpfs over loopback; an agent with one worker answers both
+# ends of every mount.  nfs-mount: mount, stat and umount cycles for
+# $nfs_secs s, xprtsec=tls ("nfs-tls": two handshakes through the upcall
+# per mount, counted from the agent's log) against no TLS ("nfs-plain").
+# nfs-read: a $nfs_mb MiB file read over a fresh mount (the umount drops the
+# client's cache); CPU is the whole guest's (nfsd and the client are kernel
+# threads) per GiB.  Contenders interleaved.
+. "$KTLS_SRC/tests/lib/nfs.sh"
+cpu_all() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+nfs_opts() { [ "$1" = nfs-tls ] && echo vers=4.2,xprtsec=tls || echo vers=4.2; }
+if nfsd_start /tmp/bench-nfs-export; then
+	{
+		printf '[global]\nworkers = 1\nsocket =\nmodule = no\n\n'
+		printf '[profile nfs-server]\nupcall = server\nupcall_ports = 2049\n'
+		printf 'cert = %s/server.pem\nkey = %s/server.key\n\n' "$dir" "$dir"
+		printf '[profile nfs-client]\nroles = client\nupcall = client\nupcall_ports = 2049\n'
+		printf 'ca = %s/ca.pem\n' "$dir"
+	} >agent-nfs.conf
+	"$B/bin/ktls-agent" -c agent-nfs.conf 2>agent-nfs.log &
+	nfs_agent=$!
+	for _ in $(seq 100); do grep -q ready: agent-nfs.log && break; sleep 0.1; done
+	head -c $((nfs_mb << 20)) /dev/urandom >/tmp/bench-nfs-export/read.bin
+	mkdir -p /tmp/bench-nfs
+	for r in $(seq $nfs_reps); do
+		for c in nfs-tls nfs-plain; do
+			n=0 h0=$(grep -c 'kernel TLS on' agent-nfs.log)
+			t0=$(date +%s.%N) end=$(( $(date +%s) + nfs_secs ))
+			while [ "$(date +%s)" -lt $end ]; do
+				mount -t nfs4 -o "$(nfs_opts $c)" 127.0.0.1:/ /tmp/bench-nfs &&
+					stat /tmp/bench-nfs/read.bin >/dev/null &&
+					umount /tmp/bench-nfs && n=$((n + 1)) || break
+			done
+			t=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+			h=$(( $(grep -c 'kernel TLS on' agent-nfs.log) - h0 ))
+			sample nfs-mount "$c" rps "$(awk -v n=$n -v t="$t" 'BEGIN { printf "%.2f", n / t }')"
+			[ $c = nfs-tls ] && sample nfs-mount "$c" upcall_hs_per_s \
+				"$(awk -v n=$h -v t="$t" 'BEGIN { printf "%.2f", n / t }')"
+		done
+		for c in nfs-tls nfs-plain; do
+			mount -t nfs4 -o "$(nfs_opts $c)" 127.0.0.1:/ /tmp/bench-nfs || continue
+			c0=$(cpu_all) t0=$(date +%s.%N)
+			cat /tmp/bench-nfs/read.bin >/dev/null
+			t=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+			c1=$(cpu_all)
+			sum=$(sha256sum </tmp/bench-nfs/read.bin | cut -c1-16)	# from the cache
+			umount /tmp/bench-nfs
+			[ "$sum" = "$(sha256sum </tmp/bench-nfs-export/read.bin | cut -c1-16)" ] ||
+				{ echo "# bench: nfs-read $c: the file read back differs" >&2; continue; }
+			sample nfs-read "$c" mbps "$(awk -v m=$nfs_mb -v s="$t" 'BEGIN { printf "%.1f", m * 1.048576 / s }')"
+			sample nfs-read "$c" cpu_s_per_gib "$(awk -v d=$((c1 - c0)) -v h=$hz -v m=$nfs_mb 'BEGIN { printf "%.3f", d / h / (m / 1024) }')"
+		done
+	done
+	kill $nfs_agent 2>/dev/null
+	wait $nfs_agent 2>/dev/null
+	nfsd_stop
+	phase "NFS over TLS"
+else
+	echo "# bench: nfsd did not start, no NFS rows" >&2
 fi
 echo "bench: done" >&2

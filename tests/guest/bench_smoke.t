@@ -39,10 +39,18 @@ is "the device contender ran on the simulated NIC" \
 	"$(awk '$1 == "nic-offload" && $2 == "device" && $3 == "device_sockets" { print ($4 > 0) }' "$raw")" 1
 is "the software contender did not" \
 	"$(awk '$1 == "nic-offload" && $2 == "software" && $3 == "device_sockets" { print $4 }' "$raw")" 0
+for c in nfs-tls nfs-plain; do
+	ok "NFS: $c has mounts per second" has nfs-mount "$c" rps
+	ok "NFS: $c has read throughput and CPU" sh -c \
+		"grep -q '^nfs-read $c mbps ' $raw && grep -q '^nfs-read $c cpu_s_per_gib ' $raw"
+done
+is "NFS with TLS: its handshakes went through the agent" \
+	"$(awk '$1 == "nfs-mount" && $2 == "nfs-tls" && $3 == "upcall_hs_per_s" { print ($4 > 0) }' "$raw")" 1
 python3 "$KTLS_SRC/tests/bench/report.py" "$raw" "$out" "smoke test" >"$out/report.out" 2>&1
 ok "the report: JSON" python3 -c "import json,sys; d=json.load(open('$out/bench.json')); sys.exit(not d['ratios'])"
 ok "the report: Markdown table" grep -q '^| big | ktls-serve |' "$out/bench.md"
 ok "the report: the NIC offload line" grep -q '^Simulated TLS-offload NIC' "$out/bench.md"
+ok "the report: the NFS line" grep -q '^Kernel TLS consumers through the handshake upcall' "$out/bench.md"
 ok "the report: PNG chart" sh -c "head -c 8 $out/bench.png | grep -q PNG"
 cp "$raw" "$out/bench.err" "$KTLS_OUT/" 2>/dev/null
 rm -rf "$out"

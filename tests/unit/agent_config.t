@@ -168,4 +168,14 @@ like "tlshd_config naming a missing file: refused" "$(run_conf u8.conf)" \
 	"^rc=1 .*tlshd_config $dir/missing.conf: No such file or directory"
 like "handshake_upcall = maybe: refused" "$(check u9 '[global]' 'handshake_upcall = maybe')" \
 	"^rc=1 .*handshake_upcall must be auto, yes or no"
+like "handshake_netns = self, a name and a path: accepted" \
+	"$(check n1 'upcall = server' '[global]' 'handshake_netns = self nfs1, /proc/1/ns/net')" "^rc=0 "
+like "handshake_netns = a/b: refused (a name from ip netns has no slash)" \
+	"$(check n2 '[global]' 'handshake_netns = self a/b')" \
+	"^rc=1 .*handshake_netns: 'a/b' is not self, a name from ip netns or an absolute path"
+like "handshake_netns = ..: refused" "$(check n3 '[global]' 'handshake_netns = ..')" \
+	"^rc=1 .*handshake_netns: '\.\.' is not self"
+like "handshake_netns given twice: refused" \
+	"$(check n4 '[global]' 'handshake_netns = self' 'handshake_netns = nfs1')" \
+	"^rc=1 .*handshake_netns"
 plan $_tap_n
