@@ -40,7 +40,7 @@ GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/nicsim_pair $(BUILD)/
 FUZZERS	   := $(addprefix $(BUILD)/fuzz/,fuzz_http fuzz_config fuzz_netlink fuzz_sockmsg)
 UNIT_TESTS := $(BUILD)/tests/unit_ktls_keys $(BUILD)/tests/unit_http $(BUILD)/tests/unit_sockmsg \
 	      $(BUILD)/tests/unit_tls $(BUILD)/tests/unit_access $(BUILD)/tests/unit_tickets \
-	      $(BUILD)/tests/unit_nic
+	      $(BUILD)/tests/unit_nic $(BUILD)/tests/unit_genl
 
 # Objects per program, by folder of agent/ (common/: shared by several)
 ktlsctl_OBJS := $(addprefix ktlsctl/,main.o version.o attach.o status.o sockets.o) \
@@ -200,6 +200,9 @@ $(BUILD)/tests/unit_sockmsg: $(BUILD)/tests/unit_sockmsg.o $(LIB_OBJS)
 
 $(BUILD)/tests/unit_nic: $(BUILD)/tests/unit_nic.o $(BUILD)/agent/common/nic.o $(BUILD)/agent/common/loopback.o
 	$(CC) $(CFLAGS) -o $@ $^
+
+$(BUILD)/tests/unit_genl: $(BUILD)/tests/unit_genl.o $(BUILD)/agent/common/genl.o
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit_ktls_keys: $(BUILD)/tests/unit_ktls_keys.o $(BUILD)/agent/common/ktls_keys.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)

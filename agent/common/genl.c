@@ -56,6 +56,19 @@ int ktls_genl_open_family(struct ktls_genl *g, const char *name, int version)
 	ret = genl_connect(g->sock);
 	if (ret < 0)
 		goto err;
+	/* Only the kernel may answer: a process with CAP_NET_ADMIN over the
+	 * socket's network namespace (root in a container whose namespace
+	 * the agent serves) could otherwise send forged replies to our port.
+	 * Multicast events still arrive on a connected socket. */
+	{
+		struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+
+		if (connect(nl_socket_get_fd(g->sock), (struct sockaddr *)&kernel,
+			    sizeof(kernel))) {
+			ret = -NLE_FAILURE;
+			goto err;
+		}
+	}
 	ret = genl_ctrl_resolve(g->sock, name);
 	if (ret < 0)
 		goto err;
@@ -207,6 +220,13 @@ static int on_ack(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
+/* Whatever does not come from the kernel (port 0) is dropped unread. */
+static int from_kernel(struct nl_msg *msg, void *arg)
+{
+	(void)arg;
+	return nlmsg_get_src(msg)->nl_pid ? NL_SKIP : NL_OK;
+}
+
 /* Replies are matched by sequence in the handlers, so libnl must not drop
  * notifications (sequence 0) as mismatches. */
 static int accept_any_seq(struct nl_msg *msg, void *arg)
@@ -222,6 +242,7 @@ static struct nl_cb *make_cb(struct call_state *st)
 
 	if (!cb)
 		return NULL;
+	nl_cb_set(cb, NL_CB_MSG_IN, NL_CB_CUSTOM, from_kernel, NULL);
 	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, accept_any_seq, NULL);
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, st);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, st);

@@ -718,6 +718,8 @@ static int32_t peer_cert_key(struct job *j, const char *subject)
 void upcall_job_finish(struct worker *w, struct job *j, struct tls_result *res)
 {
 	struct upcall_job *up = j->up;
+	struct agent_generation *g;
+	unsigned int max;
 	bool client = up->msg_type == HANDSHAKE_MSG_TYPE_CLIENTHELLO;
 	int32_t remote = 0;
 	int ret;
@@ -753,56 +755,80 @@ void upcall_job_finish(struct worker *w, struct job *j, struct tls_result *res)
 			  strerror(res->err));
 	upcall_free(up);
 	j->up = NULL;
-	/* a request may wait in the kernel for this slot */
-	if (w->n_upcalls-- >= (int)j->gen->cfg.upcall_max_inflight)
+	/* a request may wait in the kernel for this slot (under the bound of
+	 * this job's configuration or of a reload since) */
+	g = agent_generation_get(w->agent);
+	max = g->cfg.upcall_max_inflight < j->gen->cfg.upcall_max_inflight ?
+	      g->cfg.upcall_max_inflight : j->gen->cfg.upcall_max_inflight;
+	agent_generation_put(g);
+	if (w->n_upcalls-- >= (int)max)
 		for (int i = 0; i < w->n_hs; i++)
 			w->hs[i].ready = true;
 }
 
 /*
- * ACCEPTs until the kernel's queue is empty or this worker has
- * upcall_max_inflight handshakes; the rest wait in the kernel (with their
- * own timeouts) until a slot frees.
+ * One ACCEPT from @ns; true if a request came or may still wait there.
+ * A full worker leaves the rest in the kernel (with their own timeouts)
+ * until a handshake ends.
  */
+static bool accept_one(struct worker *w, struct upcall_ns *ns)
+{
+	struct accepted a;
+	int ret = upcall_accept(ns, &a);
+
+	if (!ret) {
+		if (a.fd >= 0)
+			upcall_start(w, ns, &a);
+		return true;
+	}
+	if (ret == -ENOBUFS)
+		return true;	/* the reply was dropped; the request went back */
+	if (ret == -EACCES) {
+		unsigned long missed;
+		char note[64];
+
+		/* the kernel ended that request; others may wait behind it */
+		if (agent_ratelimit(&w->failures, &missed))
+			agent_log(LOG_WARNING, "worker %d: handshake ACCEPT failed: %s (the "
+				  "request's keyring may not be linked by the agent's user: "
+				  "name it in keyrings =, for NVMe/TCP .nvme)%s", w->index,
+				  strerror(-ret), worker_ratelimit_note(missed, note, sizeof(note)));
+		return true;
+	}
+	if (ret != -EAGAIN)
+		agent_log(LOG_WARNING, "worker %d: handshake ACCEPT failed: %s", w->index,
+			  strerror(-ret));
+	return false;
+}
+
 void upcall_worker_event(struct worker *w, struct upcall_ns *ns)
 {
 	struct agent_generation *g = agent_generation_get(w->agent);
 	int max = (int)g->cfg.upcall_max_inflight;
-	struct accepted a;
-	int ret = 0;
+	bool more = true;
 
 	agent_generation_put(g);
-	ret = ktls_genl_read_events(&ns->mcast);
-	if (ret == -ENOBUFS)
+	if (ns && ktls_genl_read_events(&ns->mcast) == -ENOBUFS)
 		ns->ready = true;	/* READYs were dropped: requests may wait */
-	if (!ns->ready)
+	if (!w->n_hs)
 		return;
-	do {
-		ns->ready = false;
-		ret = 0;
-		while (!atomic_load(&w->agent->stopping) && w->n_upcalls < max &&
-		       (ret = upcall_accept(ns, &a)) == 0) {
-			if (a.fd < 0)
-				continue;
-			upcall_start(w, ns, &a);
-		}
-		/* (a full worker looks again when a handshake ends: back to epoll) */
-		if (ret == -ENOBUFS && w->n_upcalls < max)
-			ns->ready = true;
-		else if (ret == -EACCES) {
-			unsigned long missed;
-			char note[64];
+	/* One request from each namespace with some in turn, from one
+	 * namespace further each round: the upcall_max_inflight slots are
+	 * shared, and no namespace's queue may keep the others waiting. */
+	while (more && !atomic_load(&w->agent->stopping)) {
+		more = false;
+		for (int k = 0; k < w->n_hs; k++) {
+			struct upcall_ns *n = &w->hs[(w->hs_next + k) % w->n_hs];
 
-			/* the kernel ended that request; others may wait behind it */
-			if (agent_ratelimit(&w->failures, &missed))
-				agent_log(LOG_WARNING, "worker %d: handshake ACCEPT failed: %s (the "
-					  "request's keyring may not be linked by the agent's user: "
-					  "name it in keyrings =, for NVMe/TCP .nvme)%s", w->index,
-					  strerror(-ret),
-					  worker_ratelimit_note(missed, note, sizeof(note)));
-			ns->ready = true;
-		} else if (ret != -EAGAIN && ret)
-			agent_log(LOG_WARNING, "worker %d: handshake ACCEPT failed: %s", w->index,
-				  strerror(-ret));
-	} while (ns->ready && !atomic_load(&w->agent->stopping));
+			if (!n->ready)
+				continue;
+			if (w->n_upcalls >= max) {
+				n->ready = false;	/* looked at when a slot frees */
+				continue;
+			}
+			n->ready = accept_one(w, n);
+			more |= n->ready;
+		}
+		w->hs_next = (w->hs_next + 1) % w->n_hs;
+	}
 }

@@ -57,7 +57,10 @@ int upcall_open_namespaces(struct agent *a, const char *list, unsigned int n_wor
 void upcall_close_namespaces(struct agent *a);
 /* A worker takes its sockets into its epoll set. */
 int upcall_worker_open(struct worker *w);
-/* READY arrived in @ns (or may have): ACCEPT until its queue is empty. */
+/*
+ * READY arrived in @ns (or may have; NULL: read none): ACCEPT, one request
+ * per namespace in turn, until the queues are empty or the worker is full.
+ */
 void upcall_worker_event(struct worker *w, struct upcall_ns *ns);
 
 /* Ends a job from the family: DONE with its status, then the socket goes. */

@@ -130,8 +130,8 @@ static void *worker_main(void *arg)
 
 	if (w->genl.sock)
 		drain(w);	/* registers this socket as an agent of the namespace */
-	for (int i = 0; i < w->n_hs; i++)
-		upcall_worker_event(w, &w->hs[i]);	/* requests queued before */
+	if (w->n_hs)
+		upcall_worker_event(w, NULL);	/* requests queued before the agent */
 	while (!atomic_load(&w->agent->stopping)) {
 		int n = epoll_wait(w->epfd, evs, 64, next_timeout_ms(w));
 
@@ -191,12 +191,13 @@ static void *worker_main(void *arg)
 			drain(w);
 		}
 		for (int i = 0; i < w->n_hs; i++) {
-			struct upcall_ns *ns = &w->hs[i];
-
-			if (ns->ready || ns->cmd.dropped) {
-				ns->cmd.dropped = 0;
-				ns->ready = true;
-				upcall_worker_event(w, ns);
+			if (w->hs[i].cmd.dropped) {
+				w->hs[i].cmd.dropped = 0;
+				w->hs[i].ready = true;
+			}
+			if (w->hs[i].ready) {
+				upcall_worker_event(w, NULL);
+				break;
 			}
 		}
 		free_dead(w);

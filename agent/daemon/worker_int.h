@@ -79,6 +79,7 @@ struct worker {
 	 * namespace served (the agent's own by default); n_hs 0: not served */
 	struct upcall_ns *hs;
 	int n_hs;
+	int hs_next;		/* the namespace ACCEPTed from first next round */
 	int n_upcalls;		/* upcall jobs in flight, all namespaces */
 	int epfd;
 	int wakefd;

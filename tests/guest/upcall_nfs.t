@@ -24,8 +24,8 @@ T=$((120 * scale))
 serve_setup upcall-nfs
 chmod 755 "$dir"
 
-# conf [SERVER_CA]: both ends' profiles (the client's CAs: ca.pem or
-# another); NETNS=LIST: handshake_netns
+# conf [SERVER_CA [PEERS]]: both ends' profiles (the client's CAs: ca.pem
+# or another, for the servers PEERS); NETNS=LIST: handshake_netns
 conf() {
 	{
 		printf '[global]\nworkers = 2\nsocket =\nmodule = no\nuser = nobody\n'
@@ -36,7 +36,7 @@ conf() {
 		printf 'cert = %s/server.pem\nkey = %s/server.key\n' "$dir" "$dir"
 		printf 'client_cert = optional\nca = %s/ca.pem\n\n' "$dir"
 		printf '[profile nfs-client]\nroles = client\nupcall = client\n'
-		printf 'upcall_ports = 2049\nupcall_peers = 127.0.0.1 10.88.0.1\n'
+		printf 'upcall_ports = 2049\nupcall_peers = %s\n' "${2:-127.0.0.1 10.88.0.1}"
 		printf 'handshake_timeout = %s\n' $((20000 * scale))
 		printf 'ca = %s\ncert = %s/client.pem\nkey = %s/client.key\n' \
 			"${1:-$dir/ca.pem}" "$dir" "$dir"
@@ -78,7 +78,7 @@ case $(uname -r) in
 	exit 0 ;;
 esac
 
-plan 32
+plan 35
 trap cleanup_nfs EXIT
 make_cert "$dir" client client.example client
 # the server also answers on 10.88.0.1, for the namespace nfsc below
@@ -183,7 +183,11 @@ agent_ready agent5.log
 like "the agent serving its own namespace only: a mount from nfsc fails at once (ESRCH)" \
 	"$(ns_mount)" "No such process"
 stop_agent
-NETNS="self nfsc" conf
+# trust per peer in the same agent: the server 127.0.0.1 is checked
+# against the other CA, 10.88.0.1 against the test CA (its own profile)
+NETNS="self nfsc" conf "$dir/other-ca.pem" 127.0.0.1
+printf '\n[profile nfs-client-nfsc]\nroles = client\nupcall = client\nupcall_ports = 2049\n' >>agent.conf
+printf 'upcall_peers = 10.88.0.1\nca = %s/ca.pem\n' "$dir" >>agent.conf
 start_agent agent6.log
 ok "the agent with handshake_netns = self nfsc (as nobody after the start)" agent_ready agent6.log
 is "a mount from nfsc through it: the file reads back intact" "$(ns_mount)" "$want"
@@ -191,6 +195,11 @@ like "... the client's handshake came from nfsc" "$(cat agent6.log)" \
 	"upcall nfs client anonymous peer 10.88.0.1:2049 name 10.88.0.1 in netns nfsc: TLS 1.3, kernel TLS on; peer authenticated as CN=localhost"
 like "... the server's from the agent's own namespace" "$(cat agent6.log)" \
 	"upcall nfs server x509 peer 10.88.0.2:[0-9]*: TLS 1.3, kernel TLS on"
+like "the same agent: a mount of 127.0.0.1, whose profile trusts another CA, is refused" \
+	"$(nfs_mount tls)" "access denied"
+like "... by that profile's CA, not by reverse DNS or the other profile" "$(cat agent6.log)" \
+	"upcall nfs client anonymous peer 127.0.0.1:2049 name 127.0.0.1: failed: The certificate is NOT trusted"
+is "one process served every handshake: no child of the agent" "$(pgrep -c -P "$agent_pid")" 0
 stop_agent
 NETNS="self nosuch" conf
 out=$(timeout $((60 * scale)) "$agent" -c agent.conf 2>&1)
