@@ -33,6 +33,20 @@ def ratio(a, b):
     return round(a / b, 3) if a is not None and b else None
 
 
+def rr(w, a, ma, b, mb=None, wb=None):
+    """The ratio of contender a's metric to b's, repetition by repetition
+    (the samples of an interleaved run pair up in order): (median, min,
+    max), or None.  b may also be a number (a fixed reference)."""
+    xs = samples.get((w, a, ma))
+    ys = [b] * len(xs or []) if isinstance(b, (int, float)) else samples.get((wb or w, b, mb or ma))
+    if not xs or not ys:
+        return None
+    rs = [x / y for x, y in zip(xs, ys) if y]
+    if not rs:
+        return None
+    return (round(statistics.median(rs), 3), round(min(rs), 3), round(max(rs), 3))
+
+
 workloads = sorted({k[0] for k in med})
 result = {"environment": env, "workloads": {}}
 for w in workloads:
@@ -50,11 +64,10 @@ for w in workloads:
         if c in ("ktls-serve", "runs"):
             continue
         metric = "rps" if w.startswith("handshake") else "mbps"
-        ratios[f"{w} ktls-serve/{c} throughput"] = ratio(get(w, "ktls-serve", metric), get(w, c, metric))
+        ratios[f"{w} ktls-serve/{c} throughput"] = rr(w, "ktls-serve", metric, c)
         if get(w, c, "cpu_s_per_gib") and not w.startswith("handshake"):
             # CPU: how many times less ktls-serve spends (>1 is better)
-            ratios[f"{w} {c}/ktls-serve cpu"] = ratio(get(w, c, "cpu_s_per_gib"),
-                                                      get(w, "ktls-serve", "cpu_s_per_gib"))
+            ratios[f"{w} {c}/ktls-serve cpu"] = rr(w, c, "cpu_s_per_gib", "ktls-serve")
 # the simulated NIC: what device offload takes off the server's CPU
 # (software kTLS against the device with the NIC's own work taken out), and
 # each bound across repetitions
@@ -66,46 +79,56 @@ def spread(w, c, m):
 nic = {}
 if get("nic-offload", "device", "host_cpu_s_per_gib") and get("nic-offload", "software", "cpu_s_per_gib"):
     nic = {
-        "software/device server cpu": ratio(get("nic-offload", "software", "cpu_s_per_gib"),
-                                            get("nic-offload", "device", "cpu_s_per_gib")),
+        "software/device server cpu": rr("nic-offload", "software", "cpu_s_per_gib", "device"),
         "software/device host cpu (the NIC's work taken out)":
-            ratio(get("nic-offload", "software", "cpu_s_per_gib"),
-                  get("nic-offload", "device", "host_cpu_s_per_gib")),
-        "device/software throughput": ratio(get("nic-offload", "device", "mbps"),
-                                            get("nic-offload", "software", "mbps")),
+            rr("nic-offload", "software", "cpu_s_per_gib", "device", "host_cpu_s_per_gib"),
+        "device/software throughput": rr("nic-offload", "device", "mbps", "software"),
     }
     for k, v in nic.items():
         ratios[f"nic-offload {k}"] = v
 # the kernel's own TLS consumers: NFS with TLS (through the agent's answer
 # to the handshake upcall) against NFS without
 if get("nfs-read", "nfs-tls", "mbps") and get("nfs-read", "nfs-plain", "mbps"):
-    ratios["nfs-read nfs-tls/nfs-plain throughput"] = ratio(get("nfs-read", "nfs-tls", "mbps"),
-                                                           get("nfs-read", "nfs-plain", "mbps"))
-    ratios["nfs-read nfs-tls/nfs-plain cpu per GiB"] = ratio(
-        get("nfs-read", "nfs-tls", "cpu_s_per_gib"), get("nfs-read", "nfs-plain", "cpu_s_per_gib"))
+    ratios["nfs-read nfs-tls/nfs-plain throughput"] = rr("nfs-read", "nfs-tls", "mbps", "nfs-plain")
+    ratios["nfs-read nfs-tls/nfs-plain cpu per GiB"] = rr("nfs-read", "nfs-tls", "cpu_s_per_gib",
+                                                          "nfs-plain")
 if get("nfs-mount", "nfs-tls", "rps") and get("nfs-mount", "nfs-plain", "rps"):
-    ratios["nfs-mount nfs-tls/nfs-plain mounts per second"] = ratio(
-        get("nfs-mount", "nfs-tls", "rps"), get("nfs-mount", "nfs-plain", "rps"))
-result["ratios"] = ratios
+    ratios["nfs-mount nfs-tls/nfs-plain mounts per second"] = rr("nfs-mount", "nfs-tls", "rps",
+                                                                 "nfs-plain")
+ratios = {k: v for k, v in ratios.items() if v is not None}
+# the median in "ratios", its bounds across repetitions beside it
+result["ratios"] = {k: v[0] for k, v in ratios.items()}
+result["ratio_bounds"] = {k: [v[1], v[2]] for k, v in ratios.items()}
 
 # the project's targets
 floor = None
 if get("big", "plain", "cpu_s_per_gib") is not None and get("crypto", "kernel-aes-256-gcm", "cpu_s_per_gib"):
     floor = get("big", "plain", "cpu_s_per_gib") + get("crypto", "kernel-aes-256-gcm", "cpu_s_per_gib")
+# each as (median, min, max) across repetitions; a target is met only if
+# its worse bound meets it
 targets = [
-    ("ktls-serve >= 1.1x nginx+kTLS throughput (1 GiB)", ratio(get("big", "ktls-serve", "mbps"), get("big", "nginx-ktls", "mbps")), 1.1),
-    ("ktls-serve >= 1.1x nginx+kTLS in CPU per GiB (1 GiB)", ratio(get("big", "nginx-ktls", "cpu_s_per_gib"), get("big", "ktls-serve", "cpu_s_per_gib")), 1.1),
-    ("ktls-serve >= 1.4x nginx userspace TLS throughput (1 GiB)", ratio(get("big", "ktls-serve", "mbps"), get("big", "nginx", "mbps")), 1.4),
-    ("ktls-serve >= 1.4x nginx userspace TLS in CPU per GiB (1 GiB)", ratio(get("big", "nginx", "cpu_s_per_gib"), get("big", "ktls-serve", "cpu_s_per_gib")), 1.4),
+    ("ktls-serve >= 1.1x nginx+kTLS throughput (1 GiB)", rr("big", "ktls-serve", "mbps", "nginx-ktls"), 1.1),
+    ("ktls-serve >= 1.1x nginx+kTLS in CPU per GiB (1 GiB)", rr("big", "nginx-ktls", "cpu_s_per_gib", "ktls-serve"), 1.1),
+    ("ktls-serve >= 1.4x nginx userspace TLS throughput (1 GiB)", rr("big", "ktls-serve", "mbps", "nginx"), 1.4),
+    ("ktls-serve >= 1.4x nginx userspace TLS in CPU per GiB (1 GiB)", rr("big", "nginx", "cpu_s_per_gib", "ktls-serve"), 1.4),
     ("server CPU per GiB within 1.25x of the floor (plain sendfile + kernel AES-GCM)",
-     ratio(get("big", "ktls-serve", "cpu_s_per_gib"), floor), None),
+     rr("big", "ktls-serve", "cpu_s_per_gib", floor) if floor else None, None),
     ("agent handoff (module) >= 0.9x the in-process handshake rate",
-     ratio(get("handshake", "ktls-serve", "rps"), get("handshake", "in-process", "rps")), 0.9),
+     rr("handshake", "ktls-serve", "rps", "in-process"), 0.9),
     ("agent handoff (UNIX socket) >= 0.9x the in-process handshake rate",
-     ratio(get("handshake", "ktls-serve-socket", "rps"), get("handshake", "in-process", "rps")), 0.9),
-    ("RSS per idle connection below nginx's (KiB)", ratio(get("idle", "nginx", "kib_per_conn"), get("idle", "ktls-serve", "kib_per_conn")), 1.0),
+     rr("handshake", "ktls-serve-socket", "rps", "in-process"), 0.9),
+    ("RSS per idle connection below nginx's (KiB)", rr("idle", "nginx", "kib_per_conn", "ktls-serve"), 1.0),
 ]
-result["targets"] = [{"target": t, "value": v, "goal": g} for t, v, g in targets]
+
+
+def met(v, g):
+    if v is None:
+        return None
+    return v[2] <= 1.25 if g is None else v[1] >= g	# the worse bound
+
+
+result["targets"] = [{"target": t, "value": v and v[0], "min": v and v[1], "max": v and v[2],
+                      "goal": g, "met": met(v, g)} for t, v, g in targets]
 
 with open(os.path.join(outdir, "bench.json"), "w") as f:
     json.dump(result, f, indent=1, sort_keys=True)
@@ -131,18 +154,16 @@ for w in workloads:
                   f"{fmt(None if hs else m.get('cpu_s_per_gib'), 3)} | {fmt(m.get('cpu_ms_per_req'), 3)} | "
                   f"{fmt(m.get('p50_ms'), 2)} | "
                   f"{fmt(m.get('p99_ms'), 2)} | {result['workloads'][w]['runs']} |")
-md += ["", "| ratio (ktls-serve against each; NFS: with TLS against without) | value |",
-       "|---|---|"]
-md += [f"| {k} | {fmt(v, 2)} |" for k, v in sorted(ratios.items())]
-md += ["", "| target | stands at | goal |", "|---|---|---|"]
+md += ["", "| ratio (ktls-serve against each; NFS: with TLS against without) | median | min-max |",
+       "|---|---|---|"]
+md += [f"| {k} | {fmt(v[0], 2)} | {fmt(v[1], 2)}-{fmt(v[2], 2)} |" for k, v in sorted(ratios.items())]
+md += ["", "A target is met only if its worse bound across repetitions meets it.", "",
+       "| target | median | min-max | goal |", "|---|---|---|---|"]
 for t, v, g in targets:
-    if v is None:
-        state = ""
-    elif g is None:		# at most 1.25 times the floor
-        state = " (met)" if v <= 1.25 else " (missed)"
-    else:
-        state = " (met)" if v >= g else " (missed)"
-    md.append(f"| {t} | {fmt(v, 2)}{state} | {fmt(g, 2) if g else '<= 1.25'} |")
+    m = met(v, g)
+    state = "" if m is None else " (met)" if m else " (missed)"
+    md.append(f"| {t} | {fmt(v and v[0], 2)}{state} | "
+              f"{fmt(v and v[1], 2)}-{fmt(v and v[2], 2)} | {fmt(g, 2) if g else '<= 1.25'} |")
 if nic:
     md += ["", "Simulated TLS-offload NIC (ktls_nicsim), TLS 1.2 AES-256-GCM, server CPU s/GiB "
            "(median, min-max): " + "; ".join(
