@@ -93,7 +93,7 @@ static netdev_tx_t nicsim_xmit(struct sk_buff *skb, struct net_device *dev)
 	struct nicsim_priv *priv = netdev_priv(dev);
 	struct sk_buff *held = NULL;
 	struct net_device *peer;
-	bool tls = false;
+	bool tls = false, payload = false;
 
 	rcu_read_lock();
 	peer = rcu_dereference(priv->peer);
@@ -122,20 +122,24 @@ static netdev_tx_t nicsim_xmit(struct sk_buff *skb, struct net_device *dev)
 		}
 		nicsim_count(priv, NICSIM_TX_SEGS_ENCRYPTED);
 		tls = true;
+		/* records in it, not a bare ACK or FIN of the connection */
+		payload = skb->len > skb_transport_offset(skb) + tcp_hdrlen(skb);
+	}
+
+	atomic64_inc(&priv->tx_packets);
+	atomic64_add(skb->len, &priv->tx_bytes);
+	/* dropped before it is corrupted: a one-shot corruption is not lost
+	 * with a dropped packet */
+	if (nicsim_chance(READ_ONCE(priv->drop_permille)) ||
+	    (payload && atomic_add_unless(&priv->drop_next_encrypted, -1, 0))) {
+		nicsim_count(priv, NICSIM_TX_DROPPED);
+		kfree_skb(skb);
+		goto out;
 	}
 	if (tls && READ_ONCE(priv->corrupt_next_record))
 		nicsim_corrupt(priv, skb, &priv->corrupt_next_record);
 	else if (READ_ONCE(priv->corrupt_next_segment) && nicsim_is_tcp(skb))
 		nicsim_corrupt(priv, skb, &priv->corrupt_next_segment);
-
-	atomic64_inc(&priv->tx_packets);
-	atomic64_add(skb->len, &priv->tx_bytes);
-	if (nicsim_chance(READ_ONCE(priv->drop_permille)) ||
-	    (tls && atomic_add_unless(&priv->drop_next_encrypted, -1, 0))) {
-		nicsim_count(priv, NICSIM_TX_DROPPED);
-		kfree_skb(skb);
-		goto out;
-	}
 
 	spin_lock(&priv->lock);
 	if (!priv->held && nicsim_chance(READ_ONCE(priv->reorder_permille))) {

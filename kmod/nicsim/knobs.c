@@ -6,8 +6,9 @@
  *     refuse_add           1: tls_dev_add fails, the kernel stays in software
  *     drop_permille        packets dropped on transmit, per thousand (0-1000)
  *     reorder_permille     packets sent after the next one, per thousand
- *     drop_next_encrypted  N (0-1000): the next N segments the device
- *                          encrypts are dropped after encryption, so that
+ *     drop_next_encrypted  N (0-1000): the next N segments with payload
+ *                          (not bare ACKs) the device encrypts are dropped
+ *                          after encryption, so that
  *                          a test knows losses happened (the kernel must
  *                          have them encrypted again when TCP retransmits)
  *     corrupt_next_record  1: the next TLS segment sent leaves with a byte of

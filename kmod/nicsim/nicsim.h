@@ -30,7 +30,8 @@
 enum nicsim_counter {
 	NICSIM_TX_SEGS_ENCRYPTED,	/* segments encrypted on the wire */
 	NICSIM_TX_ENCRYPT_FAIL,		/* segments the fallback could not encrypt */
-	NICSIM_TX_DROPPED,		/* dropped by drop_permille */
+	NICSIM_TX_DROPPED,		/* dropped by drop_permille or
+					 * drop_next_encrypted */
 	NICSIM_TX_REORDERED,		/* held back by reorder_permille */
 	NICSIM_TX_CORRUPTED,		/* corrupt_next_record done */
 	NICSIM_RX_SEGS_DECRYPTED,	/* segments handed up decrypted */

@@ -162,6 +162,7 @@ ok "...packets were dropped ($(( $(nicsim_ctr B nsap tx_dropped) - d0 )), at lea
 	       [ $(tls_stat B TlsTxDevice) -gt $b_TlsTxDevice ]"
 knob drop_permille 0
 knob reorder_permille 0
+knob drop_next_encrypted 0
 
 # a device that refuses: software kTLS, intact
 knob refuse_add 1
