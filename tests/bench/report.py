@@ -29,10 +29,6 @@ def get(w, c, m):
     return med.get((w, c, m))
 
 
-def ratio(a, b):
-    return round(a / b, 3) if a is not None and b else None
-
-
 def rr(w, a, ma, b, mb=None, wb=None):
     """The ratio of contender a's metric to b's, repetition by repetition
     (the samples of an interleaved run pair up in order): (median, min,

@@ -291,7 +291,9 @@ phase "crypto floor"
 # simulated NIC's own encryption and decryption time (ethtool -S
 # tx_encrypt_ns + rx_decrypt_ns), which a real NIC does in hardware, and
 # host_cpu = cpu - nic_cpu what would be left on the host.
-cpu0() { awk '$1 == "cpu0" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+# busy LINE: busy clock ticks (user, nice, system, irq, softirq) of
+# /proc/stat's LINE: cpu0, or cpu for all vCPUs
+busy() { awk -v l="$1" '$1 == l { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 nic_ns() {
 	ip netns exec B ethtool -S nsap |
 		awk '$1 == "tx_encrypt_ns:" || $1 == "rx_decrypt_ns:" { t += $2 } END { print t + 0 }'
@@ -316,10 +318,10 @@ if [ -e "${KTLS_NICSIM_MODULE:-}" ] && modprobe -q -a ctr ghash_generic &&
 			[ $c = software ] && v=1 || v=0
 			ip netns exec B sh -c "echo $v > /sys/class/net/nsap/ktls_nicsim/refuse_add"
 			dev0=$(ip netns exec B awk '$1 == "TlsTxDevice" { print $2 }' /proc/net/tls_stat)
-			c0=$(cpu0) n0=$(nic_ns)
+			c0=$(busy cpu0) n0=$(nic_ns)
 			t=$( { TIMEFORMAT='%R'; time ip netns exec A taskset -c 1 curl -sk -o /dev/null \
 				--resolve localhost:8446:10.77.0.2 https://localhost:8446/nic.bin; } 2>&1 | tail -n 1)
-			c1=$(cpu0) n1=$(nic_ns)
+			c1=$(busy cpu0) n1=$(nic_ns)
 			dev1=$(ip netns exec B awk '$1 == "TlsTxDevice" { print $2 }' /proc/net/tls_stat)
 			sample nic-offload "$c" mbps "$(awk -v m=$nic_mb -v s="$t" 'BEGIN { printf "%.1f", m * 1.048576 / s }')"
 			sample nic-offload "$c" cpu_s_per_gib "$(awk -v d=$((c1 - c0)) -v h=$hz -v m=$nic_mb 'BEGIN { printf "%.3f", d / h / (m / 1024) }')"
@@ -346,7 +348,6 @@ fi
 # client's cache); CPU is the whole guest's (nfsd and the client are kernel
 # threads) per GiB.  Contenders interleaved.
 . "$KTLS_SRC/tests/lib/nfs.sh"
-cpu_all() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 nfs_opts() { [ "$1" = nfs-tls ] && echo vers=4.2,xprtsec=tls || echo vers=4.2; }
 if nfsd_start /tmp/bench-nfs-export; then
 	{
@@ -378,10 +379,10 @@ if nfsd_start /tmp/bench-nfs-export; then
 		done
 		for c in nfs-tls nfs-plain; do
 			mount -t nfs4 -o "$(nfs_opts $c)" 127.0.0.1:/ /tmp/bench-nfs || continue
-			c0=$(cpu_all) t0=$(date +%s.%N)
+			c0=$(busy cpu) t0=$(date +%s.%N)
 			cat /tmp/bench-nfs/read.bin >/dev/null
 			t=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
-			c1=$(cpu_all)
+			c1=$(busy cpu)
 			sum=$(sha256sum </tmp/bench-nfs/read.bin | cut -c1-16)	# from the cache
 			umount /tmp/bench-nfs
 			[ "$sum" = "$(sha256sum </tmp/bench-nfs-export/read.bin | cut -c1-16)" ] ||
