@@ -8,6 +8,7 @@
 #include <linux/net.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
+#include <net/request_sock.h>
 #include <linux/sched/mm.h>
 
 /*
@@ -66,5 +67,27 @@ static inline struct mem_cgroup *ktls_sk_memcg(const struct sock *sk)
 	return NULL;
 #endif
 }
+
+/*
+ * Disposing of a connection that never had a socket.  Up to 6.12 the
+ * module does it as inet_csk_listen_stop() does (inet_child_forget():
+ * sk_prot->disconnect, the orphan count, inet_csk_destroy_sock()) and
+ * drops the request sock with reqsk_put().  7.3 exports none of
+ * inet_csk_destroy_sock(), __reqsk_free() or the orphan counter, and
+ * struct proto has no orphan_count: kmod/Kbuild defines
+ * KTLS_NO_INET_CSK_DESTROY_SOCK when the kernel's Module.symvers lacks
+ * inet_csk_destroy_sock, and the module then closes such a connection as
+ * accept() and close() with SO_LINGER 0 would (listen.c), and drops a
+ * request sock through sock_gen_put(), which frees a TCP_NEW_SYN_RECV
+ * one (the only state a request sock has) as reqsk_put() does.
+ */
+#ifdef KTLS_NO_INET_CSK_DESTROY_SOCK
+static inline void ktls_reqsk_put(struct request_sock *req)
+{
+	sock_gen_put(req_to_sk(req));
+}
+#else
+#define ktls_reqsk_put(req)	reqsk_put(req)
+#endif
 
 #endif /* _KTLS_OFFLOAD_COMPAT_H */

@@ -244,7 +244,7 @@ static void ktls_lconn_close(struct ktls_lconn *lc)
 		remove_wait_queue(&ktls_lconn_socket(lc)->wq.wait, &lc->lc_wait);
 	fput(lc->lc_file);
 	if (lc->lc_req)
-		reqsk_put(lc->lc_req);
+		ktls_reqsk_put(lc->lc_req);
 	ktls_lconn_free(lc);
 }
 
@@ -273,12 +273,64 @@ static unsigned int ktls_lconn_doom_all(struct list_head *from, struct list_head
 }
 
 /*
+ * As inet_csk_accept() does with a request taken off the queue: a Fast
+ * Open one stays with its child (fastopen_rsk), which frees it; NULL then,
+ * else @req.
+ */
+static struct request_sock *ktls_req_unless_fastopen(struct request_sock_queue *queue,
+						     struct request_sock *req)
+{
+	if (tcp_rsk(req)->tfo_listener) {
+		spin_lock_bh(&queue->fastopenq.lock);
+		if (tcp_rsk(req)->tfo_listener) {
+			req->sk = NULL;
+			req = NULL;
+		}
+		spin_unlock_bh(&queue->fastopenq.lock);
+	}
+	return req;
+}
+
+#ifdef KTLS_NO_INET_CSK_DESTROY_SOCK
+/*
+ * A connection without a socket, closed as accept() and close() with
+ * SO_LINGER 0 would: a reset, and TCP's own close does the rest (the
+ * orphan count included).  Process context, the child's lock not held.
+ */
+static void ktls_child_abort(struct sock *child)
+{
+	sock_no_linger(child);
+	child->sk_prot->close(child, 0);
+}
+#endif
+
+/*
  * Disposes of a raw connection we took off the accept queue and could not
  * give a socket, exactly as inet_csk_listen_stop() does with the ones
- * left on a closing listener's queue.
+ * left on a closing listener's queue.  @lsk_locked: the caller holds the
+ * listener's socket lock (a shutdown()), which then goes on to
+ * inet_csk_listen_stop().
  */
-static void ktls_listen_forget_child(struct request_sock *req, struct sock *child)
+static void ktls_listen_forget_child(struct ktls_listener *l,
+				     struct request_sock *req,
+				     struct sock *child, bool lsk_locked)
 {
+#ifdef KTLS_NO_INET_CSK_DESTROY_SOCK
+	struct request_sock_queue *queue =
+		&inet_csk(l->kl_sk)->icsk_accept_queue;
+
+	/*
+	 * Taking the child's socket lock under the listener's would nest
+	 * two locks of one class: back on the queue instead, where the
+	 * kernel's inet_csk_listen_stop(), next in the shutdown(), finds it.
+	 */
+	if (lsk_locked && ktls_acceptq_add(l->kl_sk, req, child))
+		return;
+	req = ktls_req_unless_fastopen(queue, req);
+	ktls_child_abort(child);
+	if (req)
+		ktls_reqsk_put(req);
+#else
 	local_bh_disable();
 	bh_lock_sock(child);
 	sock_hold(child);
@@ -292,6 +344,7 @@ static void ktls_listen_forget_child(struct request_sock *req, struct sock *chil
 	local_bh_enable();
 	sock_put(child);
 	reqsk_put(req);
+#endif
 }
 
 /*
@@ -303,6 +356,9 @@ static void ktls_listen_close_raw(struct ktls_listener *l, struct sock *child)
 	struct socket *sock;
 
 	if (sock_create_lite(l->kl_family, SOCK_STREAM, IPPROTO_TCP, &sock)) {
+#ifdef KTLS_NO_INET_CSK_DESTROY_SOCK
+		ktls_child_abort(child);
+#else
 		/* as inet_child_forget(), less the request sock we do not have */
 		local_bh_disable();
 		bh_lock_sock(child);
@@ -314,6 +370,7 @@ static void ktls_listen_close_raw(struct ktls_listener *l, struct sock *child)
 		bh_unlock_sock(child);
 		local_bh_enable();
 		sock_put(child);
+#endif
 		return;
 	}
 	sock->ops = l->kl_sock_ops;
@@ -381,20 +438,12 @@ static void ktls_listen_divert_one(struct ktls_listener *l, struct request_sock 
 	old_cred = override_creds(l->kl_cred);
 	old_memcg = set_active_memcg(ktls_sk_memcg(lsk));
 	if (sock_create_lite(l->kl_family, SOCK_STREAM, IPPROTO_TCP, &sock)) {
-		ktls_listen_forget_child(req, child);
+		ktls_listen_forget_child(l, req, child, false);
 		goto out;
 	}
 	sock->ops = l->kl_sock_ops;
 	__module_get(sock->ops->owner);
-	if (tcp_rsk(req)->tfo_listener) {
-		/* As inet_csk_accept(): the request stays with Fast Open. */
-		spin_lock_bh(&queue->fastopenq.lock);
-		if (tcp_rsk(req)->tfo_listener) {
-			req->sk = NULL;
-			req = NULL;
-		}
-		spin_unlock_bh(&queue->fastopenq.lock);
-	}
+	req = ktls_req_unless_fastopen(queue, req);
 	lock_sock(child);
 	sock_graft(child, sock);
 	sock->state = SS_CONNECTED;
@@ -406,13 +455,13 @@ static void ktls_listen_divert_one(struct ktls_listener *l, struct request_sock 
 	}
 	file = sock_alloc_file(sock, 0, NULL);	/* releases sock, and child, on error */
 	if (IS_ERR(file)) {
-		reqsk_put(req);
+		ktls_reqsk_put(req);
 		goto out;
 	}
 	lc = kzalloc(sizeof(*lc), GFP_KERNEL_ACCOUNT);
 	if (!lc) {
 		fput(file);
-		reqsk_put(req);
+		ktls_reqsk_put(req);
 		goto out;
 	}
 	kref_get(&l->kl_ref);
@@ -501,7 +550,7 @@ static bool ktls_listen_divert(struct ktls_listener *l)
 		req->dl_next = NULL;
 		/* (a data_ready that raced the stop took these) */
 		if (stopped)
-			ktls_listen_forget_child(req, req->sk);
+			ktls_listen_forget_child(l, req, req->sk, false);
 		else
 			ktls_listen_divert_one(l, req);
 	}
@@ -887,7 +936,7 @@ static void ktls_listener_stop(struct ktls_listener *l, bool final, bool unlocke
 	for (; raw; raw = next) {
 		next = raw->dl_next;
 		raw->dl_next = NULL;
-		ktls_listen_forget_child(raw, raw->sk);
+		ktls_listen_forget_child(l, raw, raw->sk, !unlocked);
 	}
 
 	req = ktls_acceptq_unlink(l->kl_sk, true, INT_MAX);

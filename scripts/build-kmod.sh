@@ -1,6 +1,8 @@
 #!/bin/sh
 # Builds the module against one kernel build directory, in a private copy of
-# the sources: $OUT/<kernel release>/kmod/ktls_offload.ko
+# the sources: $OUT/<kernel release>/kmod/ktls_offload.ko.  A build
+# directory inside a build root of scripts/newest-kernel.sh (ROOT/usr/src/...)
+# is built there, chrooted, with that root's compiler.
 set -eu
 kdir=$1
 out=$2
@@ -17,7 +19,24 @@ dst=$out/$krel
 mkdir -p "$dst"
 # -p keeps mtimes so Kbuild rebuilds only what changed.
 cp -Rp "$top/Kbuild" "$top/kmod" "$top/include" "$dst/"
-if ! make -s -C "$kdir" M="$(cd "$dst" && pwd)" KTLS_WERROR=y modules >"$dst/build.log" 2>&1; then
+root=${kdir%%/usr/src/*}
+if [ "$root" != "$kdir" ] && [ -e "$root/.ktls-build-root" ]; then
+	# the copy is bound into the root for the build; /proc for objtool;
+	# both mounts end with the namespace
+	[ "$(id -u)" = 0 ] || {
+		echo "build-kmod: building for $krel in $root needs root (chroot)" >&2
+		exit 1
+	}
+	# the compiler the kernel was built with (Debian's headers name it
+	# in their .config; the root has no plain "gcc")
+	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "$kdir/.config")
+	set -- unshare -m sh -c 'mount -t proc proc "$0/proc" &&
+		mount --bind "$1" "$0/mnt" && shift && exec chroot "$0" "$@"' \
+		"$root" "$(cd "$dst" && pwd)" make -s -C "/usr/src/${kdir#*/usr/src/}" M=/mnt ${cc:+CC=$cc}
+else
+	set -- make -s -C "$kdir" M="$(cd "$dst" && pwd)"
+fi
+if ! "$@" KTLS_WERROR=y modules >"$dst/build.log" 2>&1; then
 	cat "$dst/build.log" >&2
 	echo "build-kmod: module build failed for $krel" >&2
 	exit 1

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs what building and testing ktls-offload needs, from Debian's
-# packages: build and test tools, and the two test kernels with their
-# headers (6.12 from bookworm-backports, bookworm's own 6.1).  Quiet and
-# quick when everything is there already; needs root otherwise.
+# packages: build and test tools, and the three test kernels with their
+# headers (6.12 from bookworm-backports, bookworm's own 6.1, and the newest
+# of trixie-backports in a trixie build root: scripts/newest-kernel.sh).
+# Quiet and quick when everything is there already; needs root otherwise.
 #   scripts/deps.sh [--build]   (--build: only what `make` and `make
 #                                install` need: compiler and libraries)
 #   scripts/deps.sh --packaging (what `make deb` needs: the build packages,
@@ -16,7 +17,7 @@ PACKAGES="$BUILD_PACKAGES gnutls-bin openssl curl wget iproute2 ethtool perl
 qemu-system-x86 busybox-static cpio xz-utils zstd kmod python3 python3-yaml strace
 nginx lighttpd wrk gnuplot-nox clang libclang-rt-14-dev valgrind systemd testssl.sh
 nfs-kernel-server keyutils
-abigail-tools"
+abigail-tools debootstrap"
 PACKAGING_PACKAGES="$BUILD_PACKAGES dpkg-dev debhelper dh-dkms dkms lintian
 debootstrap fakeroot"
 build_only=0
@@ -45,13 +46,23 @@ missing_packages() {
 missing_kernels() {
 	[ $build_only = 1 ] && return 0
 	for s in $("$kernels" --series); do
+		[ "$s" = newest ] && continue
 		"$kernels" --release "$s" >/dev/null || echo "$s"
 	done
 }
 
+# trixie-backports' newest kernel: installed, or checked for a newer
+# one once a day, by its own script
+newest_kernel() {
+	[ $build_only = 1 ] || "$here/newest-kernel.sh" --install
+}
+
 pkgs=$(missing_packages)
 kers=$(missing_kernels)
-[ -z "$pkgs$kers" ] && exit 0
+if [ -z "$pkgs$kers" ]; then
+	newest_kernel
+	exit 0
+fi
 
 if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing packages: $(echo $pkgs) ${kers:+kernels: $(echo $kers)}" >&2
@@ -117,3 +128,4 @@ if [ -n "$kers" ]; then
 	echo "deps: kernels still missing after install: $kers" >&2
 	exit 1
 fi
+newest_kernel

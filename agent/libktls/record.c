@@ -56,6 +56,12 @@ static ssize_t read_failed(int fd)
 		return refuse(fd, KTLS_ALERT_RECORD_OVERFLOW, err);
 	case EINVAL:
 		return refuse(fd, KTLS_ALERT_PROTOCOL_VERSION, err);
+	case EKEYEXPIRED:
+		/* kernel TLS with rekey (6.14 on) reads nothing after the
+		 * peer's KeyUpdate until new keys come; the read that met it
+		 * has answered it (on_handshake()) */
+		err = ENOTSUP;
+		break;
 	}
 	errno = err;
 	return -1;
@@ -218,6 +224,15 @@ static int on_handshake(int fd, unsigned char *rec, size_t have, const struct rx
 		unsigned char type;
 		size_t mlen;
 
+		/*
+		 * RFC 8446 5.1: a message before a key change ends at its
+		 * record's end.  A KeyUpdate cut short or followed by more is
+		 * refused before any read of the rest, which kernels with TLS
+		 * rekey (6.14 on) would not give: they stop reading after a
+		 * record that starts one.
+		 */
+		if (rec[off] == HS_KEY_UPDATE && have - off < 4)
+			return (int)refuse(fd, KTLS_ALERT_UNEXPECTED_MESSAGE, EPROTO);
 		if (have - off < 4) {
 			if (read_control(fd, REC_HANDSHAKE, rec, &have, true, rx))
 				return -1;
@@ -227,6 +242,8 @@ static int on_handshake(int fd, unsigned char *rec, size_t have, const struct rx
 		mlen = (size_t)rec[off + 1] << 16 | (size_t)rec[off + 2] << 8 | rec[off + 3];
 		if (tls13 && type == HS_KEY_UPDATE && mlen != 1)
 			return (int)refuse(fd, KTLS_ALERT_DECODE_ERROR, EPROTO);
+		if (tls13 && type == HS_KEY_UPDATE && have - off != 4 + mlen)
+			return (int)refuse(fd, KTLS_ALERT_UNEXPECTED_MESSAGE, EPROTO);
 		if (!tls13 && type == HS_HELLO_REQUEST && mlen != 0)
 			return (int)refuse(fd, KTLS_ALERT_DECODE_ERROR, EPROTO);
 		if (tls13 ? type != HS_KEY_UPDATE &&

@@ -220,9 +220,14 @@ unsigned int ktls_pending(const struct ktls_ctx *ctx);
  *     type, an empty handshake record   fatal unexpected_message EPROTO
  *   NewSessionTicket (TLS 1.3)          none, skipped           data
  *   KeyUpdate of a length other than 1  fatal decode_error      EPROTO
+ *   KeyUpdate cut at its record's end,
+ *     or with more after it in the
+ *     record (RFC 8446 5.1)             fatal unexpected_message EPROTO
  *   KeyUpdate with a value not 0 or 1   fatal illegal_parameter EPROTO
  *   a valid KeyUpdate                   fatal internal_error    ENOTSUP
- *     (kernels before 6.14 cannot rekey kernel TLS)
+ *     (kernels before 6.14 cannot rekey kernel TLS; later ones stop
+ *     reading after it, and every read after that one fails with
+ *     ENOTSUP, answering nothing more)
  *   a TLS 1.2 ClientHello or
  *     HelloRequest (renegotiation)      warning no_renegotiation, read on
  *   any other handshake message         fatal unexpected_message EPROTO

@@ -349,10 +349,10 @@ static void nicsim_setup(struct net_device *dev)
 
 static struct rtnl_link_ops nicsim_link_ops;
 
-static int nicsim_newlink(struct net *src_net, struct net_device *dev,
-			  struct nlattr *tb[], struct nlattr *data[],
-			  struct netlink_ext_ack *extack)
+static int nicsim_newlink(KTLS_NEWLINK_ARGS)
 {
+	struct net *src_net = KTLS_NEWLINK_SRC_NET;
+	struct nlattr **tb = KTLS_NEWLINK_TB;
 	char name[IFNAMSIZ];
 	struct net_device *peer;
 	int err;

@@ -46,8 +46,7 @@ struct nicsim_rx {
 
 	spinlock_t lock;		/* protects everything below */
 	struct crypto_sync_skcipher *ctr;
-	struct crypto_shash *ghash;
-	struct shash_desc *gdesc;
+	struct nicsim_ghash *ghash;
 	u8 salt[4];
 	bool in_sync;
 	u32 next_seq;			/* TCP sequence of the next byte */
@@ -137,9 +136,9 @@ static int nicsim_rec_begin(struct nicsim_rx *rx)
 	aad[9] = 3;
 	aad[10] = 3;
 	put_unaligned_be16(len - 8 - NICSIM_TAG_LEN, aad + 11);
-	err = crypto_shash_init(rx->gdesc) ?:
-	      crypto_shash_update(rx->gdesc, aad, sizeof(aad)) ?:
-	      crypto_shash_update(rx->gdesc, nicsim_zeros, 16 - sizeof(aad));
+	err = nicsim_ghash_init(rx->ghash) ?:
+	      nicsim_ghash_update(rx->ghash, aad, sizeof(aad)) ?:
+	      nicsim_ghash_update(rx->ghash, nicsim_zeros, 16 - sizeof(aad));
 	if (err)
 		return err;
 	memset(rx->ekj0, 0, sizeof(rx->ekj0));
@@ -156,9 +155,9 @@ static bool nicsim_rec_end(struct nicsim_rx *rx)
 	put_unaligned_be64(TLS_AAD_SPACE_SIZE * 8ULL, lens);
 	put_unaligned_be64(clen * 8ULL, lens + 8);
 	if ((clen % 16 &&
-	     crypto_shash_update(rx->gdesc, nicsim_zeros, 16 - clen % 16)) ||
-	    crypto_shash_update(rx->gdesc, lens, sizeof(lens)) ||
-	    crypto_shash_final(rx->gdesc, s))
+	     nicsim_ghash_update(rx->ghash, nicsim_zeros, 16 - clen % 16)) ||
+	    nicsim_ghash_update(rx->ghash, lens, sizeof(lens)) ||
+	    nicsim_ghash_final(rx->ghash, s))
 		return false;
 	for (i = 0; i < 16; i++)
 		s[i] ^= rx->ekj0[i];
@@ -191,7 +190,7 @@ static bool nicsim_rx_stream(struct nicsim_priv *priv, struct nicsim_rx *rx,
 		cend = rx->rec_len - NICSIM_TAG_LEN;
 		if (rx->rec_off < cend) {
 			k = min(cend - rx->rec_off, len - i);
-			if (crypto_shash_update(rx->gdesc, buf + i, k) ||
+			if (nicsim_ghash_update(rx->ghash, buf + i, k) ||
 			    nicsim_ctr_at(rx, buf + i,
 					  rx->rec_off - NICSIM_HDR_LEN, k))
 				goto lost;
@@ -382,9 +381,8 @@ static void nicsim_rx_free(struct nicsim_rx *rx)
 {
 	if (!rx)
 		return;
-	kfree_sensitive(rx->gdesc);
 	if (!IS_ERR_OR_NULL(rx->ghash))
-		crypto_free_shash(rx->ghash);
+		nicsim_ghash_free(rx->ghash);
 	if (!IS_ERR_OR_NULL(rx->ctr))
 		crypto_free_sync_skcipher(rx->ctr);
 	kfree_sensitive(rx);
@@ -431,22 +429,17 @@ static int nicsim_rx_add(struct nicsim_priv *priv, struct sock *sk,
 		return -ENOMEM;
 	spin_lock_init(&rx->lock);
 	rx->ctr = crypto_alloc_sync_skcipher("ctr(aes)", 0, 0);
-	rx->ghash = crypto_alloc_shash("ghash", 0, 0);
+	rx->ghash = nicsim_ghash_alloc();
 	err = -ENOMEM;
 	if (IS_ERR(rx->ctr) || IS_ERR(rx->ghash))
 		goto err;
-	rx->gdesc = kzalloc(sizeof(*rx->gdesc) +
-			    crypto_shash_descsize(rx->ghash), GFP_KERNEL_ACCOUNT);
-	if (!rx->gdesc)
-		goto err;
-	rx->gdesc->tfm = rx->ghash;
 	err = crypto_sync_skcipher_setkey(rx->ctr, key, keylen);
 	if (err)
 		goto err;
 	/* the GHASH key H = E(K, 0^128) */
 	memset(rx->block, 0, sizeof(rx->block));
 	err = nicsim_ctr_iv(rx, rx->block, sizeof(rx->block), iv) ?:
-	      crypto_shash_setkey(rx->ghash, rx->block, sizeof(rx->block));
+	      nicsim_ghash_setkey(rx->ghash, rx->block);
 	memzero_explicit(rx->block, sizeof(rx->block));
 	if (err)
 		goto err;

@@ -38,7 +38,7 @@ ok "ktls-serve on the agent's UNIX socket" \
 both="bad-tag bad-tag-first oversized huge-header bad-version alert-empty alert-short
       alert-long alert-fatal alert-warning user-canceled ccs unknown-type handshake-empty
       handshake-unknown close-notify close-notify-answered bad-finished handshake-split
-      control-flood"
+      control-flood key-update-unaligned"
 tls13="$both key-update-value key-update-length key-update-empty key-update
        key-update-requested new-session-ticket"
 tls12="$both renegotiate hello-request"

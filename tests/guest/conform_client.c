@@ -99,6 +99,10 @@ static const struct test_case cases[] = {
 	{ "key-update", A_KEY_UPDATE, .expect = E_ALERT, .alert = GNUTLS_A_INTERNAL_ERROR },
 	{ "key-update-requested", A_KEY_UPDATE, .flags = GNUTLS_KU_PEER, .expect = E_ALERT,
 	  .alert = GNUTLS_A_INTERNAL_ERROR },
+	/* a KeyUpdate not at its record's end: RFC 8446 5.1 (in TLS 1.2 no
+	 * KeyUpdate at all) */
+	{ "key-update-unaligned", A_RECORD, 22, "\x18\x00\x00\x01\x00\x18\x00\x00\x01\x00", 10,
+	  .expect = E_ALERT, .alert = GNUTLS_A_UNEXPECTED_MESSAGE },
 	/* a handshake message of which only the first byte comes: refused at
 	 * once (a server's event loop must not wait for the rest) */
 	{ "handshake-split", A_RECORD, 22, "\x18", 1, .expect = E_ALERT,

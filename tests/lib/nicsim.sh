@@ -15,3 +15,13 @@ pair=$KTLS_BUILD/tests/nicsim_pair
 
 nicsim_ctr() { ip netns exec "$1" ethtool -S "$2" | awk -v k="$3:" '$1 == k { print $2 }'; }
 nicsim_knob() { echo "/sys/class/net/$1/ktls_nicsim"; }
+# The synchronous gcm(aes) that the TX fallback encrypts with and the
+# device's RX engine need: the generic ctr, and GHASH where it is a module
+# (ghash_generic up to 6.12; 7.x builds a GHASH library in); nothing
+# autoloads them in the guest
+nicsim_crypto() {
+	modprobe ctr || return 1
+	if modinfo -n ghash_generic >/dev/null 2>&1; then
+		modprobe ghash_generic
+	fi
+}

@@ -2,8 +2,9 @@
 # Builds the guest's initramfs for one kernel release: static busybox, our
 # /init, and the modules needed to mount the host's root over virtio-9p,
 # found (with their dependencies, in load order) from the kernel package's
-# own modules.dep.  Usage: mkinitramfs.sh RELEASE OUTPUT [--builtin]
-# (--builtin: a kernel with 9p built in, as the debug kernel; no modules)
+# own modules.dep.  Usage: mkinitramfs.sh RELEASE OUTPUT [--builtin | --root DIR]
+# (--builtin: a kernel with 9p built in, as the debug kernel; no modules;
+# --root DIR: the kernel's modules are in DIR/lib/modules, not the host's)
 set -eu
 rel=$1
 out=$2
@@ -17,8 +18,10 @@ cp "$here/init" "$work/init"
 chmod +x "$work/init"
 
 : >"$work/mods/order"
+root=/
+[ "${3:-}" = --root ] && root=$4
 [ "${3:-}" = --builtin ] || for m in virtio_pci 9pnet_virtio 9p; do
-	modprobe -S "$rel" --show-depends "$m" || {
+	modprobe -d "$root" -S "$rel" --show-depends "$m" || {
 		echo "mkinitramfs: $rel has no module $m" >&2
 		exit 1
 	}
