@@ -1,6 +1,6 @@
 #!/bin/bash
 # guest-timeout: 600
-# guest-kernels: 6.12 newest
+# guest-kernels: 6.12
 # ktls-agent as the kernel's handshake agent for NVMe/TCP with TLS (issue
 # 20): an nvmet target on a memory-backed null_blk device listens on
 # 127.0.0.1:4420 with TLS required; a retained PSK (identity "NVMe0R01
