@@ -226,8 +226,8 @@ unsigned int ktls_pending(const struct ktls_ctx *ctx);
  *   KeyUpdate with a value not 0 or 1   fatal illegal_parameter EPROTO
  *   a valid KeyUpdate                   fatal internal_error    ENOTSUP
  *     (kernels before 6.14 cannot rekey kernel TLS; later ones stop
- *     reading after it, and every read after that one fails with
- *     ENOTSUP, answering nothing more)
+ *     reading after it, and a read after that one fails with ENOTSUP,
+ *     answering nothing more)
  *   a TLS 1.2 ClientHello or
  *     HelloRequest (renegotiation)      warning no_renegotiation, read on
  *   any other handshake message         fatal unexpected_message EPROTO
