@@ -74,14 +74,16 @@ static inline struct mem_cgroup *ktls_sk_memcg(const struct sock *sk)
  * sk_prot->disconnect, the orphan count, inet_csk_destroy_sock()) and
  * drops the request sock with reqsk_put().  7.3 exports none of
  * inet_csk_destroy_sock(), __reqsk_free() or the orphan counter, and
- * struct proto has no orphan_count: kmod/Kbuild defines
+ * struct proto has no orphan_count.  kmod/Kbuild finds each on its own:
  * KTLS_NO_INET_CSK_DESTROY_SOCK when the kernel's Module.symvers lacks
- * inet_csk_destroy_sock, and the module then closes such a connection as
- * accept() and close() with SO_LINGER 0 would (listen.c), and drops a
- * request sock through sock_gen_put(), which frees a TCP_NEW_SYN_RECV
- * one (the only state a request sock has) as reqsk_put() does.
+ * inet_csk_destroy_sock or struct proto lacks orphan_count, and the module
+ * then closes such a connection as accept() and close() with SO_LINGER 0
+ * would (listen.c); KTLS_NO_REQSK_FREE when __reqsk_free, inline up to
+ * 6.12, is an out-of-line function not exported, and the module then drops a request sock through sock_gen_put(), which
+ * frees a TCP_NEW_SYN_RECV one (the only state a request sock has) as
+ * reqsk_put() does.
  */
-#ifdef KTLS_NO_INET_CSK_DESTROY_SOCK
+#ifdef KTLS_NO_REQSK_FREE
 static inline void ktls_reqsk_put(struct request_sock *req)
 {
 	sock_gen_put(req_to_sk(req));

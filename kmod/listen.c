@@ -343,7 +343,7 @@ static void ktls_listen_forget_child(struct ktls_listener *l,
 	bh_unlock_sock(child);
 	local_bh_enable();
 	sock_put(child);
-	reqsk_put(req);
+	ktls_reqsk_put(req);
 #endif
 }
 
