@@ -46,7 +46,7 @@ if [ $host_only = 0 ]; then
 	# 6.12 first and alone: every test, the load and timing ones among
 	# them.  Then the other kernels side by side, each taking the tests
 	# that touch a kernel interface (the "# guest-kernels:" lines; README,
-	# "Testing"): each guest uses about one of this machine's two cores
+	# "The two commands"): each guest uses about one of this machine's two cores
 	# and its tests leave room for a busy neighbour.
 	series=$("$top/tests/vm/kernels.sh" --series)
 	guest_pass 6.12
