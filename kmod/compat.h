@@ -79,9 +79,10 @@ static inline struct mem_cgroup *ktls_sk_memcg(const struct sock *sk)
  * inet_csk_destroy_sock or struct proto lacks orphan_count, and the module
  * then closes such a connection as accept() and close() with SO_LINGER 0
  * would (listen.c); KTLS_NO_REQSK_FREE when __reqsk_free, inline up to
- * 6.12, is an out-of-line function not exported, and the module then drops a request sock through sock_gen_put(), which
- * frees a TCP_NEW_SYN_RECV one (the only state a request sock has) as
- * reqsk_put() does.
+ * 6.12, is an out-of-line function not exported, and the module then
+ * drops a request sock through sock_gen_put(), which frees a
+ * TCP_NEW_SYN_RECV one (the only state a request sock has) as reqsk_put()
+ * does.
  */
 #ifdef KTLS_NO_REQSK_FREE
 static inline void ktls_reqsk_put(struct request_sock *req)

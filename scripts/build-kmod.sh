@@ -21,8 +21,7 @@ mkdir -p "$dst"
 cp -Rp "$top/Kbuild" "$top/kmod" "$top/include" "$dst/"
 root=${kdir%%/usr/src/*}
 if [ "$root" != "$kdir" ] && [ -e "$root/.ktls-build-root" ]; then
-	# the copy is bound into the root for the build; /proc for objtool;
-	# both mounts end with the namespace
+	# the copy is bound on the root's /mnt for the build
 	[ "$(id -u)" = 0 ] || {
 		echo "build-kmod: building for $krel in $root needs root (chroot)" >&2
 		exit 1
@@ -30,9 +29,8 @@ if [ "$root" != "$kdir" ] && [ -e "$root/.ktls-build-root" ]; then
 	# the compiler the kernel was built with (Debian's headers name it
 	# in their .config; the root has no plain "gcc")
 	cc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "$kdir/.config")
-	set -- unshare -m sh -c 'mount -t proc proc "$0/proc" &&
-		mount --bind "$1" "$0/mnt" && shift && exec chroot "$0" "$@"' \
-		"$root" "$(cd "$dst" && pwd)" make -s -C "/usr/src/${kdir#*/usr/src/}" M=/mnt ${cc:+CC=$cc}
+	set -- env KTLS_CACHE="${root%/trixie}" "$top/scripts/newest-kernel.sh" --run \
+		--bind "$(cd "$dst" && pwd)" make -s -C "/usr/src/${kdir#*/usr/src/}" M=/mnt ${cc:+CC=$cc}
 else
 	set -- make -s -C "$kdir" M="$(cd "$dst" && pwd)"
 fi

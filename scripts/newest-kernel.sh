@@ -15,6 +15,8 @@
 #   newest-kernel.sh --root      print ROOT if a kernel is installed there
 #   newest-kernel.sh --release   print that kernel's release
 #   newest-kernel.sh --image REL print the path of that release's image
+#   newest-kernel.sh --run [--bind DIR] CMD...
+#                                (root) run CMD in the root, DIR on /mnt
 set -eu
 cache=${KTLS_CACHE:-/var/cache/ktls-offload}
 root=$cache/trixie
@@ -39,11 +41,15 @@ installed() {
 	done | sort -V | tail -n 1
 }
 
-in_root() {
-	# /proc for objtool and apt; the mount ends with the namespace
-	unshare -m sh -c 'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' \
+# CMD... inside the root, with /proc (objtool, apt) and, if BIND is not
+# empty, the host's directory BIND on /mnt; the mounts end with the
+# namespace
+in_root_bind() {
+	unshare -m sh -c 'mount -t proc proc "$0/proc" &&
+		{ [ -z "$1" ] || mount --bind "$1" "$0/mnt"; } && shift && exec chroot "$0" "$@"' \
 		"$root" "$@"
 }
+in_root() { in_root_bind "" "$@"; }
 
 case "${1:-}" in
 --root)
@@ -55,9 +61,15 @@ case "${1:-}" in
 	echo "$rel"; exit 0 ;;
 --image)
 	image "$2"; exit ;;
+--run)
+	[ -e "$root/.ktls-build-root" ] || { echo "newest-kernel: no build root in $root" >&2; exit 1; }
+	shift
+	bind=
+	[ "${1:-}" = --bind ] && { bind=$2; shift 2; }
+	in_root_bind "$bind" "$@"; exit ;;
 --install) ;;
 *)
-	echo "usage: $0 --install | --root | --release" >&2
+	echo "usage: $0 --install | --root | --release | --image REL | --run [--bind DIR] CMD..." >&2
 	exit 2 ;;
 esac
 
