@@ -366,6 +366,15 @@ struct tls_handshake *tls_handshake_new2(const struct tls_profile *p, int fd,
 	if (n_protos)
 		gnutls_alpn_set_protocols(h->s, protos, n_protos,
 					  role == TLS_ROLE_SERVER ? GNUTLS_ALPN_SERVER_PRECEDENCE : 0);
+	/*
+	 * The tls ULP goes on now, while the peer cannot have closed yet:
+	 * the kernel refuses it once the peer's FIN is in, and a client
+	 * that reads our last flight (a TLS 1.3 ticket) and closes at once
+	 * would otherwise win that race against agent_handoff().  Until the
+	 * keys are set the socket is plain TCP.  Best effort: agent_handoff()
+	 * tries again and reports what fails.
+	 */
+	(void)ktls_attach_ulp(fd);
 	return h;
 err:
 	tls_handshake_free(h);

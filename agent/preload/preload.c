@@ -103,8 +103,12 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <linux/tls.h>
 
 #include <ktls-offload/ktls.h>
+#ifndef SOL_TLS
+#define SOL_TLS 282
+#endif
 
 #include "broker.h"
 #include "genl.h"
@@ -192,13 +196,25 @@ ino_t preload_inode_of(int fd)
 	return fstat(fd, &st) ? 0 : st.st_ino;
 }
 
-/* Does TCP socket @fd run kernel TLS? */
+/*
+ * Does TCP socket @fd run kernel TLS, keys set in both directions?  (The
+ * tls ULP alone is not enough: the agent attaches it as a handshake
+ * begins.)  A buffer of just the header asks the kernel for version and
+ * cipher, never keys; EBUSY means a direction has none.
+ */
 bool preload_runs_ktls(int fd)
 {
+	struct tls_crypto_info ci;
 	char ulp[16] = "";
-	socklen_t ul = sizeof(ulp);
+	socklen_t ul = sizeof(ulp), cl;
 
-	return !getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &ul) && !strcmp(ulp, "tls");
+	if (getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &ul) || strcmp(ulp, "tls"))
+		return false;
+	cl = sizeof(ci);
+	if (getsockopt(fd, SOL_TLS, TLS_TX, &ci, &cl))
+		return false;
+	cl = sizeof(ci);
+	return !getsockopt(fd, SOL_TLS, TLS_RX, &ci, &cl);
 }
 
 static void setup(void)

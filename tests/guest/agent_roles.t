@@ -150,6 +150,12 @@ for port in 8443 9443; do
 		out=$(timeout 60 "$flight" $port ca.pem $v 2>&1 | tr '\n' ' ')
 		like "port $port, TLS $v: Finished and GET in one write get the whole file" \
 			"$out" "one write of .*response: HTTP/1.1 200 OK.*body 8388608 of 8388608"
+		# the peer's FIN is in before the agent is done: the kernel
+		# refuses tls on a socket past ESTABLISHED, so the agent must
+		# have put it on before; the server still answers
+		out=$(timeout 60 "$flight" $port ca.pem $v close 2>&1 | tr '\n' ' ')
+		like "port $port, TLS $v: Finished, GET, close_notify and FIN at once get the whole file" \
+			"$out" "one write of .* then FIN response: HTTP/1.1 200 OK.*body 8388608 of 8388608"
 	done
 done
 

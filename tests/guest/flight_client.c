@@ -5,12 +5,16 @@
  * agent reading greedily would swallow application data that kernel TLS
  * must decrypt.  Output it buffers until it next needs to read, so the
  * final flight and the request leave in one send().
- * Usage: flight_client PORT CA_FILE 1.2|1.3 [DELAY]
- * DELAY: seconds to wait between connecting and the ClientHello.
+ * Usage: flight_client PORT CA_FILE 1.2|1.3 [DELAY] [close]
+ * DELAY: seconds to wait between connecting and the ClientHello.  "close":
+ * our close_notify and TCP FIN follow the request at once (a half-close:
+ * TLS 1.3 and TCP let the server answer still), so the FIN is in before
+ * the agent can have handed the socket over.
  * Prints the response's status line and body size; exit 0 if it was a
  * 200 with the whole body.
  */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,19 +43,26 @@ int main(int argc, char **argv)
 	long long total = 0, want = -1;
 	char *hdr_end = NULL;
 	size_t have = 0;
-	int ret, status = 1;
+	int ret, status = 1, delay = 0;
+	bool half_close = false;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: %s PORT CA_FILE 1.2|1.3\n", argv[0]);
+		fprintf(stderr, "usage: %s PORT CA_FILE 1.2|1.3 [DELAY] [close]\n", argv[0]);
 		return 2;
+	}
+	for (int i = 4; i < argc; i++) {
+		if (!strcmp(argv[i], "close"))
+			half_close = true;
+		else
+			delay = atoi(argv[i]);
 	}
 	sock = flight_connect(argv[1]);
 	if (sock < 0) {
 		perror("connect");
 		return 2;
 	}
-	if (argc > 4)
-		sleep((unsigned int)atoi(argv[4]));
+	if (delay > 0)
+		sleep((unsigned int)delay);
 	gnutls_certificate_allocate_credentials(&cred);
 	if (gnutls_certificate_set_x509_trust_file(cred, argv[2], GNUTLS_X509_FMT_PEM) <= 0) {
 		fprintf(stderr, "cannot load %s\n", argv[2]);
@@ -71,9 +82,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "warning: the Finished already left\n");
 	if (gnutls_record_send(s, req, sizeof(req) - 1) < 0)
 		goto out;
-	printf("one write of %zu bytes: Finished and request\n", flight_held());
+	/* (held too: GNUTLS_SHUT_WR sends our alert and waits for nothing) */
+	if (half_close && gnutls_bye(s, GNUTLS_SHUT_WR) < 0)
+		goto out;
+	printf("one write of %zu bytes: Finished and request%s\n", flight_held(),
+	       half_close ? " and close_notify, then FIN" : "");
 	fflush(stdout);
 	if (flight_flush())
+		goto out;
+	if (half_close && shutdown(sock, SHUT_WR))
 		goto out;
 	for (;;) {
 		ssize_t n = gnutls_record_recv(s, buf + have, sizeof(buf) - 1 - have);

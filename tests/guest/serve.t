@@ -155,6 +155,13 @@ is "a keep-alive request, then the client's close_notify: answered" "$resp" 1
 sleep 1
 is "and the server closed its side at once, not at the idle timeout" \
 	"$(ss -Htn state established '( sport = :8443 )' | wc -l)" 0
+# a half-close: request, close_notify and FIN right behind the Finished,
+# in before the agent hands the socket over
+for v in 1.3 1.2; do
+	like "TLS $v: Finished, GET, close_notify and FIN in one write: answered in full" \
+		"$(timeout 60 "$KTLS_BUILD/tests/flight_client" 8443 ca.pem $v close 2>&1 | tr '\n' ' ')" \
+		"then FIN response: HTTP/1.1 200 OK body 49 of 49 bytes"
+done
 
 # --- concurrency and the big file -------------------------------------------
 for i in $(seq 200); do echo "url = \"$U/1m.bin?c=$i\""; echo 'output = "/dev/null"'; done >p200.cfg
