@@ -7,7 +7,7 @@ HOST:PORT, misbehaves, and prints one line of what it saw:
                       the slowest close, or "still open" for any
   sslv2               an SSLv2-format CLIENT-HELLO
   truncated           the first half of a real ClientHello, then EOF
-  reset-handshake     half a ClientHello, then a TCP reset
+  reset-handshake [N] half a ClientHello, then a TCP reset (N times)
   reset-transfer CA PATH   a verified handshake, GET PATH, read 1 MiB, reset
   trickle N SECS      N connections, each sending a real ClientHello one
                       byte every SECS seconds; waits until the server has
@@ -155,11 +155,16 @@ def main():
         s.sendall(hello[:len(hello) // 2])
         s.shutdown(socket.SHUT_WR)
     elif mode == 'reset-handshake':
-        hello = client_hello()
-        s.sendall(hello[:len(hello) // 2])
-        time.sleep(0.5)
-        reset(s)
-        print('reset')
+        # [N]: N clients one after the other (one python3 start: slow
+        # under emulation)
+        for i in range(int(args[0]) if args else 1):
+            if i:
+                s = connect(host, port)
+            hello = client_hello()
+            s.sendall(hello[:len(hello) // 2])
+            time.sleep(0.5)
+            reset(s)
+            print('reset')
         return
     else:
         sys.exit('unknown mode ' + mode)

@@ -105,7 +105,7 @@ like "ktlsctl status counts what they delivered" "$status" "established, 0 faile
 like "ktlsctl status shows the agent (a netlink socket per worker)" "$status" "^agents: +2 registered"
 
 # ktlsctl sockets while a connection is open
-( sleep 4 ) | openssl s_client -quiet -connect 127.0.0.1:8083 -CAfile ca.pem >/dev/null 2>&1 &
+( sleep 4 ) | openssl s_client -quiet -no_ign_eof -connect 127.0.0.1:8083 -CAfile ca.pem >/dev/null 2>&1 &
 sc_pid=$!
 sleep 2
 socks=$("$ctl" sockets 2>&1)

@@ -207,7 +207,12 @@ start_python 9280
 ok "a port not named in KTLS_PRELOAD_PORTS stays plain HTTP" http_ok 9280
 stop_server "$server_pid" 9280
 run_env=("${pre[@]}" KTLS_PRELOAD_PORTS=94x KTLS_AGENT_SOCKET="$dir/agent.sock")
-start_python 9281
+# (python3 exits when its listen() fails: wait for that, not for a port)
+env "${run_env[@]}" python3 -u -m http.server 9281 --bind 127.0.0.1 --directory www \
+	>>python-9281.log 2>&1 &
+bad_pid=$!
+pids="$pids $bad_pid"
+wait_until $((30 * scale)) grep -q "Traceback\|Serving HTTP" python-9281.log
 fails "with a bad port list the server serves nothing, no plain HTTP" http_ok 9281
 like "... and the library says why" "$(cat python-9281.log)" \
 	"^ktls-preload: KTLS_PRELOAD_PORTS: bad port list '94x'"

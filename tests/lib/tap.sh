@@ -5,11 +5,21 @@ _tap_n=0
 
 plan() { echo "1..$1"; }
 
+# With KTLS_TAP_STAMPS set (the guest runner does), each check appends
+# "SECONDS-SINCE-BOOT N" to that file: where a test spends its time.
+_tap_next() {
+	_tap_n=$((_tap_n + 1))
+	if [ -n "${KTLS_TAP_STAMPS:-}" ]; then
+		read -r _tap_up _tap_idle </proc/uptime
+		echo "$_tap_up $_tap_n" >>"$KTLS_TAP_STAMPS"
+	fi
+}
+
 # ok DESCRIPTION COMMAND [ARGS...]: passes when the command exits 0.
 ok() {
 	_tap_desc=$1
 	shift
-	_tap_n=$((_tap_n + 1))
+	_tap_next
 	if _tap_out=$("$@" 2>&1); then
 		echo "ok $_tap_n - $_tap_desc"
 	else
@@ -22,7 +32,7 @@ ok() {
 fails() {
 	_tap_desc=$1
 	shift
-	_tap_n=$((_tap_n + 1))
+	_tap_next
 	if _tap_out=$("$@" 2>&1); then
 		echo "not ok $_tap_n - $_tap_desc (it succeeded)"
 		printf '%s\n' "$_tap_out" | sed 's/^/#   /'
@@ -33,7 +43,7 @@ fails() {
 
 # is DESCRIPTION GOT WANT: passes when the two strings are equal.
 is() {
-	_tap_n=$((_tap_n + 1))
+	_tap_next
 	if [ "$2" = "$3" ]; then
 		echo "ok $_tap_n - $1"
 	else
@@ -45,7 +55,7 @@ is() {
 
 # like DESCRIPTION TEXT PATTERN: passes when TEXT matches the grep -E PATTERN.
 like() {
-	_tap_n=$((_tap_n + 1))
+	_tap_next
 	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
 		echo "ok $_tap_n - $1"
 	else
@@ -57,7 +67,7 @@ like() {
 
 # unlike DESCRIPTION TEXT PATTERN: passes when TEXT does not match.
 unlike() {
-	_tap_n=$((_tap_n + 1))
+	_tap_next
 	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
 		echo "not ok $_tap_n - $1"
 		printf '%s\n' "$2" | grep -E -- "$3" | head -n 5 | sed 's/^/#   matched: /'

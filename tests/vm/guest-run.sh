@@ -59,7 +59,9 @@ for t in $(cat "$out/plan"); do
 	echo "guest: running $name" >/dev/console
 	limit=$("$src/tests/vm/test-limit" "$src/$t")
 	start=$(date +%s)
-	timeout -s KILL "$limit" "$src/$t" \
+	read -r up idle </proc/uptime
+	echo "$up start" >"$out/$name.stamps"
+	KTLS_TAP_STAMPS=$out/$name.stamps timeout -s KILL "$limit" "$src/$t" \
 		>"$out/$name.tap" 2>"$out/$name.log" </dev/null
 	echo $? >"$out/$name.rc"
 	echo "$(( $(date +%s) - start )) $limit" >"$out/$name.time"
