@@ -55,7 +55,7 @@ agent_OBJS := $(addprefix daemon/,main.o worker.o job.o requester.o tls.o tls_pr
 	      $(addprefix common/,addr.o broker.o genl.o ktls_keys.o loopback.o msg.o nic.o parse.o sockmsg.o)
 serve_OBJS := $(addprefix serve/,main.o conn.o response.o access_log.o http.o) common/msg.o common/parse.o
 
-.PHONY: deb check-packages soak asan asan-build check-debug-kernel all deps deps-build kmod kmods check check-host check-guest demo bench fuzz fuzzers clean help install test-progs
+.PHONY: deb check-packages soak asan asan-build check-debug-kernel all deps deps-build kmod kmods check check-host check-guest demo bench bench-handshake fuzz fuzzers clean help install test-progs
 all: deps-build $(PROGS) $(LIBS)
 # the test programs (unit tests, guest tests, fuzzers): make check builds them
 test-progs: deps all $(GUEST_PROGS) $(UNIT_TESTS) $(FUZZERS)
@@ -67,6 +67,7 @@ help:
 	@echo "make check-debug-kernel  the module's guest tests on a KASAN/lockdep/kmemleak kernel"
 	@echo "make demo       show kernel TLS at work in the QEMU guest"
 	@echo "make bench      ktls-serve against nginx (userspace TLS and kTLS), in the guest"
+	@echo "make bench-handshake  only its handshake rates (agent paths, in-process, nginx)"
 	@echo "make soak       SOAK_SECONDS (default 600) of mixed traffic, checked, in the guest"
 	@echo "make asan       the ASan+UBSan build, in $(BUILD)/asan"
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 60) each"
@@ -296,6 +297,9 @@ demo: deps all kmods
 
 bench: test-progs kmods
 	@tests/bench/run.sh
+
+bench-handshake: test-progs kmods
+	@tests/bench/run.sh --handshake
 
 # Mixed traffic for SOAK_SECONDS (default 600) in the guest, on loopback:
 # every response SHA-256-checked, RSS and descriptors sampled.
