@@ -6,7 +6,13 @@
  * An attached listener's accept queue holds two kinds of entries: raw
  * connections the kernel queued and connections whose handshake is done,
  * which listen.c put back.  Neither has a socket; the established ones
- * carry the tls ULP, raw ones no ULP (the listener's clone removed ours).  The
+ * carry the tls ULP, raw ones no ULP (the listener's clone removed ours).
+ * A ULP alone does not make a connection established: the agent puts tls
+ * on as a handshake begins, so a child the agent worked on carries it
+ * whatever the outcome.  Only ktls_listen_conn_end() puts children back,
+ * and only with status 0, which the broker gives only when
+ * ktls_sock_tls_info() found TX and RX configured; any other child is
+ * closed, never queued.  The
  * kernel's accept() path, tcp_poll() and listen_stop all work on this
  * queue; these helpers let listen.c take entries of one kind off it and
  * put established ones back, under the queue's own lock, exactly as

@@ -30,9 +30,10 @@
  *
  * While a request is in flight the socket belongs to the agent: do not
  * read, write, poll or close it until its result is collected.  After a
- * failed handshake the socket is dead: it may hold half a handshake, and
- * when the module ended a request the agent was working on (timeout,
- * cancel, the agent gone) the kernel has shut it down.  Close it.
+ * failed handshake the socket is dead: it may hold half a handshake, it
+ * may carry the tls ULP without keys (the agent puts it on as a handshake
+ * begins), and when the module ended a request the agent was working on
+ * (timeout, cancel, the agent gone) the kernel has shut it down.  Close it.
  */
 #ifndef KTLS_OFFLOAD_KTLS_H
 #define KTLS_OFFLOAD_KTLS_H
