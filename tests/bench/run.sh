@@ -4,7 +4,7 @@
 # bench.md and bench.png under build/bench/ and prints the table.
 # Usage: tests/bench/run.sh [--quick | --handshake]
 # --handshake (make bench-handshake): the handshake rates alone, in about
-# four minutes.
+# two and a half minutes.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/build/bench
