@@ -6,9 +6,10 @@ _tap_n=0
 plan() { echo "1..$1"; }
 
 # With KTLS_TAP_STAMPS set (the guest runner does), each check appends
-# "SECONDS-SINCE-BOOT N" to that file: where a test spends its time.
-_tap_next() {
-	_tap_n=$((_tap_n + 1))
+# "SECONDS-SINCE-BOOT N" to that file as it ends: the time since the line
+# before is what check N and the steps leading to it took.
+_tap_next() { _tap_n=$((_tap_n + 1)); }
+_tap_stamp() {
 	if [ -n "${KTLS_TAP_STAMPS:-}" ]; then
 		read -r _tap_up _tap_idle </proc/uptime
 		echo "$_tap_up $_tap_n" >>"$KTLS_TAP_STAMPS"
@@ -26,6 +27,7 @@ ok() {
 		echo "not ok $_tap_n - $_tap_desc"
 		printf '%s\n' "$_tap_out" | sed 's/^/#   /'
 	fi
+	_tap_stamp
 }
 
 # fails DESCRIPTION COMMAND [ARGS...]: passes when the command exits non-zero.
@@ -39,6 +41,7 @@ fails() {
 	else
 		echo "ok $_tap_n - $_tap_desc"
 	fi
+	_tap_stamp
 }
 
 # is DESCRIPTION GOT WANT: passes when the two strings are equal.
@@ -51,6 +54,7 @@ is() {
 		echo "#   got:  '$2'"
 		echo "#   want: '$3'"
 	fi
+	_tap_stamp
 }
 
 # like DESCRIPTION TEXT PATTERN: passes when TEXT matches the grep -E PATTERN.
@@ -63,6 +67,7 @@ like() {
 		printf '%s\n' "$2" | sed 's/^/#   got: /'
 		echo "#   want match: $3"
 	fi
+	_tap_stamp
 }
 
 # unlike DESCRIPTION TEXT PATTERN: passes when TEXT does not match.
@@ -74,4 +79,5 @@ unlike() {
 	else
 		echo "ok $_tap_n - $1"
 	fi
+	_tap_stamp
 }
