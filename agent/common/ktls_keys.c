@@ -108,17 +108,10 @@ void ktls_crypto_info_wipe(union ktls_crypto_info *ci)
 int ktls_attach_ulp(int fd)
 {
 	static const char ulp[] = "tls";
-	char have[16] = "";
-	socklen_t len = sizeof(have);
 
-	if (setsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, sizeof(ulp)) == 0)
-		return 0;
-	if (errno != EEXIST)
+	if (setsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, sizeof(ulp)) < 0)
 		return -errno;
-	/* attached before (the agent does so as a handshake begins) */
-	if (getsockopt(fd, IPPROTO_TCP, TCP_ULP, have, &len) == 0 && !strcmp(have, ulp))
-		return 0;
-	return -EEXIST;
+	return 0;
 }
 
 int ktls_install(int fd, int dir, const union ktls_crypto_info *ci, size_t len)

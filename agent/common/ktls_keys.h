@@ -54,10 +54,10 @@ void ktls_crypto_info_wipe(union ktls_crypto_info *ci);
 const struct ktls_cipher *ktls_cipher_at(unsigned int i);
 
 /*
- * setsockopt(TCP_ULP, "tls"): 0 also when tls is attached already, -EEXIST
- * when another ULP is.  The kernel attaches it only to an ESTABLISHED
- * socket (ENOTCONN once the peer's FIN is in), and until TLS_TX/TLS_RX are
- * set the socket sends and receives as plain TCP.
+ * setsockopt(TCP_ULP, "tls"); -EEXIST when a ULP is already attached.  The
+ * kernel attaches it only to an ESTABLISHED socket (ENOTCONN once the
+ * peer's FIN is in), and until TLS_TX/TLS_RX are set the socket sends and
+ * receives as plain TCP.
  */
 int ktls_attach_ulp(int fd);
 

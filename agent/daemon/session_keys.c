@@ -40,7 +40,8 @@ static int install_direction(gnutls_session_t s, int fd, int read,
 	return ret;
 }
 
-int agent_handoff(gnutls_session_t s, int fd, uint32_t *tls_version, uint32_t *cipher)
+int agent_handoff(gnutls_session_t s, int fd, bool ulp_attached, uint32_t *tls_version,
+		  uint32_t *cipher)
 {
 	const struct ktls_cipher *c;
 	uint16_t version;
@@ -64,7 +65,7 @@ int agent_handoff(gnutls_session_t s, int fd, uint32_t *tls_version, uint32_t *c
 	if (gnutls_record_check_pending(s) > 0)
 		return -EPROTO;
 
-	ret = ktls_attach_ulp(fd);
+	ret = ulp_attached ? 0 : ktls_attach_ulp(fd);
 	if (!ret)
 		ret = install_direction(s, fd, 0, version, c);
 	if (!ret)

@@ -48,6 +48,7 @@ struct tls_handshake {
 	uint8_t ticket_name[TICKET_NAME_SIZE];	/* of the client's ticket ... */
 	bool has_ticket;			/* ... if it brought one */
 	bool no_tickets;		/* an upcall's: none, whatever the profile says */
+	bool ulp_attached;		/* the tls ULP went on as it began */
 	void *psk_ctx;
 };
 
@@ -371,10 +372,10 @@ struct tls_handshake *tls_handshake_new2(const struct tls_profile *p, int fd,
 	 * the kernel refuses it once the peer's FIN is in, and a client
 	 * that reads our last flight (a TLS 1.3 ticket) and closes at once
 	 * would otherwise win that race against agent_handoff().  Until the
-	 * keys are set the socket is plain TCP.  Best effort: agent_handoff()
-	 * tries again and reports what fails.
+	 * keys are set the socket is plain TCP.  Best effort: if it fails,
+	 * agent_handoff() tries again and reports what fails.
 	 */
-	(void)ktls_attach_ulp(fd);
+	h->ulp_attached = ktls_attach_ulp(fd) == 0;
 	return h;
 err:
 	tls_handshake_free(h);
@@ -536,7 +537,8 @@ int tls_handshake_step(struct tls_handshake *h, bool *want_write,
 		gnutls_alert_send(h->s, GNUTLS_AL_FATAL, GNUTLS_A_HANDSHAKE_FAILURE);
 		return 0;
 	} else
-		ret = agent_handoff(h->s, h->fd, &res->tls_version, &res->cipher);
+		ret = agent_handoff(h->s, h->fd, h->ulp_attached, &res->tls_version,
+				    &res->cipher);
 	if (ret) {
 		res->err = -ret;
 		snprintf(res->reason, sizeof(res->reason), "kernel TLS: %s%s", strerror(-ret),
