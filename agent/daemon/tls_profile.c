@@ -35,7 +35,32 @@ static void append(char *out, size_t len, size_t *n, const char *prefix, const c
 		*n += (size_t)snprintf(out + *n, len - *n, "%s%s", prefix, item);
 }
 
-/* Long (~105 lines): one pass over GnuTLS's resolved versions and ciphers that
+/* For the default priority only: X25519 moved to the head of the group
+ * list, the other groups kept in their order.  With %SERVER_PRECEDENCE
+ * GnuTLS picks the server's first group the client supports, and asks the
+ * client for another key share (HelloRetryRequest, one more round trip)
+ * when the client sent none for it; curl, OpenSSL, Chromium and Firefox
+ * all send an X25519 share, GnuTLS's own order starts with SECP256R1. */
+static void prefer_x25519(gnutls_priority_t p, char *out, size_t len, size_t *n)
+{
+	const unsigned int *list;
+	int count = gnutls_priority_group_list(p, &list);
+	const char *name;
+	int i;
+
+	for (i = 0; i < count && list[i] != GNUTLS_GROUP_X25519; i++)
+		;
+	if (i == 0 || i == count)
+		return;		/* first already, or not allowed at all */
+	append(out, len, n, ":-GROUP-ALL:+GROUP-", "X25519");
+	for (i = 0; i < count; i++) {
+		name = gnutls_group_get_name((gnutls_group_t)list[i]);
+		if (list[i] != GNUTLS_GROUP_X25519 && name)
+			append(out, len, n, ":+GROUP-", name);
+	}
+}
+
+/* Long (~110 lines): one pass over GnuTLS's resolved versions and ciphers that
  * builds the kept, removed and error lists together; split, they would share
  * all its buffers. */
 int tls_priority_resolve(const char *admin, unsigned int cipher_mask, char *out, size_t len,
@@ -80,6 +105,14 @@ int tls_priority_resolve(const char *admin, unsigned int cipher_mask, char *out,
 		snprintf(err, errlen, "priority '%s' is not valid near '%s'", out,
 			 where ? where : "");
 		return -EINVAL;
+	}
+	if (!admin || !admin[0]) {
+		prefer_x25519(p, out, len, &n);
+		gnutls_priority_deinit(p);
+		if (n >= len || gnutls_priority_init2(&p, out, NULL, *flags) < 0) {
+			snprintf(err, errlen, "default priority '%s' does not resolve", out);
+			return -EINVAL;
+		}
 	}
 
 	/* Only ever remove: versions other than TLS 1.2 and 1.3, ciphers the

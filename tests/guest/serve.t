@@ -81,6 +81,10 @@ code() { "${C[@]}" -o /dev/null -w '%{http_code}' "$@" 2>>curl.err; }
 tx0=$(tls_stat TlsTxSw)
 is "GET / serves index.html" "$("${C[@]}" $U/ 2>>curl.err)" \
 	'<!DOCTYPE html><title>ktls-serve</title><p>hello'
+# curl (OpenSSL) sends one key share, X25519: the agent's default priority
+# takes it, with no HelloRetryRequest (a second ClientHello, one more round trip)
+hellos=$("${C[@]}" -v -o /dev/null $U/a.txt 2>&1 | grep -c 'TLS handshake, Client hello')
+is "curl's X25519 key share is taken: one ClientHello, no HelloRetryRequest" "$hellos" 1
 like "Content-Type by extension" "$("${C[@]}" -I $U/a.txt 2>>curl.err | tr -d '\r')" \
 	"Content-Type: text/plain; charset=utf-8"
 h=$("${C[@]}" -I $U/1m.bin 2>>curl.err | tr -d '\r')

@@ -229,7 +229,20 @@ static void priority_tests(unsigned int mask)
 		check(k > 0 && !has(list, k, GNUTLS_CIPHER_AES_128_CBC) &&
 		      !has(list, k, GNUTLS_CIPHER_AES_128_CCM_8),
 		      "the default allows ciphers kernel TLS carries only");
+		k = gnutls_priority_group_list(p, &list);
+		check(k > 1 && list[0] == GNUTLS_GROUP_X25519 && has(list, k, GNUTLS_GROUP_SECP256R1),
+		      "the default prefers X25519 (no HelloRetryRequest for an X25519 share), "
+		      "other groups kept");
 		gnutls_priority_deinit(p);
+	}
+	ret = resolve("NORMAL:-GROUP-ALL:+GROUP-SECP384R1:+GROUP-X25519", mask, &p, err, sizeof(err));
+	if (!ret) {
+		k = gnutls_priority_group_list(p, &list);
+		check(k == 2 && list[0] == GNUTLS_GROUP_SECP384R1,
+		      "an administrator's group order is kept as written");
+		gnutls_priority_deinit(p);
+	} else {
+		check(0, "an administrator's group list resolves");
 	}
 	ret = resolve("NORMAL:-VERS-TLS1.2", mask, &p, err, sizeof(err));
 	if (!ret) {
