@@ -56,6 +56,11 @@ int ktls_genl_open_family(struct ktls_genl *g, const char *name, int version)
 	ret = genl_connect(g->sock);
 	if (ret < 0)
 		goto err;
+	/* One recvmsg per message: with a buffer set, libnl reads without
+	 * peeking at each message's size first.  The largest message the
+	 * kernel sends us is a dump's, at most 32 KiB (netlink caps the
+	 * buffers it fills to that). */
+	nl_socket_set_msg_buf_size(g->sock, 32 * 1024);
 	/* Only the kernel may answer: a process with CAP_NET_ADMIN over the
 	 * socket's network namespace (root in a container whose namespace
 	 * the agent serves) could otherwise send forged replies to our port.
@@ -155,6 +160,7 @@ struct call_state {
 	void *arg;
 	int err;	/* errno from the ack, or from parsing/the callback */
 	int done;
+	bool reply_ends;	/* no ack asked for: the reply is the end */
 };
 
 static void dispatch_event(struct call_state *st, struct nlmsghdr *nlh)
@@ -193,6 +199,10 @@ static int on_valid(struct nl_msg *msg, void *arg)
 		ret = st->fn(attrs, nlh, st->arg);
 		if (ret < 0)
 			st->err = ret;
+	}
+	if (st->reply_ends) {
+		st->done = 1;
+		return NL_STOP;
 	}
 	return NL_OK;
 }
@@ -272,7 +282,16 @@ int ktls_genl_call(struct ktls_genl *g, struct nl_msg *msg, int maxattr,
 	struct nl_cb *cb;
 	int ret;
 
-	ret = nl_send_auto(g->sock, msg);
+	/* A command that answers with a message answers errors with an
+	 * NLMSG_ERROR: its reply, or that error, ends the call, and an ack
+	 * after the reply would only cost another read.  Dumps end with
+	 * NLMSG_DONE; commands without a reply need their ack. */
+	nl_complete_msg(g->sock, msg);
+	if (fn && !(nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP)) {
+		nlmsg_hdr(msg)->nlmsg_flags &= ~NLM_F_ACK;
+		st.reply_ends = true;
+	}
+	ret = nl_send(g->sock, msg);
 	st.seq = nlmsg_hdr(msg)->nlmsg_seq;
 	nlmsg_free(msg);
 	if (ret < 0)

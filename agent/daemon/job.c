@@ -183,7 +183,9 @@ void worker_job_step(struct worker *w, struct job *j)
 
 	if (tls_handshake_step(j->h, &want_write, &res)) {
 		ev.events = want_write ? EPOLLOUT : EPOLLIN;
-		epoll_ctl(w->epfd, EPOLL_CTL_MOD, j->fd, &ev);
+		/* level-triggered: only a change of direction needs a call */
+		if (ev.events != j->events && !epoll_ctl(w->epfd, EPOLL_CTL_MOD, j->fd, &ev))
+			j->events = ev.events;
 		return;
 	}
 	worker_job_finish(w, j, &res);
@@ -214,6 +216,7 @@ void worker_job_run(struct worker *w, struct job *j, struct tls_result *res)
 		worker_job_finish(w, j, res);
 		return;
 	}
+	j->events = EPOLLIN;
 	worker_job_step(w, j);
 }
 

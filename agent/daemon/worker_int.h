@@ -56,6 +56,7 @@ struct job {
 	uint64_t cookie;
 	ino_t ino;		/* of the socket, to refuse a second request */
 	int fd;
+	uint32_t events;	/* what epoll watches on @fd for it now */
 	struct tls_handshake *h;
 	struct agent_generation *gen;
 	double deadline;

@@ -145,7 +145,9 @@ static bool tab_take(struct ktls_ctx *c, uint32_t id, struct pending *out)
 
 /* --- results ------------------------------------------------------------- */
 
-/* Makes @readyfd readable while results wait, and only then. */
+/* Makes @readyfd readable while results wait, and only then: called as
+ * each API call returns, so that a result queued and collected within
+ * one call costs no eventfd write and read. */
 static void sync_ready(struct ktls_ctx *c)
 {
 	uint64_t v = 1;
@@ -215,7 +217,6 @@ static void queue_result(struct ktls_ctx *c, const struct ktls_result_msg *r)
 	d->next = NULL;
 	*c->tail = d;
 	c->tail = &d->next;
-	sync_ready(c);
 }
 
 /*
@@ -248,7 +249,6 @@ static bool unqueue(struct ktls_ctx *c, uint32_t id, struct ktls_result *res)
 		if (res)
 			copy_result(res, &d->res);
 		free(d);
-		sync_ready(c);
 		return true;
 	}
 	return false;
@@ -604,7 +604,10 @@ static int submit(struct ktls_ctx *c, int fd, const struct ktls_params *params, 
 
 API int ktls_submit(struct ktls_ctx *c, int fd, const struct ktls_params *p, uint32_t *id)
 {
-	return submit(c, fd, p, id);
+	int ret = submit(c, fd, p, id);
+
+	sync_ready(c);
+	return ret;
 }
 
 /* Waits until the module's socket has something to read; 0 or -errno. */
@@ -631,7 +634,7 @@ API int ktls_handshake(struct ktls_ctx *c, int fd, const struct ktls_params *p,
 	ret = submit(c, fd, p, &id);
 	while (!ret) {
 		if (unqueue(c, id, res))
-			return 0;
+			break;
 		if (c->path == KTLS_PATH_MODULE) {
 			ret = module_read(c);
 			if (ret == -EAGAIN)
@@ -641,7 +644,8 @@ API int ktls_handshake(struct ktls_ctx *c, int fd, const struct ktls_params *p,
 		}
 	}
 	if (ret == -EPIPE && unqueue(c, id, res))
-		return 0;	/* its ECONNABORTED */
+		ret = 0;	/* its ECONNABORTED */
+	sync_ready(c);
 	return ret;
 }
 
@@ -651,13 +655,18 @@ API int ktls_collect(struct ktls_ctx *c, struct ktls_result *res)
 
 	if (res->size < RESULT_SIZE_1_0)
 		return -EINVAL;
-	if (unqueue(c, 0, res))
-		return 0;
-	ret = c->path == KTLS_PATH_MODULE ? module_read(c) :
-		c->broken ? -EPIPE : sock_read(c, false);
-	if (unqueue(c, 0, res))
-		return 0;
-	return ret ? ret : -EAGAIN;
+	if (unqueue(c, 0, res)) {
+		ret = 0;
+	} else {
+		ret = c->path == KTLS_PATH_MODULE ? module_read(c) :
+			c->broken ? -EPIPE : sock_read(c, false);
+		if (unqueue(c, 0, res))
+			ret = 0;
+		else if (!ret)
+			ret = -EAGAIN;
+	}
+	sync_ready(c);
+	return ret;
 }
 
 API int ktls_cancel(struct ktls_ctx *c, uint32_t id)
@@ -674,6 +683,7 @@ API int ktls_cancel(struct ktls_ctx *c, uint32_t id)
 			c->genl.dropped = 0;
 			module_recover(c);
 		}
+		sync_ready(c);	/* COMPLETEs read during the call */
 		return ret;
 	}
 	return c->broken ? -EPIPE : sockmsg_send_cancel(c->sock, id);

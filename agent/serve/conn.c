@@ -71,7 +71,9 @@ static void watch(struct worker *w, struct conn *c, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = c };
 
-	epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	/* level-triggered: only a change needs a call */
+	if (events != c->events && !epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev))
+		c->events = events;
 }
 
 /* --- the state machine ------------------------------------------------------ */
@@ -243,6 +245,7 @@ static void conn_ready(struct worker *w, struct conn *c)
 		conn_free(w, c, false);
 		return;
 	}
+	c->events = EPOLLIN;
 	lru_touch(w, c);
 	conn_read(w, c);
 }

@@ -56,6 +56,7 @@ struct conn {
 	enum kind kind;
 	enum cstate state;
 	int fd;
+	uint32_t events;		/* what epoll watches on @fd now */
 	struct conn *prev, *next;	/* LRU of connections with a socket in epoll */
 	double deadline;
 	bool tls;

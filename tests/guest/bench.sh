@@ -90,7 +90,10 @@ key = $dir/server.key
 priority = NORMAL:-CIPHER-ALL:+AES-256-GCM
 alpn = http/1.1
 EOF
-sed 's/^workers = 1/workers = 2/; s|agent.sock|agent2.sock|' agent.conf >agent2.conf
+# the 2-worker agent serves the socket path's scaling runs only: were it an
+# agent of the module too, the module path's requests would go to any of
+# three workers, two of them free to run on the client's vCPU
+sed 's/^workers = 1/workers = 2\nmodule = no/; s|agent.sock|agent2.sock|' agent.conf >agent2.conf
 taskset -c 0 "$B/bin/ktls-agent" -c agent.conf 2>agent.log &
 agent_pid=$!
 sleep 0.5
