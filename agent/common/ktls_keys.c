@@ -8,10 +8,6 @@
 
 #include "ktls_keys.h"
 
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
-
 #define CIPHER(nm, TYPE, field) {					\
 	.name = nm,							\
 	.kernel_type = TLS_CIPHER_##TYPE,				\

@@ -15,10 +15,6 @@
 
 #include "record.h"
 
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
-
 #define API __attribute__((visibility("default")))
 
 #define REC_ALERT	21

@@ -106,10 +106,6 @@
 #include <linux/tls.h>
 
 #include <ktls-offload/ktls.h>
-#ifndef SOL_TLS
-#define SOL_TLS 282
-#endif
-
 #include "broker.h"
 #include "genl.h"
 #include "msg.h"
