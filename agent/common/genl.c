@@ -186,15 +186,10 @@ static int on_valid(struct nl_msg *msg, void *arg)
 		dispatch_event(st, nlh);
 		return NL_OK;
 	}
-	if (st->maxattr > KTLS_GENL_MAX_ATTR) {
+	if (st->maxattr > KTLS_GENL_MAX_ATTR)
 		st->err = -EINVAL;
-		return NL_OK;
-	}
-	ret = genlmsg_parse(nlh, 0, attrs, st->maxattr, st->policy);
-	if (ret < 0) {
-		st->err = -EBADMSG;
-		return NL_OK;
-	}
+	else if (genlmsg_parse(nlh, 0, attrs, st->maxattr, st->policy) < 0)
+		st->err = -EBADMSG;	/* (the reply still ends a call without ack) */
 	if (st->fn && !st->err) {
 		ret = st->fn(attrs, nlh, st->arg);
 		if (ret < 0)

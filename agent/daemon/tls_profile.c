@@ -35,27 +35,43 @@ static void append(char *out, size_t len, size_t *n, const char *prefix, const c
 		*n += (size_t)snprintf(out + *n, len - *n, "%s%s", prefix, item);
 }
 
-/* For the default priority only: X25519 moved to the head of the group
- * list, the other groups kept in their order.  With %SERVER_PRECEDENCE
- * GnuTLS picks the server's first group the client supports, and asks the
- * client for another key share (HelloRetryRequest, one more round trip)
- * when the client sent none for it; curl, OpenSSL, Chromium and Firefox
- * all send an X25519 share, GnuTLS's own order starts with SECP256R1. */
+/* A post-quantum hybrid group (X25519-MLKEM768, ...), by its name. */
+static bool hybrid_group(const char *name)
+{
+	return name && (strstr(name, "MLKEM") || strstr(name, "KYBER"));
+}
+
+/* For the default priority only: X25519 moved ahead of every classical
+ * group, the others kept in their order (hybrid post-quantum groups that a
+ * system policy ranks first stay first).  With %SERVER_PRECEDENCE GnuTLS
+ * picks the server's first group the client supports, and asks the client
+ * for another key share (HelloRetryRequest, one more round trip) when the
+ * client sent none for it; curl, OpenSSL, Chromium and Firefox all send
+ * an X25519 share, GnuTLS's own order starts with SECP256R1. */
 static void prefer_x25519(gnutls_priority_t p, char *out, size_t len, size_t *n)
 {
 	const unsigned int *list;
 	int count = gnutls_priority_group_list(p, &list);
 	const char *name;
+	bool classical_first = false;
 	int i;
 
 	for (i = 0; i < count && list[i] != GNUTLS_GROUP_X25519; i++)
-		;
-	if (i == 0 || i == count)
+		if (!hybrid_group(gnutls_group_get_name((gnutls_group_t)list[i])))
+			classical_first = true;
+	if (!classical_first || i == count)
 		return;		/* first already, or not allowed at all */
-	append(out, len, n, ":-GROUP-ALL:+GROUP-", "X25519");
-	for (i = 0; i < count; i++) {
-		name = gnutls_group_get_name((gnutls_group_t)list[i]);
-		if (list[i] != GNUTLS_GROUP_X25519 && name)
+	/* the hybrids ahead of X25519, X25519, then the rest in order */
+	append(out, len, n, ":-GROUP-ALL", "");
+	for (int j = 0; j < i; j++) {
+		name = gnutls_group_get_name((gnutls_group_t)list[j]);
+		if (hybrid_group(name))
+			append(out, len, n, ":+GROUP-", name);
+	}
+	append(out, len, n, ":+GROUP-", "X25519");
+	for (int j = 0; j < count; j++) {
+		name = gnutls_group_get_name((gnutls_group_t)list[j]);
+		if (name && j != i && !(j < i && hybrid_group(name)))
 			append(out, len, n, ":+GROUP-", name);
 	}
 }

@@ -152,13 +152,15 @@ static bool conn_write(struct worker *w, struct conn *c)
 	c->req_len = 0;
 	c->state = C_READ;
 	lru_touch(w, c);
+	/* reading again: a socket left watched for EPOLLOUT would wake this
+	 * loop for as long as it stays writable (always, once idle) */
+	watch(w, c, EPOLLIN);
 	if (c->have) {		/* a pipelined request is waiting */
 		conn_read(w, c);
 		return false;	/* may have been freed: the caller must not touch it */
 	}
 	free(c->io);		/* idle connections hold no buffer */
 	c->io = NULL;
-	watch(w, c, EPOLLIN);
 	return true;
 }
 

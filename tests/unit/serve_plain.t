@@ -1,0 +1,65 @@
+#!/bin/bash
+# ktls-serve --plain on this host (its HTTP side, no TLS): a keep-alive
+# client that sends a large GET and half of a second request, and reads
+# the first response only after the server's sends have blocked.  Once
+# the first response is out, the server must wait for the rest of the
+# second request without spinning (a connection left watched for
+# EPOLLOUT wakes the loop for as long as the socket stays writable), then
+# answer it.
+. "$KTLS_SRC/tests/lib/tap.sh"
+serve=$KTLS_BUILD/bin/ktls-serve
+tmp=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+mkdir www
+head -c $((32 << 20)) /dev/zero >www/big.bin
+echo hello >www/a.txt
+plan 4
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$serve" --plain -w 1 -p "$port" www 2>serve.log &
+pid=$!
+for _ in $(seq 100); do grep -q "plain HTTP" serve.log && break; sleep 0.1; done
+ok "ktls-serve --plain starts" grep -q "plain HTTP" serve.log
+out=$(python3 - "$port" "$pid" "${KTLS_TIME_SCALE:-1}" <<'EOF'
+import os, socket, sys, time
+port, pid, scale = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+def ticks():
+    f = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])
+s = socket.create_connection(("127.0.0.1", port))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+s.settimeout(60 * scale)	# a stalled server fails the test, it does not hang it
+s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /a.t")
+time.sleep(1 * scale)		# the server's sends block: it watches EPOLLOUT
+want, got, head = 32 << 20, 0, b""
+while b"\r\n\r\n" not in head:
+    head += s.recv(65536)
+hdr, body = head.split(b"\r\n\r\n", 1)
+got = len(body)
+while got < want:
+    d = s.recv(1 << 20)
+    if not d:
+        break
+    got += len(d)
+print("first %d" % got)
+time.sleep(0.3 * scale)		# the first response is out
+t0 = ticks()
+time.sleep(2 * scale)		# the second request is still half-sent
+print("idle_ticks %d of %d" % (ticks() - t0, int(2 * scale * os.sysconf("SC_CLK_TCK"))))
+s.sendall(b"xt HTTP/1.1\r\nHost: x\r\n\r\n")
+r = b""
+s.settimeout(10 * scale)
+while b"hello" not in r:
+    d = s.recv(4096)
+    if not d:
+        break
+    r += d
+print("second " + r.split(b"\r\n", 1)[0].decode())
+EOF
+)
+echo "$out" | sed 's/^/# /'
+is "the first response arrives whole (32 MiB)" "$(echo "$out" | sed -n 's/^first //p')" $((32 << 20))
+idle=$(echo "$out" | sed -n 's/^idle_ticks \([0-9]*\) .*/\1/p')
+ok "waiting for the rest of a pipelined request, the server stays idle ($idle ticks of CPU in 2 s; at most 20)" \
+	test "${idle:-999}" -le 20
+is "then answers it" "$(echo "$out" | sed -n 's/^second //p')" "HTTP/1.1 200 OK"
