@@ -115,7 +115,7 @@ targets = [
      rr("handshake", "ktls-serve-socket", "rps", "in-process"), 0.9),
     ("agent handoff (module) >= 1.0x nginx+kTLS's handshake rate",
      rr("handshake", "ktls-serve", "rps", "nginx-ktls"), 1.0),
-    ("RSS per idle connection below nginx's (KiB)", rr("idle", "nginx", "kib_per_conn", "ktls-serve"), 1.0),
+    ("RSS per idle connection below nginx's (nginx's / ktls-serve's, KiB per connection)", rr("idle", "nginx", "kib_per_conn", "ktls-serve"), 1.0),
 ]
 
 
