@@ -7,6 +7,7 @@
 # EPOLLOUT wakes the loop for as long as the socket stays writable), then
 # answer it.
 . "$KTLS_SRC/tests/lib/tap.sh"
+. "$KTLS_SRC/tests/lib/pki.sh"	# wait_for_line
 serve=$KTLS_BUILD/bin/ktls-serve
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -18,8 +19,7 @@ plan 4
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$serve" --plain -w 1 -p "$port" www 2>serve.log &
 pid=$!
-for _ in $(seq 100); do grep -q "plain HTTP" serve.log && break; sleep 0.1; done
-ok "ktls-serve --plain starts" grep -q "plain HTTP" serve.log
+ok "ktls-serve --plain starts" wait_for_line serve.log "plain HTTP"
 out=$(python3 - "$port" "$pid" "${KTLS_TIME_SCALE:-1}" <<'EOF'
 import os, socket, sys, time
 port, pid, scale = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
