@@ -35,7 +35,7 @@ GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/nicsim_pair $(BUILD)/
 	       $(BUILD)/tests/flight_client $(BUILD)/tests/aead_speed $(BUILD)/tests/idle_client \
 	       $(BUILD)/tests/inproc_serve $(BUILD)/tests/load_client $(BUILD)/tests/ktls_recv \
 	       $(BUILD)/tests/kmod_hostile $(BUILD)/tests/kstress $(BUILD)/tests/linger_requester \
-	       $(BUILD)/tests/conform_client
+	       $(BUILD)/tests/conform_client $(BUILD)/tests/keyupdate_client
 # (defined before "all", whose prerequisites are expanded where it stands)
 FUZZERS	   := $(addprefix $(BUILD)/fuzz/,fuzz_http fuzz_config fuzz_netlink fuzz_sockmsg)
 UNIT_TESTS := $(BUILD)/tests/unit_ktls_keys $(BUILD)/tests/unit_http $(BUILD)/tests/unit_sockmsg \
@@ -191,6 +191,9 @@ $(BUILD)/tests/flight_client: $(BUILD)/tests/flight_client.o $(BUILD)/tests/flig
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/conform_client: $(BUILD)/tests/conform_client.o $(BUILD)/tests/flight_io.o
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/keyupdate_client: $(BUILD)/tests/keyupdate_client.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit_http: $(BUILD)/tests/unit_http.o $(BUILD)/agent/serve/http.o

@@ -93,4 +93,17 @@ static inline void ktls_reqsk_put(struct request_sock *req)
 #define ktls_reqsk_put(req)	reqsk_put(req)
 #endif
 
+/*
+ * struct proto's recvmsg lost its int *addr_len after 6.14, the first
+ * kernel whose TLS takes new keys (rekey.c builds only from there): 7.3
+ * has none.  Found by Kbuild in sock.h, not by version.
+ */
+#ifdef KTLS_PROT_RECVMSG_HAS_ADDR_LEN
+#define KTLS_PROT_RECVMSG_ADDR_ARG	, int *addr_len
+#define KTLS_PROT_RECVMSG_ADDR		, addr_len
+#else
+#define KTLS_PROT_RECVMSG_ADDR_ARG
+#define KTLS_PROT_RECVMSG_ADDR
+#endif
+
 #endif /* _KTLS_OFFLOAD_COMPAT_H */

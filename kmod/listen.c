@@ -721,6 +721,7 @@ static void ktls_lconn_close_ready(struct ktls_lconn *lc, struct sock *child)
  * @lc: the connection; consumed
  * @file: its socket file, with the request's reference; consumed
  * @status: 0 or a positive errno
+ * @secrets: TLS 1.3 secrets for KeyUpdates, or NULL; consumed
  *
  * Called exactly once per listener request, without the broker's locks
  * held (ktls_req_end_listener() returns only after it has returned); may
@@ -728,14 +729,15 @@ static void ktls_lconn_close_ready(struct ktls_lconn *lc, struct sock *child)
  * An established connection goes back on the listener's accept queue,
  * without a socket, ready for the graft; any other is closed.
  */
-void ktls_listen_conn_end(struct ktls_lconn *lc, struct file *file, u32 status)
+void ktls_listen_conn_end(struct ktls_lconn *lc, struct file *file, u32 status,
+			  struct ktls_secrets *secrets)
 {
 	struct ktls_listener *l = lc->lc_listener;
 	struct sock *lsk = l->kl_sk;	/* lc_req holds it */
 	struct sock *child = lc->lc_sk;
 	struct socket *isock = sock_from_file(file);
 	struct ktls_tramp *tramp = NULL;
-	bool ready = false;
+	bool ready = false, rekey = false, armed;
 
 	lc->lc_file = file;
 	sock_hold(lsk);
@@ -746,12 +748,23 @@ void ktls_listen_conn_end(struct ktls_lconn *lc, struct file *file, u32 status)
 	 * (No psock can be added once the agent has put tls on it.)
 	 */
 	if (!status && file_count(file) == 1 && !READ_ONCE(l->kl_detached) &&
-	    !rcu_access_pointer(child->sk_user_data))
-		tramp = ktls_graft_get(READ_ONCE(child->sk_prot), READ_ONCE(isock->ops));
-	if (tramp) {
+	    !rcu_access_pointer(child->sk_user_data)) {
+		/* KeyUpdate hooks do the trampoline's work too (rekey.c) */
+		if (secrets && !ktls_rekey_install(child, secrets))
+			rekey = true;
+		else
+			tramp = ktls_graft_get(READ_ONCE(child->sk_prot),
+					       READ_ONCE(isock->ops));
+	}
+	kfree_sensitive(secrets);
+	armed = tramp || rekey;
+	if (armed) {
 		lock_sock(child);
 		ktls_ungraft(child, isock);
-		ktls_graft_set(child, tramp);
+		if (rekey)
+			ktls_rekey_graft_arm(child, READ_ONCE(isock->ops));
+		else
+			ktls_graft_set(child, tramp);
 		release_sock(child);
 	}
 
@@ -760,7 +773,7 @@ void ktls_listen_conn_end(struct ktls_lconn *lc, struct file *file, u32 status)
 	if (status || file_count(file) != 1) {
 		/* failed, or the agent kept a descriptor of it */
 		l->kl_stats.failed++;
-	} else if (!tramp || l->kl_detached || l->kl_stopping) {
+	} else if (!armed || l->kl_detached || l->kl_stopping) {
 		l->kl_stats.dropped++;
 	} else if (ktls_acceptq_add(lsk, lc->lc_req, child)) {
 		/* the queue owns the request sock now */
@@ -780,7 +793,7 @@ void ktls_listen_conn_end(struct ktls_lconn *lc, struct file *file, u32 status)
 	ktls_listen_kick_drain(l, 0);	/* a slot is free */
 	if (ready)
 		l->kl_orig_data_ready(lsk);	/* wakes accept() and pollers */
-	else if (tramp)
+	else if (armed)
 		ktls_lconn_close_ready(lc, child);
 	else
 		ktls_lconn_close(lc);

@@ -135,7 +135,9 @@ int ktls_listen_attach(struct net *net, struct socket *sock,
 int ktls_listen_detach(struct net *net, struct socket *sock, u32 id);
 int ktls_listen_info(struct net *net, u32 *pos, struct ktls_listener_info *info);
 void ktls_listen_kick(struct net *net);
-void ktls_listen_conn_end(struct ktls_lconn *lc, struct file *file, u32 status);
+struct ktls_secrets;
+void ktls_listen_conn_end(struct ktls_lconn *lc, struct file *file, u32 status,
+			  struct ktls_secrets *secrets);
 void ktls_listen_params_release(struct ktls_listen_params *p);
 int ktls_listen_init(void);
 void ktls_listen_shutdown(void);

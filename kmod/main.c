@@ -13,6 +13,7 @@
 
 #include "listen.h"
 #include "netlink.h"
+#include "rekey.h"
 #include "request.h"
 
 module_param_named(max_pending, ktls_max_pending, uint, 0644);
@@ -68,6 +69,7 @@ static void __exit ktls_mod_exit(void)
 	ktls_genl_uninit();
 	ktls_listen_uninit();
 	ktls_req_uninit();
+	ktls_rekey_uninit();
 	pr_debug("unloaded\n");
 }
 

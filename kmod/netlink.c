@@ -18,6 +18,7 @@
 #include <net/genetlink.h>
 #include <net/netlink.h>
 #include <net/sock.h>
+#include <linux/tls.h>
 
 #include <linux/ktls_offload.h>
 #include <ktls-offload/version.h>
@@ -87,6 +88,11 @@ static const struct nla_policy ktls_result_policy[KTLS_OFFLOAD_A_RESULT_MAX + 1]
 						  .len = KTLS_NAME_MAX },
 	[KTLS_OFFLOAD_A_RESULT_REASON]	      = { .type = NLA_NUL_STRING,
 						  .len = KTLS_REASON_MAX },
+	[KTLS_OFFLOAD_A_RESULT_TX_SECRET]     = NLA_POLICY_RANGE(NLA_BINARY, 32,
+						KTLS_SECRET_MAX),
+	[KTLS_OFFLOAD_A_RESULT_RX_SECRET]     = NLA_POLICY_RANGE(NLA_BINARY, 32,
+						KTLS_SECRET_MAX),
+	[KTLS_OFFLOAD_A_RESULT_KEY_UPDATE_AFTER] = { .type = NLA_U64 },
 };
 
 static const struct nla_policy ktls_listener_policy[KTLS_OFFLOAD_A_LISTENER_MAX + 1] = {
@@ -392,6 +398,32 @@ err_unaccept:
 	return ret;
 }
 
+/* TLS 1.3 secrets for KeyUpdates (rekey.c), kept only where they can be used. */
+static int ktls_nl_secrets(struct nlattr **attrs, struct ktls_result *res)
+{
+	struct nlattr *tx = attrs[KTLS_OFFLOAD_A_RESULT_TX_SECRET];
+	struct nlattr *rx = attrs[KTLS_OFFLOAD_A_RESULT_RX_SECRET];
+	struct ktls_secrets *s;
+
+	if (!tx && !rx)
+		return 0;
+	if (!tx || !rx || nla_len(tx) != nla_len(rx) ||
+	    res->tls_version != TLS_1_3_VERSION)
+		return -EINVAL;
+	if (!ktls_rekey_supported())
+		return 0;
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	s->len = nla_len(tx);
+	nla_memcpy(s->tx, tx, sizeof(s->tx));
+	nla_memcpy(s->rx, rx, sizeof(s->rx));
+	if (attrs[KTLS_OFFLOAD_A_RESULT_KEY_UPDATE_AFTER])
+		s->tx_limit = nla_get_u64(attrs[KTLS_OFFLOAD_A_RESULT_KEY_UPDATE_AFTER]);
+	res->secrets = s;
+	return 0;
+}
+
 static int ktls_nl_done_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **attrs = info->attrs;
@@ -416,6 +448,11 @@ static int ktls_nl_done_doit(struct sk_buff *skb, struct genl_info *info)
 		    (attrs[KTLS_OFFLOAD_A_RESULT_PEER_IDENTITY] && !res.peer_identity)) {
 			ktls_result_release(&res);
 			return -ENOMEM;
+		}
+		ret = ktls_nl_secrets(attrs, &res);
+		if (ret) {
+			ktls_result_release(&res);
+			return ret;
 		}
 	}
 	/* the server name with any status; the reason with a failure only */

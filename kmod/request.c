@@ -105,7 +105,9 @@ void ktls_result_release(struct ktls_result *res)
 	kfree_sensitive(res->peer_identity);
 	kfree(res->sni);
 	kfree(res->reason);
+	kfree_sensitive(res->secrets);
 	res->alpn = res->peer_identity = res->sni = res->reason = NULL;
+	res->secrets = NULL;
 }
 
 static void ktls_req_release(struct kref *ref)
@@ -292,7 +294,9 @@ static void ktls_req_hand_back(struct ktls_net *kn, struct ktls_req *req)
 	if (file && !lconn && (req->kr_result.status || file_count(file) == 1))
 		clear_bit(SOCK_LINGER, &sock_from_file(file)->sk->sk_flags);
 	if (lconn) {
-		ktls_listen_conn_end(lconn, file, req->kr_result.status);
+		ktls_listen_conn_end(lconn, file, req->kr_result.status,
+				     req->kr_result.secrets);
+		req->kr_result.secrets = NULL;
 		mutex_lock(&kn->kn_lock);
 		list_del(&req->kr_ending);
 		kn->kn_ending_seq++;
@@ -620,7 +624,9 @@ int ktls_req_done(struct net *net, struct sock *nlsk, u32 id, struct ktls_result
 	struct ktls_req *req;
 	u32 status = res->status;
 	LIST_HEAD(ended);
+	struct file *file;
 	struct sock *sk;
+	bool lconn;
 	int ret = 0;
 
 	mutex_lock(&kn->kn_lock);
@@ -634,8 +640,9 @@ int ktls_req_done(struct net *net, struct sock *nlsk, u32 id, struct ktls_result
 		return -EPERM;
 	}
 	kref_get(&req->kr_ref);
-	sk = sock_from_file(req->kr_file)->sk;
-	sock_hold(sk);
+	file = get_file(req->kr_file);
+	lconn = req->kr_params.lconn != NULL;
+	sk = sock_from_file(file)->sk;
 	mutex_unlock(&kn->kn_lock);
 
 	if (!status && (ktls_sock_tls_info(sk, &version, &cipher) ||
@@ -643,7 +650,17 @@ int ktls_req_done(struct net *net, struct sock *nlsk, u32 id, struct ktls_result
 		status = EPROTO;
 		ret = -EPROTO;
 	}
-	sock_put(sk);
+	/*
+	 * KeyUpdate hooks go on before the requester learns of the success
+	 * (a listener's connection gets them as it is queued); our
+	 * reference to the file keeps its close away meanwhile.
+	 */
+	if (!status && res->secrets && !lconn) {
+		ktls_rekey_install(sk, res->secrets);
+		kfree_sensitive(res->secrets);
+		res->secrets = NULL;
+	}
+	fput(file);
 
 	mutex_lock(&kn->kn_lock);
 	if (!ktls_req_accepted_by(req, nlsk)) {

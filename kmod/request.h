@@ -12,6 +12,8 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+
+#include "rekey.h"
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
@@ -43,6 +45,7 @@ struct ktls_result {
 	char *peer_identity;	/* kmalloc'd or NULL */
 	char *sni;		/* kmalloc'd or NULL; with any status */
 	char *reason;		/* kmalloc'd or NULL; with a failure only */
+	struct ktls_secrets *secrets;	/* kmalloc'd or NULL; TLS 1.3 success */
 };
 
 /* What SUBMIT asks for; the strings are kmalloc'd and owned by whoever holds it. */

@@ -221,26 +221,48 @@ int ktls_result_put_detail(struct nl_msg *msg, const struct ktls_result_msg *r)
 	return 0;
 }
 
+/* The secrets of a TLS 1.3 success, for the module's KeyUpdates. */
+static int put_secrets(struct nl_msg *msg, const struct ktls_result_msg *r)
+{
+	if (r->status || !r->secret_len)
+		return 0;
+	if (nla_put(msg, KTLS_OFFLOAD_A_RESULT_TX_SECRET, r->secret_len, r->tx_secret) ||
+	    nla_put(msg, KTLS_OFFLOAD_A_RESULT_RX_SECRET, r->secret_len, r->rx_secret) ||
+	    (r->key_update_after &&
+	     nla_put_u64(msg, KTLS_OFFLOAD_A_RESULT_KEY_UPDATE_AFTER, r->key_update_after)))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int done_call(struct ktls_genl *g, const struct ktls_result_msg *r, bool detail)
 {
 	struct nl_msg *msg = ktls_genl_msg(g, KTLS_OFFLOAD_CMD_DONE, 0);
 
 	if (!msg)
 		return -ENOMEM;
-	if (ktls_result_put(msg, r) || (detail && ktls_result_put_detail(msg, r))) {
+	int ret;
+
+	if (ktls_result_put(msg, r) ||
+	    (detail && (ktls_result_put_detail(msg, r) || put_secrets(msg, r)))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return ktls_genl_call(g, msg, 0, NULL, NULL, NULL);
+	nlmsg_get(msg);		/* ktls_genl_call() drops one reference */
+	ret = ktls_genl_call(g, msg, 0, NULL, NULL, NULL);
+	/* the secrets are in the message's buffer: wiped before it goes */
+	explicit_bzero(nlmsg_data(nlmsg_hdr(msg)), nlmsg_hdr(msg)->nlmsg_len - NLMSG_HDRLEN);
+	nlmsg_free(msg);
+	return ret;
 }
 
 int ktls_broker_done(struct ktls_genl *g, const struct ktls_result_msg *r)
 {
 	int ret = done_call(g, r, true);
 
-	/* A module that does not know SNI and REASON refuses the DONE
-	 * (strict validation) before it does anything: say it without. */
-	if (ret == -EINVAL && (r->sni[0] || (r->status && r->reason[0])))
+	/* A module that does not know SNI, REASON or the secrets refuses
+	 * the DONE (strict validation) before it does anything: say it
+	 * without. */
+	if (ret == -EINVAL && (r->sni[0] || (r->status && r->reason[0]) || r->secret_len))
 		ret = done_call(g, r, false);
 	return ret;
 }

@@ -34,6 +34,10 @@ struct ktls_result_msg {
 	char peer_identity[1024];
 	char sni[256];		/* any status, if the handshake got that far */
 	char reason[256];	/* a failure's, in words */
+	/* TLS 1.3 success through the module: for its KeyUpdates */
+	uint8_t tx_secret[48], rx_secret[48];
+	uint8_t secret_len;	/* 0: none */
+	uint64_t key_update_after;
 };
 
 struct ktls_accepted {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
@@ -105,8 +106,36 @@ static const char *const single_keys[] = {
 	"ca", "crl", "client_cert", "priority", "alpn", "tickets", "ticket_key_file",
 	"ticket_rotation", "handshake_timeout", "roles", "nic_offload", "handshake_upcall",
 	"tlshd_config", "upcall", "upcall_max_inflight", "keyrings",
-	"handshake_netns", NULL,
+	"handshake_netns", "key_update_after", NULL,
 };
+
+/* A byte count with an optional K, M, G or T (powers of 1024): 0 or -1. */
+static int parse_size(const char *v, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	unsigned long long n;
+	const char *u;
+	char *end;
+
+	if (!isdigit((unsigned char)v[0]))
+		return -1;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno)
+		return -1;
+	if (*end) {
+		u = strchr(units, *end);
+		if (!u || end[1])
+			return -1;
+		for (long i = 0; i <= u - units; i++) {
+			if (n > (1ULL << 62) / 1024)
+				return -1;
+			n *= 1024;
+		}
+	}
+	*out = n;
+	return 0;
+}
 
 /* 0 if @name may be given now, else the failure reported. */
 static int once(struct parse_ctx *c, const char *name)
@@ -333,6 +362,11 @@ static int profile_key(struct parse_ctx *c, const char *name, const char *v)
 	} else if (!strcmp(name, "tickets")) {
 		if (!parse_bool(v, &p->tickets))
 			return fail(c, "tickets must be yes or no, not '%s'", v);
+	} else if (!strcmp(name, "key_update_after")) {
+		if (parse_size(v, &p->key_update_after) ||
+		    (p->key_update_after && p->key_update_after < (1u << 20)))
+			return fail(c, "key_update_after must be 0 or a size of at least 1M "
+				    "(K, M, G, T for KiB, MiB, GiB, TiB), not '%s'", v);
 	} else if (!strcmp(name, "ticket_key_file")) {
 		return agent_config_set_str(&p->ticket_key_file, v);
 	} else if (!strcmp(name, "ticket_rotation")) {

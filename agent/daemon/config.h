@@ -89,6 +89,7 @@ struct agent_profile {
 	char *priority;			/* GnuTLS priority string */
 	char *alpn;			/* comma-separated, server preference */
 	bool tickets;
+	uint64_t key_update_after;	/* bytes sent under one key; 0: the cipher's limit */
 	unsigned int ticket_rotation_s;	/* ticket lifetime; generated keys' rotation */
 	char *ticket_key_file;		/* shared masters, or NULL: generated */
 	unsigned int handshake_timeout_ms;

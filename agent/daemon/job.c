@@ -146,7 +146,16 @@ void worker_job_finish(struct worker *w, struct job *j, struct tls_result *res)
 	j->h = NULL;
 	sockmsg_close_foreign(j->fd);
 	if (!j->conn) {
+		/* the module path only: the secrets never go to a requester */
+		if (!res->err && res->secret_len) {
+			memcpy(r.tx_secret, res->tx_secret, res->secret_len);
+			memcpy(r.rx_secret, res->rx_secret, res->secret_len);
+			r.secret_len = res->secret_len;
+			r.key_update_after = res->key_update_after;
+		}
 		ret = ktls_broker_done(&w->genl, &r);
+		explicit_bzero(r.tx_secret, sizeof(r.tx_secret));
+		explicit_bzero(r.rx_secret, sizeof(r.rx_secret));
 		if (ret)
 			agent_log(ret == -ENOENT ? LOG_INFO : LOG_WARNING,
 				  "request %u: the module refused DONE: %s", j->id,
@@ -163,6 +172,8 @@ void worker_job_finish(struct worker *w, struct job *j, struct tls_result *res)
 		}
 	}
 unlink:
+	explicit_bzero(res->tx_secret, sizeof(res->tx_secret));
+	explicit_bzero(res->rx_secret, sizeof(res->rx_secret));
 	if (j->conn)
 		j->conn->n_jobs--;
 	agent_generation_put(j->gen);

@@ -47,6 +47,8 @@ struct tls_handshake {
 	const char *small_ext;		/* ... in this extension */
 	uint8_t ticket_name[TICKET_NAME_SIZE];	/* of the client's ticket ... */
 	bool has_ticket;			/* ... if it brought one */
+	uint8_t secret[2][48];		/* client's, server's application traffic secret */
+	uint8_t secret_len[2];
 	bool no_tickets;		/* an upcall's: none, whatever the profile says */
 	bool ulp_attached;		/* the tls ULP went on as it began */
 	void *psk_ctx;
@@ -257,6 +259,28 @@ void *tls_handshake_psk_ctx(gnutls_session_t s)
 	return h ? h->psk_ctx : NULL;
 }
 
+/*
+ * GnuTLS reports each secret as it derives it; the application traffic
+ * secrets go to the module with DONE (doc/keyupdate.md), nothing else is
+ * kept.  The transport pointer is the handshake's in every kind of
+ * session (the session pointer is not, for PSK).
+ */
+static int keylog(gnutls_session_t s, const char *label, const gnutls_datum_t *secret)
+{
+	struct tls_handshake *h = gnutls_transport_get_ptr(s);
+	int i = -1;
+
+	if (!strcmp(label, "CLIENT_TRAFFIC_SECRET_0"))
+		i = 0;
+	else if (!strcmp(label, "SERVER_TRAFFIC_SECRET_0"))
+		i = 1;
+	if (i >= 0 && secret->size <= sizeof(h->secret[i])) {
+		memcpy(h->secret[i], secret->data, secret->size);
+		h->secret_len[i] = (uint8_t)secret->size;
+	}
+	return 0;
+}
+
 struct tls_handshake *tls_handshake_new2(const struct tls_profile *p, int fd,
 					 enum tls_role role, const char *peername,
 					 const char *alpn, const struct tls_handshake_opts *o,
@@ -321,6 +345,8 @@ struct tls_handshake *tls_handshake_new2(const struct tls_profile *p, int fd,
 		gnutls_credentials_set(h->s, GNUTLS_CRD_CERTIFICATE, o->creds ? o->creds : p->creds);
 	gnutls_handshake_set_timeout(h->s, 0);
 	gnutls_session_set_ptr(h->s, h);
+	/* (also keeps the secrets out of an SSLKEYLOGFILE in our environment) */
+	gnutls_session_set_keylog_function(h->s, keylog);
 
 	if (role == TLS_ROLE_SERVER) {
 		gnutls_handshake_set_hook_function(h->s, GNUTLS_HANDSHAKE_CLIENT_HELLO,
@@ -545,6 +571,15 @@ int tls_handshake_step(struct tls_handshake *h, bool *want_write,
 			 ret == -EPROTO ? " (GnuTLS holds data the kernel would not see)" : "");
 		return 0;
 	}
+	if (res->tls_version == 0x0304 && h->secret_len[0] &&
+	    h->secret_len[0] == h->secret_len[1]) {
+		int tx = h->role == TLS_ROLE_SERVER;
+
+		memcpy(res->tx_secret, h->secret[tx], h->secret_len[0]);
+		memcpy(res->rx_secret, h->secret[!tx], h->secret_len[0]);
+		res->secret_len = h->secret_len[0];
+		res->key_update_after = h->p->conf->key_update_after;
+	}
 	res->resumed = gnutls_session_is_resumed(h->s);
 	if (gnutls_alpn_get_selected_protocol(h->s, &proto) == 0)
 		snprintf(res->alpn, sizeof(res->alpn), "%.*s", (int)proto.size, proto.data);
@@ -556,6 +591,7 @@ void tls_handshake_free(struct tls_handshake *h)
 {
 	if (!h)
 		return;
+	explicit_bzero(h->secret, sizeof(h->secret));
 	/* Deinit sends nothing: the socket belongs to kernel TLS now. */
 	if (h->s)
 		gnutls_deinit(h->s);

@@ -74,6 +74,10 @@ struct tls_result {
 	char alpn[256];
 	char peer_identity[1024];
 	char sni[256];			/* the server name, if known so far */
+	/* TLS 1.3: the application traffic secrets, for the module's KeyUpdates */
+	uint8_t tx_secret[48], rx_secret[48];
+	uint8_t secret_len;		/* 0: none */
+	uint64_t key_update_after;	/* the profile's */
 };
 
 struct tls_handshake;

@@ -228,7 +228,10 @@ unsigned int ktls_pending(const struct ktls_ctx *ctx);
  *   a valid KeyUpdate                   fatal internal_error    ENOTSUP
  *     (kernels before 6.14 cannot rekey kernel TLS; later ones stop
  *     reading after it, and a read after that one fails with ENOTSUP,
- *     answering nothing more)
+ *     answering nothing more).  On 6.14 and later, a socket handed back
+ *     through the module (KTLS_PATH_MODULE) never shows ktls_recv() a
+ *     KeyUpdate: the module follows and answers it, and checks malformed
+ *     ones itself (the alerts above; reads then fail with EBADMSG).
  *   a TLS 1.2 ClientHello or
  *     HelloRequest (renegotiation)      warning no_renegotiation, read on
  *   any other handshake message         fatal unexpected_message EPROTO

@@ -99,6 +99,11 @@ static const struct test_case cases[] = {
 	{ "key-update", A_KEY_UPDATE, .expect = E_ALERT, .alert = GNUTLS_A_INTERNAL_ERROR },
 	{ "key-update-requested", A_KEY_UPDATE, .flags = GNUTLS_KU_PEER, .expect = E_ALERT,
 	  .alert = GNUTLS_A_INTERNAL_ERROR },
+	/* where the module carries out KeyUpdates (kernel TLS with rekey):
+	 * a request works after them, under the new keys both ways */
+	{ "key-update-works", A_KEY_UPDATE, .expect = E_GOES_ON, .alert = -1 },
+	{ "key-update-requested-works", A_KEY_UPDATE, .flags = GNUTLS_KU_PEER,
+	  .expect = E_GOES_ON, .alert = -1 },
 	/* a KeyUpdate not at its record's end: RFC 8446 5.1 (in TLS 1.2 no
 	 * KeyUpdate at all) */
 	{ "key-update-unaligned", A_RECORD, 22, "\x18\x00\x00\x01\x00\x18\x00\x00\x01\x00", 10,

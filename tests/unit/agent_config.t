@@ -178,4 +178,14 @@ like "handshake_netns = ..: refused" "$(check n3 '[global]' 'handshake_netns = .
 like "handshake_netns given twice: refused" \
 	"$(check n4 '[global]' 'handshake_netns = self' 'handshake_netns = nfs1')" \
 	"^rc=1 .*handshake_netns"
+like "key_update_after = 64M: accepted" "$(check k1 'key_update_after = 64M')" "^rc=0 "
+like "key_update_after = 0 (the cipher's limit): accepted" "$(check k2 'key_update_after = 0')" "^rc=0 "
+like "key_update_after = 512K: refused (under 1M)" "$(check k3 'key_update_after = 512K')" \
+	"^rc=1 .*key_update_after must be 0 or a size of at least 1M"
+like "key_update_after = 1X: refused" "$(check k4 'key_update_after = 1X')" \
+	"^rc=1 .*key_update_after must be"
+like "key_update_after = 99999999T: refused (overflow)" "$(check k5 'key_update_after = 99999999T')" \
+	"^rc=1 .*key_update_after must be"
+like "key_update_after = -1: refused" "$(check k6 'key_update_after = -1')" \
+	"^rc=1 .*key_update_after must be"
 plan $_tap_n

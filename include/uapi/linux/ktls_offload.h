@@ -138,6 +138,14 @@
  *	KTLS_OFFLOAD_A_RESULT_SNI          NLA_NUL_STRING, < 256 bytes, any status
  *	KTLS_OFFLOAD_A_RESULT_REASON       NLA_NUL_STRING, < 256 bytes, kept
  *	                                   with a status other than 0 only
+ *	KTLS_OFFLOAD_A_RESULT_TX_SECRET    NLA_BINARY, 32 or 48 bytes \ TLS 1.3,
+ *	KTLS_OFFLOAD_A_RESULT_RX_SECRET    NLA_BINARY, 32 or 48 bytes  } status
+ *	KTLS_OFFLOAD_A_RESULT_KEY_UPDATE_AFTER NLA_U64, optional      / 0 only
+ *	The application traffic secrets of our sending and receiving side
+ *	(RFC 8446 7.1) and the bytes to send under one key (0: the cipher's
+ *	limit).  On a kernel whose TLS takes new keys the module keeps them
+ *	with the socket and carries out KeyUpdates in both directions; they
+ *	are never returned.  Elsewhere they are ignored.
  *	Only from the netlink socket that accepted the request.  With status 0
  *	the socket must have the tls ULP with TX and RX configured, with the
  *	version and cipher claimed; if not, the request fails with EPROTO
@@ -292,6 +300,9 @@ enum {
 	KTLS_OFFLOAD_A_RESULT_PAD,
 	KTLS_OFFLOAD_A_RESULT_SNI,
 	KTLS_OFFLOAD_A_RESULT_REASON,
+	KTLS_OFFLOAD_A_RESULT_TX_SECRET,
+	KTLS_OFFLOAD_A_RESULT_RX_SECRET,
+	KTLS_OFFLOAD_A_RESULT_KEY_UPDATE_AFTER,
 
 	__KTLS_OFFLOAD_A_RESULT_MAX,
 	KTLS_OFFLOAD_A_RESULT_MAX = (__KTLS_OFFLOAD_A_RESULT_MAX - 1)

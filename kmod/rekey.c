@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TLS 1.3 KeyUpdate (RFC 8446 4.6.3) on the connections the module hands
+ * back, on kernels whose TLS can take new keys (6.14 on): the design and
+ * why the secrets live here are in doc/keyupdate.md.
+ *
+ * With a TLS 1.3 success the agent gives the two application traffic
+ * secrets; the module keeps them with the connection (a struct ktls_rk
+ * found through sk_user_data, which a kTLS socket does not otherwise use:
+ * sockmap refuses a sock that has it) and gives the sock a copy of tls's
+ * proto with recvmsg, sendmsg, setsockopt, close and release_cb wrapped.
+ *
+ * Receive: tls stops after decrypting a record that starts a KeyUpdate
+ * (key_update_pending: reads fail with EKEYEXPIRED, poll() says not
+ * readable).  The wrapped recvmsg reads the caller's data with no room
+ * for control messages, so a non-data record stops the read with EIO
+ * before it reaches the caller; it then reads the KeyUpdate itself,
+ * checks it (alerts as ktls_recv() sends them), installs the next receive
+ * key and reads on.  Any other non-data record goes to a caller that gave
+ * room for its type (libktls), as tls would have given it.  Unmodified
+ * servers never see a KeyUpdate.
+ *
+ * Send: a KeyUpdate of ours goes out before the next data when the peer
+ * asked for one (update_requested), or when the data sent under the
+ * current key reaches the limit (the agent's key_update_after, or the
+ * cipher's record limit of RFC 8446 5.5 / RFC 9147 4.5.3).  The KeyUpdate
+ * record and the switch of the send key happen under the connection's
+ * tx_lock, which every send takes, so no data slips in between.
+ *
+ * Lifetime: the ktls_rk and one module reference live from install until
+ * the wrapped close, which tls's close precedes; rmmod fails with EBUSY
+ * while such a connection is open (a call may sleep inside tls's
+ * recvmsg or sendmsg under our wrapper, so unload cannot take the hooks
+ * off instead).  A setsockopt of TLS_TX or TLS_RX by
+ * the owner is refused (EBUSY, as kernels without rekey answer): it would
+ * take the keys out of step with the secrets.  Each rekey setsockopt of
+ * ours makes tls put its own proto back; the wrapper puts ours back at
+ * once (callers of the socket hold its file, so close cannot run then).
+ *
+ * Not covered: splice_read and read_sock (proto_ops of tls, not of the
+ * sock) meet a KeyUpdate as they do without the module, with an error.
+ */
+
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/uio.h>
+#include <net/inet_connection_sock.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "compat.h"
+#include "rekey.h"
+
+#ifdef KTLS_HAVE_TLS_REKEY
+
+#include <crypto/sha2.h>
+#include <linux/unaligned.h>
+#include <net/tls.h>
+#include <net/tls_prot.h>
+
+#define KTLS_HS_KEY_UPDATE	24
+#define KTLS_ALERT_FATAL	2
+#define KTLS_ALERT_UNEXPECTED	10
+#define KTLS_ALERT_ILLEGAL	47
+#define KTLS_ALERT_DECODE	50
+#define KTLS_ALERT_INTERNAL	80
+
+struct ktls_rk {
+	struct proto		prot;		/* tls's, with our hooks */
+	struct proto		*tls_prot;
+	const struct proto_ops	*graft_ops;	/* listener: for accept()'s socket */
+	struct mutex		tx_lock;	/* sends; our KeyUpdate and its TLS_TX */
+	struct mutex		rx_lock;	/* taking a KeyUpdate, for one reader */
+	u64			tx_limit;	/* bytes under one send key; 0: none */
+	u64			tx_bytes;	/* under tx_lock */
+	u64			rec_limit;	/* records under one send key */
+	bool			tx_owed;	/* the peer asked for our KeyUpdate */
+	int			err;		/* a positive errno: the connection failed */
+	u16			cipher;
+	u8			hash_len, key_len, salt_len, iv_len;
+	u8			tx_secret[KTLS_SECRET_MAX];	/* under tx_lock */
+	u8			rx_secret[KTLS_SECRET_MAX];	/* under rx_lock */
+};
+
+bool ktls_rekey_supported(void)
+{
+	return true;
+}
+
+static struct ktls_rk *ktls_rk_get(struct sock *sk)
+{
+	struct ktls_rk *rk;
+
+	rcu_read_lock();
+	rk = rcu_dereference_sk_user_data(sk);
+	rcu_read_unlock();
+	return rk;
+}
+
+static bool ktls_rk_pending(struct sock *sk)
+{
+	struct tls_context *ctx = tls_get_ctx(sk);
+
+	return ctx && ctx->rx_conf == TLS_SW &&
+	       READ_ONCE(tls_sw_ctx_rx(ctx)->key_update_pending);
+}
+
+/* HKDF-Expand-Label(secret, label, "", len) for len <= the hash's size. */
+static void ktls_hkdf_label(const struct ktls_rk *rk, const u8 *secret,
+			    const char *label, u8 *out, u8 len)
+{
+	u8 info[2 + 1 + 6 + 16 + 1 + 1];
+	u8 t[SHA384_DIGEST_SIZE];
+	size_t l = strlen(label), n = 0;
+
+	info[n++] = 0;
+	info[n++] = len;
+	info[n++] = 6 + l;
+	memcpy(info + n, "tls13 ", 6);
+	n += 6;
+	memcpy(info + n, label, l);
+	n += l;
+	info[n++] = 0;		/* empty context */
+	info[n++] = 1;		/* HKDF-Expand's counter: one block */
+	if (rk->hash_len == SHA384_DIGEST_SIZE)
+		hmac_sha384_usingrawkey(secret, rk->hash_len, info, n, t);
+	else
+		hmac_sha256_usingrawkey(secret, rk->hash_len, info, n, t);
+	memcpy(out, t, len);
+	memzero_explicit(t, sizeof(t));
+}
+
+/* Puts our proto back after tls's setsockopt put its own. */
+static void ktls_rk_reinstall(struct sock *sk, struct ktls_rk *rk)
+{
+	cmpxchg(&sk->sk_prot, rk->tls_prot, &rk->prot);
+}
+
+/*
+ * setsockopt(SOL_TLS, @optname) with the crypto_info @ci.  tls copies a
+ * kernel sockptr's key with a memcpy that FORTIFY_SOURCE takes for a
+ * field-spanning write (a WARNING, a panic with panic_on_warn), so the
+ * key goes through a private anonymous page of the calling process: the
+ * process that owns the socket, and could read the installed key with
+ * getsockopt(TLS_TX/TLS_RX) anyway.  The page is wiped and unmapped at
+ * once.  Callers are that process's recvmsg and sendmsg.
+ */
+static int ktls_rk_setkey(struct sock *sk, struct ktls_rk *rk, int optname,
+			  const u8 *ci, unsigned int len)
+{
+	unsigned long uaddr;
+	void __user *u;
+	int err;
+
+	if (!current->mm || (current->flags & PF_KTHREAD))
+		return -EOPNOTSUPP;
+	uaddr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(uaddr))
+		return (int)uaddr;
+	u = (void __user *)uaddr;
+	err = copy_to_user(u, ci, len) ? -EFAULT :
+	      rk->tls_prot->setsockopt(sk, SOL_TLS, optname, USER_SOCKPTR(u), len);
+	ktls_rk_reinstall(sk, rk);
+	if (clear_user(u, len))
+		err = err ?: -EFAULT;
+	vm_munmap(uaddr, PAGE_SIZE);
+	return err;
+}
+
+/*
+ * Derives the next secret of one direction (RFC 8446 7.2) and installs its
+ * key; the secret moves on only if the kernel took the key.
+ */
+static int ktls_rk_next(struct sock *sk, struct ktls_rk *rk, u8 *secret, int optname)
+{
+	u8 next[KTLS_SECRET_MAX], key[32], iv[12];
+	u8 ci[sizeof(struct tls_crypto_info) + 12 + 32 + 4 + 8] = {};
+	struct tls_crypto_info *info = (struct tls_crypto_info *)ci;
+	u8 *p = ci + sizeof(*info);
+	int err;
+
+	ktls_hkdf_label(rk, secret, "traffic upd", next, rk->hash_len);
+	ktls_hkdf_label(rk, next, "key", key, rk->key_len);
+	ktls_hkdf_label(rk, next, "iv", iv, sizeof(iv));
+	info->version = TLS_1_3_VERSION;
+	info->cipher_type = rk->cipher;
+	memcpy(p, iv + rk->salt_len, rk->iv_len);
+	p += rk->iv_len;
+	memcpy(p, key, rk->key_len);
+	p += rk->key_len;
+	memcpy(p, iv, rk->salt_len);
+	p += rk->salt_len + 8;	/* the record sequence starts at 0 */
+
+	err = ktls_rk_setkey(sk, rk, optname, ci, p - ci);
+	if (!err)
+		memcpy(secret, next, rk->hash_len);
+	memzero_explicit(next, sizeof(next));
+	memzero_explicit(key, sizeof(key));
+	memzero_explicit(iv, sizeof(iv));
+	memzero_explicit(ci, sizeof(ci));
+	return err;
+}
+
+/* One record of @type under the current send key; tx_lock held. */
+static int ktls_rk_send(struct sock *sk, struct ktls_rk *rk, u8 type,
+			const u8 *buf, size_t len, int flags)
+{
+	union {
+		struct cmsghdr h;
+		u8 b[CMSG_SPACE(sizeof(u8))];
+	} c = {};
+	struct msghdr m = { .msg_flags = flags };
+	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	m.msg_control = &c;
+	m.msg_controllen = sizeof(c);
+	c.h.cmsg_level = SOL_TLS;
+	c.h.cmsg_type = TLS_SET_RECORD_TYPE;
+	c.h.cmsg_len = CMSG_LEN(sizeof(u8));
+	*(u8 *)CMSG_DATA(&c.h) = type;
+	iov_iter_kvec(&m.msg_iter, ITER_SOURCE, &iov, 1, len);
+	return rk->tls_prot->sendmsg(sk, &m, len);
+}
+
+/* Reads (or with MSG_PEEK looks at) the next record's start into @buf. */
+static int ktls_rk_read(struct sock *sk, struct ktls_rk *rk, u8 *buf, size_t len,
+			int flags, u8 *type)
+{
+	union {
+		struct cmsghdr h;
+		u8 b[CMSG_SPACE(sizeof(u8))];
+	} c = {};
+	struct msghdr m = {};
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
+	int n, alen __maybe_unused = 0, *addr_len __maybe_unused = &alen;
+
+	m.msg_control = &c;
+	m.msg_controllen = sizeof(c);
+	iov_iter_kvec(&m.msg_iter, ITER_DEST, &iov, 1, len);
+	n = rk->tls_prot->recvmsg(sk, &m, len, flags KTLS_PROT_RECVMSG_ADDR);
+	*type = 0;
+	if (n > 0 && c.h.cmsg_level == SOL_TLS && c.h.cmsg_type == TLS_GET_RECORD_TYPE)
+		*type = *(u8 *)CMSG_DATA(&c.h);
+	return n;
+}
+
+/*
+ * The connection fails here: a fatal alert if the send side is free (it
+ * may not wait behind a blocked send), then every read and send fails
+ * with EBADMSG, as tls's own decrypt failures end a connection.
+ */
+static int ktls_rk_fail(struct sock *sk, struct ktls_rk *rk, u8 desc)
+{
+	u8 alert[2] = { KTLS_ALERT_FATAL, desc };
+
+	if (!READ_ONCE(rk->err) && mutex_trylock(&rk->tx_lock)) {
+		ktls_rk_send(sk, rk, TLS_RECORD_TYPE_ALERT, alert, sizeof(alert),
+			     MSG_DONTWAIT);
+		mutex_unlock(&rk->tx_lock);
+	}
+	WRITE_ONCE(rk->err, EBADMSG);
+	WRITE_ONCE(sk->sk_err, EBADMSG);
+	sk_error_report(sk);
+	return -EBADMSG;
+}
+
+/*
+ * A KeyUpdate from the peer: if it heads what is left to read, take it,
+ * check it (RFC 8446 4.6.3 and 5.1) and install the next receive key.
+ */
+static int __ktls_rk_rx_update(struct sock *sk, struct ktls_rk *rk)
+{
+	u8 rec[8], type;
+	size_t mlen;
+	int n;
+
+	if (!ktls_rk_pending(sk))
+		return 0;	/* another reader took it */
+	n = ktls_rk_read(sk, rk, rec, 1, MSG_PEEK | MSG_DONTWAIT, &type);
+	if (n < 1 || type != TLS_RECORD_TYPE_HANDSHAKE || rec[0] != KTLS_HS_KEY_UPDATE)
+		return 0;	/* data before it, still the caller's */
+	n = ktls_rk_read(sk, rk, rec, sizeof(rec), MSG_DONTWAIT, &type);
+	if (n < 0)
+		return n;
+	/* a message before a key change ends with its record (5.1) */
+	if (n < 4 || type != TLS_RECORD_TYPE_HANDSHAKE)
+		return ktls_rk_fail(sk, rk, KTLS_ALERT_UNEXPECTED);
+	mlen = (size_t)rec[1] << 16 | (size_t)rec[2] << 8 | rec[3];
+	if (mlen != 1)
+		return ktls_rk_fail(sk, rk, KTLS_ALERT_DECODE);
+	if (n != 5)
+		return ktls_rk_fail(sk, rk, KTLS_ALERT_UNEXPECTED);
+	if (rec[4] > 1)		/* update_not_requested, update_requested */
+		return ktls_rk_fail(sk, rk, KTLS_ALERT_ILLEGAL);
+	if (ktls_rk_next(sk, rk, rk->rx_secret, TLS_RX))
+		return ktls_rk_fail(sk, rk, KTLS_ALERT_INTERNAL);
+	if (rec[4])
+		WRITE_ONCE(rk->tx_owed, true);
+	return 0;
+}
+
+/* Two readers must not both look at the head and then read on. */
+static int ktls_rk_rx_update(struct sock *sk, struct ktls_rk *rk)
+{
+	int err;
+
+	if (mutex_lock_interruptible(&rk->rx_lock))
+		return -ERESTARTSYS;
+	err = __ktls_rk_rx_update(sk, rk);
+	mutex_unlock(&rk->rx_lock);
+	return err;
+}
+
+static int ktls_rk_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+			   int flags KTLS_PROT_RECVMSG_ADDR_ARG)
+{
+	struct ktls_rk *rk = ktls_rk_get(sk);
+	size_t ctllen = msg->msg_controllen;
+	u8 data = TLS_RECORD_TYPE_DATA;
+	int ret, err;
+
+	if (WARN_ON_ONCE(!rk))
+		return -EINVAL;
+	if (flags & MSG_ERRQUEUE)
+		return rk->tls_prot->recvmsg(sk, msg, len, flags KTLS_PROT_RECVMSG_ADDR);
+	for (;;) {
+		err = READ_ONCE(rk->err);
+		if (err)
+			return -err;
+		if (ktls_rk_pending(sk)) {
+			err = ktls_rk_rx_update(sk, rk);
+			if (err < 0)
+				return err;
+		}
+		/* no room for a control message: a non-data record stops here */
+		msg->msg_controllen = 0;
+		ret = rk->tls_prot->recvmsg(sk, msg, len, flags KTLS_PROT_RECVMSG_ADDR);
+		msg->msg_controllen = ctllen;
+		msg->msg_flags &= ~MSG_CTRUNC;
+		if (ret > 0) {
+			if (ctllen)
+				put_cmsg(msg, SOL_TLS, TLS_GET_RECORD_TYPE, sizeof(data), &data);
+			/* at once, or poll() would not report what follows */
+			if (ktls_rk_pending(sk))
+				ktls_rk_rx_update(sk, rk);
+			return ret;
+		}
+		if ((ret == -EIO || ret == -EKEYEXPIRED) && ktls_rk_pending(sk)) {
+			err = ktls_rk_rx_update(sk, rk);
+			if (err < 0)
+				return err;
+			if (!ktls_rk_pending(sk))
+				continue;
+		}
+		if (ret == -EIO && ctllen && !READ_ONCE(rk->err))
+			/* another non-data record, for a caller that takes them */
+			return rk->tls_prot->recvmsg(sk, msg, len, flags KTLS_PROT_RECVMSG_ADDR);
+		return ret;
+	}
+}
+
+static bool ktls_rk_tx_due(struct sock *sk, struct ktls_rk *rk)
+{
+	struct tls_context *ctx = tls_get_ctx(sk);
+	u64 recs = 0;
+
+	if (READ_ONCE(rk->tx_owed) || (rk->tx_limit && rk->tx_bytes >= rk->tx_limit))
+		return true;
+	if (ctx)
+		recs = get_unaligned_be64(ctx->tx.rec_seq);
+	return recs >= rk->rec_limit;
+}
+
+/* Our KeyUpdate, then the next send key; tx_lock held. */
+static int ktls_rk_tx_update(struct sock *sk, struct ktls_rk *rk, int flags)
+{
+	static const u8 ku[5] = { KTLS_HS_KEY_UPDATE, 0, 0, 1, 0 };
+	int n;
+
+	n = ktls_rk_send(sk, rk, TLS_RECORD_TYPE_HANDSHAKE, ku, sizeof(ku), flags);
+	if (n == -EAGAIN || n == -EINTR || n == -ERESTARTSYS)
+		return n;
+	if (n != sizeof(ku) || ktls_rk_next(sk, rk, rk->tx_secret, TLS_TX)) {
+		/* the peer has the KeyUpdate, or part of it: no way back */
+		WRITE_ONCE(rk->err, EIO);
+		WRITE_ONCE(sk->sk_err, EIO);
+		sk_error_report(sk);
+		return n < 0 ? n : -EIO;
+	}
+	rk->tx_bytes = 0;
+	WRITE_ONCE(rk->tx_owed, false);
+	return 0;
+}
+
+static int ktls_rk_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	struct ktls_rk *rk = ktls_rk_get(sk);
+	int ret;
+
+	if (WARN_ON_ONCE(!rk))
+		return -EINVAL;
+	if (mutex_lock_interruptible(&rk->tx_lock))
+		return -ERESTARTSYS;
+	ret = READ_ONCE(rk->err) ? -READ_ONCE(rk->err) : 0;
+	if (!ret && ktls_rk_tx_due(sk, rk))
+		ret = ktls_rk_tx_update(sk, rk, msg->msg_flags & MSG_DONTWAIT);
+	if (!ret) {
+		ret = rk->tls_prot->sendmsg(sk, msg, len);
+		if (ret > 0)
+			rk->tx_bytes += ret;
+	}
+	mutex_unlock(&rk->tx_lock);
+	return ret;
+}
+
+static int ktls_rk_setsockopt(struct sock *sk, int level, int optname,
+			      sockptr_t optval, unsigned int optlen)
+{
+	struct ktls_rk *rk = ktls_rk_get(sk);
+	int ret;
+
+	if (WARN_ON_ONCE(!rk))
+		return -EINVAL;
+	if (level == SOL_TLS && (optname == TLS_TX || optname == TLS_RX))
+		return -EBUSY;
+	ret = rk->tls_prot->setsockopt(sk, level, optname, optval, optlen);
+	ktls_rk_reinstall(sk, rk);
+	return ret;
+}
+
+static void ktls_rk_close(struct sock *sk, long timeout)
+{
+	struct ktls_rk *rk = ktls_rk_get(sk);
+	struct proto *tls_prot;
+
+	if (WARN_ON_ONCE(!rk))
+		return;
+	tls_prot = rk->tls_prot;
+	write_lock_bh(&sk->sk_callback_lock);
+	rcu_assign_sk_user_data(sk, NULL);
+	WRITE_ONCE(sk->sk_prot, tls_prot);
+	write_unlock_bh(&sk->sk_callback_lock);
+	tls_prot->close(sk, timeout);
+	mutex_destroy(&rk->tx_lock);
+	mutex_destroy(&rk->rx_lock);
+	kfree_sensitive(rk);
+	/*
+	 * The last reference may go here, at once, so that rmmod works as
+	 * soon as the last such connection is closed.  What is left of this
+	 * function runs inside an RCU read section, which the module's exit
+	 * waits for (ktls_rekey_uninit()) before its text can go.
+	 */
+	rcu_read_lock();
+	module_put(THIS_MODULE);
+	rcu_read_unlock();
+}
+
+/* A listener's connection: accept()'s socket gets the ops tls set. */
+static void ktls_rk_release_cb(struct sock *sk)
+{
+	struct ktls_rk *rk = ktls_rk_get(sk);
+	struct socket *sock = sk->sk_socket;
+	const struct proto_ops *ops;
+
+	if (WARN_ON_ONCE(!rk))
+		return;
+	ops = READ_ONCE(rk->graft_ops);
+	if (ops && sock && sock->sk == sk) {
+		const struct proto_ops *old = sock->ops;
+
+		if (old != ops) {
+			if (old->owner != ops->owner) {
+				__module_get(ops->owner);
+				module_put(old->owner);
+			}
+			WRITE_ONCE(sock->ops, ops);
+		}
+		WRITE_ONCE(rk->graft_ops, NULL);
+	}
+	if (rk->tls_prot->release_cb)
+		rk->tls_prot->release_cb(sk);
+}
+
+static int ktls_rk_params(struct ktls_rk *rk, u16 cipher)
+{
+	rk->cipher = cipher;
+	rk->hash_len = SHA256_DIGEST_SIZE;
+	rk->salt_len = 4;
+	rk->iv_len = 8;
+	switch (cipher) {
+	case TLS_CIPHER_AES_GCM_128:
+		rk->key_len = 16;
+		rk->rec_limit = 23726566;	/* 2^24.5 full records, RFC 8446 5.5 */
+		return 0;
+	case TLS_CIPHER_AES_GCM_256:
+		rk->hash_len = SHA384_DIGEST_SIZE;
+		rk->key_len = 32;
+		rk->rec_limit = 23726566;
+		return 0;
+	case TLS_CIPHER_AES_CCM_128:
+		rk->key_len = 16;
+		rk->rec_limit = 11863283;	/* 2^23.5, RFC 9147 4.5.3 */
+		return 0;
+	case TLS_CIPHER_CHACHA20_POLY1305:
+		rk->key_len = 32;
+		rk->salt_len = 0;
+		rk->iv_len = 12;
+		rk->rec_limit = U64_MAX;	/* the sequence wraps first */
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+/**
+ * ktls_rekey_install - keep @s with @sk and answer its KeyUpdates
+ * @sk: a TCP sock with kernel TLS 1.3 in software both ways, whose file the
+ *	caller holds (so no close runs meanwhile)
+ * @s: the secrets; wiped here whatever the outcome
+ *
+ * Takes neither the socket lock nor anything that waits for it.
+ *
+ * Return: 0, or -EOPNOTSUPP (not TLS 1.3 in software, or an unknown
+ * cipher), -EINVAL (secrets of the wrong size), -EBUSY (sk_user_data in
+ * use, or the proto changed under us), -ENODEV (module going), -ENOMEM.
+ */
+int ktls_rekey_install(struct sock *sk, struct ktls_secrets *s)
+{
+	struct tls_context *ctx;
+	struct proto *tls_prot;
+	struct ktls_rk *rk;
+	int err = -EOPNOTSUPP;
+
+	rk = kzalloc(sizeof(*rk), GFP_KERNEL);
+	if (!rk) {
+		memzero_explicit(s, sizeof(*s));
+		return -ENOMEM;
+	}
+	rcu_read_lock();
+	ctx = tls_get_ctx(sk);
+	if (sk->sk_protocol == IPPROTO_TCP && ctx && inet_csk_has_ulp(sk) &&
+	    !strcmp(inet_csk(sk)->icsk_ulp_ops->name, "tls") &&
+	    ctx->tx_conf == TLS_SW && ctx->rx_conf == TLS_SW &&
+	    ctx->prot_info.version == TLS_1_3_VERSION)
+		err = ktls_rk_params(rk, ctx->prot_info.cipher_type);
+	rcu_read_unlock();
+	if (!err && s->len != rk->hash_len)
+		err = -EINVAL;
+	if (err)
+		goto out;
+	err = -ENODEV;
+	if (!try_module_get(THIS_MODULE))
+		goto out;
+
+	tls_prot = READ_ONCE(sk->sk_prot);
+	rk->tls_prot = tls_prot;
+	rk->prot = *tls_prot;
+	rk->prot.recvmsg = ktls_rk_recvmsg;
+	rk->prot.sendmsg = ktls_rk_sendmsg;
+	rk->prot.setsockopt = ktls_rk_setsockopt;
+	rk->prot.close = ktls_rk_close;
+	rk->prot.release_cb = ktls_rk_release_cb;
+	mutex_init(&rk->tx_lock);
+	mutex_init(&rk->rx_lock);
+	rk->tx_limit = s->tx_limit;
+	memcpy(rk->tx_secret, s->tx, s->len);
+	memcpy(rk->rx_secret, s->rx, s->len);
+
+	err = -EBUSY;
+	write_lock_bh(&sk->sk_callback_lock);
+	if (!rcu_access_pointer(sk->sk_user_data) && tls_prot->close != ktls_rk_close) {
+		rcu_assign_sk_user_data(sk, rk);
+		if (cmpxchg(&sk->sk_prot, tls_prot, &rk->prot) == tls_prot)
+			err = 0;
+		else
+			rcu_assign_sk_user_data(sk, NULL);
+	}
+	write_unlock_bh(&sk->sk_callback_lock);
+	if (err)
+		module_put(THIS_MODULE);
+out:
+	memzero_explicit(s, sizeof(*s));
+	if (err)
+		kfree_sensitive(rk);
+	return err;
+}
+
+/**
+ * ktls_rekey_graft_arm - a listener's connection carries KeyUpdate hooks
+ * @sk: the connection, off every socket, its lock held
+ * @ops: the proto_ops tls set, for the socket accept() will make
+ *
+ * Return: true if @sk carries them (and then needs no trampoline).
+ */
+bool ktls_rekey_graft_arm(struct sock *sk, const struct proto_ops *ops)
+{
+	struct ktls_rk *rk;
+
+	if (READ_ONCE(sk->sk_prot)->close != ktls_rk_close)
+		return false;
+	rk = ktls_rk_get(sk);
+	WRITE_ONCE(rk->graft_ops, ops);
+	return true;
+}
+
+/* Unload: a close that dropped the last reference has left our code. */
+void ktls_rekey_uninit(void)
+{
+	synchronize_rcu();
+}
+
+#else /* !KTLS_HAVE_TLS_REKEY */
+
+bool ktls_rekey_supported(void)
+{
+	return false;
+}
+
+int ktls_rekey_install(struct sock *sk, struct ktls_secrets *s)
+{
+	memzero_explicit(s, sizeof(*s));
+	return -EOPNOTSUPP;
+}
+
+bool ktls_rekey_graft_arm(struct sock *sk, const struct proto_ops *ops)
+{
+	return false;
+}
+
+void ktls_rekey_uninit(void)
+{
+}
+
+#endif /* KTLS_HAVE_TLS_REKEY */
