@@ -28,7 +28,9 @@
  * tx_lock, which every send takes, so no data slips in between.
  *
  * Lifetime: the ktls_rk and one module reference live from install until
- * the wrapped close, which tls's close precedes; rmmod fails with EBUSY
+ * the wrapped close, which tls's close precedes, or until the sock is
+ * freed without a close (our sk_destruct: a connection still queued on a
+ * listener that stops); rmmod fails with EBUSY
  * while such a connection is open (a call may sleep inside tls's
  * recvmsg or sendmsg under our wrapper, so unload cannot take the hooks
  * off instead).  A setsockopt of TLS_TX or TLS_RX by
@@ -72,6 +74,7 @@ struct ktls_rk {
 	struct proto		prot;		/* tls's, with our hooks */
 	struct proto		*tls_prot;
 	const struct proto_ops	*graft_ops;	/* listener: for accept()'s socket */
+	void			(*orig_destruct)(struct sock *sk);
 	struct mutex		tx_lock;	/* sends; our KeyUpdate and its TLS_TX */
 	struct mutex		rx_lock;	/* taking a KeyUpdate, for one reader */
 	u64			tx_limit;	/* bytes under one send key; 0: none */
@@ -84,6 +87,8 @@ struct ktls_rk {
 	u8			tx_secret[KTLS_SECRET_MAX];	/* under tx_lock */
 	u8			rx_secret[KTLS_SECRET_MAX];	/* under rx_lock */
 };
+
+static void ktls_rk_destruct(struct sock *sk);
 
 bool ktls_rekey_supported(void)
 {
@@ -432,6 +437,22 @@ static int ktls_rk_setsockopt(struct sock *sk, int level, int optname,
 	return ret;
 }
 
+static void ktls_rk_free(struct ktls_rk *rk)
+{
+	mutex_destroy(&rk->tx_lock);
+	mutex_destroy(&rk->rx_lock);
+	kfree_sensitive(rk);
+	/*
+	 * The last reference may go here, at once, so that rmmod works as
+	 * soon as the last such connection is gone.  What is left of this
+	 * function runs inside an RCU read section, which the module's exit
+	 * waits for (ktls_rekey_uninit()) before its text can go.
+	 */
+	rcu_read_lock();
+	module_put(THIS_MODULE);
+	rcu_read_unlock();
+}
+
 static void ktls_rk_close(struct sock *sk, long timeout)
 {
 	struct ktls_rk *rk = ktls_rk_get(sk);
@@ -443,20 +464,29 @@ static void ktls_rk_close(struct sock *sk, long timeout)
 	write_lock_bh(&sk->sk_callback_lock);
 	rcu_assign_sk_user_data(sk, NULL);
 	WRITE_ONCE(sk->sk_prot, tls_prot);
+	if (sk->sk_destruct == ktls_rk_destruct)
+		sk->sk_destruct = rk->orig_destruct;
 	write_unlock_bh(&sk->sk_callback_lock);
 	tls_prot->close(sk, timeout);
-	mutex_destroy(&rk->tx_lock);
-	mutex_destroy(&rk->rx_lock);
-	kfree_sensitive(rk);
-	/*
-	 * The last reference may go here, at once, so that rmmod works as
-	 * soon as the last such connection is closed.  What is left of this
-	 * function runs inside an RCU read section, which the module's exit
-	 * waits for (ktls_rekey_uninit()) before its text can go.
-	 */
-	rcu_read_lock();
-	module_put(THIS_MODULE);
-	rcu_read_unlock();
+	ktls_rk_free(rk);
+}
+
+/*
+ * A connection freed without a close: one still on an attached
+ * listener's accept queue when the listener stops (inet_csk_listen_stop()
+ * disconnects and destroys it), or reset there.
+ */
+static void ktls_rk_destruct(struct sock *sk)
+{
+	struct ktls_rk *rk = rcu_dereference_protected(sk->sk_user_data, 1);
+
+	rk = (struct ktls_rk *)((uintptr_t)rk & SK_USER_DATA_PTRMASK);
+	sk->sk_destruct = rk->orig_destruct;
+	RCU_INIT_POINTER(sk->sk_user_data, NULL);
+	WRITE_ONCE(sk->sk_prot, sk->sk_prot_creator);
+	if (sk->sk_destruct)
+		sk->sk_destruct(sk);
+	ktls_rk_free(rk);
 }
 
 /* A listener's connection: accept()'s socket gets the ops tls set. */
@@ -573,10 +603,13 @@ int ktls_rekey_install(struct sock *sk, struct ktls_secrets *s)
 	write_lock_bh(&sk->sk_callback_lock);
 	if (!rcu_access_pointer(sk->sk_user_data) && tls_prot->close != ktls_rk_close) {
 		rcu_assign_sk_user_data(sk, rk);
-		if (cmpxchg(&sk->sk_prot, tls_prot, &rk->prot) == tls_prot)
+		if (cmpxchg(&sk->sk_prot, tls_prot, &rk->prot) == tls_prot) {
+			rk->orig_destruct = sk->sk_destruct;
+			sk->sk_destruct = ktls_rk_destruct;
 			err = 0;
-		else
+		} else {
 			rcu_assign_sk_user_data(sk, NULL);
+		}
 	}
 	write_unlock_bh(&sk->sk_callback_lock);
 	if (err)

@@ -10,7 +10,8 @@
 # KeyUpdates every 1 MiB (key_update_after), counted; a KeyUpdate to an
 # unmodified python3 http.server in listener mode; a flood of KeyUpdates;
 # a secret for the module never reaches the server; rmmod waits for the
-# connections that carry KeyUpdate state.  Where it cannot, a valid
+# connections that carry KeyUpdate state, including one freed unaccepted
+# when its listener closed.  Where it cannot, a valid
 # KeyUpdate ends the connection with internal_error (tests/guest/conform.t
 # has the malformed ones on every kernel).
 . "$KTLS_SRC/tests/lib/tap.sh"
@@ -35,7 +36,7 @@ agent_conf $((60000 * scale)) 'alpn = http/1.1' '' '[profile rekey]' \
 rekey=no
 grep -q '^TlsRxRekeyOk' /proc/net/tls_stat && rekey=yes
 dmesg0=$(dmesg | wc -l)
-if [ $rekey = yes ]; then plan 50; else plan 6; fi
+if [ $rekey = yes ]; then plan 51; else plan 6; fi
 echo "# kernel TLS rekey: $rekey"
 
 insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
@@ -167,5 +168,26 @@ wait $slow 2>/dev/null
 "$ctl" detach --port 8080 >/dev/null 2>&1
 kill "$py_pid" 2>/dev/null
 wait "$py_pid" 2>/dev/null
-ok "rmmod works once those connections are closed" rmmod ktls_offload
+# a connection whose handshake is done, queued on a listener that never
+# accepts it and then closes: freed without a close (sk_destruct)
+python3 -c 'import socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 8090))
+s.listen(8)
+time.sleep(600)' &
+lazy=$!
+wait_port 8090
+"$agent" -c agent.conf 2>agent2.log &
+agent_pid=$!
+wait_for_line agent2.log "ready:" $((30 * scale)) || echo "# the agent did not start again"
+"$ctl" attach --port 8090 >/dev/null 2>&1
+"${C[@]}" 8090 ca.pem localhost get /a.txt 0 - >/dev/null 2>queued.err &
+queued=$!
+ok "a connection to a listener that does not accept: handshake done, queued" \
+	wait_for_line queued.err "handshake done" $((30 * scale))
+kill $lazy $agent_pid
+wait $lazy $queued $agent_pid 2>/dev/null
+agent_pid=
+ok "rmmod works once those connections are closed (or freed unaccepted)" rmmod ktls_offload
 is "kernel log: no warning" "$(dmesg | tail -n +$((dmesg0 + 1)) | grep -cE 'WARNING|BUG')" 0

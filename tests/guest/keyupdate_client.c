@@ -226,6 +226,7 @@ int main(int argc, char **argv)
 	while (ret < 0 && !gnutls_error_is_fatal(ret));
 	if (ret < 0)
 		die_tls("handshake", ret);
+	fprintf(stderr, "keyupdate_client: handshake done\n");
 
 	if (!strcmp(at_s, "pre"))
 		key_update();
