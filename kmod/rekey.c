@@ -14,11 +14,11 @@
  * (key_update_pending: reads fail with EKEYEXPIRED, poll() says not
  * readable).  The wrapped recvmsg reads the caller's data with no room
  * for control messages, so a non-data record stops the read with EIO
- * before it reaches the caller; it then reads the KeyUpdate itself,
- * checks it (alerts as ktls_recv() sends them), installs the next receive
- * key and reads on.  Any other non-data record goes to a caller that gave
- * room for its type (libktls), as tls would have given it.  Unmodified
- * servers never see a KeyUpdate.
+ * before it reaches the caller; the KeyUpdate is then taken off the end
+ * of tls's queue of decrypted records (also behind data only peeked at),
+ * checked (alerts as ktls_recv() sends them), the next receive key set,
+ * and the read goes on.  Any other non-data record goes to a caller that
+ * gave room for its type (libktls), as tls would have given it.
  *
  * Send: a KeyUpdate of ours goes out before the next data when the peer
  * asked for one (update_requested), or when the data sent under the
@@ -40,7 +40,9 @@
  * once (callers of the socket hold its file, so close cannot run then).
  *
  * Not covered: splice_read and read_sock (proto_ops of tls, not of the
- * sock) meet a KeyUpdate as they do without the module, with an error.
+ * sock) meet a KeyUpdate as they do without the module, with an error;
+ * so does a read by another thread in the moment between tls's
+ * setsockopt putting its proto back and ours being put back.
  */
 
 #include <linux/mm.h>
@@ -59,6 +61,7 @@
 #ifdef KTLS_HAVE_TLS_REKEY
 
 #include <crypto/sha2.h>
+#include <net/strparser.h>
 #include <linux/unaligned.h>
 #include <net/tls.h>
 #include <net/tls_prot.h>
@@ -69,6 +72,8 @@
 #define KTLS_ALERT_ILLEGAL	47
 #define KTLS_ALERT_DECODE	50
 #define KTLS_ALERT_INTERNAL	80
+/* KeyUpdates in a row with no data between them before unexpected_message */
+#define KTLS_KU_RUN_MAX		16
 
 struct ktls_rk {
 	struct proto		prot;		/* tls's, with our hooks */
@@ -81,6 +86,7 @@ struct ktls_rk {
 	u64			tx_bytes;	/* under tx_lock */
 	u64			rec_limit;	/* records under one send key */
 	bool			tx_owed;	/* the peer asked for our KeyUpdate */
+	unsigned int		ku_run;		/* KeyUpdates since data; under rx_lock */
 	int			err;		/* a positive errno: the connection failed */
 	u16			cipher;
 	u8			hash_len, key_len, salt_len, iv_len;
@@ -145,46 +151,43 @@ static void ktls_rk_reinstall(struct sock *sk, struct ktls_rk *rk)
 }
 
 /*
- * setsockopt(SOL_TLS, @optname) with the crypto_info @ci.  tls copies a
+ * Keys reach tls through a page of the calling process: tls copies a
  * kernel sockptr's key with a memcpy that FORTIFY_SOURCE takes for a
- * field-spanning write (a WARNING, a panic with panic_on_warn), so the
- * key goes through a private anonymous page of the calling process: the
- * process that owns the socket, and could read the installed key with
- * getsockopt(TLS_TX/TLS_RX) anyway.  The page is wiped and unmapped at
- * once.  Callers are that process's recvmsg and sendmsg.
+ * field-spanning write (a WARNING, a panic with panic_on_warn).  The page
+ * is private and anonymous, in the process that owns the socket (which
+ * could read the installed key with getsockopt(TLS_TX/TLS_RX) anyway), and
+ * is wiped and unmapped at once.  Callers are that process's recvmsg and
+ * sendmsg; the page is mapped before anything is sent, so that a failure
+ * here (a fatal signal, a memory limit) leaves the connection as it was.
  */
-static int ktls_rk_setkey(struct sock *sk, struct ktls_rk *rk, int optname,
-			  const u8 *ci, unsigned int len)
+static int ktls_kpage_map(unsigned long *uaddr)
 {
-	unsigned long uaddr;
-	void __user *u;
-	int err;
-
 	if (!current->mm || (current->flags & PF_KTHREAD))
 		return -EOPNOTSUPP;
-	uaddr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, 0);
-	if (IS_ERR_VALUE(uaddr))
-		return (int)uaddr;
-	u = (void __user *)uaddr;
-	err = copy_to_user(u, ci, len) ? -EFAULT :
-	      rk->tls_prot->setsockopt(sk, SOL_TLS, optname, USER_SOCKPTR(u), len);
-	ktls_rk_reinstall(sk, rk);
-	if (clear_user(u, len))
-		err = err ?: -EFAULT;
+	*uaddr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	return IS_ERR_VALUE(*uaddr) ? (int)*uaddr : 0;
+}
+
+static void ktls_kpage_unmap(unsigned long uaddr)
+{
+	if (clear_user((void __user *)uaddr, PAGE_SIZE))
+		pr_debug("rekey: key page not wiped\n");
 	vm_munmap(uaddr, PAGE_SIZE);
-	return err;
 }
 
 /*
  * Derives the next secret of one direction (RFC 8446 7.2) and installs its
- * key; the secret moves on only if the kernel took the key.
+ * key through the page at @uaddr; the secret moves on only if the kernel
+ * took the key.
  */
-static int ktls_rk_next(struct sock *sk, struct ktls_rk *rk, u8 *secret, int optname)
+static int ktls_rk_next(struct sock *sk, struct ktls_rk *rk, u8 *secret, int optname,
+			unsigned long uaddr)
 {
 	u8 next[KTLS_SECRET_MAX], key[32], iv[12];
 	u8 ci[sizeof(struct tls_crypto_info) + 12 + 32 + 4 + 8] = {};
 	struct tls_crypto_info *info = (struct tls_crypto_info *)ci;
+	void __user *u = (void __user *)uaddr;
 	u8 *p = ci + sizeof(*info);
 	int err;
 
@@ -200,7 +203,9 @@ static int ktls_rk_next(struct sock *sk, struct ktls_rk *rk, u8 *secret, int opt
 	memcpy(p, iv, rk->salt_len);
 	p += rk->salt_len + 8;	/* the record sequence starts at 0 */
 
-	err = ktls_rk_setkey(sk, rk, optname, ci, p - ci);
+	err = copy_to_user(u, ci, p - ci) ? -EFAULT :
+	      rk->tls_prot->setsockopt(sk, SOL_TLS, optname, USER_SOCKPTR(u), p - ci);
+	ktls_rk_reinstall(sk, rk);
 	if (!err)
 		memcpy(secret, next, rk->hash_len);
 	memzero_explicit(next, sizeof(next));
@@ -210,7 +215,10 @@ static int ktls_rk_next(struct sock *sk, struct ktls_rk *rk, u8 *secret, int opt
 	return err;
 }
 
-/* One record of @type under the current send key; tx_lock held. */
+/*
+ * One record of @type under the current send key; tx_lock held.  Never a
+ * SIGPIPE: the caller may be a reader, or a sender that asked for none.
+ */
 static int ktls_rk_send(struct sock *sk, struct ktls_rk *rk, u8 type,
 			const u8 *buf, size_t len, int flags)
 {
@@ -218,7 +226,7 @@ static int ktls_rk_send(struct sock *sk, struct ktls_rk *rk, u8 type,
 		struct cmsghdr h;
 		u8 b[CMSG_SPACE(sizeof(u8))];
 	} c = {};
-	struct msghdr m = { .msg_flags = flags };
+	struct msghdr m = { .msg_flags = flags | MSG_NOSIGNAL };
 	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
 
 	m.msg_control = &c;
@@ -231,38 +239,17 @@ static int ktls_rk_send(struct sock *sk, struct ktls_rk *rk, u8 type,
 	return rk->tls_prot->sendmsg(sk, &m, len);
 }
 
-/* Reads (or with MSG_PEEK looks at) the next record's start into @buf. */
-static int ktls_rk_read(struct sock *sk, struct ktls_rk *rk, u8 *buf, size_t len,
-			int flags, u8 *type)
-{
-	union {
-		struct cmsghdr h;
-		u8 b[CMSG_SPACE(sizeof(u8))];
-	} c = {};
-	struct msghdr m = {};
-	struct kvec iov = { .iov_base = buf, .iov_len = len };
-	int n, alen __maybe_unused = 0, *addr_len __maybe_unused = &alen;
-
-	m.msg_control = &c;
-	m.msg_controllen = sizeof(c);
-	iov_iter_kvec(&m.msg_iter, ITER_DEST, &iov, 1, len);
-	n = rk->tls_prot->recvmsg(sk, &m, len, flags KTLS_PROT_RECVMSG_ADDR);
-	*type = 0;
-	if (n > 0 && c.h.cmsg_level == SOL_TLS && c.h.cmsg_type == TLS_GET_RECORD_TYPE)
-		*type = *(u8 *)CMSG_DATA(&c.h);
-	return n;
-}
-
 /*
  * The connection fails here: a fatal alert if the send side is free (it
- * may not wait behind a blocked send), then every read and send fails
- * with EBADMSG, as tls's own decrypt failures end a connection.
+ * may not wait behind a blocked send) and open, then every read and send
+ * fails with EBADMSG, as tls's own decrypt failures end a connection.
  */
 static int ktls_rk_fail(struct sock *sk, struct ktls_rk *rk, u8 desc)
 {
 	u8 alert[2] = { KTLS_ALERT_FATAL, desc };
 
-	if (!READ_ONCE(rk->err) && mutex_trylock(&rk->tx_lock)) {
+	if (!READ_ONCE(rk->err) && !(READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) &&
+	    mutex_trylock(&rk->tx_lock)) {
 		ktls_rk_send(sk, rk, TLS_RECORD_TYPE_ALERT, alert, sizeof(alert),
 			     MSG_DONTWAIT);
 		mutex_unlock(&rk->tx_lock);
@@ -274,41 +261,99 @@ static int ktls_rk_fail(struct sock *sk, struct ktls_rk *rk, u8 desc)
 }
 
 /*
- * A KeyUpdate from the peer: if it heads what is left to read, take it,
- * check it (RFC 8446 4.6.3 and 5.1) and install the next receive key.
+ * Takes the KeyUpdate record tls flagged off its queue of decrypted
+ * records: always the last one, since tls decrypts nothing after it, with
+ * data records the caller has not read (or only peeked at) before it.
+ * Under the socket lock with no reader inside tls (tls's own reader lock
+ * rule); a reader that is there returns at once while a KeyUpdate is
+ * pending.  Copies up to @len bytes of it to @rec.
+ *
+ * Return: the record's length, 0 if there is none to take, or -errno.
+ */
+static int ktls_rk_take(struct sock *sk, u8 *rec, int len)
+{
+	struct tls_sw_context_rx *ctx = tls_sw_ctx_rx(tls_get_ctx(sk));
+	long timeo = MAX_SCHEDULE_TIMEOUT;
+	struct strp_msg *rxm;
+	struct sk_buff *skb;
+	int n = 0;
+
+	lock_sock(sk);
+	while (READ_ONCE(ctx->reader_present)) {
+		DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+		ctx->reader_contended = 1;
+		add_wait_queue(&ctx->wq, &wait);
+		sk_wait_event(sk, &timeo, !READ_ONCE(ctx->reader_present), &wait);
+		remove_wait_queue(&ctx->wq, &wait);
+		if (signal_pending(current)) {
+			release_sock(sk);
+			return -ERESTARTSYS;
+		}
+	}
+	skb = skb_peek_tail(&ctx->rx_list);
+	if (READ_ONCE(ctx->key_update_pending) && skb &&
+	    ((struct sk_skb_cb *)skb->cb)->tls.control == TLS_RECORD_TYPE_HANDSHAKE) {
+		rxm = strp_msg(skb);
+		n = rxm->full_len;
+		if (n > 0 && !skb_copy_bits(skb, rxm->offset, rec, min(n, len)) &&
+		    rec[0] == KTLS_HS_KEY_UPDATE) {
+			__skb_unlink(skb, &ctx->rx_list);
+			consume_skb(skb);
+		} else {
+			n = 0;
+		}
+	}
+	release_sock(sk);
+	return n;
+}
+
+/*
+ * A KeyUpdate from the peer: take it, check it (RFC 8446 4.6.3 and 5.1)
+ * and install the next receive key.
  */
 static int __ktls_rk_rx_update(struct sock *sk, struct ktls_rk *rk)
 {
-	u8 rec[8], type;
+	unsigned long uaddr;
+	u8 rec[8];
 	size_t mlen;
-	int n;
+	int n, err;
 
 	if (!ktls_rk_pending(sk))
 		return 0;	/* another reader took it */
-	n = ktls_rk_read(sk, rk, rec, 1, MSG_PEEK | MSG_DONTWAIT, &type);
-	if (n < 1 || type != TLS_RECORD_TYPE_HANDSHAKE || rec[0] != KTLS_HS_KEY_UPDATE)
-		return 0;	/* data before it, still the caller's */
-	n = ktls_rk_read(sk, rk, rec, sizeof(rec), MSG_DONTWAIT, &type);
-	if (n < 0)
+	err = ktls_kpage_map(&uaddr);
+	if (err)
+		return err;
+	n = ktls_rk_take(sk, rec, sizeof(rec));
+	if (n <= 0) {
+		ktls_kpage_unmap(uaddr);
 		return n;
+	}
 	/* a message before a key change ends with its record (5.1) */
-	if (n < 4 || type != TLS_RECORD_TYPE_HANDSHAKE)
-		return ktls_rk_fail(sk, rk, KTLS_ALERT_UNEXPECTED);
+	if (n < 4) {
+		err = ktls_rk_fail(sk, rk, KTLS_ALERT_UNEXPECTED);
+		goto out;
+	}
 	mlen = (size_t)rec[1] << 16 | (size_t)rec[2] << 8 | rec[3];
 	if (mlen != 1)
-		return ktls_rk_fail(sk, rk, KTLS_ALERT_DECODE);
-	if (n != 5)
-		return ktls_rk_fail(sk, rk, KTLS_ALERT_UNEXPECTED);
-	if (rec[4] > 1)		/* update_not_requested, update_requested */
-		return ktls_rk_fail(sk, rk, KTLS_ALERT_ILLEGAL);
-	if (ktls_rk_next(sk, rk, rk->rx_secret, TLS_RX))
-		return ktls_rk_fail(sk, rk, KTLS_ALERT_INTERNAL);
-	if (rec[4])
+		err = ktls_rk_fail(sk, rk, KTLS_ALERT_DECODE);
+	else if (n != 5)
+		err = ktls_rk_fail(sk, rk, KTLS_ALERT_UNEXPECTED);
+	else if (rec[4] > 1)	/* update_not_requested, update_requested */
+		err = ktls_rk_fail(sk, rk, KTLS_ALERT_ILLEGAL);
+	else if (++rk->ku_run > KTLS_KU_RUN_MAX)
+		/* KeyUpdates and nothing else: bounded, as warning alerts are */
+		err = ktls_rk_fail(sk, rk, KTLS_ALERT_UNEXPECTED);
+	else if (ktls_rk_next(sk, rk, rk->rx_secret, TLS_RX, uaddr))
+		err = ktls_rk_fail(sk, rk, KTLS_ALERT_INTERNAL);
+	else if (rec[4])
 		WRITE_ONCE(rk->tx_owed, true);
-	return 0;
+out:
+	ktls_kpage_unmap(uaddr);
+	return err;
 }
 
-/* Two readers must not both look at the head and then read on. */
+/* One reader at a time takes a KeyUpdate. */
 static int ktls_rk_rx_update(struct sock *sk, struct ktls_rk *rk)
 {
 	int err;
@@ -347,19 +392,25 @@ static int ktls_rk_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		msg->msg_controllen = ctllen;
 		msg->msg_flags &= ~MSG_CTRUNC;
 		if (ret > 0) {
+			rk->ku_run = 0;
 			if (ctllen)
 				put_cmsg(msg, SOL_TLS, TLS_GET_RECORD_TYPE, sizeof(data), &data);
-			/* at once, or poll() would not report what follows */
+			/*
+			 * At once, even behind data only peeked at: tls's poll
+			 * reports nothing readable while a KeyUpdate is pending.
+			 * A failure shows on the next call.
+			 */
 			if (ktls_rk_pending(sk))
 				ktls_rk_rx_update(sk, rk);
 			return ret;
 		}
-		if ((ret == -EIO || ret == -EKEYEXPIRED) && ktls_rk_pending(sk)) {
+		if (ktls_rk_pending(sk) && (ret == -EIO || ret == -EKEYEXPIRED)) {
 			err = ktls_rk_rx_update(sk, rk);
 			if (err < 0)
 				return err;
 			if (!ktls_rk_pending(sk))
-				continue;
+				continue;	/* taken: read on */
+			return ret;
 		}
 		if (ret == -EIO && ctllen && !READ_ONCE(rk->err))
 			/* another non-data record, for a caller that takes them */
@@ -384,21 +435,47 @@ static bool ktls_rk_tx_due(struct sock *sk, struct ktls_rk *rk)
 static int ktls_rk_tx_update(struct sock *sk, struct ktls_rk *rk, int flags)
 {
 	static const u8 ku[5] = { KTLS_HS_KEY_UPDATE, 0, 0, 1, 0 };
+	unsigned long uaddr;
 	int n;
 
-	n = ktls_rk_send(sk, rk, TLS_RECORD_TYPE_HANDSHAKE, ku, sizeof(ku), flags);
-	if (n == -EAGAIN || n == -EINTR || n == -ERESTARTSYS)
+	n = ktls_kpage_map(&uaddr);	/* before anything is sent */
+	if (n)
 		return n;
-	if (n != sizeof(ku) || ktls_rk_next(sk, rk, rk->tx_secret, TLS_TX)) {
+	n = ktls_rk_send(sk, rk, TLS_RECORD_TYPE_HANDSHAKE, ku, sizeof(ku), flags);
+	if (n == -EAGAIN || n == -EINTR || n == -ERESTARTSYS) {
+		ktls_kpage_unmap(uaddr);
+		return n;
+	}
+	if (n != sizeof(ku) || ktls_rk_next(sk, rk, rk->tx_secret, TLS_TX, uaddr)) {
 		/* the peer has the KeyUpdate, or part of it: no way back */
+		ktls_kpage_unmap(uaddr);
 		WRITE_ONCE(rk->err, EIO);
 		WRITE_ONCE(sk->sk_err, EIO);
 		sk_error_report(sk);
 		return n < 0 ? n : -EIO;
 	}
+	ktls_kpage_unmap(uaddr);
 	rk->tx_bytes = 0;
 	WRITE_ONCE(rk->tx_owed, false);
 	return 0;
+}
+
+/* A handshake record of the owner's own (a KeyUpdate) would desynchronise us. */
+static bool ktls_rk_owner_handshake(struct msghdr *msg)
+{
+	struct cmsghdr *cmsg;
+
+	if (!msg->msg_controllen || msg->msg_control_is_user)
+		return false;
+	for_each_cmsghdr(cmsg, msg) {
+		if (!CMSG_OK(msg, cmsg))
+			return false;
+		if (cmsg->cmsg_level == SOL_TLS && cmsg->cmsg_type == TLS_SET_RECORD_TYPE &&
+		    cmsg->cmsg_len >= CMSG_LEN(sizeof(u8)) &&
+		    *(u8 *)CMSG_DATA(cmsg) == TLS_RECORD_TYPE_HANDSHAKE)
+			return true;
+	}
+	return false;
 }
 
 static int ktls_rk_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
@@ -408,6 +485,8 @@ static int ktls_rk_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 
 	if (WARN_ON_ONCE(!rk))
 		return -EINVAL;
+	if (ktls_rk_owner_handshake(msg))
+		return -EBUSY;
 	if (mutex_lock_interruptible(&rk->tx_lock))
 		return -ERESTARTSYS;
 	ret = READ_ONCE(rk->err) ? -READ_ONCE(rk->err) : 0;
@@ -462,12 +541,18 @@ static void ktls_rk_close(struct sock *sk, long timeout)
 		return;
 	tls_prot = rk->tls_prot;
 	write_lock_bh(&sk->sk_callback_lock);
-	rcu_assign_sk_user_data(sk, NULL);
 	WRITE_ONCE(sk->sk_prot, tls_prot);
 	if (sk->sk_destruct == ktls_rk_destruct)
 		sk->sk_destruct = rk->orig_destruct;
 	write_unlock_bh(&sk->sk_callback_lock);
+	/*
+	 * sk_user_data stays until tls's close has stopped its send worker,
+	 * whose release_sock() may still call our release_cb.
+	 */
 	tls_prot->close(sk, timeout);
+	write_lock_bh(&sk->sk_callback_lock);
+	rcu_assign_sk_user_data(sk, NULL);
+	write_unlock_bh(&sk->sk_callback_lock);
 	ktls_rk_free(rk);
 }
 
@@ -481,6 +566,8 @@ static void ktls_rk_destruct(struct sock *sk)
 	struct ktls_rk *rk = rcu_dereference_protected(sk->sk_user_data, 1);
 
 	rk = (struct ktls_rk *)((uintptr_t)rk & SK_USER_DATA_PTRMASK);
+	if (WARN_ON_ONCE(!rk))
+		return;
 	sk->sk_destruct = rk->orig_destruct;
 	RCU_INIT_POINTER(sk->sk_user_data, NULL);
 	WRITE_ONCE(sk->sk_prot, sk->sk_prot_creator);
@@ -496,8 +583,11 @@ static void ktls_rk_release_cb(struct sock *sk)
 	struct socket *sock = sk->sk_socket;
 	const struct proto_ops *ops;
 
-	if (WARN_ON_ONCE(!rk))
+	if (!rk) {	/* not ours any more: what tls's would call */
+		if (sk->sk_prot_creator->release_cb)
+			sk->sk_prot_creator->release_cb(sk);
 		return;
+	}
 	ops = READ_ONCE(rk->graft_ops);
 	if (ops && sock && sock->sk == sk) {
 		const struct proto_ops *old = sock->ops;

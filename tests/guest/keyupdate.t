@@ -8,7 +8,9 @@
 # of a 64 MiB upload to a libktls server, and the data arrive intact;
 # openssl s_client's K and k against ktls-serve; the server's own
 # KeyUpdates every 1 MiB (key_update_after), counted; a KeyUpdate to an
-# unmodified python3 http.server in listener mode; a flood of KeyUpdates;
+# unmodified python3 http.server in listener mode; a flood of KeyUpdates
+# (16 in a row at most); unmodified servers that peek past a KeyUpdate,
+# read after shutdown(SHUT_WR) (no SIGPIPE) and read from two threads;
 # a secret for the module never reaches the server; rmmod waits for the
 # connections that carry KeyUpdate state, including one freed unaccepted
 # when its listener closed.  Where it cannot, a valid
@@ -36,7 +38,7 @@ agent_conf $((60000 * scale)) 'alpn = http/1.1' '' '[profile rekey]' \
 rekey=no
 grep -q '^TlsRxRekeyOk' /proc/net/tls_stat && rekey=yes
 dmesg0=$(dmesg | wc -l)
-if [ $rekey = yes ]; then plan 51; else plan 6; fi
+if [ $rekey = yes ]; then plan 57; else plan 6; fi
 echo "# kernel TLS rekey: $rekey"
 
 insmod "$KTLS_MODULE" || { echo "Bail out! insmod failed"; exit 1; }
@@ -132,8 +134,19 @@ ku "an upload to the default profile: no KeyUpdate of the server's own" 8445 pos
 $sent_sha" 0 0
 
 # --- a flood of KeyUpdates ------------------------------------------------------
-ku "2,000 KeyUpdates with update_requested, then a request: one KeyUpdate answers all" \
-	8443 get /a.txt pre K2000 "body $a_sha 11" 2000 1
+ku "16 KeyUpdates with update_requested, then a request: one KeyUpdate answers all" \
+	8443 get /a.txt pre K16 "body $a_sha 11" 16 1
+# 100 in a row, all in before the server reads (a python3 server in
+# listener mode that reads 2 s after accepting)
+python3 -u "$KTLS_SRC/tests/guest/ku_servers.py" late 8084 >late.out 2>&1 &
+late_pid=$!
+wait_port 8084
+"$ctl" attach --port 8084 >/dev/null
+timeout $((60 * scale)) "${C[@]}" 8084 ca.pem localhost get /a.txt pre K100 >/dev/null 2>flood.err
+is "100 KeyUpdates in a row, nothing else: refused" $? 1
+like "with unexpected_message (16 in a row at most)" "$(cat flood.err)" "Unexpected message"
+wait $late_pid
+like "and the server's read failed with EBADMSG" "$(cat late.out)" "Bad message"
 
 # --- listener mode: an unmodified python3 http.server ----------------------------
 # HTTP/1.1, so that it reads (and meets the KeyUpdate) after a response;
@@ -153,6 +166,41 @@ ku "python3 http.server: a KeyUpdate without update_requested" 8080 get /a.txt p
 ku "python3 http.server: 64 MiB twice, update_requested half-way through the first" 8080 \
 	get /big.bin $half K 2 "$two" 1 1
 unlike "python3 http.server met no error" "$(cat python.log)" "Traceback|code [45]"
+# --- servers that peek, read after shutdown(SHUT_WR), read from two threads ---
+# (tests/guest/ku_servers.py, attached in listener mode; one connection each)
+srv=$KTLS_SRC/tests/guest/ku_servers.py
+python3 -u "$srv" peek 8081 >peek.out 2>&1 &
+peek_pid=$!
+python3 -u "$srv" pipe 8082 >pipe.out 2>&1 &
+pipe_pid=$!
+wait_port 8081
+wait_port 8082
+"$ctl" attach --port 8081 >/dev/null
+"$ctl" attach --port 8082 >/dev/null
+# a head record, a KeyUpdate, a body record: the server peeks at all of it
+timeout $((60 * scale)) "${C[@]}" 8081 ca.pem localhost post /up 100 0 k >/dev/null 2>>client.err
+wait $peek_pid
+like "a server that peeks past a KeyUpdate is still told the socket is readable" \
+	"$(cat peek.out)" "^peeked 1[0-9][0-9], read 1[0-9][0-9]"
+# a malformed KeyUpdate, met by recv() after shutdown(SHUT_WR)
+timeout $((60 * scale)) "$KTLS_BUILD/tests/conform_client" 8082 ca.pem 1.3 AES-128-GCM \
+	key-update-value >pipe-client.out 2>&1
+wait $pipe_pid
+is "a bad KeyUpdate met by recv() after SHUT_WR: no SIGPIPE for the reader" "$?" 0
+bad=0
+for i in 1 2 3; do
+	python3 -u "$srv" two 8083 4194304 >two.out 2>&1 &
+	two_pid=$!
+	wait_port 8083
+	"$ctl" attach --port 8083 >/dev/null
+	timeout $((120 * scale)) "${C[@]}" 8083 ca.pem localhost post /up 4194304 \
+		$((i * 1000000)) k8 >/dev/null 2>>client.err
+	wait $two_pid
+	grep -q "^total \([0-9]*\) of \1, errors \[\]" two.out || bad=$((bad + 1))
+	cat two.out >>two-all.out
+done
+is "two threads reading while 8 KeyUpdates come: all data, no error (3 rounds)" "$bad" 0
+
 # --- the secrets stay in the kernel ----------------------------------------------
 unlike "the agent logs no secret" "$(cat agent.log)" "SECRET"
 ok "SSLKEYLOGFILE in the agent's environment gets nothing" test ! -s keylog.txt

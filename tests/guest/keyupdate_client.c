@@ -42,6 +42,23 @@ static void die_tls(const char *what, int ret)
 	exit(1);
 }
 
+/*
+ * A send failed: the peer may have said why before it closed (an alert
+ * read before the reset); report that if so.
+ */
+static void die_send(const char *what, int ret)
+{
+	char buf[256];
+	ssize_t n;
+
+	do
+		n = gnutls_record_recv(s, buf, sizeof(buf));
+	while (n > 0 || n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED);
+	if (n == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		die_tls("recv", (int)n);
+	die_tls(what, ret);
+}
+
 static void key_update(void)
 {
 	int ret;
@@ -53,7 +70,7 @@ static void key_update(void)
 			ret = gnutls_session_key_update(s, (unsigned int)ku_flags);
 		while (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED);
 		if (ret < 0)
-			die_tls("gnutls_session_key_update", ret);
+			die_send("gnutls_session_key_update", ret);
 	}
 	fprintf(stderr, "keyupdate_client: %ld KeyUpdate(s) sent%s\n", ku_count,
 		ku_flags ? " (update_requested)" : "");
@@ -70,7 +87,7 @@ static void send_all(const void *buf, size_t len)
 		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
 			continue;
 		if (n < 0)
-			die_tls("send", (int)n);
+			die_send("send", (int)n);
 		p += n;
 		len -= (size_t)n;
 	}
