@@ -46,6 +46,7 @@ tls12="$both renegotiate hello-request"
 # on the module path the module carries out valid KeyUpdates; elsewhere
 # they end the connection with internal_error.
 rekey=no
+modprobe tls 2>/dev/null
 grep -q '^TlsRxRekeyOk' /proc/net/tls_stat && rekey=yes
 echo "# kernel TLS rekey: $rekey"
 for port in 8443 9443; do
