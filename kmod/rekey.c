@@ -86,7 +86,8 @@ struct ktls_rk {
 	u64			tx_bytes;	/* under tx_lock */
 	u64			rec_limit;	/* records under one send key */
 	bool			tx_owed;	/* the peer asked for our KeyUpdate */
-	unsigned int		ku_run;		/* KeyUpdates since data; under rx_lock */
+	atomic_t		ku_run;		/* KeyUpdates since data was read */
+	unsigned int		ku_taken;	/* KeyUpdates taken; under rx_lock */
 	int			err;		/* a positive errno: the connection failed */
 	u16			cipher;
 	u8			hash_len, key_len, salt_len, iv_len;
@@ -268,9 +269,15 @@ static int ktls_rk_fail(struct sock *sk, struct ktls_rk *rk, u8 desc)
  * rule); a reader that is there returns at once while a KeyUpdate is
  * pending.  Copies up to @len bytes of it to @rec.
  *
- * Return: the record's length, 0 if there is none to take, or -errno.
+ * With @intr false (after a read that returned data, when there is no
+ * later call to report to) a signal does not end the wait: the reader
+ * there leaves at once.
+ *
+ * Return: the record's length; 0 if no KeyUpdate is pending any more;
+ * -ENOENT if one is pending but not there (taken by a read that bypassed
+ * us); -ERESTARTSYS.
  */
-static int ktls_rk_take(struct sock *sk, u8 *rec, int len)
+static int ktls_rk_take(struct sock *sk, u8 *rec, int len, bool intr)
 {
 	struct tls_sw_context_rx *ctx = tls_sw_ctx_rx(tls_get_ctx(sk));
 	long timeo = MAX_SCHEDULE_TIMEOUT;
@@ -287,21 +294,29 @@ static int ktls_rk_take(struct sock *sk, u8 *rec, int len)
 		sk_wait_event(sk, &timeo, !READ_ONCE(ctx->reader_present), &wait);
 		remove_wait_queue(&ctx->wq, &wait);
 		if (signal_pending(current)) {
+			if (intr) {
+				release_sock(sk);
+				return -ERESTARTSYS;
+			}
 			release_sock(sk);
-			return -ERESTARTSYS;
+			cond_resched();
+			lock_sock(sk);
 		}
 	}
+	if (!READ_ONCE(ctx->key_update_pending)) {
+		release_sock(sk);
+		return 0;
+	}
+	n = -ENOENT;
 	skb = skb_peek_tail(&ctx->rx_list);
-	if (READ_ONCE(ctx->key_update_pending) && skb &&
-	    ((struct sk_skb_cb *)skb->cb)->tls.control == TLS_RECORD_TYPE_HANDSHAKE) {
+	if (skb && ((struct sk_skb_cb *)skb->cb)->tls.control == TLS_RECORD_TYPE_HANDSHAKE) {
 		rxm = strp_msg(skb);
-		n = rxm->full_len;
-		if (n > 0 && !skb_copy_bits(skb, rxm->offset, rec, min(n, len)) &&
+		if (rxm->full_len > 0 &&
+		    !skb_copy_bits(skb, rxm->offset, rec, min_t(int, rxm->full_len, len)) &&
 		    rec[0] == KTLS_HS_KEY_UPDATE) {
+			n = rxm->full_len;
 			__skb_unlink(skb, &ctx->rx_list);
 			consume_skb(skb);
-		} else {
-			n = 0;
 		}
 	}
 	release_sock(sk);
@@ -310,25 +325,29 @@ static int ktls_rk_take(struct sock *sk, u8 *rec, int len)
 
 /*
  * A KeyUpdate from the peer: take it, check it (RFC 8446 4.6.3 and 5.1)
- * and install the next receive key.
+ * and install the next receive key.  Anything that leaves it pending
+ * without a signal to report fails the connection: tls's poll would
+ * otherwise never report the socket readable again.
  */
-static int __ktls_rk_rx_update(struct sock *sk, struct ktls_rk *rk)
+static int __ktls_rk_rx_update(struct sock *sk, struct ktls_rk *rk, bool intr)
 {
 	unsigned long uaddr;
 	u8 rec[8];
 	size_t mlen;
 	int n, err;
 
-	if (!ktls_rk_pending(sk))
-		return 0;	/* another reader took it */
+	if (READ_ONCE(rk->err) || !ktls_rk_pending(sk))
+		return 0;	/* failed already, or another reader took it */
 	err = ktls_kpage_map(&uaddr);
 	if (err)
-		return err;
-	n = ktls_rk_take(sk, rec, sizeof(rec));
+		return intr && (err == -EINTR || err == -ERESTARTSYS) ? err :
+		       ktls_rk_fail(sk, rk, KTLS_ALERT_INTERNAL);
+	n = ktls_rk_take(sk, rec, sizeof(rec), intr);
 	if (n <= 0) {
 		ktls_kpage_unmap(uaddr);
-		return n;
+		return n == -ENOENT ? ktls_rk_fail(sk, rk, KTLS_ALERT_INTERNAL) : n;
 	}
+	WRITE_ONCE(rk->ku_taken, rk->ku_taken + 1);
 	/* a message before a key change ends with its record (5.1) */
 	if (n < 4) {
 		err = ktls_rk_fail(sk, rk, KTLS_ALERT_UNEXPECTED);
@@ -341,7 +360,7 @@ static int __ktls_rk_rx_update(struct sock *sk, struct ktls_rk *rk)
 		err = ktls_rk_fail(sk, rk, KTLS_ALERT_UNEXPECTED);
 	else if (rec[4] > 1)	/* update_not_requested, update_requested */
 		err = ktls_rk_fail(sk, rk, KTLS_ALERT_ILLEGAL);
-	else if (++rk->ku_run > KTLS_KU_RUN_MAX)
+	else if (atomic_inc_return(&rk->ku_run) > KTLS_KU_RUN_MAX)
 		/* KeyUpdates and nothing else: bounded, as warning alerts are */
 		err = ktls_rk_fail(sk, rk, KTLS_ALERT_UNEXPECTED);
 	else if (ktls_rk_next(sk, rk, rk->rx_secret, TLS_RX, uaddr))
@@ -354,13 +373,15 @@ out:
 }
 
 /* One reader at a time takes a KeyUpdate. */
-static int ktls_rk_rx_update(struct sock *sk, struct ktls_rk *rk)
+static int ktls_rk_rx_update(struct sock *sk, struct ktls_rk *rk, bool intr)
 {
 	int err;
 
-	if (mutex_lock_interruptible(&rk->rx_lock))
+	if (!intr)
+		mutex_lock(&rk->rx_lock);
+	else if (mutex_lock_interruptible(&rk->rx_lock))
 		return -ERESTARTSYS;
-	err = __ktls_rk_rx_update(sk, rk);
+	err = __ktls_rk_rx_update(sk, rk, intr);
 	mutex_unlock(&rk->rx_lock);
 	return err;
 }
@@ -371,6 +392,7 @@ static int ktls_rk_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	struct ktls_rk *rk = ktls_rk_get(sk);
 	size_t ctllen = msg->msg_controllen;
 	u8 data = TLS_RECORD_TYPE_DATA;
+	unsigned int taken;
 	int ret, err;
 
 	if (WARN_ON_ONCE(!rk))
@@ -382,39 +404,51 @@ static int ktls_rk_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		if (err)
 			return -err;
 		if (ktls_rk_pending(sk)) {
-			err = ktls_rk_rx_update(sk, rk);
+			err = ktls_rk_rx_update(sk, rk, true);
 			if (err < 0)
 				return err;
+			continue;
 		}
+		taken = READ_ONCE(rk->ku_taken);
 		/* no room for a control message: a non-data record stops here */
 		msg->msg_controllen = 0;
 		ret = rk->tls_prot->recvmsg(sk, msg, len, flags KTLS_PROT_RECVMSG_ADDR);
 		msg->msg_controllen = ctllen;
 		msg->msg_flags &= ~MSG_CTRUNC;
 		if (ret > 0) {
-			rk->ku_run = 0;
+			if (!(flags & MSG_PEEK))
+				atomic_set(&rk->ku_run, 0);
 			if (ctllen)
 				put_cmsg(msg, SOL_TLS, TLS_GET_RECORD_TYPE, sizeof(data), &data);
 			/*
 			 * At once, even behind data only peeked at: tls's poll
 			 * reports nothing readable while a KeyUpdate is pending.
-			 * A failure shows on the next call.
+			 * Nothing is left pending here (a failure fails the
+			 * connection, which the next call reports).
 			 */
 			if (ktls_rk_pending(sk))
-				ktls_rk_rx_update(sk, rk);
+				ktls_rk_rx_update(sk, rk, false);
 			return ret;
 		}
-		if (ktls_rk_pending(sk) && (ret == -EIO || ret == -EKEYEXPIRED)) {
-			err = ktls_rk_rx_update(sk, rk);
-			if (err < 0)
-				return err;
-			if (!ktls_rk_pending(sk))
-				continue;	/* taken: read on */
+		if (ret != -EIO && ret != -EKEYEXPIRED)
 			return ret;
-		}
-		if (ret == -EIO && ctllen && !READ_ONCE(rk->err))
-			/* another non-data record, for a caller that takes them */
-			return rk->tls_prot->recvmsg(sk, msg, len, flags KTLS_PROT_RECVMSG_ADDR);
+		/* a KeyUpdate met here, or taken meanwhile by another reader */
+		if (ktls_rk_pending(sk) || READ_ONCE(rk->ku_taken) != taken)
+			continue;
+		if (ret == -EKEYEXPIRED || !ctllen)
+			return ret;
+		/*
+		 * Another non-data record, for a caller that takes them; not
+		 * waiting (another reader may have taken it meanwhile).
+		 */
+		mutex_lock(&rk->rx_lock);
+		if (!ktls_rk_pending(sk) && !READ_ONCE(rk->err))
+			ret = rk->tls_prot->recvmsg(sk, msg, len, flags | MSG_DONTWAIT
+						    KTLS_PROT_RECVMSG_ADDR);
+		mutex_unlock(&rk->rx_lock);
+		if (ktls_rk_pending(sk) || READ_ONCE(rk->err) ||
+		    (ret == -EAGAIN && !(flags & MSG_DONTWAIT)))
+			continue;
 		return ret;
 	}
 }

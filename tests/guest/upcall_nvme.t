@@ -1,6 +1,6 @@
 #!/bin/bash
 # guest-timeout: 600
-# guest-kernels: 6.12
+# guest-kernels: 6.12 newest
 # ktls-agent as the kernel's handshake agent for NVMe/TCP with TLS (issue
 # 20): an nvmet target on a memory-backed null_blk device listens on
 # 127.0.0.1:4420 with TLS required; a retained PSK (identity "NVMe0R01
@@ -8,7 +8,8 @@
 # connects through /dev/nvme-fabrics with "tls".  Both handshakes (host:
 # client with the PSK's key serial; target: server, finding the PSK by the
 # identity the client sends) come to the agent, running as nobody.  Blocks
-# written and read back are intact; a host whose PSK differs is refused.
+# written and read back are intact; a host whose PSK differs is refused
+# (on 6.12 only: see below).
 set -u
 . "$KTLS_SRC/tests/lib/tap.sh"
 . "$KTLS_SRC/tests/lib/pki.sh"
@@ -58,7 +59,7 @@ cleanup_nvme() {
 }
 trap cleanup_nvme EXIT
 
-plan 13
+case "$(uname -r)" in 6.12.*) plan 13 ;; *) plan 11 ;; esac
 ok "null_blk (memory-backed), nvmet-tcp and nvme-tcp load" \
 	sh -c 'modprobe null_blk nr_devices=1 memory_backed=1 gb=1 && modprobe -a nvmet-tcp nvme-tcp'
 mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
@@ -110,7 +111,14 @@ like "... and the host's" "$(cat agent.log)" \
 disconnect
 
 # a host whose PSK differs from the target's: its own keyring (keyring=)
-# holds a key of the same identity with other bytes
+# holds a key of the same identity with other bytes.  Not on the newest
+# kernel: there nvmet-tcp arms its handshake timer after the upcall, and a
+# handshake refused that fast leaves the timer in freed memory (a kernel
+# WARNING; doc/testing.md), which is the kernel's bug, not ours.  6.12
+# has the same code but has never been seen to hit it.
+wrong_psk=no
+case "$(uname -r)" in 6.12.*) wrong_psk=yes ;; esac
+if [ $wrong_psk = yes ]; then
 ring=$(keyctl newring ktls-test-host @u)
 keyctl setperm "$ring" 0x3f3f001b
 head -c 32 /dev/urandom >wrong.bin
@@ -120,4 +128,5 @@ out=$(timeout -s KILL $((120 * scale)) sh -c "printf '%s' 'transport=tcp,traddr=
 ok "a host with the wrong PSK is refused (no controller: $out)" test -z "$(nvme_dev)"
 like "... and the agent logged the failed handshake" "$(cat agent.log)" \
 	"upcall nvme (server|client) psk peer 127.0.0.1:[0-9]*: failed"
+fi
 sed "s/^/# /" agent.log
