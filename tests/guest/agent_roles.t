@@ -10,7 +10,10 @@
 # control from the hostile side: another user (setpriv) refused by a
 # profile on both paths, then admitted by allow_users or allow_groups; a
 # socket on a port outside allow_local_ports refused; the client role off
-# unless a profile enables it.
+# unless a profile enables it.  With KTLS_PASS=kernel (make check's passes
+# after 6.12) the parts that only exercise the agent's userspace (SNI,
+# client certificates, verdicts on certificates, CRL, OCSP, SIGHUP) are
+# left to the full pass.
 . "$KTLS_SRC/tests/lib/tap.sh"
 . "$KTLS_SRC/tests/lib/pki.sh"
 agent=$KTLS_BUILD/bin/ktls-agent
@@ -160,35 +163,39 @@ for port in 8443 9443; do
 done
 
 # --- SNI: two certificates in one profile -----------------------------------
-subject() {	# subject [SERVERNAME]: the certificate the agent presents
-	timeout 30 openssl s_client -connect 127.0.0.1:8443 ${1:+-servername $1} </dev/null \
-		2>/dev/null | openssl x509 -noout -subject 2>/dev/null
-}
-like "SNI other.example gets the other.example certificate" "$(subject other.example)" \
-	"CN *= *other.example"
-like "SNI localhost gets the localhost certificate" "$(subject localhost)" "CN *= *localhost"
-got=$(curl -sS --max-time 60 --cacert ca.pem --resolve other.example:8443:127.0.0.1 \
-	-o /dev/null -w '%{http_code}' https://other.example:8443/head/1024 2>>curl.err)
-is "curl verifies other.example through SNI" "$got" 200
+# (this section and the next, the agent's own checks, in full passes only:
+# tap.sh's full_pass)
+if full_pass; then
+	subject() {	# subject [SERVERNAME]: the certificate the agent presents
+		timeout 30 openssl s_client -connect 127.0.0.1:8443 ${1:+-servername $1} </dev/null \
+			2>/dev/null | openssl x509 -noout -subject 2>/dev/null
+	}
+	like "SNI other.example gets the other.example certificate" "$(subject other.example)" \
+		"CN *= *other.example"
+	like "SNI localhost gets the localhost certificate" "$(subject localhost)" "CN *= *localhost"
+	got=$(curl -sS --max-time 60 --cacert ca.pem --resolve other.example:8443:127.0.0.1 \
+		-o /dev/null -w '%{http_code}' https://other.example:8443/head/1024 2>>curl.err)
+	is "curl verifies other.example through SNI" "$got" 200
 
-# --- client certificates (server role) --------------------------------------
-got=$(curl -sS --max-time 60 --cacert ca.pem --cert client.pem --key client.key \
-	-o /dev/null -w '%{http_code}' https://localhost:9444/head/1024 2>>curl.err)
-is "client_cert = required: a client certificate by the CA is accepted" "$got" 200
-like "the result names the peer" "$(last_result)" "status 0 .*peer 'CN=test client'"
-fails "client_cert = required: no client certificate is refused" \
-	curl -sS --max-time 60 --cacert ca.pem -o /dev/null https://localhost:9444/head/1024
-like "the requester gets an error status" "$(last_result)" "submit/wait 0 status [1-9]"
-fails "client_cert = required: a certificate by another CA is refused" \
-	curl -sS --max-time 60 --cacert ca.pem --cert rogue.pem --key rogue.key \
-	-o /dev/null https://localhost:9444/head/1024
-like "with status EKEYREJECTED" "$(last_result)" "status 129 "
-like "and the reason in words, GnuTLS's verdict on the certificate" "$(last_result)" \
-	"status 129 .*path socket sni 'localhost' reason 'The certificate is NOT trusted"
-got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
-	https://localhost:8445/head/1024 2>>curl.err)
-is "client_cert = optional: no client certificate is fine" "$got" 200
-like "and no peer identity is reported" "$(last_result)" "status 0 .*peer ''"
+	# --- client certificates (server role) --------------------------------------
+	got=$(curl -sS --max-time 60 --cacert ca.pem --cert client.pem --key client.key \
+		-o /dev/null -w '%{http_code}' https://localhost:9444/head/1024 2>>curl.err)
+	is "client_cert = required: a client certificate by the CA is accepted" "$got" 200
+	like "the result names the peer" "$(last_result)" "status 0 .*peer 'CN=test client'"
+	fails "client_cert = required: no client certificate is refused" \
+		curl -sS --max-time 60 --cacert ca.pem -o /dev/null https://localhost:9444/head/1024
+	like "the requester gets an error status" "$(last_result)" "submit/wait 0 status [1-9]"
+	fails "client_cert = required: a certificate by another CA is refused" \
+		curl -sS --max-time 60 --cacert ca.pem --cert rogue.pem --key rogue.key \
+		-o /dev/null https://localhost:9444/head/1024
+	like "with status EKEYREJECTED" "$(last_result)" "status 129 "
+	like "and the reason in words, GnuTLS's verdict on the certificate" "$(last_result)" \
+		"status 129 .*path socket sni 'localhost' reason 'The certificate is NOT trusted"
+	got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
+		https://localhost:8445/head/1024 2>>curl.err)
+	is "client_cert = optional: no client certificate is fine" "$got" 200
+	like "and no peer identity is reported" "$(last_result)" "status 0 .*peer ''"
+fi
 
 # --- client role ------------------------------------------------------------
 serve_gnutls() {	# serve_gnutls PORT CERT [OPTIONS]
@@ -232,62 +239,68 @@ like "client role vs openssl s_server TLS 1.2" "$out" "status 0 \(ok\) version 0
 out=$(timeout 60 "$client" 127.0.0.1 9504 localhost client 2>&1 | tr '\n' ' ')
 like "client role with the profile's client certificate, server requires one" "$out" \
 	"status 0 \(ok\)"
-out=$(timeout 60 "$client" 127.0.0.1 9501 localhost client 2>&1 | tr '\n' ' ')
-like "an expired server certificate: EKEYEXPIRED" "$out" "status 127 "
-out=$(timeout 60 "$client" 127.0.0.1 9500 wrong.example client 2>&1 | tr '\n' ' ')
-like "a certificate for another name: EKEYREJECTED" "$out" "status 129 "
-out=$(timeout 60 "$client" 127.0.0.1 9503 localhost client 2>&1 | tr '\n' ' ')
-like "a certificate by an untrusted CA: EKEYREJECTED" "$out" "status 129 "
-out=$(HANDOFF_PATH=socket timeout 60 "$client" 127.0.0.1 9502 localhost client 2>&1 | tr '\n' ' ')
-like "a self-signed certificate (UNIX socket path): EKEYREJECTED" "$out" "status 129 "
-like "with the reason in words" "$out" "status 129 .*sni 'localhost' reason '.*NOT trusted"
-ok "the agent logs why, with the peer address" \
-	grep -q "handshake with 127.0.0.1:9502 failed: .*" agent.log
+# the agent's verdicts on bad server certificates (full passes only)
+if full_pass; then
+	out=$(timeout 60 "$client" 127.0.0.1 9501 localhost client 2>&1 | tr '\n' ' ')
+	like "an expired server certificate: EKEYEXPIRED" "$out" "status 127 "
+	out=$(timeout 60 "$client" 127.0.0.1 9500 wrong.example client 2>&1 | tr '\n' ' ')
+	like "a certificate for another name: EKEYREJECTED" "$out" "status 129 "
+	out=$(timeout 60 "$client" 127.0.0.1 9503 localhost client 2>&1 | tr '\n' ' ')
+	like "a certificate by an untrusted CA: EKEYREJECTED" "$out" "status 129 "
+	out=$(HANDOFF_PATH=socket timeout 60 "$client" 127.0.0.1 9502 localhost client 2>&1 | tr '\n' ' ')
+	like "a self-signed certificate (UNIX socket path): EKEYREJECTED" "$out" "status 129 "
+	like "with the reason in words" "$out" "status 129 .*sni 'localhost' reason '.*NOT trusted"
+	ok "the agent logs why, with the peer address" \
+		grep -q "handshake with 127.0.0.1:9502 failed: .*" agent.log
+fi
 
 # --- trust: EKU, CRL, OCSP -------------------------------------------------------
-got=$(curl -sS --max-time 60 --cacert ca.pem --cert other.pem --key other.key \
-	-o /dev/null -w '%{http_code}' https://localhost:9444/head/1024 2>>curl.err)
-is "client_cert = required: a certificate for TLS servers only (EKU) is refused" "$got" 000
-like "with EKEYREJECTED" "$(last_result)" "status 129 "
-got=$(curl -sS --max-time 60 --cacert ca.pem --cert other.pem --key other.key \
-	-o /dev/null -w '%{http_code}' https://localhost:8445/head/1024 2>>curl.err)
-is "client_cert = optional: the same certificate is refused too" "$got" 000
-got=$(curl -sS --max-time 60 --cacert ca.pem --cert revoked.pem --key revoked.key \
-	-o /dev/null -w '%{http_code}' https://localhost:9444/head/1024 2>>curl.err)
-is "a client certificate the CRL revokes is refused" "$got" 000
-like "with EKEYREVOKED" "$(last_result)" "status 128 "
-serve_gnutls 9505 clientonly
-serve_gnutls 9506 revoked-srv
-for p in 9505 9506; do
-	wait_until 10 sh -c "ss -Hltn 'sport = :$p' | grep -q ." || echo "# nothing listens on $p"
-done
-out=$(timeout 60 "$client" 127.0.0.1 9505 localhost client 2>&1 | tr '\n' ' ')
-like "client role: a server certificate for TLS clients only (EKU) is refused" "$out" \
-	"status 129 "
-ok "the agent logs the purpose mismatch" grep -q "handshake with 127.0.0.1:9505 failed: .*purpose" \
-	agent.log
-out=$(timeout 60 "$client" 127.0.0.1 9506 localhost client 2>&1 | tr '\n' ' ')
-like "client role: a server certificate the CRL revokes is refused (EKEYREVOKED)" "$out" \
-	"status 128 "
-for v in 1_3 1_2; do
-	out=$(timeout 30 openssl s_client -status -tls$v -connect 127.0.0.1:8443 \
-		-servername localhost </dev/null 2>&1)
-	like "TLS ${v%_*}.${v#*_}: the OCSP response is stapled (openssl s_client -status)" \
-		"$out" "OCSP Response Status: successful"
-	like "TLS ${v%_*}.${v#*_}: and says good" "$out" "Cert Status: good"
-done
-make_crl "$dir" crl.pem revoked revoked-srv client
-kill -HUP "$agent_pid"
-wait_until 20 sh -c '[ "$(grep -c "configuration reloaded" agent.log)" -ge 1 ]'
-got=$(curl -sS --max-time 60 --cacert ca.pem --cert client.pem --key client.key \
-	-o /dev/null -w '%{http_code}' https://localhost:9444/head/1024 2>>curl.err)
-is "SIGHUP rereads the CRL: the client certificate it now revokes is refused" "$got" 000
-make_crl "$dir" crl.pem revoked revoked-srv
-kill -HUP "$agent_pid"
-wait_until 20 sh -c '[ "$(grep -c "configuration reloaded" agent.log)" -ge 2 ]'
-got=$(curl -sS --max-time 60 --cacert ca.pem --cert client.pem --key client.key \
-	-o /dev/null -w '%{http_code}' https://localhost:9444/head/1024 2>>curl.err)
-is "and, revoked no more after the next SIGHUP, accepted again" "$got" 200
+# (the agent's own checks: full passes only)
+if full_pass; then
+	got=$(curl -sS --max-time 60 --cacert ca.pem --cert other.pem --key other.key \
+		-o /dev/null -w '%{http_code}' https://localhost:9444/head/1024 2>>curl.err)
+	is "client_cert = required: a certificate for TLS servers only (EKU) is refused" "$got" 000
+	like "with EKEYREJECTED" "$(last_result)" "status 129 "
+	got=$(curl -sS --max-time 60 --cacert ca.pem --cert other.pem --key other.key \
+		-o /dev/null -w '%{http_code}' https://localhost:8445/head/1024 2>>curl.err)
+	is "client_cert = optional: the same certificate is refused too" "$got" 000
+	got=$(curl -sS --max-time 60 --cacert ca.pem --cert revoked.pem --key revoked.key \
+		-o /dev/null -w '%{http_code}' https://localhost:9444/head/1024 2>>curl.err)
+	is "a client certificate the CRL revokes is refused" "$got" 000
+	like "with EKEYREVOKED" "$(last_result)" "status 128 "
+	serve_gnutls 9505 clientonly
+	serve_gnutls 9506 revoked-srv
+	for p in 9505 9506; do
+		wait_until 10 sh -c "ss -Hltn 'sport = :$p' | grep -q ." || echo "# nothing listens on $p"
+	done
+	out=$(timeout 60 "$client" 127.0.0.1 9505 localhost client 2>&1 | tr '\n' ' ')
+	like "client role: a server certificate for TLS clients only (EKU) is refused" "$out" \
+		"status 129 "
+	ok "the agent logs the purpose mismatch" grep -q "handshake with 127.0.0.1:9505 failed: .*purpose" \
+		agent.log
+	out=$(timeout 60 "$client" 127.0.0.1 9506 localhost client 2>&1 | tr '\n' ' ')
+	like "client role: a server certificate the CRL revokes is refused (EKEYREVOKED)" "$out" \
+		"status 128 "
+	for v in 1_3 1_2; do
+		out=$(timeout 30 openssl s_client -status -tls$v -connect 127.0.0.1:8443 \
+			-servername localhost </dev/null 2>&1)
+		like "TLS ${v%_*}.${v#*_}: the OCSP response is stapled (openssl s_client -status)" \
+			"$out" "OCSP Response Status: successful"
+		like "TLS ${v%_*}.${v#*_}: and says good" "$out" "Cert Status: good"
+	done
+	make_crl "$dir" crl.pem revoked revoked-srv client
+	kill -HUP "$agent_pid"
+	wait_until 20 sh -c '[ "$(grep -c "configuration reloaded" agent.log)" -ge 1 ]'
+	got=$(curl -sS --max-time 60 --cacert ca.pem --cert client.pem --key client.key \
+		-o /dev/null -w '%{http_code}' https://localhost:9444/head/1024 2>>curl.err)
+	is "SIGHUP rereads the CRL: the client certificate it now revokes is refused" "$got" 000
+	make_crl "$dir" crl.pem revoked revoked-srv
+	kill -HUP "$agent_pid"
+	wait_until 20 sh -c '[ "$(grep -c "configuration reloaded" agent.log)" -ge 2 ]'
+	got=$(curl -sS --max-time 60 --cacert ca.pem --cert client.pem --key client.key \
+		-o /dev/null -w '%{http_code}' https://localhost:9444/head/1024 2>>curl.err)
+	is "and, revoked no more after the next SIGHUP, accepted again" "$got" 200
+fi
 
 # --- access control -----------------------------------------------------------
 # Servers run as another user: uid 65534 (nobody) or 4242, group nogroup.
@@ -409,41 +422,44 @@ like "a profile name with a newline: ENOENT" "$out" "status 2 "
 ok "escaped in the log" grep -q "no profile 'bad\\\\x0aname'" agent.log
 
 # --- SIGHUP -----------------------------------------------------------------
-timeout 60 curl -sS --cacert ca.pem -o /dev/null https://localhost:8446/head/1024 2>/dev/null
-like "before the reload, profile 'late' does not exist: ENOENT" "$(last_result)" "status 2 "
-timeout 60 "$flight" 8443 ca.pem 1.3 3 >inflight.out 2>&1 &
-inflight=$!
-sleep 1
-write_conf agent.conf "
-[profile late]
-cert = $dir/server.pem
-key = $dir/server.key"
-kill -HUP "$agent_pid"
-ok "SIGHUP: the agent reloads" \
-	wait_until 20 sh -c '[ "$(grep -c "configuration reloaded" agent.log)" -ge 3 ]'
-got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
-	https://localhost:8446/head/1024 2>>curl.err)
-is "the new profile serves" "$got" 200
-wait $inflight
-ok "a handshake in flight across the reload completes" grep -q "body 8388608 of 8388608" inflight.out
-printf '[global]\nworkers = many\n' >agent.conf
-kill -HUP "$agent_pid"
-ok "a broken configuration on SIGHUP is refused, the old one kept" \
-	wait_for_line agent.log "reload failed, keeping the old configuration: agent.conf:2: workers"
-got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
-	https://localhost:8443/head/1024 2>>curl.err)
-is "and it still serves" "$got" 200
-write_conf agent.conf
-sed -i 's/^workers = 2/workers = 3/; s/^log_level = debug/log_level = notice/' agent.conf
-kill -HUP "$agent_pid"
-ok "SIGHUP with a new workers: the log says it takes a restart" \
-	wait_for_line agent.log "\[global\] workers changed: this takes a restart"
-n0=$(grep -c "from 127.0.0.1:[0-9]*: TLS 1" agent.log)
-got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
-	https://localhost:8443/head/1024 2>>curl.err)
-is "a new log_level applies at once: no debug line for the next handshake" \
-	"$got $(grep -c "from 127.0.0.1:[0-9]*: TLS 1" agent.log)" "200 $n0"
-write_conf agent.conf
+# (the agent's own reloads: full passes only)
+if full_pass; then
+	timeout 60 curl -sS --cacert ca.pem -o /dev/null https://localhost:8446/head/1024 2>/dev/null
+	like "before the reload, profile 'late' does not exist: ENOENT" "$(last_result)" "status 2 "
+	timeout 60 "$flight" 8443 ca.pem 1.3 3 >inflight.out 2>&1 &
+	inflight=$!
+	sleep 1
+	write_conf agent.conf "
+	[profile late]
+	cert = $dir/server.pem
+	key = $dir/server.key"
+	kill -HUP "$agent_pid"
+	ok "SIGHUP: the agent reloads" \
+		wait_until 20 sh -c '[ "$(grep -c "configuration reloaded" agent.log)" -ge 3 ]'
+	got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
+		https://localhost:8446/head/1024 2>>curl.err)
+	is "the new profile serves" "$got" 200
+	wait $inflight
+	ok "a handshake in flight across the reload completes" grep -q "body 8388608 of 8388608" inflight.out
+	printf '[global]\nworkers = many\n' >agent.conf
+	kill -HUP "$agent_pid"
+	ok "a broken configuration on SIGHUP is refused, the old one kept" \
+		wait_for_line agent.log "reload failed, keeping the old configuration: agent.conf:2: workers"
+	got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
+		https://localhost:8443/head/1024 2>>curl.err)
+	is "and it still serves" "$got" 200
+	write_conf agent.conf
+	sed -i 's/^workers = 2/workers = 3/; s/^log_level = debug/log_level = notice/' agent.conf
+	kill -HUP "$agent_pid"
+	ok "SIGHUP with a new workers: the log says it takes a restart" \
+		wait_for_line agent.log "\[global\] workers changed: this takes a restart"
+	n0=$(grep -c "from 127.0.0.1:[0-9]*: TLS 1" agent.log)
+	got=$(curl -sS --max-time 60 --cacert ca.pem -o /dev/null -w '%{http_code}' \
+		https://localhost:8443/head/1024 2>>curl.err)
+	is "a new log_level applies at once: no debug line for the next handshake" \
+		"$got $(grep -c "from 127.0.0.1:[0-9]*: TLS 1" agent.log)" "200 $n0"
+	write_conf agent.conf
+fi
 
 # --- one socket, one agent ------------------------------------------------
 "$agent" -c agent.conf 2>second.log

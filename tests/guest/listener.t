@@ -21,8 +21,8 @@ serve_setup listener
 printf 'plain text\n' >www/a.txt
 # 64 MiB; KTLS_BIG_MIB makes it smaller for the debug kernel (KASAN)
 big_mib=${KTLS_BIG_MIB:-64}
-head -c $((big_mib << 20)) /dev/urandom >www/64m.bin
-big_sha=$(sha256sum <www/64m.bin | cut -d' ' -f1)
+head -c $((big_mib << 20)) /dev/urandom >www/big.bin
+big_sha=$(sha256sum <www/big.bin | cut -d' ' -f1)
 # handshake time limits: the agent's 30 s and the module's 10 s, times
 # KTLS_TIME_SCALE on the debug kernel (40 concurrent handshakes under KASAN
 # outlast 10 s)

@@ -16,7 +16,7 @@ set -u
 . "$KTLS_SRC/tests/lib/pki.sh"
 . "$KTLS_SRC/tests/lib/serve.sh"
 
-big=${KTLS_NICSIM_SERVE_MIB:-64}
+big=${KTLS_NICSIM_SERVE_MIB:-${KTLS_BIG_MIB:-64}}
 mid=$(( big / 4 > 0 ? big / 4 : 1 ))
 T=$(( 240 * scale ))
 

@@ -4,7 +4,7 @@
 # with curl and wget (certificates verified against the test CA): HEAD,
 # ranges, conditional requests, 1,000 requests on one keep-alive
 # connection, 200 concurrent connections, a 256 MiB file byte-exact (and
-# 64 MiB over the UNIX-socket path), traversal attempts, errors, both
+# 64 MiB over the UNIX-socket path; KTLS_BIG_MIB, default 64, scales both), traversal attempts, errors, both
 # handoff paths, a stalled handshake that must not delay others, a client
 # asking for 512-byte records (refused at its ClientHello: kernel TLS
 # cannot send smaller records on these kernels), plain mode, graceful stop.
@@ -27,10 +27,11 @@ ln -s /etc www/etc-link
 ln -s ../secret www/secret-link
 ln -s a.txt www/inside-link.txt
 printf 'x' >"www/with space.txt"
-head -c 268435456 /dev/urandom >www/big.bin
+mid_mib=${KTLS_BIG_MIB:-64} big_mib=$((4 * ${KTLS_BIG_MIB:-64}))
+head -c $((big_mib << 20)) /dev/urandom >www/big.bin
 big_sha=$(sha256sum <www/big.bin | cut -d' ' -f1)
 head -c 1048576 /dev/urandom >www/1m.bin
-head -c 67108864 www/big.bin >www/64m.bin
+head -c $((mid_mib << 20)) www/big.bin >www/mid.bin
 head -c 65536 www/big.bin >www/64k.bin
 
 cat >agent.conf <<EOF
@@ -53,7 +54,7 @@ cleanup() {
 	cp ./*.log ./*.err ./*.conf "$KTLS_OUT/serve-logs/" 2>/dev/null
 	kill $pids 2>/dev/null
 	wait 2>/dev/null
-	rm -f www/big.bin www/64m.bin
+	rm -f www/big.bin www/mid.bin
 	grep -q '^ktls_offload ' /proc/modules && rmmod ktls_offload
 }
 trap cleanup EXIT
@@ -176,9 +177,9 @@ is "200 concurrent connections: all 200 with the whole 1 MiB" \
 	"$(echo "$out" | grep -c '^200 1048576$')" 200
 is "200 kernel TLS sockets" "$(($(tls_stat TlsTxSw) - tx1))" 200
 got=$("${C[@]}" $U/big.bin 2>>curl.err | sha256sum | cut -d' ' -f1)
-is "256 MiB over the module path: SHA-256 matches" "$got" "$big_sha"
-got=$("${C[@]}" https://localhost:9443/64m.bin 2>>curl.err | sha256sum | cut -d' ' -f1)
-is "64 MiB over the UNIX-socket path: SHA-256 matches" "$got" "$(sha256sum <www/64m.bin | cut -d' ' -f1)"
+is "$big_mib MiB over the module path: SHA-256 matches" "$got" "$big_sha"
+got=$("${C[@]}" https://localhost:9443/mid.bin 2>>curl.err | sha256sum | cut -d' ' -f1)
+is "$mid_mib MiB over the UNIX-socket path: SHA-256 matches" "$got" "$(sha256sum <www/mid.bin | cut -d' ' -f1)"
 got=$(wget -q -O - --ca-certificate=ca.pem https://localhost:9443/1m.bin | sha256sum | cut -d' ' -f1)
 is "wget over the UNIX-socket path" "$got" "$(sha256sum <www/1m.bin | cut -d' ' -f1)"
 like "the access log has a line per response, with the TLS version" \
@@ -286,13 +287,13 @@ like "the access log escapes quotes, escapes and backslashes in the User-Agent" 
 unlike "no raw escape character in the log" "$(cat access-8082.log)" "$(printf '\033')"
 # (--grace 120 above: the default 10 s is too short for 64 MiB when the
 # emulated guest runs slowly)
-"${C[@]}" --limit-rate 16M -o slow.bin $U/64m.bin 2>>curl.err &
+"${C[@]}" --limit-rate 16M -o slow.bin $U/mid.bin 2>>curl.err &
 slow=$!
 wait_nonempty slow.bin
 kill -TERM "$serve_pid"
 wait $slow
 is "SIGTERM during a download: the response in flight completes" \
-	"$(sha256sum <slow.bin | cut -d' ' -f1)" "$(sha256sum <www/64m.bin | cut -d' ' -f1)"
+	"$(sha256sum <slow.bin | cut -d' ' -f1)" "$(sha256sum <www/mid.bin | cut -d' ' -f1)"
 rm -f slow.bin
 wait "$serve_pid"
 is "then ktls-serve exits 0" "$?" 0
@@ -303,7 +304,7 @@ fails "and no longer accepts" curl -sS --max-time 5 --cacert ca.pem -o /dev/null
 "$serve" -p 8081 -w 1 --plain --grace 1 "$www" 2>serve-grace.log &
 grace_pid=$!
 wait_for_line serve-grace.log "plain HTTP"
-curl -sS --max-time 120 --limit-rate 1M -o cut.bin http://127.0.0.1:8081/64m.bin 2>>curl.err &
+curl -sS --max-time 120 --limit-rate 1M -o cut.bin http://127.0.0.1:8081/mid.bin 2>>curl.err &
 cut=$!
 wait_nonempty cut.bin
 t0=$SECONDS
@@ -315,6 +316,6 @@ ok "... within a few seconds ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 5
 wait $cut
 like "... and the client sees its download cut short" "rc=$? size=$(stat -c %s cut.bin)" \
 	"^rc=(18|56) size=[0-9]+$"
-ok "... short of the file's 64 MiB" test "$(stat -c %s cut.bin)" -lt $((64 << 20))
+ok "... short of the file's $mid_mib MiB" test "$(stat -c %s cut.bin)" -lt $((mid_mib << 20))
 rm -f cut.bin
 plan $_tap_n

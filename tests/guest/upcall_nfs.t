@@ -19,7 +19,7 @@ set -u
 . "$KTLS_SRC/tests/lib/nfs.sh"
 
 scale=${KTLS_TIME_SCALE:-1}
-mib=${KTLS_UPCALL_MIB:-64}
+mib=${KTLS_UPCALL_MIB:-${KTLS_BIG_MIB:-64}}
 T=$((120 * scale))
 serve_setup upcall-nfs
 chmod 755 "$dir"

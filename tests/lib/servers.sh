@@ -1,7 +1,7 @@
 # Unmodified third-party servers for the listener-mode and preload tests,
 # and checks on them.  Source after tap.sh, pki.sh and serve.sh (after
 # serve_setup: $dir is the test directory, www/ its document root with
-# a.txt holding "plain text" and 64m.bin, whose SHA-256 is $big_sha).
+# a.txt holding "plain text" and big.bin, whose SHA-256 is $big_sha).
 #
 # start_python PORT, start_lighttpd PORT, start_nginx PORT [LISTEN-EXTRA]:
 #   start the server on 127.0.0.1:PORT, with the variables of the array
@@ -17,7 +17,7 @@ nfds() { ls "/proc/$1/fd" | wc -l; }
 https_ok() { [ "$("${C[@]}" "https://localhost:$1/a.txt" 2>>curl.err)" = "plain text" ]; }
 http_ok() { [ "$(curl -sS --max-time 20 "http://127.0.0.1:$1/a.txt" 2>>curl.err)" = "plain text" ]; }
 big_ok() {
-	[ "$("${C[@]}" "https://localhost:$1/64m.bin" 2>>curl.err | sha256sum | cut -d' ' -f1)" = "$big_sha" ]
+	[ "$("${C[@]}" "https://localhost:$1/big.bin" 2>>curl.err | sha256sum | cut -d' ' -f1)" = "$big_sha" ]
 }
 wait_port() {	# PORT: until something listens on it (10 s)
 	for _ in $(seq 100); do
