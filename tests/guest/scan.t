@@ -5,8 +5,8 @@
 # testssl.sh, on the host (scan.host), runs the rating parts of its default
 # scan (protocols, cipher categories, forward secrecy, server preferences,
 # certificate and defaults, HTTP headers, vulnerabilities from Heartbleed
-# to ROBOT; not the client simulation) against ktls-serve on port 443 with dist/ktls-agent.conf as shipped (only the
-# paths changed) and an RSA-2048 certificate from the test CA.  Nothing may
+# to ROBOT; not the client simulation) against ktls-serve on port 443
+# with dist/ktls-agent.conf as shipped (only the paths changed) and an RSA-2048 certificate from the test CA.  Nothing may
 # be rated HIGH or CRITICAL; the scan must have reached the server (TLS 1.3
 # offered, TLS 1.0/1.1 and SSL not, the server's cipher order) and its
 # HTTP requests must have crossed kernel TLS.  On 6.12 only: the handshake
@@ -61,13 +61,8 @@ h=$KTLS_OUT/scan-host
 mkdir -p "$h" && cp ca.pem "$h/"
 tx0=$(tls_stat TlsTxSw)
 touch "$h/ready"
-i=0
-while [ ! -e "$h/done" ] && [ $i -lt $((1900 * scale)) ]; do
-	sleep 1
-	i=$((i + 1))
-done
-rc=none secs=$i
-[ -e "$h/done" ] && read -r rc secs <"$h/done"
+rc=none secs=$((1900 * scale))
+wait_until $secs test -e "$h/done" && read -r rc secs <"$h/done"
 echo "# testssl.sh exited with $rc after $secs s"
 cp "$h/scan.json" scan.json 2>/dev/null
 ok "testssl.sh wrote its findings" test -s scan.json

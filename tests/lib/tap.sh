@@ -8,7 +8,7 @@ plan() { echo "1..$1"; }
 # full_pass: true unless this run checks kernel interfaces only
 # (KTLS_PASS=kernel: make check's passes on the kernels after the first,
 # which leave the userspace-only parts of a test to the first; README,
-# "Tests").
+# "Which test runs where").
 full_pass() { [ "${KTLS_PASS:-full}" != kernel ]; }
 
 # With KTLS_TAP_STAMPS set (the guest runner does), each check appends
