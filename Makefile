@@ -33,7 +33,7 @@ LIBS	:= $(BUILD)/lib/libktls.so $(BUILD)/lib/libktls.a $(BUILD)/lib/pkgconfig/kt
 GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/nicsim_pair $(BUILD)/tests/broker_test \
 	       $(BUILD)/tests/handoff_server $(BUILD)/tests/handoff_client \
 	       $(BUILD)/tests/flight_client $(BUILD)/tests/aead_speed $(BUILD)/tests/idle_client \
-	       $(BUILD)/tests/inproc_serve $(BUILD)/tests/load_client $(BUILD)/tests/ktls_recv \
+	       $(BUILD)/tests/inproc_serve $(BUILD)/tests/switch_cost $(BUILD)/tests/load_client $(BUILD)/tests/ktls_recv \
 	       $(BUILD)/tests/kmod_hostile $(BUILD)/tests/kstress $(BUILD)/tests/linger_requester \
 	       $(BUILD)/tests/conform_client $(BUILD)/tests/keyupdate_client
 # (defined before "all", whose prerequisites are expanded where it stands)
@@ -180,6 +180,9 @@ $(BUILD)/tests/inproc_serve: $(BUILD)/tests/inproc_serve.o $(addprefix $(BUILD)/
 
 $(BUILD)/tests/aead_speed: $(BUILD)/tests/aead_speed.o
 	$(CC) $(CFLAGS) -o $@ $^
+
+$(BUILD)/tests/switch_cost: $(BUILD)/tests/switch_cost.o
+	$(CC) $(CFLAGS) -o $@ $^ -lpthread
 
 $(BUILD)/tests/idle_client: $(BUILD)/tests/idle_client.o
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)

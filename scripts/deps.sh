@@ -29,6 +29,11 @@ case "${1:-}" in
 	build_only=1
 	PACKAGES=$PACKAGING_PACKAGES ;;
 esac
+# one run at a time: `make -j` starts deps and deps-build side by side,
+# and two apt-get runs would fight over apt's lock
+if [ -z "${KTLS_DEPS_LOCKED:-}" ] && command -v flock >/dev/null; then
+	KTLS_DEPS_LOCKED=1 exec flock /tmp/.ktls-offload-deps.lock "$0" "$@"
+fi
 BACKPORTS=/etc/apt/sources.list.d/ktls-offload-bookworm-backports.sources
 here=$(cd "$(dirname "$0")" && pwd)
 kernels=$here/../tests/vm/kernels.sh

@@ -94,11 +94,45 @@ static void set_cork(struct conn *c, int on)
 	c->corked = on;
 }
 
+/*
+ * A body of up to SMALL_BODY bytes is read into the worker's buffer and
+ * goes out with the header in one sendmsg(): one system call and one TLS
+ * record rather than a send() and a sendfile(), whose splice path costs
+ * more than copying a few KiB.  Whatever the socket does not take now is
+ * left to the usual path (the rest of the header by send(), the rest of
+ * the body by sendfile() from where the copy stopped).
+ */
+static void send_small(struct worker *w, struct conn *c)
+{
+	size_t len = (size_t)(c->end - c->off);
+	struct iovec iov[2] = {
+		{ .iov_base = c->io + HTTP_MAX_HEADER, .iov_len = c->hdr_len },
+		{ .iov_base = w->body, .iov_len = len },
+	};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+	ssize_t n;
+
+	if (pread(c->file, w->body, len, c->off) != (ssize_t)len)
+		return;		/* changed under us: sendfile() will tell */
+	n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n <= 0)
+		return;		/* EAGAIN, or an error the usual path meets again */
+	c->sent += (uint64_t)n;
+	if ((size_t)n < c->hdr_len) {
+		c->hdr_off = (size_t)n;
+		return;
+	}
+	c->hdr_off = c->hdr_len;
+	c->off += (off_t)((size_t)n - c->hdr_len);
+}
+
 /* Sends what is left of the response.  Returns false if @c was freed. */
 static bool conn_write(struct worker *w, struct conn *c)
 {
 	if (!c->hdr_off && c->file >= 0 && c->end - c->off >= CORK_MIN && !c->corked)
 		set_cork(c, 1);
+	if (!c->hdr_off && c->file >= 0 && c->end - c->off <= SMALL_BODY)
+		send_small(w, c);
 	while (c->hdr_off < c->hdr_len) {
 		/* MSG_MORE: the header shares its TLS record with the body */
 		ssize_t n = send(c->fd, c->io + HTTP_MAX_HEADER + c->hdr_off,

@@ -21,6 +21,7 @@
 
 #define IO_SIZE		(HTTP_MAX_HEADER + 1024)	/* request + response header */
 #define MAX_EVENTS	128
+#define SMALL_BODY	16384	/* bodies copied to go with their header */
 
 enum symlinks { SYMLINKS_INSIDE, SYMLINKS_NONE };
 
@@ -88,6 +89,7 @@ struct worker {
 	bool accepting;
 	time_t date_t;
 	char date[32];
+	char body[SMALL_BODY];		/* a small body on its way out */
 };
 
 /* main.c: "ktls-serve: " and the message on stderr; serve_die() exits 1 */

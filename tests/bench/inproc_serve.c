@@ -3,8 +3,10 @@
  * The benchmark's reference for handshake cost: a server that runs the
  * agent's own GnuTLS handshake code (agent/tls.c) in its own process, then
  * installs kernel TLS exactly as the agent does, answers one HTTP request
- * with a small body and closes.  The difference to ktls-serve is only the
- * handoff: no module, no UNIX socket, no second process.
+ * and closes.  It serves its file as ktls-serve serves a small one (open,
+ * fstat, read, header and body in one send, close, for every request), so
+ * that the difference to ktls-serve is only the handoff: no module, no
+ * UNIX socket, no second process.
  * Usage: inproc_serve CONFIG PORT FILE   (one thread, one epoll loop)
  */
 #include <arpa/inet.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ktls-offload/ktls.h>
@@ -28,8 +31,8 @@ struct conn {
 	struct tls_handshake *h;	/* NULL once kernel TLS is on */
 };
 
-static char body[65536];
-static size_t body_len;
+static char body[16384];
+static const char *file;
 
 static void finish(int ep, struct conn *c)
 {
@@ -48,12 +51,19 @@ static void serve(int ep, struct conn *c)
 	if (n < 0 && errno == EAGAIN)
 		return;
 	if (n > 0) {
-		int hl = snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
-				  "Connection: close\r\n\r\n", body_len);
+		int f = open(file, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		ssize_t len = f < 0 || fstat(f, &st) || st.st_size > (off_t)sizeof(body) ? -1 :
+			      pread(f, body, (size_t)st.st_size, 0);
+		int hl = snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\nContent-Length: %zd\r\n"
+				  "Connection: close\r\n\r\n", len);
+		struct iovec iov[2] = { { hdr, (size_t)hl }, { body, (size_t)len } };
+		struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
 
-		if (send(c->fd, hdr, (size_t)hl, MSG_MORE | MSG_NOSIGNAL) == hl &&
-		    send(c->fd, body, body_len, MSG_NOSIGNAL) == (ssize_t)body_len)
+		if (len >= 0 && sendmsg(c->fd, &msg, MSG_NOSIGNAL) == hl + len)
 			ktls_send_close_notify(c->fd);
+		if (f >= 0)
+			close(f);
 	}
 	finish(ep, c);
 }
@@ -67,14 +77,13 @@ int main(int argc, char **argv)
 	struct epoll_event ev, evs[64];
 	unsigned int mask;
 	char err[512];
-	int l, ep, one = 1, f;
+	int l, ep, one = 1;
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: %s CONFIG PORT FILE\n", argv[0]);
 		return 2;
 	}
-	f = open(argv[3], O_RDONLY);
-	body_len = f < 0 ? 0 : (size_t)read(f, body, sizeof(body));
+	file = argv[3];
 	if (agent_probe_kernel_ciphers(&mask) || agent_config_load(argv[1], &cfg, err, sizeof(err)) ||
 	    tls_runtime_load(&rt, &cfg, mask, err, sizeof(err)) || !(p = tls_runtime_profile(&rt, NULL))) {
 		fprintf(stderr, "inproc_serve: %s\n", err);

@@ -109,12 +109,18 @@ targets = [
     ("ktls-serve >= 1.4x nginx userspace TLS in CPU per GiB (large file)", rr("big", "nginx", "cpu_s_per_gib", "ktls-serve"), 1.4),
     ("server CPU per GiB within 1.25x of the floor (plain sendfile + kernel AES-GCM)",
      rr("big", "ktls-serve", "cpu_s_per_gib", floor) if floor else None, None),
-    ("agent handoff (module) >= 0.9x the in-process handshake rate",
+    ("agent handoff (module, 1 worker) >= 0.9x the in-process handshake rate",
      rr("handshake", "ktls-serve", "rps", "in-process"), 0.9),
-    ("agent handoff (UNIX socket) >= 0.9x the in-process handshake rate",
+    ("agent handoff (module, 2 workers) >= 0.9x the in-process handshake rate",
+     rr("handshake", "ktls-serve-2w", "rps", "in-process"), 0.9),
+    ("agent handoff (UNIX socket, 1 worker) >= 0.9x the in-process handshake rate",
      rr("handshake", "ktls-serve-socket", "rps", "in-process"), 0.9),
-    ("agent handoff (module) >= 1.0x nginx+kTLS's handshake rate",
+    ("agent handoff (UNIX socket, 2 workers) >= 0.9x the in-process handshake rate",
+     rr("handshake", "ktls-serve-socket-2w", "rps", "in-process"), 0.9),
+    ("agent handoff (module, 1 worker) >= 1.0x nginx+kTLS's handshake rate",
      rr("handshake", "ktls-serve", "rps", "nginx-ktls"), 1.0),
+    ("agent handoff (module, 2 workers) >= 1.0x nginx+kTLS's handshake rate",
+     rr("handshake", "ktls-serve-2w", "rps", "nginx-ktls"), 1.0),
     ("RSS per idle connection below nginx's (nginx's / ktls-serve's, KiB per connection)", rr("idle", "nginx", "kib_per_conn", "ktls-serve"), 1.0),
 ]
 
@@ -144,6 +150,8 @@ md = [f"Environment: {env}", "",
 md.append("| workload | contender | MB/s | req/s | server CPU s/GiB | server CPU ms/req | p50 ms | p99 ms | runs |")
 md.append("|---|---|---|---|---|---|---|---|---|")
 for w in workloads:
+    if w == "switch":
+        continue	# a line of its own below
     for c, m in result["workloads"][w].items():
         if c == "runs":
             continue
@@ -162,6 +170,21 @@ for t, v, g in targets:
     state = "" if m is None else " (met)" if m else " (missed)"
     md.append(f"| {t} | {fmt(v and v[0], 2)}{state} | "
               f"{fmt(v and v[1], 2)}-{fmt(v and v[2], 2)} | {fmt(g, 2) if g else '<= 1.25'} |")
+hs = result["workloads"].get("handshake", {})
+if any(get("handshake", c, "agent_ms_per_req") is not None for c in hs):
+    # the server side's CPU per handshake, and the agent's part of it
+    md += ["", "CPU per handshake on the server's vCPU, ms (median; the agent's part in "
+           "brackets): " + ", ".join(
+               f"{c} {fmt(get('handshake', c, 'cpu_ms_per_req'), 2)}" +
+               (f" ({fmt(get('handshake', c, 'agent_ms_per_req'), 2)})"
+                if get("handshake", c, "agent_ms_per_req") is not None else "")
+               for c in hs if c != "runs")]
+if get("switch", "extra", "us_per_switch") is not None:
+    md += ["", "One switch of address space on the server's vCPU (two tasks handing a token "
+           "back and forth, 4 MiB touched per side per turn): "
+           f"{fmt(get('switch', 'threads', 'us_per_handover'))} us per hand-over between two "
+           f"threads, {fmt(get('switch', 'processes', 'us_per_handover'))} us between two "
+           f"processes: {fmt(get('switch', 'extra', 'us_per_switch'))} us more per switch."]
 if nic:
     md += ["", "Simulated TLS-offload NIC (ktls_nicsim), TLS 1.2 AES-256-GCM, server CPU s/GiB "
            "(median, min-max): " + "; ".join(

@@ -90,10 +90,13 @@ key = $dir/server.key
 priority = NORMAL:-CIPHER-ALL:+AES-256-GCM
 alpn = http/1.1
 EOF
-# the 2-worker agent serves the socket path's scaling runs only: were it an
-# agent of the module too, the module path's requests would go to any of
-# three workers, two of them free to run on the client's vCPU
+# the 2-worker agents, pinned to vCPU 0 like the rest of the server side:
+# one for the socket path (module = no: were it an agent of the module too,
+# the module path's requests would go to either agent) and one for the
+# module path in a network namespace of its own (hs2), where it is the
+# module's only agent
 sed 's/^workers = 1/workers = 2\nmodule = no/; s|agent.sock|agent2.sock|' agent.conf >agent2.conf
+sed 's/^workers = 1/workers = 2/; s|agent.sock|agent-ns2.sock|' agent.conf >agent-ns2.conf
 taskset -c 0 "$B/bin/ktls-agent" -c agent.conf 2>agent.log &
 agent_pid=$!
 sleep 0.5
@@ -131,7 +134,7 @@ start_nginx() {
 	nginx_pid=$!
 }
 start_nginx
-trap 'kill $agent_pid $serve_pid $plain_pid $nginx_pid $sock_pid $sock2_pid $agent2_pid $inproc_pid 2>/dev/null; wait 2>/dev/null; rmmod ktls_offload 2>/dev/null' EXIT
+trap 'kill $agent_pid $serve_pid $plain_pid $nginx_pid $sock_pid $sock2_pid $agent2_pid $inproc_pid $ns2_serve_pid $ns2_agent_pid 2>/dev/null; wait 2>/dev/null; ip netns del hs2 2>/dev/null; rmmod ktls_offload 2>/dev/null' EXIT
 for p in 8443 8080 8444 8445; do wait_port $p; done
 phase "servers"
 nginx_pids() { echo "$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')"; }
@@ -139,12 +142,25 @@ nginx_pids() { echo "$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')"; }
 # contender NAME -> "URL-BASE PIDS"
 declare -A base=([ktls-serve]=https://127.0.0.1:8443 [nginx]=https://127.0.0.1:8444
 		 [nginx-ktls]=https://127.0.0.1:8445 [plain]=http://127.0.0.1:8080)
-sock_pid= sock2_pid= agent2_pid= inproc_pid=
+sock_pid= sock2_pid= agent2_pid= inproc_pid= ns2_serve_pid= ns2_agent_pid=
+# the agent of a contender, whose share of the server side's CPU is
+# sampled on its own (agent_ms_per_req)
+agent_of() {
+	case $1 in
+	ktls-serve|ktls-serve-socket) echo "$agent_pid" ;;
+	ktls-serve-socket-2w) echo "$agent2_pid" ;;
+	ktls-serve-2w) echo "$ns2_agent_pid" ;;
+	esac
+}
+# where a contender's clients run: the module path's 2-worker contender
+# listens in namespace hs2
+declare -A netns=()
 pids_of() {	# the processes whose CPU and memory count for a contender
 	case $1 in
 	ktls-serve) echo "$serve_pid $agent_pid" ;;
-	ktls-serve-socket|agent-1-worker) echo "$sock_pid $agent_pid" ;;
-	agent-2-workers) echo "$sock2_pid $agent2_pid" ;;
+	ktls-serve-socket) echo "$sock_pid $agent_pid" ;;
+	ktls-serve-socket-2w) echo "$sock2_pid $agent2_pid" ;;
+	ktls-serve-2w) echo "$ns2_serve_pid $ns2_agent_pid" ;;
 	in-process) echo "$inproc_pid" ;;
 	plain) echo "$plain_pid" ;;
 	*) nginx_pids ;;
@@ -177,14 +193,16 @@ in_part big && phase "big file"
 # latency come from finished responses.  wrk's default 2 s timeout would
 # leave slower responses out of the latency percentiles: 60 s.
 wrk_run() {
-	local w=$1 c=$2 path=$3 conns=$4 hdr=${5:-} c0 c1 o secs=$secs
+	local w=$1 c=$2 path=$3 conns=$4 hdr=${5:-} c0 c1 a0 a1 o secs=$secs ns=${netns[$2]:-}
 	case $w in *-c32) secs=$c32_secs ;; handshake*) secs=$hs_secs ;; esac
 	c0=$(ticks $(pids_of $c))
-	o=$(taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --timeout 60s --latency \
+	a0=$(ticks $(agent_of $c))
+	o=$(${ns:+ip netns exec $ns} taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --timeout 60s --latency \
 		${hdr:+-H "$hdr"} "${base[$c]}/$path" 2>&1)
 	c1=$(ticks $(pids_of $c))
+	a1=$(ticks $(agent_of $c))
 	echo "$o" >>wrk.log
-	awk -v w="$w" -v c="$c" -v d=$((c1 - c0)) -v h="$hz" '
+	awk -v w="$w" -v c="$c" -v d=$((c1 - c0)) -v ad=$((a1 - a0)) -v agent="$(agent_of "$c")" -v h="$hz" '
 	function ms(v) {
 		if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0
 		if (v ~ /m$/) return v * 60000; return v * 1000
@@ -207,6 +225,8 @@ wrk_run() {
 		if (!n)
 			exit
 		print w, c, "cpu_ms_per_req", sprintf("%.3f", (d / h) * 1000 / n)
+		if (agent != "")
+			print w, c, "agent_ms_per_req", sprintf("%.3f", (ad / h) * 1000 / n)
 		print w, c, "p50_ms", p50
 		print w, c, "p99_ms", p99
 	}' <<<"$o" >>"$raw"
@@ -222,39 +242,49 @@ done
 in_part loads && phase "keep-alive loads"
 
 # --- handshakes: a new connection per request -----------------------------------
+# Every server side on vCPU 0 alone, 4 clients on vCPU 1, contenders
+# interleaved: the module path and the UNIX-socket path each with a 1- and
+# a 2-worker agent, the in-process reference and nginx with kTLS.
 taskset -c 0 "$B/bin/ktls-serve" -w 1 -p 9443 --path socket --socket "$dir/agent.sock" www 2>serve-sock.log &
 sock_pid=$!
-taskset -c 0,1 "$B/bin/ktls-agent" -c agent2.conf 2>agent2.log &
+taskset -c 0 "$B/bin/ktls-agent" -c agent2.conf 2>agent2.log &
 agent2_pid=$!
-wait_port 9443
 taskset -c 0 "$B/tests/inproc_serve" agent.conf 9445 www/index.html 2>inproc.log &
 inproc_pid=$!
-wait_port 9445
+for _ in $(seq 50); do [ -S "$dir/agent2.sock" ] && break; sleep 0.1; done
+taskset -c 0 "$B/bin/ktls-serve" -w 1 -p 9444 --path socket --socket "$dir/agent2.sock" www 2>serve-sock2.log &
+sock2_pid=$!
+ip netns add hs2
+ip -n hs2 link set lo up
+ip netns exec hs2 taskset -c 0 "$B/bin/ktls-agent" -c agent-ns2.conf 2>agent-ns2.log &
+ns2_agent_pid=$!
+for _ in $(seq 50); do [ -S "$dir/agent-ns2.sock" ] && break; sleep 0.1; done
+ip netns exec hs2 taskset -c 0 "$B/bin/ktls-serve" -w 1 -p 8443 --path module www 2>serve-ns2.log &
+ns2_serve_pid=$!
+for p in 9443 9444 9445; do wait_port $p; done
+for _ in $(seq 100); do ip netns exec hs2 ss -Hltn "sport = :8443" | grep -q . && break; sleep 0.1; done
 base[ktls-serve-socket]=https://127.0.0.1:9443
+base[ktls-serve-socket-2w]=https://127.0.0.1:9444
 base[in-process]=https://127.0.0.1:9445
+base[ktls-serve-2w]=https://127.0.0.1:8443
+netns[ktls-serve-2w]=hs2
 for r in $(seq $hs_reps); do
-	for c in ktls-serve ktls-serve-socket in-process nginx-ktls; do
+	for c in ktls-serve ktls-serve-2w ktls-serve-socket ktls-serve-socket-2w in-process nginx-ktls; do
 		wrk_run handshake "$c" index.html 4 "Connection: close"
 	done
 done
+kill $ns2_serve_pid $ns2_agent_pid $sock2_pid $agent2_pid 2>/dev/null
+wait $ns2_serve_pid $ns2_agent_pid $sock2_pid $agent2_pid 2>/dev/null
+ns2_serve_pid= ns2_agent_pid= sock2_pid= agent2_pid=
+ip netns del hs2
 phase "handshakes"
-# worker scaling: the same socket-path server against a 2-worker agent
-kill $sock_pid
-wait $sock_pid 2>/dev/null
-taskset -c 0 "$B/bin/ktls-serve" -w 2 -p 9444 --path socket --socket "$dir/agent2.sock" www 2>serve-sock2.log &
-sock2_pid=$!
-wait_port 9444
-base[agent-2-workers]=https://127.0.0.1:9444
-base[agent-1-worker]=https://127.0.0.1:9443
-taskset -c 0 "$B/bin/ktls-serve" -w 2 -p 9443 --path socket --socket "$dir/agent.sock" www 2>serve-sock1.log &
-sock_pid=$!
-wait_port 9443
-for r in $(seq $hs_reps); do
-	for c in agent-1-worker agent-2-workers; do
-		wrk_run handshake-scaling "$c" index.html 8 "Connection: close"
-	done
-done
-phase "worker scaling"
+# what one switch of address space costs on the server's vCPU, with a
+# working set of 4 MiB per side: the handoff's two processes pay it where
+# the in-process server does not
+set -- $(taskset -c 0 "$B/tests/switch_cost" 1024 $((hs_reps * 200)))
+sample switch threads us_per_handover "$1"
+sample switch processes us_per_handover "$2"
+sample switch extra us_per_switch "$3"
 
 if [ "$part" = handshake ]; then
 	echo "bench: done (handshakes only)" >&2

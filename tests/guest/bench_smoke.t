@@ -17,10 +17,17 @@ for c in ktls-serve nginx nginx-ktls plain; do
 	done
 done
 fails "no wrk run failed" grep -q ' failed ' "$raw"
-for c in ktls-serve ktls-serve-socket in-process nginx-ktls; do
+for c in ktls-serve ktls-serve-2w ktls-serve-socket ktls-serve-socket-2w in-process nginx-ktls; do
 	ok "handshake rate of $c measured" has handshake "$c" rps
 done
-ok "worker scaling measured" sh -c "grep -q '^handshake-scaling agent-2-workers rps' $raw"
+for c in ktls-serve ktls-serve-2w ktls-serve-socket ktls-serve-socket-2w; do
+	ok "the agent's CPU per handshake of $c measured" has handshake "$c" agent_ms_per_req
+	is "... and it is part of the server side's" "$(awk -v c=$c '$1 == "handshake" && $2 == c {
+		v[$3] = $4 } END { print (v["agent_ms_per_req"] > 0 && v["agent_ms_per_req"] <= v["cpu_ms_per_req"]) }' "$raw")" 1
+done
+is "the cost of a switch of address space measured" \
+	"$(awk '$1 == "switch" && $2 == "processes" { p = $4 } $1 == "switch" && $2 == "threads" { t = $4 }
+		END { print (p > 0 && t > 0) }' "$raw")" 1
 for c in ktls-serve nginx nginx-ktls; do
 	ok "memory per idle connection of $c measured" has idle "$c" kib_per_conn
 done
@@ -50,6 +57,8 @@ python3 "$KTLS_SRC/tests/bench/report.py" "$raw" "$out" "smoke test" >"$out/repo
 ok "the report: JSON" python3 -c "import json,sys; d=json.load(open('$out/bench.json')); sys.exit(not d['ratios'])"
 ok "the report: Markdown table" grep -q '^| big | ktls-serve |' "$out/bench.md"
 ok "the report: the NIC offload line" grep -q '^Simulated TLS-offload NIC' "$out/bench.md"
+ok "the report: the CPU split per handshake" grep -q '^CPU per handshake on the server' "$out/bench.md"
+ok "the report: the switch cost line" grep -q '^One switch of address space' "$out/bench.md"
 ok "the report: the NFS line" grep -q '^Kernel TLS consumers through the handshake upcall' "$out/bench.md"
 ok "the report: PNG chart" sh -c "head -c 8 $out/bench.png | grep -q PNG"
 cp "$raw" "$out/bench.err" "$KTLS_OUT/" 2>/dev/null

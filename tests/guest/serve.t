@@ -33,6 +33,9 @@ big_sha=$(sha256sum <www/big.bin | cut -d' ' -f1)
 head -c 1048576 /dev/urandom >www/1m.bin
 head -c $((mid_mib << 20)) www/big.bin >www/mid.bin
 head -c 65536 www/big.bin >www/64k.bin
+# bodies up to 16 KiB go out with their header in one sendmsg(), larger
+# ones by sendfile(): both sides of that boundary
+for n in 16383 16384 16385; do head -c $n www/1m.bin >www/s$n.bin; done
 
 cat >agent.conf <<EOF
 [global]
@@ -97,6 +100,15 @@ is "HEAD sends no body bytes" "$("${C[@]}" -I -o /dev/null -w '%{size_download}'
 got=$("${C[@]}" -r 1000-1999 $U/1m.bin 2>>curl.err | sha256sum | cut -d' ' -f1)
 is "a range request returns those 1,000 bytes" "$got" \
 	"$(tail -c +1001 www/1m.bin | head -c 1000 | sha256sum | cut -d' ' -f1)"
+for n in 16383 16384 16385; do
+	for u in $U http://localhost:8080; do
+		is "a $n-byte file over ${u%%:*} arrives intact" \
+			"$("${C[@]}" $u/s$n.bin 2>>curl.err | sha256sum | cut -d' ' -f1)" \
+			"$(sha256sum <www/s$n.bin | cut -d' ' -f1)"
+	done
+done
+got=$("${C[@]}" -r 16380-16390 $U/s16385.bin 2>>curl.err | od -An -tx1 | tr -d ' \n')
+is "a small range at the end of a small file" "$got" "$(tail -c 5 www/s16385.bin | od -An -tx1 | tr -d ' \n')"
 like "with 206 and Content-Range" "$("${C[@]}" -r 1000-1999 -D - -o /dev/null $U/1m.bin | tr -d '\r' | tr '\n' ' ')" \
 	"^HTTP/1.1 206 .*Content-Range: bytes 1000-1999/1048576"
 is "a suffix range (last 500 bytes)" "$("${C[@]}" -r -500 $U/1m.bin | sha256sum | cut -d' ' -f1)" \
