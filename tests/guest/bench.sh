@@ -252,7 +252,11 @@ agent2_pid=$!
 taskset -c 0 "$B/tests/inproc_serve" agent.conf 9445 www/index.html 2>inproc.log &
 inproc_pid=$!
 for _ in $(seq 50); do [ -S "$dir/agent2.sock" ] && break; sleep 0.1; done
-taskset -c 0 "$B/bin/ktls-serve" -w 1 -p 9444 --path socket --socket "$dir/agent2.sock" www 2>serve-sock2.log &
+# two server workers: each holds one connection to the agent, and the agent
+# serves a connection from the worker that accepted it, so with one server
+# worker only one agent worker would ever see a request (with two, each
+# agent worker usually takes one)
+taskset -c 0 "$B/bin/ktls-serve" -w 2 -p 9444 --path socket --socket "$dir/agent2.sock" www 2>serve-sock2.log &
 sock2_pid=$!
 ip netns add hs2
 ip -n hs2 link set lo up
