@@ -90,7 +90,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: ktls-serve [options] ROOT\n"
 "Serve the directory ROOT over HTTPS: TLS handshakes by ktls-agent, file\n"
-"bodies by sendfile() through kernel TLS.  SIGTERM or SIGINT: graceful stop.\n"
+"bodies by sendfile() (up to 16 KiB: copied) through kernel TLS.  SIGTERM or\n"
+"SIGINT: graceful stop.\n"
 "\n"
 "  -a, --address ADDR        listen address (default ::, IPv4 and IPv6)\n"
 "  -p, --port PORT           listen port (default 8443)\n"
