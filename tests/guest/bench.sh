@@ -72,9 +72,8 @@ rss_kb() {	# rss_kb PID...: resident memory in KiB
 	echo $t
 }
 hz=$(getconf CLK_TCK)
-wait_port() {
-	local i=0
-	while ! ss -Hltn "sport = :$1" | grep -q . && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+wait_port() {	# PORT [NETNS]: until something listens there (10 s)
+	wait_until 10 eval "${2:+ip netns exec $2} ss -Hltn 'sport = :$1' | grep -q ."
 }
 
 # --- servers ------------------------------------------------------------------
@@ -251,7 +250,7 @@ taskset -c 0 "$B/bin/ktls-agent" -c agent2.conf 2>agent2.log &
 agent2_pid=$!
 taskset -c 0 "$B/tests/inproc_serve" agent.conf 9445 www/index.html 2>inproc.log &
 inproc_pid=$!
-for _ in $(seq 50); do [ -S "$dir/agent2.sock" ] && break; sleep 0.1; done
+wait_until 5 test -S "$dir/agent2.sock"
 # two server workers: each holds one connection to the agent, and the agent
 # serves a connection from the worker that accepted it, so with one server
 # worker only one agent worker would ever see a request (with two, each
@@ -262,11 +261,11 @@ ip netns add hs2
 ip -n hs2 link set lo up
 ip netns exec hs2 taskset -c 0 "$B/bin/ktls-agent" -c agent-ns2.conf 2>agent-ns2.log &
 ns2_agent_pid=$!
-for _ in $(seq 50); do [ -S "$dir/agent-ns2.sock" ] && break; sleep 0.1; done
+wait_until 5 test -S "$dir/agent-ns2.sock"
 ip netns exec hs2 taskset -c 0 "$B/bin/ktls-serve" -w 1 -p 8443 --path module www 2>serve-ns2.log &
 ns2_serve_pid=$!
 for p in 9443 9444 9445; do wait_port $p; done
-for _ in $(seq 100); do ip netns exec hs2 ss -Hltn "sport = :8443" | grep -q . && break; sleep 0.1; done
+wait_port 8443 hs2
 base[ktls-serve-socket]=https://127.0.0.1:9443
 base[ktls-serve-socket-2w]=https://127.0.0.1:9444
 base[in-process]=https://127.0.0.1:9445
@@ -362,7 +361,7 @@ if [ -e "${KTLS_NICSIM_MODULE:-}" ] && modprobe -q ctr && { ! modinfo -n ghash_g
 	ip netns exec B taskset -c 0 "$B/bin/ktls-serve" -w 1 -p 8446 --path module www 2>serve-nic.log &
 	nic_serve=$!
 	head -c $((nic_mb << 20)) www/big.bin >www/nic.bin
-	for _ in $(seq 100); do ip netns exec B ss -Hltn "sport = :8446" | grep -q . && break; sleep 0.1; done
+	wait_port 8446 B
 	for r in $(seq $nic_reps); do
 		for c in device software; do
 			[ $c = software ] && v=1 || v=0

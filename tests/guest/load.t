@@ -42,7 +42,7 @@ ok "2,000 kernel TLS sockets were made" test $(($(tls_stat TlsTxSw) - tx0)) -ge 
 # ktls-serve may still be closing some of the 2,000 (the clients are gone,
 # its close comes when it reads their close_notify): counted now, those
 # would go during the next phase and make it look short of 10,000
-wait_until $((60 * ${KTLS_TIME_SCALE:-1})) sh -c '[ "$(awk '\''$1 == "TlsCurrTxSw" { print $2 }'\'' /proc/net/tls_stat)" -eq 0 ]' ||
+wait_until $((60 * ${KTLS_TIME_SCALE:-1})) eval '[ "$(tls_stat TlsCurrTxSw)" -eq 0 ]' ||
 	echo "# $(tls_stat TlsCurrTxSw) kTLS sockets of the 2,000 still open"
 rss0=$(awk '/^VmRSS:/ { print $2 }' /proc/$serve_pid/status)
 cur0=$(tls_stat TlsCurrTxSw)
