@@ -342,11 +342,12 @@ static int ktls_nl_accept_doit(struct sk_buff *skb, struct genl_info *info)
 	struct ktls_req *req;
 	struct sk_buff *msg;
 	struct file *file;
+	bool last;
 	void *hdr;
 	int fd, ret;
 
 	req = ktls_req_accept(genl_info_net(info), NETLINK_CB(skb).sk,
-			      info->snd_portid, &file);
+			      info->snd_portid, &file, &last);
 	if (IS_ERR(req))
 		return PTR_ERR(req);
 	p = &req->kr_params;
@@ -376,7 +377,8 @@ static int ktls_nl_accept_doit(struct sk_buff *skb, struct genl_info *info)
 			from_kgid_munged(uns, req->kr_gid)) ||
 	    ktls_put_str(msg, KTLS_OFFLOAD_A_REQUEST_PROFILE, p->profile) ||
 	    ktls_put_str(msg, KTLS_OFFLOAD_A_REQUEST_PEERNAME, p->peername) ||
-	    ktls_put_str(msg, KTLS_OFFLOAD_A_REQUEST_ALPN, p->alpn)) {
+	    ktls_put_str(msg, KTLS_OFFLOAD_A_REQUEST_ALPN, p->alpn) ||
+	    (last && nla_put_flag(msg, KTLS_OFFLOAD_A_REQUEST_QUEUE_EMPTY))) {
 		nlmsg_free(msg);
 		goto err_fd;
 	}

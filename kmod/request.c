@@ -530,16 +530,18 @@ static bool ktls_agent_register(struct ktls_net *kn, struct sock *nlsk, u32 port
  * @nlsk: the agent's netlink socket; only it may report DONE
  * @portid: @nlsk's port id
  * @file: a new reference on the request's socket file, for the agent
+ * @last: set if no other request is pending
  *
  * Registers @nlsk as an agent of the namespace, even when nothing is
- * pending, until it closes.  A call that hands out nothing re-arms READY:
- * the next request queued multicasts it.
+ * pending, until it closes.  A call that hands out nothing, or the last
+ * pending request (@last), re-arms READY: the next request queued
+ * multicasts it, so an agent may stop draining at @last.
  *
  * Return: the request, with a reference the caller drops with
  * ktls_req_put(), or ERR_PTR(-EAGAIN) when nothing is pending.
  */
 struct ktls_req *ktls_req_accept(struct net *net, struct sock *nlsk, u32 portid,
-				 struct file **file)
+				 struct file **file, bool *last)
 {
 	struct ktls_net *kn = ktls_net(net);
 	struct ktls_req *req;
@@ -557,6 +559,9 @@ struct ktls_req *ktls_req_accept(struct net *net, struct sock *nlsk, u32 portid,
 		return ERR_PTR(-EAGAIN);
 	}
 	list_del_init(&req->kr_pending);
+	*last = list_empty(&kn->kn_pending);
+	if (*last)
+		kn->kn_ready_armed = true;
 	req->kr_state = KTLS_OFFLOAD_STATE_ACCEPTED;
 	sock_hold(nlsk);
 	req->kr_agent_nlsk = nlsk;

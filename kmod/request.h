@@ -136,7 +136,7 @@ extern unsigned int ktls_default_timeout_ms;
 int ktls_req_submit(struct net *net, struct sock *nlsk, u32 portid,
 		    struct ktls_submit *p, u32 *id);
 struct ktls_req *ktls_req_accept(struct net *net, struct sock *nlsk, u32 portid,
-				 struct file **file);
+				 struct file **file, bool *last);
 void ktls_req_unaccept(struct ktls_req *req);
 int ktls_req_done(struct net *net, struct sock *nlsk, u32 id, struct ktls_result *res);
 int ktls_req_cancel(struct net *net, struct sock *nlsk, u32 id);

@@ -22,6 +22,7 @@ struct nla_policy ktls_request_policy[KTLS_OFFLOAD_A_REQUEST_MAX + 1] = {
 	[KTLS_OFFLOAD_A_REQUEST_GID]	      = { .type = NLA_U32 },
 	[KTLS_OFFLOAD_A_REQUEST_STATE]	      = { .type = NLA_U32 },
 	[KTLS_OFFLOAD_A_REQUEST_AGENT_PORTID] = { .type = NLA_U32 },
+	[KTLS_OFFLOAD_A_REQUEST_QUEUE_EMPTY]  = { .type = NLA_FLAG },
 };
 
 struct nla_policy ktls_result_policy[KTLS_OFFLOAD_A_RESULT_MAX + 1] = {
@@ -179,6 +180,7 @@ static int parse_accepted(struct nlattr **attrs, struct nlmsghdr *nlh, void *arg
 	copy_str(a->profile, sizeof(a->profile), attrs[KTLS_OFFLOAD_A_REQUEST_PROFILE]);
 	copy_str(a->peername, sizeof(a->peername), attrs[KTLS_OFFLOAD_A_REQUEST_PEERNAME]);
 	copy_str(a->alpn, sizeof(a->alpn), attrs[KTLS_OFFLOAD_A_REQUEST_ALPN]);
+	a->queue_empty = attrs[KTLS_OFFLOAD_A_REQUEST_QUEUE_EMPTY] != NULL;
 	return 0;
 }
 

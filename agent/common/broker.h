@@ -49,6 +49,7 @@ struct ktls_accepted {
 	char profile[64];
 	char peername[256];
 	char alpn[256];
+	bool queue_empty;	/* it was the last pending: READY is re-armed */
 };
 
 struct ktls_request_info {

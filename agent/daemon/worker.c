@@ -61,10 +61,11 @@ static void on_event(int cmd, struct nlattr **attrs, void *arg)
 }
 
 /*
- * Takes every pending request: ACCEPT until EAGAIN.  The module sends the
- * next READY only once an ACCEPT has found the queue empty, so a drain must
- * not stop early.  An ACCEPT whose reply was dropped (-ENOBUFS) put its
- * request back: look again.
+ * Takes every pending request: ACCEPT until EAGAIN, or until a reply says
+ * it took the last one (QUEUE_EMPTY).  The module sends the next READY
+ * only once an ACCEPT has found the queue empty or emptied it, so a drain
+ * must not stop earlier.  An ACCEPT whose reply was dropped (-ENOBUFS) put
+ * its request back: look again.
  */
 static void drain(struct worker *w)
 {
@@ -74,8 +75,15 @@ static void drain(struct worker *w)
 	do {
 		w->ready = false;
 		while (!atomic_load(&w->agent->stopping) &&
-		       (ret = ktls_broker_accept(&w->genl, &a)) == 0)
+		       (ret = ktls_broker_accept(&w->genl, &a)) == 0) {
+			bool last = a.queue_empty;
+
 			worker_job_start(w, NULL, &a, 0, 0);
+			if (last) {
+				ret = -EAGAIN;
+				break;
+			}
+		}
 		if (ret == -ENOBUFS)
 			w->ready = true;
 		else if (ret != -EAGAIN && ret != 0)

@@ -275,7 +275,8 @@ static void abort_all(struct ktls_ctx *c, int status)
 	}
 }
 
-/* Reads what the agent's socket holds; -EAGAIN when nothing. */
+/* Reads what the agent's socket holds, one message unless @block (which
+ * waits for the first, then takes the rest); -EAGAIN when nothing. */
 static int sock_read(struct ktls_ctx *c, bool block)
 {
 	struct sockmsg_in *m = malloc(sizeof(*m));
@@ -295,6 +296,8 @@ static int sock_read(struct ktls_ctx *c, bool block)
 			r.id = m->seq;
 			queue_result(c, &r);
 		}
+		if (!block)
+			break;	/* the pollfd reports what is left */
 	}
 	free(m);
 	if (n == 0 || (n < 0 && n != -EAGAIN && n != -EINTR)) {

@@ -182,7 +182,7 @@ static unsigned int rx_version(int fd)
 /* An alert record: 0 at close_notify, 1 to read on, -1 with errno. */
 static int on_alert(int fd, const unsigned char *rec, size_t have)
 {
-	bool tls13 = rx_version(fd) == TLS_1_3_VERSION;
+	bool tls13;
 
 	if (have == 0)		/* RFC 8446 5.1: no empty alert records */
 		return (int)refuse(fd, KTLS_ALERT_UNEXPECTED_MESSAGE, EPROTO);
@@ -192,6 +192,8 @@ static int on_alert(int fd, const unsigned char *rec, size_t have)
 		return 0;
 	if (rec[1] == KTLS_ALERT_USER_CANCELED)
 		return 1;	/* close_notify follows */
+	/* (asked only now: the usual close_notify needs no system call) */
+	tls13 = rx_version(fd) == TLS_1_3_VERSION;
 	if (!tls13 && rec[0] == KTLS_ALERT_WARNING)
 		return 1;	/* RFC 5246 7.2: the connection may go on */
 	if (!tls13 && rec[0] != KTLS_ALERT_FATAL)

@@ -274,8 +274,10 @@ static void conn_ready(struct worker *w, struct conn *c)
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 	int one = 1;
 
-	/* MSG_MORE does the coalescing; the end of a response goes at once */
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* MSG_MORE does the coalescing; the end of a response goes at once
+	 * (set on the listener, whose connections inherit it) */
+	if (!w->nodelay_inherited)
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->state = C_READ;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev)) {
 		conn_free(w, c, false);
@@ -301,68 +303,72 @@ static void peer_string(int fd, char *out, size_t len)
 		memmove(out, out + 7, strlen(out + 7) + 1);	/* IPv4-mapped */
 }
 
+/*
+ * One connection per report of the listener: epoll reports it again
+ * (level-triggered) while the backlog holds more, whereas a loop would end
+ * every burst with an accept4() that finds nothing, one wasted call per
+ * connection when they come one at a time.
+ */
 static void do_accept(struct worker *w)
 {
-	for (int i = 0; i < 64; i++) {
-		struct conn *c;
-		int fd;
+	struct conn *c;
+	int fd;
 
-		if (w->n_conns >= serve_cfg.max_conns) {
-			/* over the limit: leave them in the kernel's backlog */
+	if (w->n_conns >= serve_cfg.max_conns) {
+		/* over the limit: leave them in the kernel's backlog */
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->listen_fd, NULL);
+		w->accepting = false;
+		w->accept_resume = now() + 0.1;
+		return;
+	}
+	fd = accept4(w->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			/* out of descriptors: pause accepting, serve the rest */
+			serve_log("accept: %s; pausing accepts for 100 ms", strerror(errno));
 			epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->listen_fd, NULL);
 			w->accepting = false;
 			w->accept_resume = now() + 0.1;
-			return;
 		}
-		fd = accept4(w->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				/* out of descriptors: pause accepting, serve the rest */
-				serve_log("accept: %s; pausing accepts for 100 ms", strerror(errno));
-				epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->listen_fd, NULL);
-				w->accepting = false;
-				w->accept_resume = now() + 0.1;
-			}
-			return;
-		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			return;
-		}
-		c->kind = K_CONN;
-		c->fd = fd;
-		c->file = -1;
-		c->tls = !serve_cfg.plain;
-		w->n_conns++;
-		if (serve_cfg.access_log || serve_cfg.verbose)
-			peer_string(fd, c->peer, sizeof(c->peer));
-		if (serve_cfg.plain) {
-			conn_ready(w, c);
-		} else {
-			struct ktls_params p = KTLS_PARAMS_INIT(
-				.role = KTLS_ROLE_SERVER, .profile = serve_cfg.profile,
-				.alpn = "http/1.1", .timeout_ms = serve_cfg.handshake_ms,
-				.cookie = (uintptr_t)c,
-			);
-			struct ktls_ctx *k = get_ktls(w);
-			uint32_t id;
-			int ret = k ? ktls_submit(k, fd, &p, &id) : -ENOTCONN;
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->kind = K_CONN;
+	c->fd = fd;
+	c->file = -1;
+	c->tls = !serve_cfg.plain;
+	w->n_conns++;
+	if (serve_cfg.access_log || serve_cfg.verbose)
+		peer_string(fd, c->peer, sizeof(c->peer));
+	if (serve_cfg.plain) {
+		conn_ready(w, c);
+	} else {
+		struct ktls_params p = KTLS_PARAMS_INIT(
+			.role = KTLS_ROLE_SERVER, .profile = serve_cfg.profile,
+			.alpn = "http/1.1", .timeout_ms = serve_cfg.handshake_ms,
+			.cookie = (uintptr_t)c,
+		);
+		struct ktls_ctx *k = get_ktls(w);
+		uint32_t id;
+		int ret = k ? ktls_submit(k, fd, &p, &id) : -ENOTCONN;
 
-			c->state = C_HANDSHAKE;
-			if (ret) {
-				serve_log("cannot hand a connection to the agent: %s", strerror(-ret));
-				conn_free(w, c, false);
-				/* ENOENT: the module's family is gone (rmmod; every
-				 * pending request has ended with ESHUTDOWN).  Reopen
-				 * on the next connection, finding it (or the agent's
-				 * socket) anew. */
-				if (ret == -ENOENT && k && !ktls_pending(k)) {
-					epoll_ctl(w->epfd, EPOLL_CTL_DEL, ktls_pollfd(k), NULL);
-					ktls_close(k);
-					w->ktls = NULL;
-				}
+		c->state = C_HANDSHAKE;
+		if (ret) {
+			serve_log("cannot hand a connection to the agent: %s", strerror(-ret));
+			conn_free(w, c, false);
+			/* ENOENT: the module's family is gone (rmmod; every
+			 * pending request has ended with ESHUTDOWN).  Reopen
+			 * on the next connection, finding it (or the agent's
+			 * socket) anew. */
+			if (ret == -ENOENT && k && !ktls_pending(k)) {
+				epoll_ctl(w->epfd, EPOLL_CTL_DEL, ktls_pollfd(k), NULL);
+				ktls_close(k);
+				w->ktls = NULL;
 			}
 		}
 	}
@@ -387,35 +393,42 @@ static void zerocopy_on(struct conn *c)
 			  "sends with a copy)", strerror(errno));
 }
 
+/*
+ * One result per report of the libktls pollfd: it stays readable while
+ * results wait (level-triggered), and collecting until -EAGAIN would end
+ * with a read that finds nothing, a wasted call per handshake when they
+ * finish one at a time.
+ */
 static void collect_handshakes(struct worker *w)
 {
 	struct ktls_result r = KTLS_RESULT_INIT;
-	int ret;
+	struct conn *c;
+	int ret = ktls_collect(w->ktls, &r);
 
-	while ((ret = ktls_collect(w->ktls, &r)) == 0) {
-		struct conn *c = (struct conn *)(uintptr_t)r.cookie;
-
-		if (r.status) {
-			if (serve_cfg.verbose)
-				serve_log("handshake with %s failed: %s", c->peer, strerror(r.status));
-			conn_free(w, c, false);
-			continue;
-		}
-		c->tls_version = r.tls_version;
-		c->cipher = r.cipher;
-		if (serve_cfg.zerocopy_sendfile)
-			zerocopy_on(c);
-		conn_ready(w, c);
-	}
-	if (ret != -EAGAIN) {
+	if (ret == -EAGAIN)
+		return;
+	if (ret) {
 		/* The agent's socket closed (agent restarted?): every pending
-		 * handshake has come back ECONNABORTED above.  Reconnect on the
-		 * next connection. */
+		 * handshake has come back ECONNABORTED (collected on the next
+		 * reports).  Reconnect on the next connection. */
 		serve_log("worker %d: lost the agent (%s); reconnecting", w->index, strerror(-ret));
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, ktls_pollfd(w->ktls), NULL);
 		ktls_close(w->ktls);
 		w->ktls = NULL;
+		return;
 	}
+	c = (struct conn *)(uintptr_t)r.cookie;
+	if (r.status) {
+		if (serve_cfg.verbose)
+			serve_log("handshake with %s failed: %s", c->peer, strerror(r.status));
+		conn_free(w, c, false);
+		return;
+	}
+	c->tls_version = r.tls_version;
+	c->cipher = r.cipher;
+	if (serve_cfg.zerocopy_sendfile)
+		zerocopy_on(c);
+	conn_ready(w, c);
 }
 
 /* A libktls context, reopened if the agent went away. */
@@ -509,10 +522,9 @@ void *serve_worker_main(void *arg)
 
 			switch (*k) {
 			case K_LISTEN:
+				/* (results a submit fetched make the pollfd
+				 * readable: ktls.h) */
 				do_accept(w);
-				/* submitting may have fetched results (ktls.h) */
-				if (w->ktls)
-					collect_handshakes(w);
 				break;
 			case K_KTLS:
 				collect_handshakes(w);

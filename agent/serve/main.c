@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -65,7 +67,7 @@ void serve_die(const char *fmt, ...)
 	exit(1);
 }
 
-static int listen_socket(void)
+static int listen_socket(bool *nodelay)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE |
 				  AI_NUMERICHOST | AI_NUMERICSERV }, *ai;
@@ -79,6 +81,9 @@ static int listen_socket(void)
 		serve_die("socket: %s", strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	/* accepted connections inherit it (MSG_MORE does the coalescing; the
+	 * end of a response goes at once): no call per connection */
+	*nodelay = !setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 4096))
 		serve_die("listen on [%s]:%s: %s", serve_cfg.address, serve_cfg.port, strerror(errno));
 	freeaddrinfo(ai);
@@ -239,7 +244,7 @@ int main(int argc, char **argv)
 		w->lru.next = w->lru.prev = &w->lru;
 		w->epfd = epoll_create1(EPOLL_CLOEXEC);
 		w->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		w->listen_fd = listen_socket();
+		w->listen_fd = listen_socket(&w->nodelay_inherited);
 		if (w->epfd < 0 || w->wakefd < 0)
 			serve_die("epoll: %s", strerror(errno));
 		ev.data.ptr = &w->k_wake;

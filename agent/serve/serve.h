@@ -87,6 +87,7 @@ struct worker {
 	unsigned int n_conns;
 	double accept_resume;		/* accept paused (EMFILE, limit) until then */
 	bool accepting;
+	bool nodelay_inherited;		/* TCP_NODELAY is on the listener */
 	time_t date_t;
 	char date[32];
 	char body[SMALL_BODY];		/* a small body on its way out */

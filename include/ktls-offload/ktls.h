@@ -159,7 +159,10 @@ int ktls_submit(struct ktls_ctx *ctx, int fd, const struct ktls_params *p,
  * Completion for an event loop: a descriptor that polls readable (POLLIN)
  * whenever results are waiting, whichever call fetched them (a submit, a cancel, a blocking
  * ktls_handshake()).  When it does, call ktls_collect() until -EAGAIN;
- * nothing else is needed after a submit.  It may be readable with no
+ * nothing else is needed after a submit.  It is level-triggered: with a
+ * poll that is too (epoll without EPOLLET, poll()), one ktls_collect() per
+ * report is enough, as it reports again while results wait, and saves the
+ * last call's read of an empty socket.  It may be readable with no
  * result ready (a message that was not one); it stays the same
  * descriptor for the context's life, and belongs to the context: do not
  * read it or close it.

@@ -32,5 +32,6 @@ env="$(date -u +%Y-%m-%d), QEMU TCG software emulation (no KVM), 2 vCPUs on $(np
 $("$top/tests/vm/kernels.sh" --release 6.12), nginx $(dpkg-query -W -f '${Version}' nginx 2>/dev/null), \
 OpenSSL $(openssl version | cut -d' ' -f2), GnuTLS $(dpkg-query -W -f '${Version}' libgnutls30 2>/dev/null); $host"
 cp "$out/guest/bench.raw" "$out/bench.raw"
+[ -f "$out/guest/bench.passes" ] && cp "$out/guest/bench.passes" "$out/bench.passes"
 python3 "$top/tests/bench/report.py" "$out/bench.raw" "$out" "$env"
 [ "$mode" = --quick ] || echo "bench: results in $out/bench.{json,md,png}" >&2

@@ -23,6 +23,7 @@ cd "$dir" || exit 1
 make_pki "$dir"
 raw=$out/bench.raw
 : >"$raw"
+: >"$out/bench.passes"
 B=$KTLS_BUILD
 
 if [ $quick = 1 ]; then
@@ -39,7 +40,8 @@ else
 	# ...), so that a neighbour's load lands on every contender alike:
 	# 256 MiB, as 1 GiB takes about a minute under emulation; load runs
 	# three times, 3 s each, 4 s with 32 connections; the handshake rates,
-	# which targets read, five times
+	# which targets read, five times, each of them from two runs of 3 s
+	# (below)
 	big_mb=256 big_reps=5 secs=3 c32_secs=4 hs_secs=3 reps=3 hs_reps=5 idle=1000
 	# the simulated NIC encrypts with the generic GCM (ctr and GHASH):
 	# a few MiB/s under emulation, so 8 MiB, interleaved, five times
@@ -228,7 +230,7 @@ wrk_run() {
 			print w, c, "agent_ms_per_req", sprintf("%.3f", (ad / h) * 1000 / n)
 		print w, c, "p50_ms", p50
 		print w, c, "p99_ms", p99
-	}' <<<"$o" >>"$raw"
+	}' <<<"$o" >>"${wrk_raw:-$raw}"
 }
 in_part loads && for r in $(seq $reps); do
 	for c in $contenders; do
@@ -271,11 +273,27 @@ base[ktls-serve-socket-2w]=https://127.0.0.1:9444
 base[in-process]=https://127.0.0.1:9445
 base[ktls-serve-2w]=https://127.0.0.1:8443
 netns[ktls-serve-2w]=hs2
+# Each repetition runs every contender twice, hs_secs each, in the order
+# A B C ... C B A, and records the mean of its two runs: a drift in the
+# host's speed during the repetition (a neighbour's load rising or
+# falling) then lands on all contenders alike, as the two runs of each
+# centre on the repetition's middle.  (One pass in order A B C ... put the
+# first and the last contender half a minute apart, and a drift between
+# them into their ratio.)
+hs_order="ktls-serve ktls-serve-2w ktls-serve-socket ktls-serve-socket-2w in-process nginx-ktls"
 for r in $(seq $hs_reps); do
-	for c in ktls-serve ktls-serve-2w ktls-serve-socket ktls-serve-socket-2w in-process nginx-ktls; do
-		wrk_run handshake "$c" index.html 4 "Connection: close"
+	: >"$raw.pass"
+	for c in $hs_order $(tr ' ' '\n' <<<"$hs_order" | tac); do
+		wrk_raw=$raw.pass wrk_run handshake "$c" index.html 4 "Connection: close"
 	done
+	# a failed run is reported as such; the other metrics are means
+	awk '$3 == "failed" { print; next }
+	     { k = $1 " " $2 " " $3; if (!(k in n)) keys[++m] = k; s[k] += $4; n[k]++ }
+	     END { for (i = 1; i <= m; i++) printf "%s %.3f\n", keys[i], s[keys[i]] / n[keys[i]] }' \
+		"$raw.pass" >>"$raw"
+	sed "s/^/$r /" "$raw.pass" >>"$out/bench.passes"	# each run, for a closer look
 done
+rm -f "$raw.pass"
 kill $ns2_serve_pid $ns2_agent_pid $sock2_pid $agent2_pid 2>/dev/null
 wait $ns2_serve_pid $ns2_agent_pid $sock2_pid $agent2_pid 2>/dev/null
 ns2_serve_pid= ns2_agent_pid= sock2_pid= agent2_pid=

@@ -1464,6 +1464,68 @@ static void test_ready_flood(void)
 	   res[6]);
 }
 
+/*
+ * ACCEPT's QUEUE_EMPTY, in a network namespace of its own: the reply that
+ * takes the last pending request says so and re-arms READY, so an agent
+ * that stops there (no ACCEPT answered EAGAIN) still hears of the next
+ * request; a reply with more pending does not say it.
+ */
+static void queue_empty_child(int *res)
+{
+	struct ktls_genl agent, req;
+	struct events *ev = calloc(1, sizeof(*ev));
+	struct ktls_accepted acc;
+	int a[3], b[3], readies = 0;
+	uint32_t id;
+
+	if (!ev || unshare(CLONE_NEWNET) || lo_up() || ktls_genl_open(&agent) ||
+	    ktls_genl_join(&agent, KTLS_OFFLOAD_MCGRP_AGENTS) || requester_open(&req, ev))
+		_exit(1);
+	agent.event_fn = count_ready;
+	agent.event_arg = &readies;
+	agent.event_policy = ktls_result_policy;
+	nl_socket_set_nonblocking(agent.sock);
+	res[0] = ktls_broker_accept(&agent, &acc);	/* registers: EAGAIN */
+	for (int i = 0; i < 3; i++)
+		loopback_tcp_pair(&a[i], &b[i]);
+	submit(&req, a[0], "x", 0, 30000, &id);
+	submit(&req, a[1], "x", 0, 30000, &id);
+	usleep(100000);
+	read_all(&agent);
+	res[1] = readies;				/* one READY for both */
+	res[2] = ktls_broker_accept(&agent, &acc) ? -1 : acc.queue_empty;
+	close(acc.fd);
+	res[3] = ktls_broker_accept(&agent, &acc) ? -1 : acc.queue_empty;
+	close(acc.fd);
+	/* no ACCEPT answered EAGAIN since: the next request must still READY */
+	readies = 0;
+	submit(&req, a[2], "x", 0, 30000, &id);
+	usleep(100000);
+	read_all(&agent);
+	res[4] = readies;
+	res[5] = ktls_broker_accept(&agent, &acc) ? -1 : acc.queue_empty;
+	close(acc.fd);
+	res[6] = ktls_broker_accept(&agent, &acc);
+}
+
+static void test_queue_empty(void)
+{
+	int res[7] = { 1, -1, -1, -1, -1, -1, 1 };
+
+	if (in_child(queue_empty_child, res, 7)) {
+		ok(0, "QUEUE_EMPTY (could not set up)");
+		return;
+	}
+	is_err(res[0], EAGAIN, "an agent socket registers with an ACCEPT answered EAGAIN");
+	ok(res[1] == 1, "two requests: one READY (%d)", res[1]);
+	ok(res[2] == 0, "ACCEPT of the first of two: no QUEUE_EMPTY in its reply (%d)", res[2]);
+	ok(res[3] == 1, "ACCEPT of the second: QUEUE_EMPTY (%d)", res[3]);
+	ok(res[4] == 1, "that re-armed READY: the next request multicasts it without an "
+	   "ACCEPT answered EAGAIN in between (%d READY)", res[4]);
+	ok(res[5] == 1, "the one pending request comes with QUEUE_EMPTY (%d)", res[5]);
+	is_err(res[6], EAGAIN, "then nothing is pending: EAGAIN");
+}
+
 /* Builds a request of @family with one u32 attribute; its length. */
 static size_t raw_genl_msg(void *buf, int family, uint8_t cmd, uint16_t attr,
 			   uint32_t val, uint32_t seq)
@@ -2000,6 +2062,7 @@ int main(void)
 	test_foreign_netns();
 	test_no_stall();
 	test_ready_flood();
+	test_queue_empty();
 	test_portid_reuse();
 	test_listener_profile(&g);
 	test_stalled_socket_lock(&g);

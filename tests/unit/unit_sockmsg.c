@@ -270,7 +270,7 @@ static void abi_tests(void)
 	      !bigres.r.reason[0] && bigres.later[0] == 0xa5 && bigres.later[15] == 0xa5,
 	      "a longer ktls_result: filled as far as the library knows, the rest untouched");
 	check(readable(ktls_pollfd(k)),
-	      "the other two were read with it: the pollfd stays readable for them");
+	      "the other two: the pollfd stays readable for them");
 	check(ktls_collect(k, &res) == 0 && res.id == id[1] && res.status == EKEYREJECTED &&
 	      !strcmp(res.sni, "www.example.test") &&
 	      !strcmp(res.reason, "The certificate is NOT trusted."),

@@ -106,10 +106,11 @@
  * Agent commands (CAP_NET_ADMIN in the initial user namespace, else EPERM):
  *
  * KTLS_OFFLOAD_CMD_READY (notification, multicast group "agents")
- *	No attributes.  Requests are pending: ACCEPT until EAGAIN.  It is
- *	coalesced: after one READY the next comes only once an ACCEPT has
- *	found the queue empty (or failed), so an agent that drains on READY,
- *	and on ENOBUFS from its socket, never misses a request.
+ *	No attributes.  Requests are pending: ACCEPT until EAGAIN (or a
+ *	reply with _QUEUE_EMPTY).  It is coalesced: after one READY the next
+ *	comes only once an ACCEPT has found the queue empty, or emptied it,
+ *	(or failed), so an agent that drains on READY, and on ENOBUFS from its
+ *	socket, never misses a request.
  *
  * KTLS_OFFLOAD_CMD_ACCEPT
  *	No attributes.  Takes the oldest pending request and installs its
@@ -121,7 +122,10 @@
  *	group and issues ACCEPT once before requesters can SUBMIT.  Reply:
  *	  KTLS_OFFLOAD_A_REQUEST_ID, _SOCKFD, _ROLE, _TIMEOUT_MS (left),
  *	  _PID, _UID, _GID (NLA_U32, in the caller's namespaces), and
- *	  _PROFILE, _PEERNAME, _ALPN if the requester gave them.
+ *	  _PROFILE, _PEERNAME, _ALPN if the requester gave them;
+ *	  _QUEUE_EMPTY (NLA_FLAG) if this request was the last one pending:
+ *	  READY is re-armed as by an ACCEPT answered EAGAIN, so the agent
+ *	  may stop draining here (the next request multicasts READY).
  *	The descriptor refers to the requester's open file description (see
  *	SUBMIT).
  *	Errors: EAGAIN nothing pending; EMFILE no free fd; ENOBUFS, EAGAIN
@@ -283,6 +287,7 @@ enum {
 	KTLS_OFFLOAD_A_REQUEST_STATE,
 	KTLS_OFFLOAD_A_REQUEST_AGENT_PORTID,
 	KTLS_OFFLOAD_A_REQUEST_PAD,
+	KTLS_OFFLOAD_A_REQUEST_QUEUE_EMPTY,
 
 	__KTLS_OFFLOAD_A_REQUEST_MAX,
 	KTLS_OFFLOAD_A_REQUEST_MAX = (__KTLS_OFFLOAD_A_REQUEST_MAX - 1)
