@@ -101,12 +101,11 @@ void worker_conn_read(struct worker *w, struct conn *c)
 	struct sockmsg_in *m = malloc(sizeof(*m));
 	int n = 0;
 
-	/* A bounded batch per wakeup, so that one requester cannot starve
-	 * the handshakes of this worker. */
-	for (int i = 0; m && i < 64; i++) {
-		n = sockmsg_recv(c->fd, m, 1);
-		if (n <= 0)
-			break;
+	/* One message per report of the socket (level-triggered: it is
+	 * reported again while more wait), so that one requester cannot
+	 * starve the handshakes of this worker, and no read per wakeup ends
+	 * in EAGAIN when requests come one at a time. */
+	if (m && (n = sockmsg_recv(c->fd, m, 1)) > 0) {
 		if (m->cmd == KTLS_OFFLOAD_CMD_SUBMIT) {
 			conn_submit(w, c, m);
 		} else if (m->cmd == KTLS_OFFLOAD_CMD_CANCEL && !m->err) {
@@ -123,7 +122,6 @@ void worker_conn_read(struct worker *w, struct conn *c)
 			if (m->fd >= 0)
 				sockmsg_close_foreign(m->fd);
 			n = 0;
-			break;
 		}
 	}
 	free(m);

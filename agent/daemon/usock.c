@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -127,6 +128,8 @@ int usock_listen(const char *path, const char *group, uid_t uid, gid_t gid,
 }
 
 /* The network namespace of socket @fd, as the kernel's cookie; 0 if unknown. */
+static _Atomic uint64_t self_ns;	/* the agent's namespace's cookie, once known */
+
 static uint64_t netns_cookie(int fd)
 {
 	uint64_t cookie = 0;
@@ -164,9 +167,13 @@ int usock_check_socket(int fd, int self)
 	len = sizeof(ulp);
 	if (getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &len) == 0 && ulp[0])
 		return EBUSY;
-	/* (SO_NETNS_COOKIE is in every kernel the agent runs on: 5.14+) */
+	/* (SO_NETNS_COOKIE is in every kernel the agent runs on: 5.14+;
+	 * the agent's own socket stays in the agent's namespace, so its
+	 * cookie is asked once) */
 	ns = netns_cookie(fd);
-	if (!ns || ns != netns_cookie(self))
+	if (!atomic_load(&self_ns))
+		atomic_store(&self_ns, netns_cookie(self));
+	if (!ns || ns != atomic_load(&self_ns))
 		return EXDEV;
 	return 0;
 }
