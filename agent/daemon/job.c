@@ -180,6 +180,7 @@ unlink:
 	j->prev->next = j->next;
 	j->next->prev = j->prev;
 	w->n_jobs--;
+	w->job_ended = true;	/* a descriptor is free again */
 	/* Freed after the current batch of events, which may still name it. */
 	j->finished = true;
 	j->next = w->dead;

@@ -84,11 +84,22 @@ static void drain(struct worker *w)
 				break;
 			}
 		}
-		if (ret == -ENOBUFS)
+		if (ret == -ENOBUFS) {
 			w->ready = true;
-		else if (ret != -EAGAIN && ret != 0)
+		} else if (ret == -EMFILE || ret == -ENFILE) {
+			/* The module put the request back, but no READY comes
+			 * for it: look again when a job ends or in 250 ms. */
+			if (!w->accept_retry)
+				agent_log(LOG_WARNING, "worker %d: ACCEPT failed: %s; "
+					  "trying again as descriptors free up", w->index,
+					  strerror(-ret));
+			w->accept_retry = worker_now() + 0.25;
+		} else if (ret != -EAGAIN && ret != 0) {
 			agent_log(LOG_WARNING, "worker %d: ACCEPT failed: %s", w->index,
 				  strerror(-ret));
+		}
+		if (ret != -EMFILE && ret != -ENFILE)
+			w->accept_retry = 0;
 	} while (w->ready && !atomic_load(&w->agent->stopping));
 	w->genl.dropped = 0;
 }
@@ -113,6 +124,8 @@ static int next_timeout_ms(struct worker *w)
 	double first = w->accept_paused, t = worker_now();
 	struct job *j;
 
+	if (w->accept_retry && (!first || w->accept_retry < first))
+		first = w->accept_retry;
 	for (j = w->jobs.next; j != &w->jobs; j = j->next)
 		if (!first || j->deadline < first)
 			first = j->deadline;
@@ -193,7 +206,12 @@ static void *worker_main(void *arg)
 		}
 		/* Replies dropped on the command socket (an ACCEPT's reply
 		 * among them puts its request back), or a READY seen outside
-		 * drain(): no event will tell, so look for requests now. */
+		 * drain(), or an ACCEPT that found no free descriptor: no
+		 * event will tell, so look for requests now (the last once a
+		 * job has ended or its retry time has come). */
+		if (w->accept_retry && (w->job_ended || worker_now() >= w->accept_retry))
+			w->ready = true;
+		w->job_ended = false;
 		if (w->genl.sock && (w->ready || w->genl.dropped)) {
 			w->genl.dropped = 0;
 			drain(w);

@@ -661,8 +661,12 @@ API int ktls_collect(struct ktls_ctx *c, struct ktls_result *res)
 	if (unqueue(c, 0, res)) {
 		ret = 0;
 	} else {
-		ret = c->path == KTLS_PATH_MODULE ? module_read(c) :
-			c->broken ? -EPIPE : sock_read(c, false);
+		/* A message at a time, until one is a result: -EAGAIN must
+		 * mean the socket is empty (a caller may poll edge-triggered). */
+		do
+			ret = c->path == KTLS_PATH_MODULE ? module_read(c) :
+				c->broken ? -EPIPE : sock_read(c, false);
+		while (!ret && !c->head);
 		if (unqueue(c, 0, res))
 			ret = 0;
 		else if (!ret)

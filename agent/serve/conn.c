@@ -289,6 +289,7 @@ static void conn_ready(struct worker *w, struct conn *c)
 }
 
 static struct ktls_ctx *get_ktls(struct worker *w);
+static void drop_ktls(struct worker *w, int err);
 
 static void peer_string(int fd, char *out, size_t len)
 {
@@ -357,6 +358,14 @@ static void do_accept(struct worker *w)
 		uint32_t id;
 		int ret = k ? ktls_submit(k, fd, &p, &id) : -ENOTCONN;
 
+		if (ret == -EPIPE) {
+			/* The agent's socket hung up, and its pollfd may not
+			 * have been reported yet: end the old context now and
+			 * hand this connection to a new one. */
+			drop_ktls(w, ret);
+			k = get_ktls(w);
+			ret = k ? ktls_submit(k, fd, &p, &id) : -ENOTCONN;
+		}
 		c->state = C_HANDSHAKE;
 		if (ret) {
 			serve_log("cannot hand a connection to the agent: %s", strerror(-ret));
@@ -393,6 +402,41 @@ static void zerocopy_on(struct conn *c)
 			  "sends with a copy)", strerror(errno));
 }
 
+/* A handshake's result: its connection is served, or closed. */
+static void handshake_done(struct worker *w, const struct ktls_result *r)
+{
+	struct conn *c = (struct conn *)(uintptr_t)r->cookie;
+
+	if (r->status) {
+		if (serve_cfg.verbose)
+			serve_log("handshake with %s failed: %s", c->peer, strerror(r->status));
+		conn_free(w, c, false);
+		return;
+	}
+	c->tls_version = r->tls_version;
+	c->cipher = r->cipher;
+	if (serve_cfg.zerocopy_sendfile)
+		zerocopy_on(c);
+	conn_ready(w, c);
+}
+
+/*
+ * Ends the context of an agent that went away: the results still in it
+ * are taken (every pending handshake has come back ECONNABORTED), then it
+ * closes, and the next connection opens a new one.
+ */
+static void drop_ktls(struct worker *w, int err)
+{
+	struct ktls_result r = KTLS_RESULT_INIT;
+
+	serve_log("worker %d: lost the agent (%s); reconnecting", w->index, strerror(-err));
+	while (ktls_collect(w->ktls, &r) == 0)
+		handshake_done(w, &r);
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, ktls_pollfd(w->ktls), NULL);
+	ktls_close(w->ktls);
+	w->ktls = NULL;
+}
+
 /*
  * One result per report of the libktls pollfd: it stays readable while
  * results wait (level-triggered), and collecting until -EAGAIN would end
@@ -402,33 +446,14 @@ static void zerocopy_on(struct conn *c)
 static void collect_handshakes(struct worker *w)
 {
 	struct ktls_result r = KTLS_RESULT_INIT;
-	struct conn *c;
 	int ret = ktls_collect(w->ktls, &r);
 
 	if (ret == -EAGAIN)
 		return;
-	if (ret) {
-		/* The agent's socket closed (agent restarted?): every pending
-		 * handshake has come back ECONNABORTED (collected on the next
-		 * reports).  Reconnect on the next connection. */
-		serve_log("worker %d: lost the agent (%s); reconnecting", w->index, strerror(-ret));
-		epoll_ctl(w->epfd, EPOLL_CTL_DEL, ktls_pollfd(w->ktls), NULL);
-		ktls_close(w->ktls);
-		w->ktls = NULL;
-		return;
-	}
-	c = (struct conn *)(uintptr_t)r.cookie;
-	if (r.status) {
-		if (serve_cfg.verbose)
-			serve_log("handshake with %s failed: %s", c->peer, strerror(r.status));
-		conn_free(w, c, false);
-		return;
-	}
-	c->tls_version = r.tls_version;
-	c->cipher = r.cipher;
-	if (serve_cfg.zerocopy_sendfile)
-		zerocopy_on(c);
-	conn_ready(w, c);
+	if (ret)
+		drop_ktls(w, ret);	/* (the agent restarted?) */
+	else
+		handshake_done(w, &r);
 }
 
 /* A libktls context, reopened if the agent went away. */

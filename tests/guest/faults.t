@@ -1,7 +1,7 @@
 #!/bin/bash
 # Faults under ktls-serve: the agent SIGKILLed during 200 concurrent
 # handshakes, rmmod with handshakes pending, the module's per-user limit
-# reached, and ktls-serve out of file descriptors.  Each time: every client
+# reached, ktls-serve and the agent out of file descriptors.  Each time: every client
 # gets an answer or an error within its timeout, no descriptor leaks, and
 # service comes back by itself once the fault is gone.
 . "$KTLS_SRC/tests/lib/tap.sh"
@@ -152,4 +152,30 @@ ok "ktls-serve, out of descriptors, pauses accepting" grep -q "pausing accepts" 
 ok "and keeps running" kill -0 $emfile_pid
 for fd in "${idle[@]}"; do exec {fd}>&-; done
 ok "once descriptors are free again, it serves" eventually 30 served_soon 7443
+
+# --- the agent out of file descriptors -----------------------------------------
+# An ACCEPT that finds no free descriptor puts its request back in the
+# module, which sends no READY for it: the agent must look again itself
+# once a descriptor is free, not wait for the next request.
+agent_nofile=$(prlimit --pid $agent_pid --nofile --output SOFT,HARD --noheadings | awk '{ print $1 ":" $2 }')
+prlimit --pid $agent_pid --nofile=$(($(nfds $agent_pid) + 3)):$(($(nfds $agent_pid) + 3))
+stall 5
+ok "the agent, out of descriptors, says so" \
+	eventually 20 grep -q "ACCEPT failed: Too many open files; trying again" agent.log
+# submitted while the agent has no descriptor to take it with (and
+# without the stalled connections, which it would otherwise inherit)
+(unstall; exec "${C[@]}" -o emfile.out "https://localhost:8443/a.txt" 2>>curl.err) &
+curl_pid=$!
+sleep 1
+t0=$(date +%s)
+unstall		# the stalled handshakes end, and free the agent's descriptors
+wait $curl_pid
+took=$(($(date +%s) - t0))
+is "a client that came meanwhile is served once they are free" "$(cat emfile.out 2>/dev/null)" \
+	"plain text"
+ok "... at once, not after the handshake timeout ($took s; limit $((10 * ${KTLS_TIME_SCALE:-1})) s)" \
+	test "$took" -lt $((10 * ${KTLS_TIME_SCALE:-1}))
+n=$(grep -c "ACCEPT failed: Too many open files" agent.log)
+ok "the agent logged the shortage once per worker, not per retry ($n lines)" test "$n" -le 2
+prlimit --pid $agent_pid --nofile="$agent_nofile"
 plan $_tap_n
