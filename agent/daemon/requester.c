@@ -108,7 +108,7 @@ void worker_conn_read(struct worker *w, struct conn *c)
 	if (m && (n = sockmsg_recv(c->fd, m, 1)) > 0) {
 		if (m->cmd == KTLS_OFFLOAD_CMD_SUBMIT) {
 			conn_submit(w, c, m);
-		} else if (m->cmd == KTLS_OFFLOAD_CMD_CANCEL && !m->err) {
+		} else if (m->cmd == KTLS_OFFLOAD_CMD_CANCEL && !m->err && m->fd < 0) {
 			struct job *j = conn_job(w, c, m->seq);
 			struct tls_result res = { .err = ECANCELED };
 
@@ -116,7 +116,8 @@ void worker_conn_read(struct worker *w, struct conn *c)
 			if (j)
 				worker_job_finish(w, j, &res);
 		} else {
-			/* not a command requesters send: a broken peer */
+			/* not a command requesters send (or a CANCEL that
+			 * carries a descriptor): a broken peer */
 			agent_log(LOG_WARNING, "pid %d sent a bad message (command %d): "
 				  "disconnecting it", (int)c->pid, m->cmd);
 			if (m->fd >= 0)

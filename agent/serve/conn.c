@@ -552,7 +552,10 @@ void *serve_worker_main(void *arg)
 				do_accept(w);
 				break;
 			case K_KTLS:
-				collect_handshakes(w);
+				/* (a submit earlier in this batch may have
+				 * dropped the context: the agent went away) */
+				if (w->ktls)
+					collect_handshakes(w);
 				break;
 			case K_WAKE: {
 				uint64_t v;

@@ -178,4 +178,50 @@ ok "... at once, not after the handshake timeout ($took s; limit $((10 * ${KTLS_
 n=$(grep -c "ACCEPT failed: Too many open files" agent.log)
 ok "the agent logged the shortage once per worker, not per retry ($n lines)" test "$n" -le 2
 prlimit --pid $agent_pid --nofile="$agent_nofile"
+
+# --- descriptors sent with CANCEL ---------------------------------------------
+# A requester's CANCEL carries no descriptor; one that does is a broken
+# peer, disconnected, and the descriptor closed, not kept.
+before=$(nfds $agent_pid)
+python3 - "$dir/agent.sock" >cancel-fds.out 2>&1 <<'PY'
+import array, os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+fd = os.open("/dev/null", os.O_RDONLY)
+sent = 0
+try:
+    for i in range(300):	# nlmsghdr: length 16, KTLS_OFFLOAD_CMD_CANCEL (8)
+        s.sendmsg([struct.pack("=IHHII", 16, 8, 0, 1000 + i, 0)],
+                  [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))])
+        sent += 1
+except OSError:
+    pass
+s.settimeout(10)
+try:
+    gone = s.recv(4096) == b""
+except OSError:
+    gone = True
+print("sent", sent, "disconnected" if gone else "still connected")
+PY
+ok "a CANCEL with a descriptor gets its requester disconnected ($(cat cancel-fds.out))" \
+	grep -q "disconnected" cancel-fds.out
+ok "and the agent keeps none of those descriptors" eventually 10 fds_at_most $agent_pid "$before"
+
+# --- the agent lost while a connection waits in ktls-serve's backlog ----------
+# On the socket path the submit meets the hung-up socket before the report
+# of its pollfd, which comes later in the same batch of events: stopped,
+# ktls-serve sees both at once.
+kill -STOP $sock_pid
+exec {cfd}<>/dev/tcp/127.0.0.1/9443
+sleep 0.5
+kill -9 $agent_pid
+wait $agent_pid 2>/dev/null
+sleep 0.5
+kill -CONT $sock_pid
+sleep 2
+ok "ktls-serve survives losing the agent while a connection waits to be handed over" \
+	kill -0 $sock_pid
+exec {cfd}>&-
+start_agent
+ok "and serves again once an agent is back" eventually 30 served_soon 9443
 plan $_tap_n
