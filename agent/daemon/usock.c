@@ -127,9 +127,9 @@ int usock_listen(const char *path, const char *group, uid_t uid, gid_t gid,
 	return fd;
 }
 
-/* The network namespace of socket @fd, as the kernel's cookie; 0 if unknown. */
 static _Atomic uint64_t self_ns;	/* the agent's namespace's cookie, once known */
 
+/* The network namespace of socket @fd, as the kernel's cookie; 0 if unknown. */
 static uint64_t netns_cookie(int fd)
 {
 	uint64_t cookie = 0;
