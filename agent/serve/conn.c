@@ -291,6 +291,14 @@ static void conn_ready(struct worker *w, struct conn *c)
 static struct ktls_ctx *get_ktls(struct worker *w);
 static void drop_ktls(struct worker *w, int err);
 
+/* Closes the worker's libktls context; the next connection opens anew. */
+static void close_ktls(struct worker *w)
+{
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, ktls_pollfd(w->ktls), NULL);
+	ktls_close(w->ktls);
+	w->ktls = NULL;
+}
+
 static void peer_string(int fd, char *out, size_t len)
 {
 	struct sockaddr_storage ss;
@@ -374,11 +382,8 @@ static void do_accept(struct worker *w)
 			 * pending request has ended with ESHUTDOWN).  Reopen
 			 * on the next connection, finding it (or the agent's
 			 * socket) anew. */
-			if (ret == -ENOENT && k && !ktls_pending(k)) {
-				epoll_ctl(w->epfd, EPOLL_CTL_DEL, ktls_pollfd(k), NULL);
-				ktls_close(k);
-				w->ktls = NULL;
-			}
+			if (ret == -ENOENT && k && !ktls_pending(k))
+				close_ktls(w);
 		}
 	}
 }
@@ -432,9 +437,7 @@ static void drop_ktls(struct worker *w, int err)
 	serve_log("worker %d: lost the agent (%s); reconnecting", w->index, strerror(-err));
 	while (ktls_collect(w->ktls, &r) == 0)
 		handshake_done(w, &r);
-	epoll_ctl(w->epfd, EPOLL_CTL_DEL, ktls_pollfd(w->ktls), NULL);
-	ktls_close(w->ktls);
-	w->ktls = NULL;
+	close_ktls(w);
 }
 
 /*
