@@ -179,6 +179,13 @@ if any(get("handshake", c, "agent_ms_per_req") is not None for c in hs):
                (f" ({fmt(get('handshake', c, 'agent_ms_per_req'), 2)})"
                 if get("handshake", c, "agent_ms_per_req") is not None else "")
                for c in hs if c != "runs")]
+if any(get("handshake", c, "client_vcpu_pct") is not None for c in hs):
+    # a client vCPU near 100% means the client's work bounds every rate:
+    # the server with the lower CPU per handshake then gains little rate
+    md += ["", "vCPUs busy during the handshake runs, % (median; server vCPU 0 / client "
+           "vCPU 1): " + ", ".join(
+               f"{c} {fmt(get('handshake', c, 'server_vcpu_pct'))} / "
+               f"{fmt(get('handshake', c, 'client_vcpu_pct'))}" for c in hs if c != "runs")]
 if get("switch", "extra", "us_per_switch") is not None:
     md += ["", "One switch of address space on the server's vCPU (two tasks handing a token "
            "back and forth, 4 MiB touched per side per turn): "

@@ -74,6 +74,9 @@ rss_kb() {	# rss_kb PID...: resident memory in KiB
 	echo $t
 }
 hz=$(getconf CLK_TCK)
+vcpu_ticks() {	# busy and idle clock ticks of vCPU 0 (servers) and vCPU 1 (clients)
+	awk '/^cpu[01] / { printf "%d %d ", $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat
+}
 wait_port() {	# PORT [NETNS]: until something listens there (10 s)
 	wait_until 10 eval "${2:+ip netns exec $2} ss -Hltn 'sport = :$1' | grep -q ."
 }
@@ -194,16 +197,19 @@ in_part big && phase "big file"
 # latency come from finished responses.  wrk's default 2 s timeout would
 # leave slower responses out of the latency percentiles: 60 s.
 wrk_run() {
-	local w=$1 c=$2 path=$3 conns=$4 hdr=${5:-} c0 c1 a0 a1 o secs=$secs ns=${netns[$2]:-}
+	local w=$1 c=$2 path=$3 conns=$4 hdr=${5:-} c0 c1 a0 a1 v0 v1 o secs=$secs ns=${netns[$2]:-}
 	case $w in *-c32) secs=$c32_secs ;; handshake*) secs=$hs_secs ;; esac
 	c0=$(ticks $(pids_of $c))
 	a0=$(ticks $(agent_of $c))
+	v0=$(vcpu_ticks)
 	o=$(${ns:+ip netns exec $ns} taskset -c 1 wrk -t1 -c"$conns" -d"${secs}s" --timeout 60s --latency \
 		${hdr:+-H "$hdr"} "${base[$c]}/$path" 2>&1)
+	v1=$(vcpu_ticks)
 	c1=$(ticks $(pids_of $c))
 	a1=$(ticks $(agent_of $c))
 	echo "$o" >>wrk.log
-	awk -v w="$w" -v c="$c" -v d=$((c1 - c0)) -v ad=$((a1 - a0)) -v agent="$(agent_of "$c")" -v h="$hz" '
+	awk -v w="$w" -v c="$c" -v d=$((c1 - c0)) -v ad=$((a1 - a0)) -v agent="$(agent_of "$c")" -v h="$hz" \
+		-v v0="$v0" -v v1="$v1" '
 	function ms(v) {
 		if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0
 		if (v ~ /m$/) return v * 60000; return v * 1000
@@ -228,6 +234,15 @@ wrk_run() {
 		print w, c, "cpu_ms_per_req", sprintf("%.3f", (d / h) * 1000 / n)
 		if (agent != "")
 			print w, c, "agent_ms_per_req", sprintf("%.3f", (ad / h) * 1000 / n)
+		if (w ~ /^handshake/) {
+			# how busy each side was: a client vCPU near 100% bounds
+			# the rate whatever the server spends
+			split(v0, a); split(v1, b)
+			for (i = 1; i <= 3; i += 2) {
+				busy = b[i] - a[i]; all = busy + b[i + 1] - a[i + 1]
+				print w, c, (i == 1 ? "server" : "client") "_vcpu_pct", (all ? sprintf("%.1f", 100 * busy / all) : 0)
+			}
+		}
 		print w, c, "p50_ms", p50
 		print w, c, "p99_ms", p99
 	}' <<<"$o" >>"${wrk_raw:-$raw}"

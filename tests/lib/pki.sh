@@ -39,17 +39,29 @@ tls_stat() {
 	awk -v n="$1" '$1 == n { print $2 }' /proc/net/tls_stat
 }
 
-# wait_until SECONDS COMMAND...: until COMMAND succeeds (polled every 50 ms)
+# wait_until SECONDS COMMAND...: until COMMAND succeeds, polled every 50 ms
+# for SECONDS of wall-clock time (a command that is slow on a loaded
+# machine uses up the time, not a count of tries); COMMAND runs at least
+# once, and once more after the time is up
 wait_until() {
-	_i=0
-	_wu_n=$(($1 * 20))
+	_wu_clock
+	_wu_end=$((_wu_now + $1 * 100))
 	shift
-	while [ $_i -lt $_wu_n ]; do
-		"$@" 2>/dev/null && return 0
+	while ! "$@" 2>/dev/null; do
+		_wu_clock
+		if [ "$_wu_now" -ge "$_wu_end" ]; then
+			"$@" 2>/dev/null
+			return
+		fi
 		sleep 0.05
-		_i=$((_i + 1))
 	done
-	return 1
+}
+
+# _wu_clock: _wu_now = the time since boot in hundredths of a second
+# (/proc/uptime; POSIX sh, for the tests that run under dash)
+_wu_clock() {
+	read -r _wu_up _wu_rest </proc/uptime
+	_wu_now=$((${_wu_up%.*} * 100 + 1${_wu_up#*.} - 100))
 }
 
 # wait_for_line FILE PATTERN [SECONDS]: until FILE has a line matching PATTERN
