@@ -42,17 +42,14 @@ tls_stat() {
 # wait_until SECONDS COMMAND...: until COMMAND succeeds, polled every 50 ms
 # for SECONDS of wall-clock time (a command that is slow on a loaded
 # machine uses up the time, not a count of tries); COMMAND runs at least
-# once, and once more after the time is up
+# once, and the last try ends after the time is up
 wait_until() {
 	_wu_clock
 	_wu_end=$((_wu_now + $1 * 100))
 	shift
 	while ! "$@" 2>/dev/null; do
 		_wu_clock
-		if [ "$_wu_now" -ge "$_wu_end" ]; then
-			"$@" 2>/dev/null
-			return
-		fi
+		[ "$_wu_now" -lt "$_wu_end" ] || return 1
 		sleep 0.05
 	done
 }
