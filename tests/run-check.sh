@@ -90,4 +90,10 @@ if [ $host_only = 0 ]; then
 		fi
 	done
 fi
+if [ $prc != 0 ] || [ $src != 0 ]; then
+	# last, so that a log cut to its tail still says what failed and why
+	echo "== what failed (each file's failed checks and the comments around them)"
+	# shellcheck disable=SC2086
+	tests/tap-failures $files
+fi
 [ $prc = 0 ] && [ $src = 0 ]

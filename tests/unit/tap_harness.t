@@ -1,10 +1,11 @@
 #!/bin/sh
 # The harness itself: tap-finish turns exit status, bad plans, bail-outs and
-# (under CI=true) skips into failures; tap-summary counts what prove saw.
+# (under CI=true) skips into failures; tap-summary counts what prove saw;
+# tap-failures shows what failed and the comments that say why.
 . "$KTLS_SRC/tests/lib/tap.sh"
 fin=$KTLS_SRC/tests/tap-finish
 sum=$KTLS_SRC/tests/tap-summary
-plan 10
+plan 13
 
 t=$(printf '1..2\nok 1 - a\nok 2 - b\n' | CI= "$fin" x 0)
 is "clean output passes through with the plan moved last" "$t" "$(printf 'ok 1 - a\nok 2 - b\n1..2')"
@@ -30,4 +31,16 @@ is "tap-summary counts passed, failed and skipped" "$t rc=$rc" "1 passed, 1 fail
 printf 'ok 1 - a\n1..1\n' >"$tmp"
 t=$("$sum" "$tmp"); rc=$?
 is "tap-summary exits 0 when nothing failed" "$t rc=$rc" "1 passed, 0 failed, 0 skipped rc=0"
-rm -f "$tmp"
+fails=$KTLS_SRC/tests/tap-failures
+printf 'ok 1 - a\n# seed 7\n# 2 lifetime: late\nok 2 - b\nnot ok 3 - c\n# got 1\nok 4 - d\n# tail\n1..4\n' >"$tmp"
+good=$(mktemp)
+printf 'ok 1 - a\n# noise\n1..1\n' >"$good"
+t=$("$fails" "$good" "$tmp" "$good")
+is "tap-failures names only the failed file, with its failed check and comments" "$t" \
+	"$(printf -- '-- %s\n   # seed 7\n   # 2 lifetime: late\n   not ok 3 - c\n   # got 1' "$tmp")"
+t=$("$fails" "$good")
+is "tap-failures prints nothing when nothing failed" "$t" ""
+{ i=0; while [ $i -lt 60 ]; do echo "not ok $i"; i=$((i + 1)); done; } >"$tmp"
+t=$("$fails" "$tmp" | tail -n 1)
+is "tap-failures keeps at most 40 lines per file" "$t" "   (20 more lines in the file)"
+rm -f "$tmp" "$good"
