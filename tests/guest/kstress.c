@@ -95,7 +95,7 @@
 enum op {
 	OP_OPEN, OP_SUBMIT, OP_SUBMIT_AGAIN, OP_SUBMIT_LISTENING, OP_SUBMIT_UDP,
 	OP_SUBMIT_BADFD, OP_SUBMIT_WAIT, OP_WAIT, OP_CANCEL, OP_EVENTS, OP_COMPLETE,
-	OP_COMPLETE_MID,
+	OP_COMPLETE_MID, OP_COMPLETE_EARLY,
 	OP_ACCEPT, OP_DONE, OP_DONE_FAKE, OP_DONE_STALE, OP_AGENT_KTLS, OP_ATTACH,
 	OP_DETACH_FD, OP_DETACH_ID, OP_DETACH_OTHER, OP_DETACH_UNKNOWN,
 	OP_GET_STATS, OP_GET_VERSION, OP_GET_REQUEST, OP_GET_LISTENER,
@@ -133,6 +133,7 @@ static const struct opdef {
 	[OP_COMPLETE]	      = { "COMPLETE status", 0, { EACCES, EIO, EPROTO, ETIMEDOUT,
 				  ECONNABORTED, ECANCELED, ESHUTDOWN } },
 	[OP_COMPLETE_MID]     = { "COMPLETE of ours read during a call", 0, { 0 } },
+	[OP_COMPLETE_EARLY]   = { "COMPLETE read before its SUBMIT's reply", 0, { 0 } },
 	[OP_ACCEPT]	      = { "ACCEPT", NL, { ENOENT, ENOBUFS, EAGAIN, ESHUTDOWN } },
 	[OP_DONE]	      = { "DONE", NL, { ENOENT, ENOBUFS, EPROTO } },
 	[OP_DONE_FAKE]	      = { "DONE 0 without kTLS", NL, { ENOENT, ENOBUFS, EPROTO } },
@@ -430,8 +431,8 @@ static void set_blocking(int fd, int blocking)
 struct oreq {
 	int used, a, b, messed, lost;
 	char prof;
-	uint32_t id;
-	double deadline;
+	uint32_t id, timeout;
+	double submitted, deadline;
 };
 
 static void req_close(struct oreq *r)
@@ -499,6 +500,19 @@ static void req_finish(struct ctx *c, struct oreq *r, uint32_t st)
 	req_close(r);
 }
 
+static __thread uint32_t seen_ids[16], n_seen;
+static __thread double seen_at[16];
+/*
+ * A COMPLETE can come before the reply to its SUBMIT: an agent may take
+ * the request and end it while the SUBMIT handler is still making its
+ * reply (libktls keeps such results the same way).  Unknown ids read
+ * while a SUBMIT waits for its reply are kept here for req_new().
+ */
+static __thread struct {
+	uint32_t id, st;
+} early[8];
+static __thread int n_early, submitting;
+
 static void on_complete(const struct nlattr *const *tb, const struct nlmsghdr *nlh, void *arg)
 {
 	struct ctx *c = ((void **)arg)[0];
@@ -508,11 +522,21 @@ static void on_complete(const struct nlattr *const *tb, const struct nlmsghdr *n
 	(void)tb;
 	if (kg_complete(nlh, &id, &st))
 		return;
+	seen_ids[n_seen++ % 16] = id;
+	seen_at[(n_seen - 1) % 16] = kt_now();
 	for (int i = 0; i < 4; i++)
 		if (r[i].used && r[i].id == id) {
 			req_finish(c, &r[i], st);
 			return;
 		}
+	if (submitting) {
+		if (n_early == 8) {
+			memmove(&early[0], &early[1], 7 * sizeof(early[0]));
+			n_early--;
+		}
+		early[n_early].id = id;
+		early[n_early++].st = st;
+	}
 }
 
 /* A COMPLETE that came while a call waited for its reply. */
@@ -555,14 +579,25 @@ static void req_new(struct ctx *c, struct oreq *r)
 	ret = loopback_tcp_pair_family(rnd(c, 2) ? AF_INET6 : AF_INET, &r->a, &r->b);
 	if (sockop(OP_PAIR, ret))
 		return;
+	n_early = 0;
+	submitting = 1;
 	ret = NLOP(c, OP_SUBMIT, kg_submit(&c->g, r->a, prof, timeout, 0, rnd(c, 1u << 31), &r->id));
+	submitting = 0;
 	if (ret) {
 		req_close(r);
 		return;
 	}
 	r->used = 1;
 	r->prof = prof[0];
-	r->deadline = kt_now() + timeout / 1000.0 + 10 * scale;
+	r->timeout = timeout;
+	r->submitted = kt_now();
+	r->deadline = r->submitted + timeout / 1000.0 + 10 * scale;
+	for (int i = 0; i < n_early; i++)
+		if (early[i].id == r->id) {
+			outcome(OP_COMPLETE_EARLY, 0);
+			req_finish(c, r, early[i].st);
+			return;
+		}
 	x = rnd(c, 100);
 	if (x < 8) {
 		NLOP(c, OP_CANCEL, kg_cancel(&c->g, r->id));
@@ -632,6 +667,59 @@ static void req_wait(struct ctx *c)
 	req_close(&r);
 }
 
+/* What the module says of a request whose COMPLETE is overdue. */
+struct diag_ctx {
+	uint32_t id;
+	int found;
+};
+
+static void diag_listed(const struct nlattr *const *tb, const struct nlmsghdr *nlh, void *arg)
+{
+	struct diag_ctx *d = arg;
+
+	(void)nlh;
+	if (kg_u32(tb[KTLS_OFFLOAD_A_REQUEST_ID]) != d->id)
+		return;
+	d->found = 1;
+	say("#   the module lists it: state %u, %u ms left, agent port %u, pid %u",
+	    kg_u32(tb[KTLS_OFFLOAD_A_REQUEST_STATE]), kg_u32(tb[KTLS_OFFLOAD_A_REQUEST_TIMEOUT_MS]),
+	    kg_u32(tb[KTLS_OFFLOAD_A_REQUEST_AGENT_PORTID]), kg_u32(tb[KTLS_OFFLOAD_A_REQUEST_PID]));
+}
+
+static void req_diag(struct ctx *c, const struct oreq *r)
+{
+	struct diag_ctx d = { r->id, 0 };
+	int ret;
+
+	say("#   request %u (profile %c, timeout %u ms%s) submitted %.1f s ago", r->id, r->prof,
+	    r->timeout, r->messed ? ", messed with" : "", kt_now() - r->submitted);
+	ret = kg_requests(&c->g, diag_listed, &d);
+	if (ret < 0)
+		say("#   GET_REQUEST: %s", kt_errname(-ret));
+	else if (!d.found)
+		say("#   the module does not list it");
+	for (uint32_t i = n_seen > 16 ? n_seen - 16 : 0; i < n_seen; i++)
+		say("#   COMPLETE %u read %.1f s ago", seen_ids[i % 16], kt_now() - seen_at[i % 16]);
+	{
+		struct sockaddr_nl sa;
+		socklen_t len = sizeof(sa);
+		char line[256], want[16];
+		FILE *f = fopen("/proc/net/netlink", "re");
+
+		if (getsockname(c->g.fd, (struct sockaddr *)&sa, &len) == 0 && f) {
+			snprintf(want, sizeof(want), "%u", sa.nl_pid);
+			while (fgets(line, sizeof(line), f)) {
+				char pid[16] = "";
+
+				if (sscanf(line, "%*s %*s %15s", pid) == 1 && !strcmp(pid, want))
+					say("#   /proc/net/netlink: %.*s", (int)strcspn(line, "\n"), line);
+			}
+		}
+		if (f)
+			fclose(f);
+	}
+}
+
 static void *requester(void *arg)
 {
 	struct ctx *c = arg;
@@ -689,9 +777,11 @@ static void *requester(void *arg)
 			if (ret == -ENOBUFS)
 				r[i].lost = 1;	/* its COMPLETE may be among the dropped */
 			if (kt_now() > r[i].deadline) {
-				if (!r[i].lost && c->gen == sh->gen && !sh->rmmod_busy)
+				if (!r[i].lost && c->gen == sh->gen && !sh->rmmod_busy) {
 					fail(F_LIFETIME, "a request (profile %c) had no COMPLETE "
 					     "%.0f s past its timeout", r[i].prof, 10 * scale);
+					req_diag(c, &r[i]);
+				}
 				req_close(&r[i]);
 			}
 		}

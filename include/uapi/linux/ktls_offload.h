@@ -52,7 +52,10 @@
  *	                                   set is EINVAL (version 1's WAIT flag
  *	                                   is gone)
  *	Reply: KTLS_OFFLOAD_A_REQUEST_ID (NLA_U32).  The result comes as a
- *	COMPLETE notification to the submitting socket.
+ *	COMPLETE notification to the submitting socket, and can come before
+ *	this reply and its ack when an agent ends the request at once: keep a
+ *	COMPLETE of an unknown id read while waiting for the reply, or match
+ *	results by cookie.
  *	The agent receives the requester's open file description itself, not
  *	a copy: file status flags (O_NONBLOCK via F_SETFL) and socket options
  *	either side sets are seen by the other.
