@@ -35,7 +35,8 @@ GUEST_PROGS := $(BUILD)/tests/ktls_sendfile $(BUILD)/tests/nicsim_pair $(BUILD)/
 	       $(BUILD)/tests/flight_client $(BUILD)/tests/aead_speed $(BUILD)/tests/idle_client \
 	       $(BUILD)/tests/inproc_serve $(BUILD)/tests/switch_cost $(BUILD)/tests/load_client $(BUILD)/tests/ktls_recv \
 	       $(BUILD)/tests/kmod_hostile $(BUILD)/tests/kstress $(BUILD)/tests/linger_requester \
-	       $(BUILD)/tests/conform_client $(BUILD)/tests/keyupdate_client
+	       $(BUILD)/tests/conform_client $(BUILD)/tests/keyupdate_client \
+	       $(BUILD)/tests/fault_netlink.so
 # (defined before "all", whose prerequisites are expanded where it stands)
 FUZZERS	   := $(addprefix $(BUILD)/fuzz/,fuzz_http fuzz_config fuzz_netlink fuzz_sockmsg)
 UNIT_TESTS := $(BUILD)/tests/unit_ktls_keys $(BUILD)/tests/unit_http $(BUILD)/tests/unit_sockmsg \
@@ -125,6 +126,12 @@ MAKE_PC = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 $(BUILD)/lib/pkgconfig/ktls.pc: dist/ktls.pc.in include/ktls-offload/version.h
 	@mkdir -p $(@D)
 	$(MAKE_PC) > $@
+
+# an LD_PRELOAD shim for faults.t, without sanitizers in either build (the
+# ASan runtime must come first among the libraries of the program)
+$(BUILD)/tests/fault_netlink.so: tests/guest/fault_netlink.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/tests/%.o: tests/*/%.c | deps
 	@mkdir -p $(@D)

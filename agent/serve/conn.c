@@ -291,12 +291,37 @@ static void conn_ready(struct worker *w, struct conn *c)
 static struct ktls_ctx *get_ktls(struct worker *w);
 static void drop_ktls(struct worker *w, int err);
 
-/* Closes the worker's libktls context; the next connection opens anew. */
+/*
+ * Closes the worker's libktls context; the next connection opens anew.
+ * Closing it cancels the handshakes still in flight, whose results will
+ * never come: their connections close here, or they would stay open (and
+ * count against --max-connections) for as long as ktls-serve runs.
+ */
 static void close_ktls(struct worker *w)
 {
+	unsigned int n = 0;
+
+	if (!w->ktls)
+		return;
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, ktls_pollfd(w->ktls), NULL);
 	ktls_close(w->ktls);
 	w->ktls = NULL;
+	while (w->hs.next != &w->hs) {
+		conn_free(w, w->hs.next, false);
+		n++;
+	}
+	if (n && !atomic_load(&serve_cfg.stopping))
+		serve_log("worker %d: closed %u connection%s whose handshake was in flight",
+			  w->index, n, n == 1 ? "" : "s");
+}
+
+/* A connection whose handshake the agent has now: on the worker's list. */
+static void hs_add(struct worker *w, struct conn *c)
+{
+	c->prev = w->hs.prev;
+	c->next = &w->hs;
+	w->hs.prev->next = c;
+	w->hs.prev = c;
 }
 
 static void peer_string(int fd, char *out, size_t len)
@@ -375,6 +400,8 @@ static void do_accept(struct worker *w)
 			ret = k ? ktls_submit(k, fd, &p, &id) : -ENOTCONN;
 		}
 		c->state = C_HANDSHAKE;
+		if (!ret)
+			hs_add(w, c);
 		if (ret) {
 			serve_log("cannot hand a connection to the agent: %s", strerror(-ret));
 			conn_free(w, c, false);
@@ -581,5 +608,6 @@ void *serve_worker_main(void *arg)
 	}
 	while (w->lru.next != &w->lru)
 		conn_free(w, w->lru.next, true);
+	close_ktls(w);		/* and the handshakes in flight */
 	return NULL;
 }

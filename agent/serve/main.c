@@ -242,6 +242,7 @@ int main(int argc, char **argv)
 		w->k_ktls = K_KTLS;
 		w->k_wake = K_WAKE;
 		w->lru.next = w->lru.prev = &w->lru;
+		w->hs.next = w->hs.prev = &w->hs;
 		w->epfd = epoll_create1(EPOLL_CLOEXEC);
 		w->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		w->listen_fd = listen_socket(&w->nodelay_inherited);

@@ -58,7 +58,8 @@ struct conn {
 	enum cstate state;
 	int fd;
 	uint32_t events;		/* what epoll watches on @fd now */
-	struct conn *prev, *next;	/* LRU of connections with a socket in epoll */
+	struct conn *prev, *next;	/* the worker's LRU of connections with a socket
+					 * in epoll, or its list of handshakes in flight */
 	double deadline;
 	bool tls;
 	bool keep_alive;
@@ -84,6 +85,7 @@ struct worker {
 	enum kind k_listen, k_ktls, k_wake;
 	struct ktls_ctx *ktls;
 	struct conn lru;		/* list head */
+	struct conn hs;			/* list head: handshakes in flight */
 	unsigned int n_conns;
 	double accept_resume;		/* accept paused (EMFILE, limit) until then */
 	bool accepting;

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Faults under ktls-serve: the agent SIGKILLed during 200 concurrent
-# handshakes, rmmod with handshakes pending, the module's per-user limit
+# handshakes, rmmod with handshakes pending, a failed read of ktls-serve's
+# netlink socket with handshakes in flight, the module's per-user limit
 # reached, ktls-serve and the agent out of file descriptors.  Each time: every client
 # gets an answer or an error within its timeout, no descriptor leaks, and
 # service comes back by itself once the fault is gone.
@@ -52,12 +53,12 @@ fds_back() { [ "$(nfds "$1")" = "$2" ]; }
 # (the socket path may hold fewer: its link to the lost agent is closed
 # until the next connection reopens it)
 fds_at_most() { [ "$(nfds "$1")" -le "$2" ]; }
-# stall N: N connections to 8443 that send the start of a ClientHello,
-# then nothing; their descriptors in the array "stalled"
+# stall N [PORT]: N connections to PORT (default 8443) that send the start
+# of a ClientHello, then nothing; their descriptors in the array "stalled"
 stall() {
 	stalled=()
 	for _ in $(seq "$1"); do
-		exec {fd}<>/dev/tcp/127.0.0.1/8443
+		exec {fd}<>"/dev/tcp/127.0.0.1/${2:-8443}"
 		printf '\026\003\001\002\000\001' >&$fd
 		stalled+=("$fd")
 	done
@@ -123,6 +124,43 @@ wait $agent_pid 2>/dev/null
 start_agent
 is "after insmod, a new agent starts" "$?" 0
 ok "and ktls-serve serves over the module again" eventually 30 served_soon 8443
+
+# --- a failed read of the module's socket, with handshakes in flight ---------
+# ktls-serve then closes its libktls context, which cancels the handshakes
+# in flight: their connections must close too, not stay open (and count
+# against --max-connections) for as long as ktls-serve runs.  The read
+# error comes from tests/guest/fault_netlink.c: the next recvmsg() on a
+# netlink socket fails with EIO once the file $nlfault exists.
+nlfault=$dir/nlfault
+LD_PRELOAD="$KTLS_BUILD/tests/fault_netlink.so" KTLS_FAULT_NETLINK="$nlfault" \
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	"$serve" -p 6443 -w 1 -v --handshake-timeout 60 "$dir/www" 2>serve-nlfault.log &
+nlfault_pid=$!
+pids="$pids $nlfault_pid"
+wait_for_line serve-nlfault.log "via the ktls_offload module"
+served 6443
+nlfault_fds=$(nfds $nlfault_pid)
+stall 5 6443
+wait_until 20 sh -c "[ \$(ss -Htn state established '( sport = :6443 )' | wc -l) -ge 5 ]"
+sleep 1		# (the agent takes them)
+: >"$nlfault"
+# the first stalled client goes: the agent's handshake fails, and
+# ktls-serve's read of that result fails
+exec {stalled[0]}>&-
+ok "the injected read error reached ktls-serve" eventually 20 test ! -e "$nlfault"
+ok "ktls-serve dropped its libktls context" \
+	eventually 20 grep -q "lost the agent" serve-nlfault.log
+# (4, or 5 if the first one's result was lost with the read)
+ok "and closed the connections whose handshake was in flight" \
+	eventually 20 grep -Eq "closed [45] connections whose handshake was in flight" serve-nlfault.log
+ok "... and their sockets" eventually 20 \
+	sh -c "ss -Htn state established '( sport = :6443 )' | wc -l | grep -qx 0"
+unstall 2>/dev/null
+ok "ktls-serve serves again through a new context" eventually 20 served_soon 6443
+ok "and holds its descriptors at rest again, none of those connections'" \
+	eventually 20 fds_back $nlfault_pid "$nlfault_fds"
+kill $nlfault_pid 2>/dev/null
+wait $nlfault_pid 2>/dev/null
 
 # --- the module's per-user limit ----------------------------------------------
 echo 8 >/sys/module/ktls_offload/parameters/max_pending_per_uid
