@@ -29,7 +29,7 @@ big_sha=$(sha256sum <www/big.bin | cut -d' ' -f1)
 scale=${KTLS_TIME_SCALE:-1}
 agent_conf $((30000 * scale)) 'alpn = http/1.1'
 
-plan 61
+plan 63
 
 insmod "$KTLS_MODULE" default_timeout_ms=$((10000 * scale)) || { echo "Bail out! insmod failed"; exit 1; }
 "$agent" -c agent.conf >/dev/null 2>agent.log &
@@ -135,8 +135,19 @@ for mode in et lt; do
 	answers=$("${C[@]}" --parallel --parallel-max 10 -K "p10-$mode.cfg" 2>>curl.err | grep -c '^ok$')
 	is "10 TLS clients answered by the bare epoll server ($mode)" "$answers" 10
 	wait $ep_pid 2>/dev/null
-	is "epoll $mode: the server saw the 10, each with kTLS, and no empty wakeup" \
-		"$(tail -n 1 "epoll-$mode.out")" "accepted=10 tls=10 plain=0 spurious=0"
+	# An empty wakeup is possible, rarely, for a raw connection: TCP puts
+	# it on the accept queue a moment before the listener's data_ready
+	# lets the module take it off, and a poll in that moment (epoll
+	# re-polls a level-triggered listener at every epoll_wait) finds the
+	# queue non-empty.  Seen once in many runs; a listener that woke
+	# pollers for the connections the module holds (the 5 stalled, the 3
+	# plain, the 10 in handshake) would spin, one empty wakeup after another.
+	res=$(tail -n 1 "epoll-$mode.out")
+	is "epoll $mode: the server saw the 10, each with kTLS" "${res% spurious=*}" \
+		"accepted=10 tls=10 plain=0"
+	empty=${res##*spurious=}
+	ok "epoll $mode: no wakeups for the connections the module holds ($empty empty, at most 2)" \
+		test "${empty:-99}" -le 2
 	unstall
 done
 
