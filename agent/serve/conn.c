@@ -35,25 +35,34 @@ static double now(void)
 
 /* --- connections ----------------------------------------------------------- */
 
-static void lru_touch(struct worker *w, struct conn *c)
+/* Takes @c off the list it is on (the LRU or the handshakes in flight), if any. */
+static void conn_unlink(struct conn *c)
 {
-	c->deadline = now() + serve_cfg.idle_ms / 1000.0;
 	if (c->next) {
 		c->prev->next = c->next;
 		c->next->prev = c->prev;
 	}
-	c->prev = w->lru.prev;
-	c->next = &w->lru;
-	w->lru.prev->next = c;
-	w->lru.prev = c;
+}
+
+/* Moves @c to the tail of the list @head. */
+static void conn_link(struct conn *head, struct conn *c)
+{
+	conn_unlink(c);
+	c->prev = head->prev;
+	c->next = head;
+	head->prev->next = c;
+	head->prev = c;
+}
+
+static void lru_touch(struct worker *w, struct conn *c)
+{
+	c->deadline = now() + serve_cfg.idle_ms / 1000.0;
+	conn_link(&w->lru, c);
 }
 
 static void conn_free(struct worker *w, struct conn *c, bool notify)
 {
-	if (c->next) {
-		c->prev->next = c->next;
-		c->next->prev = c->prev;
-	}
+	conn_unlink(c);
 	if (c->state != C_HANDSHAKE) {
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		if (notify && c->tls)
@@ -315,15 +324,6 @@ static void close_ktls(struct worker *w)
 			  w->index, n, n == 1 ? "" : "s");
 }
 
-/* A connection whose handshake the agent has now: on the worker's list. */
-static void hs_add(struct worker *w, struct conn *c)
-{
-	c->prev = w->hs.prev;
-	c->next = &w->hs;
-	w->hs.prev->next = c;
-	w->hs.prev = c;
-}
-
 static void peer_string(int fd, char *out, size_t len)
 {
 	struct sockaddr_storage ss;
@@ -400,9 +400,9 @@ static void do_accept(struct worker *w)
 			ret = k ? ktls_submit(k, fd, &p, &id) : -ENOTCONN;
 		}
 		c->state = C_HANDSHAKE;
-		if (!ret)
-			hs_add(w, c);
-		if (ret) {
+		if (!ret) {
+			conn_link(&w->hs, c);	/* the agent has it now */
+		} else {
 			serve_log("cannot hand a connection to the agent: %s", strerror(-ret));
 			conn_free(w, c, false);
 			/* ENOENT: the module's family is gone (rmmod; every

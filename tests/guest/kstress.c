@@ -522,8 +522,8 @@ static void on_complete(const struct nlattr *const *tb, const struct nlmsghdr *n
 	(void)tb;
 	if (kg_complete(nlh, &id, &st))
 		return;
-	seen_ids[n_seen++ % 16] = id;
-	seen_at[(n_seen - 1) % 16] = kt_now();
+	seen_ids[n_seen % 16] = id;
+	seen_at[n_seen++ % 16] = kt_now();
 	for (int i = 0; i < 4; i++)
 		if (r[i].used && r[i].id == id) {
 			req_finish(c, &r[i], st);
@@ -686,6 +686,29 @@ static void diag_listed(const struct nlattr *const *tb, const struct nlmsghdr *n
 	    kg_u32(tb[KTLS_OFFLOAD_A_REQUEST_AGENT_PORTID]), kg_u32(tb[KTLS_OFFLOAD_A_REQUEST_PID]));
 }
 
+/* The line of /proc/net/netlink for @fd's port id (queue and drops). */
+static void say_netlink_line(int fd)
+{
+	struct sockaddr_nl sa;
+	socklen_t len = sizeof(sa);
+	char line[256], want[16];
+	FILE *f;
+
+	if (getsockname(fd, (struct sockaddr *)&sa, &len))
+		return;
+	f = fopen("/proc/net/netlink", "re");
+	if (!f)
+		return;
+	snprintf(want, sizeof(want), "%u", sa.nl_pid);
+	while (fgets(line, sizeof(line), f)) {
+		char pid[16] = "";
+
+		if (sscanf(line, "%*s %*s %15s", pid) == 1 && !strcmp(pid, want))
+			say("#   /proc/net/netlink: %.*s", (int)strcspn(line, "\n"), line);
+	}
+	fclose(f);
+}
+
 static void req_diag(struct ctx *c, const struct oreq *r)
 {
 	struct diag_ctx d = { r->id, 0 };
@@ -700,24 +723,7 @@ static void req_diag(struct ctx *c, const struct oreq *r)
 		say("#   the module does not list it");
 	for (uint32_t i = n_seen > 16 ? n_seen - 16 : 0; i < n_seen; i++)
 		say("#   COMPLETE %u read %.1f s ago", seen_ids[i % 16], kt_now() - seen_at[i % 16]);
-	{
-		struct sockaddr_nl sa;
-		socklen_t len = sizeof(sa);
-		char line[256], want[16];
-		FILE *f = fopen("/proc/net/netlink", "re");
-
-		if (getsockname(c->g.fd, (struct sockaddr *)&sa, &len) == 0 && f) {
-			snprintf(want, sizeof(want), "%u", sa.nl_pid);
-			while (fgets(line, sizeof(line), f)) {
-				char pid[16] = "";
-
-				if (sscanf(line, "%*s %*s %15s", pid) == 1 && !strcmp(pid, want))
-					say("#   /proc/net/netlink: %.*s", (int)strcspn(line, "\n"), line);
-			}
-		}
-		if (f)
-			fclose(f);
-	}
+	say_netlink_line(c->g.fd);
 }
 
 static void *requester(void *arg)
