@@ -16,7 +16,7 @@ libnl-genl-3-dev libinih-dev libcap-dev libkeyutils-dev"
 PACKAGES="$BUILD_PACKAGES gnutls-bin openssl curl wget iproute2 ethtool perl
 qemu-system-x86 busybox-static cpio xz-utils zstd kmod python3 python3-yaml strace
 nginx lighttpd wrk gnuplot-nox clang libclang-rt-14-dev valgrind systemd testssl.sh
-nfs-kernel-server keyutils
+nfs-kernel-server keyutils tcpdump
 abigail-tools debootstrap"
 PACKAGING_PACKAGES="$BUILD_PACKAGES dpkg-dev debhelper dh-dkms dkms lintian
 debootstrap fakeroot"

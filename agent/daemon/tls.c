@@ -8,6 +8,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -43,6 +45,8 @@ struct tls_handshake {
 	size_t body_left;		/* bytes of its body still unread */
 	bool records_seen;		/* a whole record header was read */
 	bool v2_refused;		/* the peer's hello was SSLv2-framed */
+	bool coalesce;			/* sends go with MSG_MORE ... */
+	bool held;			/* ... and some wait for tls_flush() */
 	unsigned int small_records;	/* record limit the client asked for, if < 2^14 */
 	const char *small_ext;		/* ... in this extension */
 	uint8_t ticket_name[TICKET_NAME_SIZE];	/* of the client's ticket ... */
@@ -97,21 +101,29 @@ fail(struct tls_result *res, int err, const char *fmt, ...)
 static ssize_t tls_push(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
 {
 	struct tls_handshake *h = ptr;
+	ssize_t n = send(h->fd, buf, len,
+			 MSG_DONTWAIT | MSG_NOSIGNAL | (h->coalesce ? MSG_MORE : 0));
 
-	return send(h->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	h->held |= n > 0 && h->coalesce;
+	return n;
 }
 
 /*
- * GnuTLS queues a flight's records (ServerHello to Finished) and flushes
- * them in one call here: one sendmsg(), so the flight leaves in as few
- * segments as the MSS allows and the peer wakes once.  With only a push
- * function GnuTLS would send each record on its own.
+ * GnuTLS queues a flight's records and flushes them in one call here: one
+ * sendmsg(), so that they leave in as few segments as the MSS allows and
+ * the peer wakes once.  With only a push function GnuTLS would send each
+ * record on its own.  GnuTLS 3.7 still flushes a TLS 1.3 server's flight
+ * twice (ServerHello before the change of keys, then EncryptedExtensions
+ * to Finished): on a TCP socket every send goes with MSG_MORE, and the
+ * kernel holds a partial segment until tls_flush(), called when GnuTLS
+ * turns to reading and when a step of the handshake returns.
  */
 static ssize_t tls_vec_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int iovcnt)
 {
 	struct tls_handshake *h = ptr;
 	struct iovec v[32];
 	struct msghdr m = { .msg_iov = v };
+	ssize_t n;
 	int i;
 
 	if (iovcnt > (int)(sizeof(v) / sizeof(v[0])))
@@ -121,7 +133,21 @@ static ssize_t tls_vec_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int
 		v[i].iov_len = iov[i].iov_len;
 	}
 	m.msg_iovlen = (size_t)iovcnt;
-	return sendmsg(h->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+	n = sendmsg(h->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL | (h->coalesce ? MSG_MORE : 0));
+	h->held |= n > 0 && h->coalesce;
+	return n;
+}
+
+/* Sends what MSG_MORE held back: taking the cork off a socket that has
+ * none pushes its queue out. */
+static void tls_flush(struct tls_handshake *h)
+{
+	int off = 0;
+
+	if (!h->held)
+		return;
+	h->held = false;
+	setsockopt(h->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
 }
 
 static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
@@ -131,6 +157,7 @@ static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 
 	if (!len)
 		return 0;
+	tls_flush(h);
 	if (h->hdr_given == sizeof(h->hdr) && !h->body_left)
 		h->hdr_have = h->hdr_given = 0;		/* record done: next one */
 	while (h->hdr_have < sizeof(h->hdr)) {
@@ -177,6 +204,7 @@ static int tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 	struct tls_handshake *h = ptr;
 	struct pollfd pfd = { .fd = h->fd, .events = POLLIN };
 
+	tls_flush(h);
 	if (h->hdr_have == sizeof(h->hdr) && h->hdr_given < sizeof(h->hdr))
 		return 1;
 	return poll(&pfd, 1, (int)ms);
@@ -305,6 +333,13 @@ struct tls_handshake *tls_handshake_new2(const struct tls_profile *p, int fd,
 	h->p = p;
 	h->fd = fd;
 	h->role = role;
+	{
+		int cork = 1;
+		socklen_t clen = sizeof(cork);
+
+		/* a TCP socket that its requester has not corked */
+		h->coalesce = !getsockopt(fd, IPPROTO_TCP, TCP_CORK, &cork, &clen) && !cork;
+	}
 	h->no_tickets = o->upcall;
 	h->psk_ctx = o->psk_ctx;
 	if (o->upcall && !p->prio_upcall) {
@@ -487,8 +522,8 @@ static void past_finished(struct tls_handshake *h, struct tls_result *res)
 	gnutls_alert_send(h->s, GNUTLS_AL_FATAL, GNUTLS_A_INTERNAL_ERROR);
 }
 
-int tls_handshake_step(struct tls_handshake *h, bool *want_write,
-		       struct tls_result *res)
+static int handshake_step(struct tls_handshake *h, bool *want_write,
+			  struct tls_result *res)
 {
 	gnutls_datum_t proto;
 	unsigned int status = 0;
@@ -585,6 +620,27 @@ int tls_handshake_step(struct tls_handshake *h, bool *want_write,
 		snprintf(res->alpn, sizeof(res->alpn), "%.*s", (int)proto.size, proto.data);
 	peer_identity(h->s, res->peer_identity, sizeof(res->peer_identity));
 	return 0;
+}
+
+int tls_handshake_step(struct tls_handshake *h, bool *want_write,
+		       struct tls_result *res)
+{
+	int ret = handshake_step(h, want_write, res);
+
+	/*
+	 * What a TLS 1.3 server sends last, its NewSessionTicket, may wait in
+	 * the socket for the first record the server sends under kernel TLS
+	 * (or for the peer's next segment, which pushes it too, or at worst
+	 * for TCP's probe timer): the peer then reads it with the response,
+	 * in one segment.  Everything else goes now: a TLS 1.2 server's last
+	 * flight and a client's Finished are what the peer waits for, an
+	 * alert is the last word, and a TLS-offload NIC takes over the
+	 * stream at the bytes queued by the handoff.
+	 */
+	if (ret || res->err || h->role != TLS_ROLE_SERVER || res->tls_version != 0x0304 ||
+	    h->p->conf->nic_offload != NIC_OFFLOAD_OFF)
+		tls_flush(h);
+	return ret;
 }
 
 void tls_handshake_free(struct tls_handshake *h)

@@ -64,9 +64,16 @@ static void conn_free(struct worker *w, struct conn *c, bool notify)
 {
 	conn_unlink(c);
 	if (c->state != C_HANDSHAKE) {
-		epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		/* (explicitly: the agent may still hold the socket open) */
+		if (c->events)
+			epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		if (notify && c->tls)
 			ktls_send_alert(c->fd, KTLS_ALERT_WARNING, KTLS_ALERT_CLOSE_NOTIFY);
+		/* The FIN goes with what the cork held, and goes before
+		 * close(): a close() with request bytes unread would reset
+		 * the connection and drop a response still in the socket. */
+		if (c->cork_fin)
+			shutdown(c->fd, SHUT_WR);
 	}
 	if (c->file >= 0)
 		close(c->file);
@@ -76,13 +83,23 @@ static void conn_free(struct worker *w, struct conn *c, bool notify)
 	w->n_conns--;
 }
 
-static void watch(struct worker *w, struct conn *c, uint32_t events)
+/*
+ * What epoll watches on @c's socket.  A connection enters epoll only when
+ * it first has to wait (events 0 until then): one whose request is in by
+ * the time the handshake's result arrives is served and closed without an
+ * epoll_ctl().  False if it had to enter and could not.
+ */
+static bool watch(struct worker *w, struct conn *c, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = c };
 
 	/* level-triggered: only a change needs a call */
-	if (events != c->events && !epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev))
-		c->events = events;
+	if (events == c->events)
+		return true;
+	if (epoll_ctl(w->epfd, c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev))
+		return c->events != 0;	/* a failed MOD leaves it watched as it was */
+	c->events = events;
+	return true;
 }
 
 /* --- the state machine ------------------------------------------------------ */
@@ -101,6 +118,21 @@ static void set_cork(struct conn *c, int on)
 {
 	setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
 	c->corked = on;
+}
+
+/*
+ * A small response after which the connection closes goes out corked too,
+ * and stays corked: its close_notify joins it and conn_free()'s shutdown()
+ * puts the FIN on the same segment.  One segment rather than three for
+ * the peer to take and acknowledge (response, alert, FIN).  Only a small
+ * one, which the socket takes whole in one call: a larger one is
+ * uncorked when sent, so that nothing the socket still holds waits on the
+ * FIN.
+ */
+static bool last_small(const struct conn *c)
+{
+	return (!c->keep_alive || atomic_load(&serve_cfg.stopping)) &&
+	       (c->file < 0 || c->end - c->off <= SMALL_BODY);
 }
 
 /*
@@ -140,6 +172,10 @@ static bool conn_write(struct worker *w, struct conn *c)
 {
 	if (!c->hdr_off && c->file >= 0 && c->end - c->off >= CORK_MIN && !c->corked)
 		set_cork(c, 1);
+	else if (!c->hdr_off && !c->corked && last_small(c)) {
+		set_cork(c, 1);
+		c->cork_fin = c->corked;
+	}
 	if (!c->hdr_off && c->file >= 0 && c->end - c->off <= SMALL_BODY)
 		send_small(w, c);
 	while (c->hdr_off < c->hdr_len) {
@@ -149,8 +185,9 @@ static bool conn_write(struct worker *w, struct conn *c)
 				 MSG_NOSIGNAL | MSG_DONTWAIT | (c->file >= 0 ? MSG_MORE : 0));
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			watch(w, c, EPOLLOUT);
-			return true;
+			if (watch(w, c, EPOLLOUT))
+				return true;
+			n = 0;	/* cannot wait for it: give up */
 		}
 		if (n <= 0) {
 			conn_free(w, c, false);
@@ -167,9 +204,11 @@ static bool conn_write(struct worker *w, struct conn *c)
 			chunk = 1 << 30;
 		n = sendfile(c->fd, c->file, &c->off, chunk);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			watch(w, c, EPOLLOUT);
-			lru_touch(w, c);
-			return true;
+			if (watch(w, c, EPOLLOUT)) {
+				lru_touch(w, c);
+				return true;
+			}
+			n = 0;	/* cannot wait for it: give up */
 		}
 		if (n <= 0) {	/* the peer went away, or the file shrank */
 			conn_free(w, c, false);
@@ -177,8 +216,9 @@ static bool conn_write(struct worker *w, struct conn *c)
 		}
 		c->sent += (uint64_t)n;
 	}
-	/* done with this response: uncorking sends its last bytes now */
-	if (c->corked)
+	/* done with this response: uncorking sends its last bytes now
+	 * (a last small one's wait for the FIN) */
+	if (c->corked && !c->cork_fin)
 		set_cork(c, 0);
 	serve_access_log(c);
 	c->answered++;
@@ -197,7 +237,10 @@ static bool conn_write(struct worker *w, struct conn *c)
 	lru_touch(w, c);
 	/* reading again: a socket left watched for EPOLLOUT would wake this
 	 * loop for as long as it stays writable (always, once idle) */
-	watch(w, c, EPOLLIN);
+	if (!watch(w, c, EPOLLIN)) {
+		conn_free(w, c, false);
+		return false;
+	}
 	if (c->have) {		/* a pipelined request is waiting */
 		conn_read(w, c);
 		return false;	/* may have been freed: the caller must not touch it */
@@ -250,6 +293,10 @@ static void conn_read(struct worker *w, struct conn *c)
 					    MSG_DONTWAIT, KTLS_ROLE_SERVER) :
 			recv(c->fd, c->io + c->have, HTTP_MAX_HEADER - c->have, MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if (!watch(w, c, EPOLLIN)) {
+				conn_free(w, c, false);
+				return;
+			}
 			if (!c->have) {
 				free(c->io);
 				c->io = NULL;
@@ -280,7 +327,6 @@ static void conn_read(struct worker *w, struct conn *c)
 /* The connection's socket now carries TLS (or is plain): serve HTTP. */
 static void conn_ready(struct worker *w, struct conn *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 	int one = 1;
 
 	/* MSG_MORE does the coalescing; the end of a response goes at once
@@ -288,11 +334,7 @@ static void conn_ready(struct worker *w, struct conn *c)
 	if (!w->nodelay_inherited)
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->state = C_READ;
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->fd, &ev)) {
-		conn_free(w, c, false);
-		return;
-	}
-	c->events = EPOLLIN;
+	c->events = 0;		/* not in epoll until it must wait */
 	lru_touch(w, c);
 	conn_read(w, c);
 }

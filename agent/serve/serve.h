@@ -64,6 +64,7 @@ struct conn {
 	bool tls;
 	bool keep_alive;
 	bool corked;		/* TCP_CORK on for a large body */
+	bool cork_fin;		/* ... or until the FIN, for a last small response */
 	uint16_t tls_version, cipher;
 	char peer[48];
 	char *io;			/* IO_SIZE bytes while a request is under way */

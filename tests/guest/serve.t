@@ -256,6 +256,52 @@ ok "each within 5 s (the stalled ones wait for their 60 s timeout): slowest ${sl
 	awk -v s="$slowest" 'BEGIN { exit !(s < 5) }'
 for fd in "${stalled[@]}"; do exec {fd}>&-; done
 
+# --- segments on the wire ---------------------------------------------------
+# The agent's first flight (ServerHello to Finished, which GnuTLS writes in
+# two parts) leaves in one TCP segment, and a connection's last response
+# leaves with its close_notify and the FIN in one: a client takes 4
+# segments fewer than before.  And the NewSessionTicket that the agent
+# leaves in the socket for the server's first record reaches a client
+# that sends nothing to a server that sends nothing (TCP's probe timer).
+# (tcpdump needs the guest clock only for its own timestamps.)
+wire() {	# wire PCAP: "c LEN FLAGS" / "s LEN FLAGS" per segment with data or FIN
+	tcpdump -r "$1" -n 2>/dev/null | awk '{
+		dir = ($5 ~ /\.8443:$/) ? "c" : "s"
+		match($0, /Flags \[[^]]*\]/); fl = substr($0, RSTART + 7, RLENGTH - 8)
+		len = $NF
+		if (len > 0 || fl ~ /F/) print dir, len, fl
+	}'
+}
+tcpdump -i lo -n -U -w wire.pcap "tcp port 8443" 2>tcpdump.err &
+tcpd=$!
+wait_for_line tcpdump.err "listening on" || echo "# tcpdump did not start: $(cat tcpdump.err)"
+r=$("${C[@]}" --http1.1 -H 'Connection: close' -o /dev/null -w '%{http_code}' $U/a.txt 2>>curl.err)
+sleep 1
+kill -INT $tcpd; wait $tcpd
+is "a request with Connection: close, captured" "$r" 200
+wire wire.pcap >wire.txt
+sed 's/^/# /' wire.txt
+# the server's segments between the client's first (ClientHello) and second
+n=$(awk '$1 == "c" && $2 > 0 { c++ } c == 1 && $1 == "s" { n++ } END { print n + 0 }' wire.txt)
+is "the server's first flight (ServerHello to Finished) in one segment" "$n" 1
+like "the FIN rides on the response and its close_notify (over 24 bytes)" \
+	"$(awk '$1 == "s" && $3 ~ /F/ { print "FIN on " $2 " bytes" }' wire.txt)" \
+	"^FIN on ([3-9][0-9]|[1-9][0-9]{2,}) bytes$"
+is "and no segment of its own for the close_notify" \
+	"$(awk '$1 == "s" && $2 == 24' wire.txt | wc -l)" 0
+rm -f sess.pem
+t0=$SECONDS
+# (-ign_eof: s_client stays connected after its empty stdin, sending nothing)
+timeout 60 openssl s_client -connect 127.0.0.1:8443 -tls1_3 -CAfile ca.pem -ign_eof \
+	-sess_out sess.pem </dev/null >s_client.out 2>&1 &
+sc=$!
+ok "a client that sends nothing after its Finished gets its session ticket" \
+	wait_until $((10 * ${KTLS_TIME_SCALE:-1})) grep -q "BEGIN SSL SESSION" sess.pem
+ok "... within a few seconds ($((SECONDS - t0)) s; limit $((5 * ${KTLS_TIME_SCALE:-1})))" \
+	test $((SECONDS - t0)) -le $((5 * ${KTLS_TIME_SCALE:-1}))
+kill $sc 2>/dev/null
+wait $sc
+
 # --- plain mode and shutdown ------------------------------------------------
 got=$(curl -sS http://127.0.0.1:8080/1m.bin | sha256sum | cut -d' ' -f1)
 is "plain mode serves the same files" "$got" "$(sha256sum <www/1m.bin | cut -d' ' -f1)"
