@@ -45,6 +45,7 @@ struct tls_handshake {
 	size_t body_left;		/* bytes of its body still unread */
 	bool records_seen;		/* a whole record header was read */
 	bool v2_refused;		/* the peer's hello was SSLv2-framed */
+	unsigned int tickets_due;	/* TLS 1.3 tickets still to send */
 	bool coalesce;			/* sends go with MSG_MORE ... */
 	bool held;			/* ... and some wait for tls_flush() */
 	unsigned int small_records;	/* record limit the client asked for, if < 2^14 */
@@ -360,6 +361,8 @@ struct tls_handshake *tls_handshake_new2(const struct tls_profile *p, int fd,
 	 * to send NewSessionTicket after the socket went to the kernel. */
 	if (!p->conf->tickets || role == TLS_ROLE_CLIENT || o->upcall)
 		flags |= GNUTLS_NO_TICKETS;
+	else
+		flags |= GNUTLS_NO_AUTO_SEND_TICKET;	/* handshake_step() sends them */
 	ret = gnutls_init(&h->s, (role == TLS_ROLE_SERVER ? GNUTLS_SERVER : GNUTLS_CLIENT) |
 			  flags);
 	if (ret < 0) {
@@ -529,9 +532,28 @@ static int handshake_step(struct tls_handshake *h, bool *want_write,
 	unsigned int status = 0;
 	int ret;
 
-	do {
-		ret = gnutls_handshake(h->s);
-	} while (ret < 0 && !gnutls_error_is_fatal(ret) && ret != GNUTLS_E_AGAIN);
+	if (!h->tickets_due) {
+		do {
+			ret = gnutls_handshake(h->s);
+		} while (ret < 0 && !gnutls_error_is_fatal(ret) && ret != GNUTLS_E_AGAIN);
+		/*
+		 * A TLS 1.3 server's tickets: two after a full handshake (a
+		 * client may open a second connection before this one ends),
+		 * one after a resumption, to replace the ticket it used (as
+		 * OpenSSL does; GnuTLS by itself sends two every time, and
+		 * each costs both sides work).
+		 */
+		if (ret == 0 && h->role == TLS_ROLE_SERVER && !h->no_tickets &&
+		    h->p->conf->tickets && gnutls_protocol_get_version(h->s) == GNUTLS_TLS1_3)
+			h->tickets_due = gnutls_session_is_resumed(h->s) ? 1 : 2;
+	}
+	if (h->tickets_due) {
+		do {
+			ret = gnutls_session_ticket_send(h->s, h->tickets_due, 0);
+		} while (ret == GNUTLS_E_INTERRUPTED);
+		if (ret != GNUTLS_E_AGAIN)
+			h->tickets_due = 0;
+	}
 
 	if (ret == GNUTLS_E_AGAIN) {
 		*want_write = gnutls_record_get_direction(h->s) == 1;
@@ -628,18 +650,12 @@ int tls_handshake_step(struct tls_handshake *h, bool *want_write,
 	int ret = handshake_step(h, want_write, res);
 
 	/*
-	 * What a TLS 1.3 server sends last, its NewSessionTicket, may wait in
-	 * the socket for the first record the server sends under kernel TLS
-	 * (or for the peer's next segment, which pushes it too, or at worst
-	 * for TCP's probe timer): the peer then reads it with the response,
-	 * in one segment.  Everything else goes now: a TLS 1.2 server's last
-	 * flight and a client's Finished are what the peer waits for, an
-	 * alert is the last word, and a TLS-offload NIC takes over the
-	 * stream at the bytes queued by the handoff.
+	 * Whatever the step left held goes now, a TLS 1.3 server's tickets
+	 * too: a client may close, or ask for its session, as soon as its
+	 * handshake is done (GnuTLS waits 50 ms for a ticket), and the
+	 * server may send nothing to push them for a long while.
 	 */
-	if (ret || res->err || h->role != TLS_ROLE_SERVER || res->tls_version != 0x0304 ||
-	    h->p->conf->nic_offload != NIC_OFFLOAD_OFF)
-		tls_flush(h);
+	tls_flush(h);
 	return ret;
 }
 

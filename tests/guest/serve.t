@@ -260,9 +260,10 @@ for fd in "${stalled[@]}"; do exec {fd}>&-; done
 # The agent's first flight (ServerHello to Finished, which GnuTLS writes in
 # two parts) leaves in one TCP segment, and a connection's last response
 # leaves with its close_notify and the FIN in one: a client takes 4
-# segments fewer than before.  And the NewSessionTicket that the agent
-# leaves in the socket for the server's first record reaches a client
-# that sends nothing to a server that sends nothing (TCP's probe timer).
+# segments fewer than before.  And a client that sends nothing after its
+# Finished, to a server that sends nothing, still gets its session ticket
+# at once: the agent pushes it out before the handoff (a GnuTLS client
+# waits 50 ms for one; agent.t's gnutls-cli -r).
 # (tcpdump needs the guest clock only for its own timestamps.)
 wire() {	# wire PCAP: "c LEN FLAGS" / "s LEN FLAGS" per segment with data or FIN
 	tcpdump -r "$1" -n 2>/dev/null | awk '{

@@ -2,7 +2,8 @@
 # guest-timeout: 600
 # guest-kernels: 6.12
 # Session tickets across agents and key rotation, with openssl s_client
-# saving and reusing its session: two agents reading the same
+# saving and reusing its session: how many a TLS 1.3 handshake brings (two
+# after a full one, one after a resumption); two agents reading the same
 # ticket_key_file resume each other's tickets (TLS 1.3 and 1.2); a new key
 # written in front of the old one and a reload keep old tickets valid; a
 # reload with the file unchanged keeps them; once the old key is gone
@@ -102,6 +103,21 @@ for v in tls1_3 tls1_2; do
 		"$(get 8502 $v -sess_in sess-$v)" Reused
 done
 cp sess-tls1_3 old-ticket
+
+# how many: two tickets after a full handshake (for a second connection
+# opened before this one ends), one after a resumption (to replace the
+# ticket it used), as OpenSSL's servers send; GnuTLS alone sends two
+nst() {
+	_p=$1
+	shift
+	printf 'GET /head/100 HTTP/1.0\r\n\r\n' |
+		timeout $((60 * scale)) openssl s_client -connect "127.0.0.1:$_p" -servername localhost \
+		-CAfile ca.pem -tls1_3 -ign_eof -msg "$@" 2>>openssl.err |
+		grep -c "^<<< .*NewSessionTicket"
+}
+rm -f count-sess
+is "TLS 1.3: two tickets after a full handshake" "$(nst 8501 -sess_out count-sess)" 2
+is "one after a resumption" "$(nst 8501 -sess_in count-sess)" 1
 
 # rotation: the new key in front, the old one still accepted
 cat k2 k1 >ticket.key
