@@ -53,8 +53,8 @@ LIB_OBJS := $(addprefix $(BUILD)/lib/obj/,$(libktls_OBJS))
 LIBKTLS_API = $(shell sed -n 's/^[[:space:]]*\(ktls_[a-z0-9_]*\);.*/\1/p' dist/libktls.map)
 agent_OBJS := $(addprefix daemon/,main.o worker.o job.o requester.o tls.o tls_profile.o session_keys.o config.o upcall_config.o log.o \
 	      usock.o access.o privs.o tickets.o upcall.o) \
-	      $(addprefix common/,addr.o broker.o genl.o ktls_keys.o loopback.o msg.o nic.o parse.o sockmsg.o)
-serve_OBJS := $(addprefix serve/,main.o conn.o response.o access_log.o http.o) common/msg.o common/parse.o
+	      $(addprefix common/,addr.o broker.o genl.o ktls_keys.o loopback.o msg.o nic.o parse.o schedpol.o sockmsg.o)
+serve_OBJS := $(addprefix serve/,main.o conn.o response.o access_log.o http.o) common/msg.o common/parse.o common/schedpol.o
 
 .PHONY: deb check-packages soak asan asan-build check-debug-kernel all deps deps-build kmod kmods check check-host check-guest demo bench bench-handshake fuzz fuzzers clean help install test-progs
 all: deps-build $(PROGS) $(LIBS)

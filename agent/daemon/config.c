@@ -102,7 +102,7 @@ static const char *const client_cert_modes[] = {
  * ocsp_response come in their own order).
  */
 static const char *const single_keys[] = {
-	"workers", "user", "socket", "socket_group", "log", "log_level", "module",
+	"workers", "sched_batch", "user", "socket", "socket_group", "log", "log_level", "module",
 	"ca", "crl", "client_cert", "priority", "alpn", "tickets", "ticket_key_file",
 	"ticket_rotation", "handshake_timeout", "roles", "nic_offload", "handshake_upcall",
 	"tlshd_config", "upcall", "upcall_max_inflight", "keyrings",
@@ -159,6 +159,9 @@ static int global_key(struct parse_ctx *c, const char *name, const char *v)
 	if (!strcmp(name, "workers")) {
 		if (ktls_parse_uint(v, 0, 256, &cfg->workers))
 			return fail(c, "workers must be 0 (one per CPU) to 256, not '%s'", v);
+	} else if (!strcmp(name, "sched_batch")) {
+		if (!parse_bool(v, &cfg->sched_batch))
+			return fail(c, "sched_batch must be yes or no, not '%s'", v);
 	} else if (!strcmp(name, "user")) {
 		return agent_config_set_str(&cfg->user, v);
 	} else if (!strcmp(name, "socket")) {
@@ -482,6 +485,7 @@ static void set_defaults(struct agent_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->socket_path = strdup(KTLS_AGENT_SOCKET_PATH);
 	cfg->log_level = LOG_INFO;
+	cfg->sched_batch = true;
 	cfg->module = MODULE_AUTO;
 	cfg->upcall_max_inflight = 64;
 }

@@ -110,6 +110,7 @@ enum handshake_upcall {
 struct agent_config {
 	char *path;
 	unsigned int workers;		/* 0: one per CPU */
+	bool sched_batch;		/* workers under SCHED_BATCH */
 	char *user;			/* run as this user after loading keys */
 	char *socket_path;		/* "" disables the UNIX socket */
 	char *socket_group;

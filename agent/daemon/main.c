@@ -183,6 +183,7 @@ static void restart_only_changes(const struct agent_config *old, const struct ag
 			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? ", " : "", name); \
 	} while (0)
 	CHANGED(old->workers != cfg->workers, "workers");
+	CHANGED(old->sched_batch != cfg->sched_batch, "sched_batch");
 	CHANGED(str_differ(old->user, cfg->user), "user");
 	CHANGED(str_differ(old->socket_path, cfg->socket_path), "socket");
 	CHANGED(str_differ(old->socket_group, cfg->socket_group), "socket_group");

@@ -24,6 +24,7 @@
 #include "access.h"
 #include "broker.h"
 #include "log.h"
+#include "schedpol.h"
 #include "sockmsg.h"
 #include "upcall.h"
 #include "usock.h"
@@ -148,7 +149,12 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct epoll_event evs[64];
+	struct agent_generation *g = agent_generation_get(w->agent);
+	int sb = g->cfg.sched_batch ? ktls_sched_batch() : 0;
 
+	agent_generation_put(g);
+	if (sb < 0)
+		agent_log(LOG_WARNING, "worker %d: sched_batch: %s", w->index, strerror(-sb));
 	if (w->genl.sock)
 		drain(w);	/* registers this socket as an agent of the namespace */
 	if (w->n_hs)

@@ -22,6 +22,7 @@
 
 #include <linux/tls.h>
 
+#include "schedpol.h"
 #include "serve.h"
 #include "../libktls/record.h"
 
@@ -574,7 +575,10 @@ void *serve_worker_main(void *arg)
 	struct worker *w = arg;
 	struct epoll_event evs[MAX_EVENTS];
 	double stop_by = 0;
+	int sb = serve_cfg.no_sched_batch ? 0 : ktls_sched_batch();
 
+	if (sb < 0)
+		serve_log("worker %d: SCHED_BATCH: %s", w->index, strerror(-sb));
 	for (;;) {
 		double t = now(), first;
 		int n, timeout = -1;

@@ -122,6 +122,8 @@ static void usage(FILE *f)
 "      --zerocopy-sendfile   where a NIC encrypts (TLS offload), let it read\n"
 "                            file pages directly (TLS_TX_ZEROCOPY_RO); only for\n"
 "                            files that do not change while they are sent\n"
+"      --no-sched-batch      leave the workers under SCHED_OTHER (default:\n"
+"                            SCHED_BATCH, no preemption by a wakeup)\n"
 "  -v, --verbose             log failed handshakes\n"
 "  -h, --help                this text\n"
 "  -V, --version             print the version\n"
@@ -142,7 +144,7 @@ static unsigned int number(const char *opt, const char *v, unsigned int min, uns
 int main(int argc, char **argv)
 {
 	enum { OPT_PLAIN = 256, OPT_PROFILE, OPT_PATH, OPT_SOCKET, OPT_LOG, OPT_SYMLINKS, OPT_IDLE,
-	       OPT_HANDSHAKE, OPT_GRACE, OPT_MAXCONN, OPT_ZEROCOPY };
+	       OPT_HANDSHAKE, OPT_GRACE, OPT_MAXCONN, OPT_ZEROCOPY, OPT_NOBATCH };
 	static const struct option opts[] = {
 		{ "address", required_argument, NULL, 'a' },
 		{ "port", required_argument, NULL, 'p' },
@@ -158,6 +160,7 @@ int main(int argc, char **argv)
 		{ "grace", required_argument, NULL, OPT_GRACE },
 		{ "max-connections", required_argument, NULL, OPT_MAXCONN },
 		{ "zerocopy-sendfile", no_argument, NULL, OPT_ZEROCOPY },
+		{ "no-sched-batch", no_argument, NULL, OPT_NOBATCH },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -203,6 +206,7 @@ int main(int argc, char **argv)
 			serve_cfg.handshake_ms = 1000 * number("--handshake-timeout", optarg, 1, 300);
 			break;
 		case OPT_ZEROCOPY: serve_cfg.zerocopy_sendfile = true; break;
+		case OPT_NOBATCH: serve_cfg.no_sched_batch = true; break;
 		case OPT_GRACE: serve_cfg.grace_ms = 1000 * number("--grace", optarg, 0, 86400); break;
 		case OPT_MAXCONN:
 			serve_cfg.max_conns = number("--max-connections", optarg, 1, 10000000);

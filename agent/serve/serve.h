@@ -44,6 +44,7 @@ struct serve_config {
 	pthread_mutex_t log_lock;
 	bool verbose;
 	bool zerocopy_sendfile;		/* TLS_TX_ZEROCOPY_RO on each connection */
+	bool no_sched_batch;		/* workers stay under SCHED_OTHER */
 	atomic_bool stopping;
 };
 

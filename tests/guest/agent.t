@@ -67,6 +67,28 @@ cleanup() {
 trap cleanup EXIT
 
 ok "ktls-agent starts and reports ready" wait_for_line agent.log "ready:"
+# its two workers run under SCHED_BATCH (the default), its main thread not;
+# sched_batch = no leaves them all under SCHED_OTHER, and a policy set from
+# outside (SCHED_IDLE here) is left alone
+is "the two workers run under SCHED_BATCH" "$(ps -L -o cls= -p "$agent_pid" | grep -c B)" 2
+# (module = no: the module's requests stay with the first agent)
+{ printf '[global]\nworkers = 2\nmodule = no\nsocket = %s/nb.sock\nsched_batch = no\n' "$dir"
+  sed -n '/^\[profile default\]/,$p' agent.conf; } >nobatch.conf
+"$agent" -c nobatch.conf 2>nobatch.log &
+nb=$!
+wait_for_line nobatch.log "ready:"
+is "sched_batch = no: none does" "$(ps -L -o cls= -p "$nb" | grep -c B)" 0
+kill "$nb"
+wait "$nb"
+{ printf '[global]\nworkers = 2\nmodule = no\nsocket = %s/idle.sock\n' "$dir"
+  sed -n '/^\[profile default\]/,$p' agent.conf; } >idle.conf
+chrt -i 0 "$agent" -c idle.conf 2>idle.log &
+ib=$!
+wait_for_line idle.log "ready:"
+is "started under SCHED_IDLE, the workers stay there" \
+	"$(ps -L -o cls= -p "$ib" | grep -c IDL)" "$(ps -L -o cls= -p "$ib" | wc -l)"
+kill "$ib"
+wait "$ib"
 ok "the HTTP test server listens" wait_for_line http.out ready
 ok "the echo test server listens" wait_for_line echo.out ready
 ok "the sink and source test servers listen" \

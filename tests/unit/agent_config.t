@@ -28,6 +28,9 @@ check() {
 	echo "rc=$? $out"
 }
 
+like "[global] sched_batch = maybe: refused" "$(check sb1 '[global]' 'sched_batch = maybe')" \
+	"^rc=1 .*sched_batch must be yes or no, not 'maybe'"
+like "sched_batch = no: accepted" "$(check sb2 '[global]' 'sched_batch = no')" "^rc=0 "
 like "client_cert = required without ca: refused" "$(check a 'client_cert = required')" \
 	"^rc=1 .*profile 'p': client_cert needs ca = FILE"
 like "client_cert = optional without ca: refused" "$(check b 'client_cert = optional')" \

@@ -5,7 +5,7 @@
 # the first response is out, the server must wait for the rest of the
 # second request without spinning (a connection left watched for
 # EPOLLOUT wakes the loop for as long as the socket stays writable), then
-# answer it.
+# answer it.  And which scheduling policy its workers run under.
 . "$KTLS_SRC/tests/lib/tap.sh"
 . "$KTLS_SRC/tests/lib/pki.sh"	# wait_for_line
 serve=$KTLS_BUILD/bin/ktls-serve
@@ -15,8 +15,11 @@ cd "$tmp" || exit 1
 mkdir www
 head -c $((32 << 20)) /dev/zero >www/big.bin
 echo hello >www/a.txt
-plan 4
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+plan 7
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+port=$(free_port)
 "$serve" --plain -w 1 -p "$port" www 2>serve.log &
 pid=$!
 ok "ktls-serve --plain starts" wait_for_line serve.log "plain HTTP"
@@ -63,3 +66,20 @@ idle=$(echo "$out" | sed -n 's/^idle_ticks \([0-9]*\) .*/\1/p')
 ok "waiting for the rest of a pipelined request, the server stays idle ($idle ticks of CPU in 2 s; at most 20)" \
 	test "${idle:-999}" -le 20
 is "then answers it" "$(echo "$out" | sed -n 's/^second //p')" "HTTP/1.1 200 OK"
+
+# scheduling: the workers under SCHED_BATCH by default (the main thread
+# not), none with --no-sched-batch, and a policy set from outside
+# (SCHED_IDLE) left alone
+is "the 1 worker runs under SCHED_BATCH" "$(ps -L -o cls= -p "$pid" | grep -c B)" 1
+"$serve" --plain -w 2 -p "$(free_port)" --no-sched-batch www 2>nobatch.log &
+nb=$!
+wait_for_line nobatch.log "plain HTTP"
+is "--no-sched-batch: none of its 3 threads does" \
+	"$(ps -L -o cls= -p "$nb" | grep -c B) of $(ps -L -o cls= -p "$nb" | wc -l)" "0 of 3"
+kill "$nb"
+chrt -i 0 "$serve" --plain -w 2 -p "$(free_port)" www 2>idle.log &
+ib=$!
+wait_for_line idle.log "plain HTTP"
+is "started under SCHED_IDLE, all 3 threads stay there" \
+	"$(ps -L -o cls= -p "$ib" | grep -c IDL)" 3
+kill "$ib"
