@@ -530,7 +530,7 @@ static int handshake_step(struct tls_handshake *h, bool *want_write,
 {
 	gnutls_datum_t proto;
 	unsigned int status = 0;
-	int ret;
+	int ret = 0;
 
 	if (!h->tickets_due) {
 		do {
