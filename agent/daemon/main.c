@@ -262,6 +262,7 @@ int main(int argc, char **argv)
 	/* The socket stays where it was bound, whatever a reload says. */
 	socket_path = strdup(agent.gen->cfg.socket_path);
 	boot.workers = agent.gen->cfg.workers;
+	boot.sched_batch = agent.gen->cfg.sched_batch;
 	boot.module = agent.gen->cfg.module;
 	boot.handshake_upcall = agent.gen->cfg.handshake_upcall;
 	boot.keyrings = agent.gen->cfg.keyrings ? strdup(agent.gen->cfg.keyrings) : NULL;

@@ -441,6 +441,8 @@ if full_pass; then
 	is "the new profile serves" "$got" 200
 	wait $inflight
 	ok "a handshake in flight across the reload completes" grep -q "body 8388608 of 8388608" inflight.out
+	# (three reloads so far, none changing a [global] key)
+	ok "reloads that change no [global] key warn of none" sh -c '! grep "takes a restart" agent.log'
 	printf '[global]\nworkers = many\n' >agent.conf
 	kill -HUP "$agent_pid"
 	ok "a broken configuration on SIGHUP is refused, the old one kept" \
