@@ -264,7 +264,6 @@ for fd in "${stalled[@]}"; do exec {fd}>&-; done
 # Finished, to a server that sends nothing, still gets its session ticket
 # at once: the agent pushes it out before the handoff (a GnuTLS client
 # waits 50 ms for one; agent.t's gnutls-cli -r).
-# (tcpdump needs the guest clock only for its own timestamps.)
 wire() {	# wire PCAP: "c LEN FLAGS" / "s LEN FLAGS" per segment with data or FIN
 	tcpdump -r "$1" -n 2>/dev/null | awk '{
 		dir = ($5 ~ /\.8443:$/) ? "c" : "s"
