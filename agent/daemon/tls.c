@@ -99,15 +99,6 @@ fail(struct tls_result *res, int err, const char *fmt, ...)
  * record header is consumed into h->hdr rather than peeked at, so a peer
  * trickling bytes cannot keep the socket readable and spin the worker.
  */
-static ssize_t tls_push(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
-{
-	struct tls_handshake *h = ptr;
-	ssize_t n = send(h->fd, buf, len,
-			 MSG_DONTWAIT | MSG_NOSIGNAL | (h->coalesce ? MSG_MORE : 0));
-
-	h->held |= n > 0 && h->coalesce;
-	return n;
-}
 
 /*
  * GnuTLS queues a flight's records and flushes them in one call here: one
@@ -137,6 +128,14 @@ static ssize_t tls_vec_push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int
 	n = sendmsg(h->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL | (h->coalesce ? MSG_MORE : 0));
 	h->held |= n > 0 && h->coalesce;
 	return n;
+}
+
+/* A single buffer goes the same way (MSG_MORE, held). */
+static ssize_t tls_push(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
+{
+	giovec_t v = { .iov_base = (void *)buf, .iov_len = len };
+
+	return tls_vec_push(ptr, &v, 1);
 }
 
 /* Sends what MSG_MORE held back: taking the cork off a socket that has
