@@ -319,6 +319,13 @@ int main(int argc, char **argv)
 		status = 1;
 		goto stop;
 	}
+	ret = agent_events_open(&agent);
+	if (ret) {
+		agent_log(LOG_ERR, "cannot join the module's agents group: %s", strerror(-ret));
+		n_workers = 0;
+		status = 1;
+		goto stop;
+	}
 	for (unsigned int i = 0; i < n_workers; i++) {
 		ret = worker_start(&agent, (int)i, &workers[i]);
 		if (ret) {
@@ -374,6 +381,7 @@ stop:
 	for (unsigned int i = 0; i < n_workers; i++)
 		worker_join(workers[i]);
 	free(workers);
+	agent_events_close(&agent);
 out:
 	if (agent.listen_fd >= 0) {
 		close(agent.listen_fd);

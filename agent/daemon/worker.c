@@ -53,12 +53,70 @@ void agent_generation_put(struct agent_generation *g)
 	free(g);
 }
 
+/* Set by on_event() for the worker thread that read a READY. */
+static __thread bool ready_read;
+
 static void on_event(int cmd, struct nlattr **attrs, void *arg)
 {
-	struct worker *w = arg;
-
 	if (cmd == KTLS_OFFLOAD_CMD_READY)
-		w->ready = true;
+		ready_read = true;
+}
+
+/*
+ * One socket in the module's "agents" group for all workers, in each one's
+ * epoll with EPOLLEXCLUSIVE: a READY wakes one worker waiting in
+ * epoll_wait(), which ACCEPTs every pending request, rather than every
+ * worker, all but one of which would find the queue empty.  Its own
+ * socket, apart from the workers' command sockets: READYs never crowd out
+ * the replies to ACCEPT and DONE, nor they the READYs.
+ */
+int agent_events_open(struct agent *a)
+{
+	struct ktls_genl *g;
+	int ret;
+
+	if (!a->use_module)
+		return 0;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	ret = ktls_genl_open_events(g, KTLS_OFFLOAD_FAMILY_NAME, KTLS_OFFLOAD_FAMILY_VERSION,
+				    KTLS_OFFLOAD_MCGRP_AGENTS, on_event, NULL,
+				    ktls_result_policy);
+	if (ret) {
+		free(g);
+		return ret;
+	}
+	pthread_mutex_init(&a->events_lock, NULL);
+	a->events = g;
+	return 0;
+}
+
+void agent_events_close(struct agent *a)
+{
+	if (!a->events)
+		return;
+	ktls_genl_close(a->events);
+	free(a->events);
+	a->events = NULL;
+	pthread_mutex_destroy(&a->events_lock);
+}
+
+/* The events socket woke this worker: read what it holds (several workers
+ * may have been woken for it; one reads at a time).  True if a READY came,
+ * or may have been dropped (ENOBUFS). */
+static bool read_events(struct worker *w)
+{
+	struct agent *a = w->agent;
+	int ret;
+
+	ready_read = false;
+	pthread_mutex_lock(&a->events_lock);
+	ret = ktls_genl_read_events(a->events);
+	pthread_mutex_unlock(&a->events_lock);
+	if (ret && ret != -EAGAIN && ret != -ENOBUFS)
+		agent_log(LOG_WARNING, "worker %d: netlink: %s", w->index, strerror(-ret));
+	return ready_read || ret == -ENOBUFS;
 }
 
 /*
@@ -168,18 +226,13 @@ static void *worker_main(void *arg)
 		}
 		for (int i = 0; i < n; i++) {
 			enum ev_kind *kind = evs[i].data.ptr;
-			int ret;
 
 			switch (*kind) {
 			case EV_WAKE:
 				break;
 			case EV_GENL:
-				ret = ktls_genl_read_events(&w->mcast);
-				if (ret == -ENOBUFS)
-					w->ready = true;	/* READYs were dropped: look */
-				else if (ret && ret != -EAGAIN)
-					agent_log(LOG_WARNING, "worker %d: netlink: %s",
-						  w->index, strerror(-ret));
+				if (read_events(w))
+					w->ready = true;
 				if (w->ready)
 					drain(w);
 				break;
@@ -266,17 +319,13 @@ int worker_start(struct agent *a, int index, struct worker **out)
 		goto err_errno;
 	if (a->use_module) {
 		ret = ktls_genl_open(&w->genl);
-		if (!ret)
-			ret = ktls_genl_open_events(&w->mcast, KTLS_OFFLOAD_FAMILY_NAME,
-						    KTLS_OFFLOAD_FAMILY_VERSION,
-						    KTLS_OFFLOAD_MCGRP_AGENTS, on_event, w,
-						    ktls_result_policy);
 		if (ret)
 			goto err;
 		nl_socket_set_nonblocking(w->genl.sock);
 		ktls_genl_set_rcvbuf(&w->genl, 1 << 20);
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
 		ev.data.ptr = (void *)&tag_genl;
-		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ktls_genl_fd(&w->mcast), &ev))
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, ktls_genl_fd(a->events), &ev))
 			goto err_errno;
 	}
 	if (a->use_upcall) {
@@ -302,8 +351,6 @@ err_errno:
 err:
 	if (w->genl.sock)
 		ktls_genl_close(&w->genl);
-	if (w->mcast.sock)
-		ktls_genl_close(&w->mcast);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	if (w->wakefd >= 0)
@@ -325,8 +372,6 @@ void worker_join(struct worker *w)
 	pthread_join(w->thread, NULL);
 	if (w->genl.sock)
 		ktls_genl_close(&w->genl);
-	if (w->mcast.sock)
-		ktls_genl_close(&w->mcast);
 	close(w->epfd);
 	close(w->wakefd);
 	free(w);

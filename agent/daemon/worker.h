@@ -3,7 +3,8 @@
  * ktls-agent's workers: each thread has its own netlink socket (the module
  * requires DONE from the socket that accepted), its share of the
  * connections to the UNIX socket, and an epoll loop driving many
- * non-blocking handshakes at once.
+ * non-blocking handshakes at once.  The module's READYs arrive on one
+ * socket the workers share, which wakes one of them per READY.
  */
 #ifndef KTLS_AGENT_WORKER_H
 #define KTLS_AGENT_WORKER_H
@@ -21,11 +22,17 @@ struct agent_generation {
 	struct tls_runtime rt;
 };
 
+struct ktls_genl;
+
 struct agent {
 	pthread_mutex_t lock;			/* protects gen */
 	struct agent_generation *gen;
 	atomic_bool stopping;
 	bool use_module;			/* serve the module's requests */
+	/* the module's "agents" group, on one socket in every worker's
+	 * epoll (EPOLLEXCLUSIVE); read under events_lock */
+	struct ktls_genl *events;
+	pthread_mutex_t events_lock;
 	bool use_upcall;			/* serve the kernel's handshake family */
 	int listen_fd;				/* the UNIX socket, or -1 */
 	/* the handshake family's sockets, opened while root (upcall.c):
@@ -40,6 +47,12 @@ void agent_generation_put(struct agent_generation *g);
 
 struct worker;
 struct upcall_ns;
+
+/* Opens the socket for the module's READYs when the module path is used
+ * (before the first worker_start), and closes it (after the last
+ * worker_join). */
+int agent_events_open(struct agent *a);
+void agent_events_close(struct agent *a);
 
 /* Starts a worker thread serving the module's requests and connections
  * to the UNIX socket. */

@@ -73,9 +73,6 @@ struct worker {
 	int index;
 	pthread_t thread;
 	struct ktls_genl genl;	/* commands; .sock NULL: no module */
-	/* the "agents" group, on a socket of its own: READYs never crowd
-	 * out the replies to ACCEPT and DONE (nor they the READYs) */
-	struct ktls_genl mcast;
 	/* the kernel's handshake family (upcall.c), one entry per network
 	 * namespace served (the agent's own by default); n_hs 0: not served */
 	struct upcall_ns *hs;

@@ -90,6 +90,27 @@ is "started under SCHED_IDLE, the workers stay there" \
 kill "$ib"
 wait "$ib"
 ok "the HTTP test server listens" wait_for_line http.out ready
+
+# A READY wakes one worker, not both: of 20 handshakes one after another
+# (each finds both workers waiting), fewer than 5 have both run (a READY
+# multicast to a socket per worker woke both every time)
+switches() {	# the voluntary context switches of each worker, on one line
+	for t in $(ps -L -o tid=,cls= -p "$agent_pid" | awk '$2 == "B" { print $1 }'); do
+		awk '$1 == "voluntary_ctxt_switches:" { printf "%s ", $2 }' \
+			"/proc/$agent_pid/task/$t/status"
+	done
+}
+both=0 fetched=0
+for _ in $(seq 20); do
+	set -- $(switches)
+	[ "$(curl -sS --max-time $T --cacert ca.pem https://localhost:8443/head/16 2>>curl.err |
+	     wc -c)" = 16 ] && fetched=$((fetched + 1))
+	a=$1 b=$2
+	set -- $(switches)
+	[ "$1" -gt "$a" ] && [ "$2" -gt "$b" ] && both=$((both + 1))
+done
+is "20 handshakes one after another" "$fetched" 20
+ok "... and fewer than 5 of them woke both workers ($both did)" test "$both" -lt 5
 ok "the echo test server listens" wait_for_line echo.out ready
 ok "the sink and source test servers listen" \
 	sh -c ". $KTLS_SRC/tests/lib/pki.sh; wait_for_line sink.out ready && wait_for_line source.out ready"
