@@ -98,9 +98,24 @@ conform() {
 		"$ku" "1.2 renegotiate" "1.3 handshake-split" "1.3 new-session-ticket" \
 		"1.2 control-flood"; do
 		ok "$1 ($3), TLS ${c% *} ${c#* }: answered as RFC 8446/5246 say" \
-			"$client" "$2" ca.pem "${c% *}" AES-128-GCM "${c#* }"
+			conform_one "$2" "${c% *}" "${c#* }"
 	done
-	ok "and $1 serves HTTPS after them ($3)" https_ok "$2"
+	ok "and $1 serves HTTPS after them ($3)" conform_one "$2" https
+}
+# conform_one PORT VERSION CASE, or PORT https: one check of conform(); if
+# it fails, what the server, its library and the agent said last
+conform_one() {
+	if [ "$2" = https ]; then
+		https_ok "$1" && return 0
+		tail -n 2 curl.err
+	else
+		"$client" "$1" ca.pem "$2" AES-128-GCM "$3" && return 0
+	fi
+	echo "-- the server's error log, its stderr, the agent's log, the port's sockets:"
+	tail -n 5 "nginx-$1.log" 2>/dev/null
+	tail -n 5 nginx.err agent.log 2>/dev/null
+	ss -tanp "( sport = :$1 )" | head -n 12
+	return 1
 }
 
 # --- with the module: listener mode, attached at listen() -----------------
