@@ -45,6 +45,8 @@ struct tls_handshake {
 	size_t body_left;		/* bytes of its body still unread */
 	bool records_seen;		/* a whole record header was read */
 	bool v2_refused;		/* the peer's hello was SSLv2-framed */
+	bool sends_tickets;		/* a server issuing tickets: handshake_step()
+					 * sends those of TLS 1.3 itself */
 	unsigned int tickets_due;	/* TLS 1.3 tickets still to send */
 	bool coalesce;			/* sends go with MSG_MORE ... */
 	bool held;			/* ... and some wait for tls_flush() */
@@ -358,10 +360,8 @@ struct tls_handshake *tls_handshake_new2(const struct tls_profile *p, int fd,
 	}
 	/* A client never asks for tickets: a TLS 1.3 server then has no reason
 	 * to send NewSessionTicket after the socket went to the kernel. */
-	if (!p->conf->tickets || role == TLS_ROLE_CLIENT || o->upcall)
-		flags |= GNUTLS_NO_TICKETS;
-	else
-		flags |= GNUTLS_NO_AUTO_SEND_TICKET;	/* handshake_step() sends them */
+	h->sends_tickets = p->conf->tickets && role == TLS_ROLE_SERVER && !o->upcall;
+	flags |= h->sends_tickets ? GNUTLS_NO_AUTO_SEND_TICKET : GNUTLS_NO_TICKETS;
 	ret = gnutls_init(&h->s, (role == TLS_ROLE_SERVER ? GNUTLS_SERVER : GNUTLS_CLIENT) |
 			  flags);
 	if (ret < 0) {
@@ -542,8 +542,8 @@ static int handshake_step(struct tls_handshake *h, bool *want_write,
 		 * OpenSSL does; GnuTLS by itself sends two every time, and
 		 * each costs both sides work).
 		 */
-		if (ret == 0 && h->role == TLS_ROLE_SERVER && !h->no_tickets &&
-		    h->p->conf->tickets && gnutls_protocol_get_version(h->s) == GNUTLS_TLS1_3)
+		if (ret == 0 && h->sends_tickets &&
+		    gnutls_protocol_get_version(h->s) == GNUTLS_TLS1_3)
 			h->tickets_due = gnutls_session_is_resumed(h->s) ? 1 : 2;
 	}
 	if (h->tickets_due) {
