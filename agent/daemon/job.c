@@ -129,8 +129,8 @@ void worker_job_finish(struct worker *w, struct job *j, struct tls_result *res)
 		snprintf(r.peer_identity, sizeof(r.peer_identity), "%s", res->peer_identity);
 		char alpn[4 * sizeof(res->alpn)];
 
-		agent_log(LOG_DEBUG, "request %u from %s: TLS 1.%d, cipher %u%s%s%s",
-			  j->id, j->peer, res->tls_version == 0x0304 ? 3 : 2, res->cipher,
+		agent_log(LOG_DEBUG, "worker %d: request %u from %s: TLS 1.%d, cipher %u%s%s%s",
+			  w->index, j->id, j->peer, res->tls_version == 0x0304 ? 3 : 2, res->cipher,
 			  res->resumed ? ", resumed" : "", res->alpn[0] ? ", ALPN " : "",
 			  agent_escape(res->alpn, alpn, sizeof(alpn)));
 		if (j->h)

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,6 +336,14 @@ int main(int argc, char **argv)
 			goto stop;
 		}
 	}
+	{
+		cpu_set_t cpus;
+
+		agent.share_bursts = !sched_getaffinity(0, sizeof(cpus), &cpus) &&
+				     CPU_COUNT(&cpus) > 1;
+		agent.peers = workers;
+		atomic_store(&agent.n_peers, n_workers);
+	}
 	agent_log(LOG_INFO, "version %s ready: %u workers, %d profiles, kernel ciphers 0x%x, "
 		  "handoffs from %s%s%s%s%s", KTLS_OFFLOAD_VERSION, n_workers,
 		  agent.gen->cfg.n_profiles, mask, agent.use_module ? "the module" : "",
@@ -376,10 +385,13 @@ int main(int argc, char **argv)
 
 stop:
 	atomic_store(&agent.stopping, true);
+	atomic_store(&agent.n_peers, 0);
 	for (unsigned int i = 0; i < n_workers; i++)
 		worker_stop(workers[i]);
 	for (unsigned int i = 0; i < n_workers; i++)
 		worker_join(workers[i]);
+	for (unsigned int i = 0; i < n_workers; i++)
+		worker_free(workers[i]);
 	free(workers);
 	agent_events_close(&agent);
 out:

@@ -120,6 +120,28 @@ static bool read_events(struct worker *w)
 }
 
 /*
+ * More requests wait than the one this worker just took, and a READY woke
+ * only this worker: on more than one CPU, wake another one (in turn) to
+ * take a share, once per drain (it may in turn wake the next).  On one CPU
+ * nothing would run sooner, and the other would wake to find the queue
+ * emptied.
+ */
+static void wake_peer(struct worker *w)
+{
+	struct agent *a = w->agent;
+	unsigned int n = atomic_load(&a->n_peers), i;
+	uint64_t one = 1;
+	struct worker *p;
+
+	if (n < 2 || !a->share_bursts)	/* (n first: it publishes the rest) */
+		return;
+	i = atomic_fetch_add(&a->next_peer, 1) % n;
+	p = a->peers[i] != w ? a->peers[i] : a->peers[(i + 1) % n];
+	atomic_store(&p->poked, true);
+	(void)!write(p->wakefd, &one, sizeof(one));	/* fails only when 2^64 - 2 wait */
+}
+
+/*
  * Takes every pending request: ACCEPT until EAGAIN, or until a reply says
  * it took the last one (QUEUE_EMPTY).  The module sends the next READY
  * only once an ACCEPT has found the queue empty or emptied it, so a drain
@@ -129,6 +151,7 @@ static bool read_events(struct worker *w)
 static void drain(struct worker *w)
 {
 	struct ktls_accepted a;
+	bool shared = false;
 	int ret = 0;
 
 	do {
@@ -137,6 +160,10 @@ static void drain(struct worker *w)
 		       (ret = ktls_broker_accept(&w->genl, &a)) == 0) {
 			bool last = a.queue_empty;
 
+			if (!last && !shared) {
+				wake_peer(w);
+				shared = true;
+			}
 			worker_job_start(w, NULL, &a, 0, 0);
 			if (last) {
 				ret = -EAGAIN;
@@ -228,8 +255,16 @@ static void *worker_main(void *arg)
 			enum ev_kind *kind = evs[i].data.ptr;
 
 			switch (*kind) {
-			case EV_WAKE:
+			case EV_WAKE: {
+				uint64_t v;
+
+				if (read(w->wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					agent_log(LOG_WARNING, "worker %d: wake: %s", w->index,
+						  strerror(errno));
+				if (atomic_exchange(&w->poked, false))
+					w->ready = true;	/* a peer saw requests wait */
 				break;
+			}
 			case EV_GENL:
 				if (read_events(w))
 					w->ready = true;
@@ -370,6 +405,10 @@ void worker_stop(struct worker *w)
 void worker_join(struct worker *w)
 {
 	pthread_join(w->thread, NULL);
+}
+
+void worker_free(struct worker *w)
+{
 	if (w->genl.sock)
 		ktls_genl_close(&w->genl);
 	close(w->epfd);

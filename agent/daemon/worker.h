@@ -33,6 +33,14 @@ struct agent {
 	 * epoll (EPOLLEXCLUSIVE); read under events_lock */
 	struct ktls_genl *events;
 	pthread_mutex_t events_lock;
+	/* A READY wakes one worker.  When it finds more than one request
+	 * waiting and the agent may run on more than one CPU
+	 * (share_bursts), it wakes another to share them: the workers,
+	 * n_peers of them once all run (0 before and while stopping). */
+	bool share_bursts;
+	struct worker **peers;
+	atomic_uint n_peers;
+	atomic_uint next_peer;
 	bool use_upcall;			/* serve the kernel's handshake family */
 	int listen_fd;				/* the UNIX socket, or -1 */
 	/* the handshake family's sockets, opened while root (upcall.c):
@@ -59,6 +67,9 @@ void agent_events_close(struct agent *a);
 int worker_start(struct agent *a, int index, struct worker **out);
 /* Asks it to finish: in-flight handshakes fail with ESHUTDOWN. */
 void worker_stop(struct worker *w);
+/* Waits until it has; then, once every worker has (a worker may wake
+ * another until it ends), worker_free(). */
 void worker_join(struct worker *w);
+void worker_free(struct worker *w);
 
 #endif

@@ -7,6 +7,7 @@
 #ifndef KTLS_AGENT_WORKER_INT_H
 #define KTLS_AGENT_WORKER_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -80,7 +81,8 @@ struct worker {
 	int hs_next;		/* the namespace ACCEPTed from first next round */
 	int n_upcalls;		/* upcall jobs in flight, all namespaces */
 	int epfd;
-	int wakefd;
+	int wakefd;		/* worker_stop(), or a peer's wake_peer() */
+	atomic_bool poked;	/* ... the latter: requests wait */
 	bool ready;		/* a READY arrived */
 	struct job jobs;	/* list head of handshakes in flight */
 	int n_jobs;
