@@ -172,19 +172,23 @@ static void drain(struct worker *w)
 		}
 		if (ret == -ENOBUFS) {
 			w->ready = true;
-		} else if (ret == -EMFILE || ret == -ENFILE) {
-			/* The module put the request back, but no READY comes
-			 * for it: look again when a job ends or in 250 ms. */
+		} else if (ret == -EMFILE || ret == -ENFILE || ret == -ENOMEM ||
+			   ret == -EMSGSIZE) {
+			/* Out of descriptors, or of memory for the command or
+			 * its reply (either side): the module put the request
+			 * back, but no READY comes for it: look again when a
+			 * job ends or in 250 ms. */
 			if (!w->accept_retry)
-				agent_log(LOG_WARNING, "worker %d: ACCEPT failed: %s; "
-					  "trying again as descriptors free up", w->index,
-					  strerror(-ret));
+				agent_log(LOG_WARNING, "worker %d: ACCEPT failed: %s; trying "
+					  "again %s", w->index, strerror(-ret),
+					  ret == -EMFILE || ret == -ENFILE ?
+					  "as descriptors free up" : "in 250 ms");
 			w->accept_retry = worker_now() + 0.25;
 		} else if (ret != -EAGAIN && ret != 0) {
 			agent_log(LOG_WARNING, "worker %d: ACCEPT failed: %s", w->index,
 				  strerror(-ret));
 		}
-		if (ret != -EMFILE && ret != -ENFILE)
+		if (ret != -EMFILE && ret != -ENFILE && ret != -ENOMEM && ret != -EMSGSIZE)
 			w->accept_retry = 0;
 	} while (w->ready && !atomic_load(&w->agent->stopping));
 	w->genl.dropped = 0;

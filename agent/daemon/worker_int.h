@@ -91,9 +91,9 @@ struct worker {
 	/* what requesters and peers can make it log */
 	struct agent_ratelimit refusals, failures, accepts;
 	double accept_paused;	/* out of descriptors: accept again then */
-	double accept_retry;	/* an ACCEPT found no free descriptor: its
-				 * request waits in the module; ACCEPT again
-				 * then, or when a job ends */
+	double accept_retry;	/* an ACCEPT found no free descriptor or
+				 * memory: its request waits in the module;
+				 * ACCEPT again then, or when a job ends */
 	bool job_ended;		/* since the last turn of the loop */
 };
 
