@@ -111,10 +111,11 @@ for _ in $(seq 20); do
 done
 is "20 handshakes one after another" "$fetched" 20
 ok "... and fewer than 5 of them woke both workers ($both did)" test "$both" -lt 5
-# ... but a burst is shared (the agent has the guest's two vCPUs): 8
-# requests that queue while the agent is stopped wait behind one READY;
-# the worker it wakes wakes the other, and each takes some of them (the
-# first step of each handshake, its crypto, runs as it is taken)
+# ... but a burst is shared: 8 requests that queue while the agent is
+# stopped wait behind one READY; with two vCPUs the worker it wakes wakes
+# the other, and each takes some of them (the first step of each
+# handshake, its crypto, runs as it is taken); with one (the 6.1 pass) it
+# does not, and takes all 8: nothing would run sooner
 mark=$(wc -l <agent.log)
 kill -STOP "$agent_pid"
 curls=
@@ -131,7 +132,11 @@ for p in $curls; do wait "$p" && served=$((served + 1)); done
 is "... all 8 are served once it goes on" "$served" 8
 by_worker=$(tail -n +$((mark + 1)) agent.log |
 	sed -n 's/.*worker \([0-9]\): request .* TLS 1\.3.*/\1/p' | sort | uniq -c | awk '{ printf "%s ", $1 }')
-like "... by both workers (handshakes of each: $by_worker)" "$by_worker" "^[0-9]+ [0-9]+ $"
+if [ "$(nproc)" -gt 1 ]; then
+	like "... by both workers (handshakes of each: $by_worker)" "$by_worker" "^[0-9]+ [0-9]+ $"
+else
+	like "... by one worker on one vCPU (handshakes of each: $by_worker)" "$by_worker" "^8 $"
+fi
 ok "the echo test server listens" wait_for_line echo.out ready
 ok "the sink and source test servers listen" \
 	sh -c ". $KTLS_SRC/tests/lib/pki.sh; wait_for_line sink.out ready && wait_for_line source.out ready"

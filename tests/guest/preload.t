@@ -115,6 +115,9 @@ conform_one() {
 	tail -n 5 "nginx-$1.log" 2>/dev/null
 	tail -n 5 nginx.err agent.log 2>/dev/null
 	ss -tanp "( sport = :$1 )" | head -n 12
+	for w in $(pgrep -P "$server_pid"); do
+		echo "nginx worker $w: $(nfds "$w") descriptors, limit $(prlimit --pid "$w" --nofile --output SOFT --noheadings)"
+	done
 	return 1
 }
 
