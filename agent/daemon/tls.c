@@ -45,8 +45,9 @@ struct tls_handshake {
 	size_t body_left;		/* bytes of its body still unread */
 	bool records_seen;		/* a whole record header was read */
 	bool v2_refused;		/* the peer's hello was SSLv2-framed */
-	bool sends_tickets;		/* a server issuing tickets: handshake_step()
-					 * sends those of TLS 1.3 itself */
+	bool sends_tickets;		/* a server whose profile issues tickets (not
+					 * an upcall's): client_hello_hook() picks the
+					 * master, handshake_step() sends TLS 1.3's */
 	unsigned int tickets_due;	/* TLS 1.3 tickets still to send */
 	bool coalesce;			/* sends go with MSG_MORE ... */
 	bool held;			/* ... and some wait for tls_flush() */
@@ -56,7 +57,6 @@ struct tls_handshake {
 	bool has_ticket;			/* ... if it brought one */
 	uint8_t secret[2][48];		/* client's, server's application traffic secret */
 	uint8_t secret_len[2];
-	bool no_tickets;		/* an upcall's: none, whatever the profile says */
 	bool ulp_attached;		/* the tls ULP went on as it began */
 	void *psk_ctx;
 };
@@ -251,7 +251,7 @@ static int client_hello_hook(gnutls_session_t s, unsigned int htype, unsigned in
 	gnutls_ext_raw_parse(h, hello_ext, msg, GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO);
 	if (h->small_records)
 		return GNUTLS_E_UNIMPLEMENTED_FEATURE;
-	if (h->p->tickets && !h->no_tickets) {
+	if (h->sends_tickets) {
 		/* the key of the master that encrypted the client's ticket,
 		 * if it is one of the profile's, else of the current one, in
 		 * the profile's context (tickets.h; GnuTLS copies
@@ -342,7 +342,6 @@ struct tls_handshake *tls_handshake_new2(const struct tls_profile *p, int fd,
 		/* a TCP socket that its requester has not corked */
 		h->coalesce = !getsockopt(fd, IPPROTO_TCP, TCP_CORK, &cork, &clen) && !cork;
 	}
-	h->no_tickets = o->upcall;
 	h->psk_ctx = o->psk_ctx;
 	if (o->upcall && !p->prio_upcall) {
 		fail(res, EINVAL, "profile %s has no upcall priority", p->conf->name);
