@@ -65,8 +65,9 @@ static void on_event(int cmd, struct nlattr **attrs, void *arg)
 /*
  * One socket in the module's "agents" group for all workers, in each one's
  * epoll with EPOLLEXCLUSIVE: a READY wakes one worker waiting in
- * epoll_wait(), which ACCEPTs every pending request, rather than every
- * worker, all but one of which would find the queue empty.  Its own
+ * epoll_wait(), which ACCEPTs the pending requests (sharing a burst:
+ * wake_peer()), rather than every worker, all but one of which would find
+ * the queue empty.  Its own
  * socket, apart from the workers' command sockets: READYs never crowd out
  * the replies to ACCEPT and DONE, nor they the READYs.
  */
@@ -170,25 +171,26 @@ static void drain(struct worker *w)
 				break;
 			}
 		}
+		/* Out of descriptors, or of memory for the command or its
+		 * reply (either side): the module put the request back, but
+		 * no READY comes for it: look again when a job ends or in
+		 * 250 ms. */
+		bool no_fd = ret == -EMFILE || ret == -ENFILE;
+		bool retry = no_fd || ret == -ENOMEM || ret == -EMSGSIZE;
+
 		if (ret == -ENOBUFS) {
 			w->ready = true;
-		} else if (ret == -EMFILE || ret == -ENFILE || ret == -ENOMEM ||
-			   ret == -EMSGSIZE) {
-			/* Out of descriptors, or of memory for the command or
-			 * its reply (either side): the module put the request
-			 * back, but no READY comes for it: look again when a
-			 * job ends or in 250 ms. */
+		} else if (retry) {
 			if (!w->accept_retry)
 				agent_log(LOG_WARNING, "worker %d: ACCEPT failed: %s; trying "
 					  "again %s", w->index, strerror(-ret),
-					  ret == -EMFILE || ret == -ENFILE ?
-					  "as descriptors free up" : "in 250 ms");
+					  no_fd ? "as descriptors free up" : "in 250 ms");
 			w->accept_retry = worker_now() + 0.25;
 		} else if (ret != -EAGAIN && ret != 0) {
 			agent_log(LOG_WARNING, "worker %d: ACCEPT failed: %s", w->index,
 				  strerror(-ret));
 		}
-		if (ret != -EMFILE && ret != -ENFILE && ret != -ENOMEM && ret != -EMSGSIZE)
+		if (!retry)
 			w->accept_retry = 0;
 	} while (w->ready && !atomic_load(&w->agent->stopping));
 	w->genl.dropped = 0;
